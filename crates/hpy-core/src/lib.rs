@@ -1,0 +1,2 @@
+//! hpy-core: see ARCHITECTURE.md.
+#![no_std]

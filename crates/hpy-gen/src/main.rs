@@ -1,0 +1,134 @@
+//! hpy-gen: reads `api/hpy.api` and writes every generated file.
+//!
+//! `cargo run -p hpy-gen` rewrites them; `cargo run -p hpy-gen -- --check`
+//! only compares and exits with status 1 when one of them is stale.
+
+mod api;
+mod emit_c;
+mod emit_rust;
+mod types;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use api::Entry;
+
+/// The repository root (two levels above this crate).
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn load_api(root: &Path) -> Result<Vec<Entry>, String> {
+    let path = root.join("api/hpy.api");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    api::parse(&text).map_err(|e| e.to_string())
+}
+
+/// Every generated file: (path relative to the repo root, contents).
+fn render(entries: &[Entry]) -> Vec<(&'static str, String)> {
+    vec![
+        ("python/hpy/devel/include/hpy/autogen_ctx.h", emit_c::context_struct(entries)),
+        ("python/hpy/devel/include/hpy/universal/autogen_trampolines.h", emit_c::universal_trampolines(entries)),
+        ("python/hpy/devel/include/hpy/cpython/autogen_api_impl.h", emit_c::cpython_api(entries)),
+        ("python/hpy/devel/include/hpy/cpython/autogen_ctx_init.h", emit_c::cpython_ctx_init(entries)),
+        ("crates/hpy-sys/src/autogen_context.rs", emit_rust::context_struct(entries)),
+        ("crates/hpy-universal/src/autogen_context.rs", emit_rust::universal_context(entries)),
+    ]
+}
+
+/// The generated files whose contents differ from what `render` produces.
+fn stale_files(root: &Path, entries: &[Entry]) -> Vec<&'static str> {
+    render(entries)
+        .into_iter()
+        .filter(|(path, text)| std::fs::read_to_string(root.join(path)).ok().as_deref() != Some(text.as_str()))
+        .map(|(path, _)| path)
+        .collect()
+}
+
+fn main() -> ExitCode {
+    let check = std::env::args().any(|a| a == "--check");
+    let root = repo_root();
+    let entries = match load_api(&root) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("hpy-gen: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if check {
+        let stale = stale_files(&root, &entries);
+        for path in &stale {
+            eprintln!("hpy-gen: {path} is stale; run `cargo run -p hpy-gen`");
+        }
+        return if stale.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE };
+    }
+    for (path, text) in render(&entries) {
+        let full = root.join(path);
+        if std::fs::read_to_string(&full).ok().as_deref() == Some(text.as_str()) {
+            continue;
+        }
+        if let Some(dir) = full.parent() {
+            if let Err(e) = std::fs::create_dir_all(dir) {
+                eprintln!("hpy-gen: {}: {e}", dir.display());
+                return ExitCode::FAILURE;
+            }
+        }
+        if let Err(e) = std::fs::write(&full, text) {
+            eprintln!("hpy-gen: {}: {e}", full.display());
+            return ExitCode::FAILURE;
+        }
+        println!("hpy-gen: wrote {path}");
+    }
+    ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_files_are_current() {
+        let root = repo_root();
+        let entries = load_api(&root).unwrap();
+        let stale = stale_files(&root, &entries);
+        assert!(stale.is_empty(), "stale generated files (run `cargo run -p hpy-gen`): {stale:?}");
+    }
+
+    /// `api/hpy.api` against the ABI table `../shared/hpy-abi/context.tsv`:
+    /// the same entries in the same order with the same kinds, names, types
+    /// and parameter lists.
+    #[test]
+    fn api_matches_context_tsv() {
+        let root = repo_root();
+        let tsv_path = root.join("../shared/hpy-abi/context.tsv");
+        let Ok(tsv) = std::fs::read_to_string(&tsv_path) else {
+            eprintln!("SKIPPED: {} not found (it is beside the repository in CI)", tsv_path.display());
+            return;
+        };
+        let entries = load_api(&root).unwrap();
+        let rows: Vec<Vec<&str>> = tsv.lines().skip(1).map(|l| l.split('\t').collect()).collect();
+        assert_eq!(entries.len(), rows.len(), "number of entries");
+        for (entry, row) in entries.iter().zip(&rows) {
+            let (index, kind, name, ty, params, public) = (row[0], row[1], row[2], row[3], row[4], row[5]);
+            assert_eq!(entry.index().to_string(), index);
+            let norm = |s: &str| api::normalise_type(s);
+            match entry {
+                Entry::Field { ctype, name: n, .. } => {
+                    assert_eq!((kind, name, norm(ty)), ("field", n.as_str(), ctype.clone()), "entry {index}");
+                }
+                Entry::Handle { name: n, .. } => {
+                    assert_eq!((kind, name, ty), ("handle", n.as_str(), "HPy"), "entry {index}");
+                }
+                Entry::Func(f) => {
+                    assert_eq!(kind, "function", "entry {index}");
+                    assert_eq!(name, f.ctx_name, "entry {index}");
+                    assert_eq!(norm(ty), f.ret, "return type of {name}");
+                    assert_eq!(public, f.public_name(), "public name of {name}");
+                    let ours: Vec<String> = f.params.iter().map(|p| norm(&p.text)).collect();
+                    let theirs: Vec<String> = params.split(", ").map(norm).collect();
+                    assert_eq!(ours, theirs, "parameters of {name}");
+                }
+            }
+        }
+    }
+}

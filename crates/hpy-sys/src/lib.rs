@@ -1,0 +1,15 @@
+//! The binary interface of HPy 0.9, as `#[repr(C)]` Rust types.
+//!
+//! This crate knows nothing of CPython: `cpy_*` types are opaque. The
+//! context layout (`HPyContext`) is generated from `api/hpy.api` by `hpy-gen`
+//! into `autogen_context.rs`; everything else (handles, the `HPyDef` family,
+//! enums and constants) is written by hand in `abi.rs` from the tables in
+//! `shared/hpy-abi/`.
+#![no_std]
+#![allow(non_camel_case_types, non_snake_case, non_upper_case_globals)]
+
+mod abi;
+mod autogen_context;
+
+pub use abi::*;
+pub use autogen_context::*;

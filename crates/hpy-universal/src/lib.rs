@@ -1,0 +1,1 @@
+//! hpy.universal: see ARCHITECTURE.md.

@@ -95,7 +95,7 @@ pub fn cpython_api(entries: &[Entry]) -> String {
         };
         let body = match f.ret.as_str() {
             "void" => format!("{call};"),
-            "HPy" => format!("return _py2h({call});"),
+            "HPy" if f.mapping != Mapping::Core => format!("return _py2h({call});"),
             _ => format!("return {call};"),
         };
         let unused = if f.mapping == Mapping::Core { "" } else { "    (void)ctx;\n" };

@@ -340,7 +340,7 @@ HPyAPI_FUNC int HPyCallable_Check(HPyContext *ctx, HPy h)
 _HPy_HIDDEN extern HPy ctx_CallTupleDict(HPyContext *ctx, HPy callable, HPy args, HPy kw);
 HPyAPI_FUNC HPy HPy_CallTupleDict(HPyContext *ctx, HPy callable, HPy args, HPy kw)
 {
-    return _py2h(ctx_CallTupleDict(ctx, callable, args, kw));
+    return ctx_CallTupleDict(ctx, callable, args, kw);
 }
 
 HPyAPI_FUNC void HPyErr_SetString(HPyContext *ctx, HPy h_type, const char *utf8_message)
@@ -478,13 +478,13 @@ HPyAPI_FUNC HPy HPy_GetItem(HPyContext *ctx, HPy obj, HPy key)
 _HPy_HIDDEN extern HPy ctx_GetItem_i(HPyContext *ctx, HPy obj, HPy_ssize_t idx);
 HPyAPI_FUNC HPy HPy_GetItem_i(HPyContext *ctx, HPy obj, HPy_ssize_t idx)
 {
-    return _py2h(ctx_GetItem_i(ctx, obj, idx));
+    return ctx_GetItem_i(ctx, obj, idx);
 }
 
 _HPy_HIDDEN extern HPy ctx_GetItem_s(HPyContext *ctx, HPy obj, const char *utf8_key);
 HPyAPI_FUNC HPy HPy_GetItem_s(HPyContext *ctx, HPy obj, const char *utf8_key)
 {
-    return _py2h(ctx_GetItem_s(ctx, obj, utf8_key));
+    return ctx_GetItem_s(ctx, obj, utf8_key);
 }
 
 HPyAPI_FUNC int HPy_Contains(HPyContext *ctx, HPy container, HPy key)
@@ -710,7 +710,7 @@ HPyAPI_FUNC int HPyList_Check(HPyContext *ctx, HPy h)
 _HPy_HIDDEN extern HPy ctx_List_New(HPyContext *ctx, HPy_ssize_t len);
 HPyAPI_FUNC HPy HPyList_New(HPyContext *ctx, HPy_ssize_t len)
 {
-    return _py2h(ctx_List_New(ctx, len));
+    return ctx_List_New(ctx, len);
 }
 
 HPyAPI_FUNC int HPyList_Append(HPyContext *ctx, HPy h_list, HPy h_item)
@@ -740,7 +740,7 @@ HPyAPI_FUNC int HPyTuple_Check(HPyContext *ctx, HPy h)
 _HPy_HIDDEN extern HPy ctx_Tuple_FromArray(HPyContext *ctx, const HPy items[], HPy_ssize_t n);
 HPyAPI_FUNC HPy HPyTuple_FromArray(HPyContext *ctx, const HPy items[], HPy_ssize_t n)
 {
-    return _py2h(ctx_Tuple_FromArray(ctx, items, n));
+    return ctx_Tuple_FromArray(ctx, items, n);
 }
 
 HPyAPI_FUNC HPy HPyImport_ImportModule(HPyContext *ctx, const char *utf8_name)
@@ -764,7 +764,7 @@ HPyAPI_FUNC void HPyListBuilder_Set(HPyContext *ctx, HPyListBuilder builder, HPy
 _HPy_HIDDEN extern HPy ctx_ListBuilder_Build(HPyContext *ctx, HPyListBuilder builder);
 HPyAPI_FUNC HPy HPyListBuilder_Build(HPyContext *ctx, HPyListBuilder builder)
 {
-    return _py2h(ctx_ListBuilder_Build(ctx, builder));
+    return ctx_ListBuilder_Build(ctx, builder);
 }
 
 _HPy_HIDDEN extern void ctx_ListBuilder_Cancel(HPyContext *ctx, HPyListBuilder builder);
@@ -788,7 +788,7 @@ HPyAPI_FUNC void HPyTupleBuilder_Set(HPyContext *ctx, HPyTupleBuilder builder, H
 _HPy_HIDDEN extern HPy ctx_TupleBuilder_Build(HPyContext *ctx, HPyTupleBuilder builder);
 HPyAPI_FUNC HPy HPyTupleBuilder_Build(HPyContext *ctx, HPyTupleBuilder builder)
 {
-    return _py2h(ctx_TupleBuilder_Build(ctx, builder));
+    return ctx_TupleBuilder_Build(ctx, builder);
 }
 
 _HPy_HIDDEN extern void ctx_TupleBuilder_Cancel(HPyContext *ctx, HPyTupleBuilder builder);
@@ -830,7 +830,7 @@ HPyAPI_FUNC void HPyField_Store(HPyContext *ctx, HPy target_object, HPyField *ta
 _HPy_HIDDEN extern HPy ctx_Field_Load(HPyContext *ctx, HPy source_object, HPyField source_field);
 HPyAPI_FUNC HPy HPyField_Load(HPyContext *ctx, HPy source_object, HPyField source_field)
 {
-    return _py2h(ctx_Field_Load(ctx, source_object, source_field));
+    return ctx_Field_Load(ctx, source_object, source_field);
 }
 
 _HPy_HIDDEN extern void ctx_ReenterPythonExecution(HPyContext *ctx, HPyThreadState state);
@@ -854,7 +854,7 @@ HPyAPI_FUNC void HPyGlobal_Store(HPyContext *ctx, HPyGlobal *global, HPy h)
 _HPy_HIDDEN extern HPy ctx_Global_Load(HPyContext *ctx, HPyGlobal global);
 HPyAPI_FUNC HPy HPyGlobal_Load(HPyContext *ctx, HPyGlobal global)
 {
-    return _py2h(ctx_Global_Load(ctx, global));
+    return ctx_Global_Load(ctx, global);
 }
 
 HPyAPI_FUNC void _HPy_Dump(HPyContext *ctx, HPy h)
@@ -1055,13 +1055,13 @@ HPyAPI_FUNC int HPy_SetCallFunction(HPyContext *ctx, HPy h, HPyCallFunction *fun
 _HPy_HIDDEN extern HPy ctx_Call(HPyContext *ctx, HPy callable, const HPy *args, size_t nargs, HPy kwnames);
 HPyAPI_FUNC HPy HPy_Call(HPyContext *ctx, HPy callable, const HPy *args, size_t nargs, HPy kwnames)
 {
-    return _py2h(ctx_Call(ctx, callable, args, nargs, kwnames));
+    return ctx_Call(ctx, callable, args, nargs, kwnames);
 }
 
 _HPy_HIDDEN extern HPy ctx_CallMethod(HPyContext *ctx, HPy name, const HPy *args, size_t nargs, HPy kwnames);
 HPyAPI_FUNC HPy HPy_CallMethod(HPyContext *ctx, HPy name, const HPy *args, size_t nargs, HPy kwnames)
 {
-    return _py2h(ctx_CallMethod(ctx, name, args, nargs, kwnames));
+    return ctx_CallMethod(ctx, name, args, nargs, kwnames);
 }
 
 HPyAPI_FUNC void *_HPy_AsStruct_Dict(HPyContext *ctx, HPy h)

@@ -43,8 +43,15 @@ pub fn universal_trampolines(entries: &[Entry]) -> String {
     let mut out = String::from(BANNER);
     for f in entries.iter().filter_map(as_func) {
         let call = format!("ctx->{}({})", f.ctx_name, arg_names(f).join(", "));
-        let body = if f.ret == "void" { format!("{call};") } else { format!("return {call};") };
-        let text = format!("HPyAPI_FUNC {}\n{{\n    {body}\n}}\n\n", prototype(f));
+        let (attr, body) = if f.has_attr("noreturn") {
+            // The runtime never returns; abort() tells the compiler so too.
+            ("_HPy_NO_RETURN ", format!("{call};\n    abort();"))
+        } else if f.ret == "void" {
+            ("", format!("{call};"))
+        } else {
+            ("", format!("return {call};"))
+        };
+        let text = format!("HPyAPI_FUNC {attr}{}\n{{\n    {body}\n}}\n\n", prototype(f));
         if f.has_attr("legacy") {
             out.push_str(&format!("#ifdef HPY_ABI_HYBRID\n{}#endif\n\n", text));
         } else {

@@ -1,7 +1,61 @@
-//! libhpy_cpython.a: see ARCHITECTURE.md.
+//! libhpy_cpython.a: hpy-core for CPython-ABI extensions.
+//!
+//! A CPython-ABI extension compiles every HPy call down to the C-API; the
+//! `core` functions call hidden `ctx_NAME` symbols, and `PyInit_NAME` calls
+//! `_HPyModuleDef_CPyInit`. This static library provides them: it is hpy-core
+//! with its `export` feature, which gives every `ctx_NAME` its C name.
+//! Link it with `-Wl,--exclude-libs,ALL` so that the extension exports
+//! nothing but `PyInit_NAME`.
+//!
+//! It is `no_std` and does not allocate through Rust (hpy-core calls
+//! `PyMem_*` itself), so it needs no global allocator, and it brings no
+//! standard library into the extension: it adds only the code of the
+//! functions the extension uses. Its only undefined symbols are CPython's
+//! (plus `memcpy` and `strlen` from the C library).
 #![no_std]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(clippy::undocumented_unsafe_blocks)]
 
+use core::ffi::c_void;
+
+use hpy_core::ffi;
+use hpy_sys::{HPyCFunction, HPyContext, HPyFunc_Signature};
+
+// Links hpy-core, and with it every exported ctx_* function.
+pub use hpy_core;
+
+/// No Rust panic can unwind into C (every profile aborts), and hpy-core has
+/// no panicking path; should one be reached anyway, stop the interpreter
+/// with a message rather than continue in an unknown state.
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {
-    loop {}
+    // SAFETY: Py_FatalError accepts any NUL-terminated message and never returns.
+    unsafe {
+        ffi::Py_FatalError(c"hpy-rs (libhpy_cpython.a): internal error (Rust panic)".as_ptr())
+    }
+}
+
+/// `ctx_CallRealFunctionFromTrampoline` for the CPython ABI. Its trampolines
+/// call their implementation directly, except the one of `HPy_tp_traverse`,
+/// which needs the runtime to adapt the visitor; that belongs with the HPy
+/// types (`HPyType_FromSpec`), which are not implemented yet, so no such
+/// trampoline can be reached. Defined so that extensions using it link.
+///
+/// # Safety
+/// Never returns normally.
+#[no_mangle]
+pub unsafe extern "C" fn ctx_CallRealFunctionFromTrampoline(
+    _ctx: *mut HPyContext,
+    _sig: HPyFunc_Signature,
+    _func: HPyCFunction,
+    _args: *mut c_void,
+) {
+    // SAFETY: Py_FatalError accepts any NUL-terminated message and never returns.
+    unsafe {
+        ffi::Py_FatalError(
+            c"hpy-rs (libhpy_cpython.a): ctx_CallRealFunctionFromTrampoline is not implemented \
+              for the CPython ABI yet (HPy_tp_traverse needs HPy types)"
+                .as_ptr(),
+        )
+    }
 }

@@ -583,11 +583,6 @@ pub unsafe extern "C" fn ctx_Import_ImportModule(ctx: *mut HPyContext, utf8_name
     py2h(ffi::PyImport_ImportModule(utf8_name as _))
 }
 
-pub unsafe extern "C" fn ctx_Dump(ctx: *mut HPyContext, h: HPy) {
-    // SAFETY: called with the GIL held, like every context function.
-    ffi::PyErr_SetString(ffi::PyExc_SystemError, c"HPy function ctx_Dump is not implemented".as_ptr());
-}
-
 pub unsafe extern "C" fn ctx_AsStruct_Type(ctx: *mut HPyContext, h: HPy) -> *mut c_void {
     // SAFETY: called with the GIL held, like every context function.
     ffi::PyErr_SetString(ffi::PyExc_SystemError, c"HPy function ctx_AsStruct_Type is not implemented".as_ptr());
@@ -635,36 +630,6 @@ pub unsafe extern "C" fn ctx_DelItem(ctx: *mut HPyContext, obj: HPy, key: HPy) -
     ffi::PyObject_DelItem(h2py(obj), h2py(key)) as _
 }
 
-pub unsafe extern "C" fn ctx_Capsule_New(ctx: *mut HPyContext, pointer: *mut c_void, utf8_name: *const c_char, destructor: *mut HPyCapsule_Destructor) -> HPy {
-    // SAFETY: called with the GIL held, like every context function.
-    ffi::PyErr_SetString(ffi::PyExc_SystemError, c"HPy function ctx_Capsule_New is not implemented".as_ptr());
-    HPy::NULL
-}
-
-pub unsafe extern "C" fn ctx_Capsule_Get(ctx: *mut HPyContext, capsule: HPy, key: _HPyCapsule_key, utf8_name: *const c_char) -> *mut c_void {
-    // SAFETY: called with the GIL held, like every context function.
-    ffi::PyErr_SetString(ffi::PyExc_SystemError, c"HPy function ctx_Capsule_Get is not implemented".as_ptr());
-    core::ptr::null_mut()
-}
-
-pub unsafe extern "C" fn ctx_Capsule_IsValid(ctx: *mut HPyContext, capsule: HPy, utf8_name: *const c_char) -> c_int {
-    // SAFETY: called with the GIL held, like every context function.
-    ffi::PyErr_SetString(ffi::PyExc_SystemError, c"HPy function ctx_Capsule_IsValid is not implemented".as_ptr());
-    -1
-}
-
-pub unsafe extern "C" fn ctx_Capsule_Set(ctx: *mut HPyContext, capsule: HPy, key: _HPyCapsule_key, value: *mut c_void) -> c_int {
-    // SAFETY: called with the GIL held, like every context function.
-    ffi::PyErr_SetString(ffi::PyExc_SystemError, c"HPy function ctx_Capsule_Set is not implemented".as_ptr());
-    -1
-}
-
-pub unsafe extern "C" fn ctx_Compile_s(ctx: *mut HPyContext, utf8_source: *const c_char, utf8_filename: *const c_char, kind: HPy_SourceKind) -> HPy {
-    // SAFETY: called with the GIL held, like every context function.
-    ffi::PyErr_SetString(ffi::PyExc_SystemError, c"HPy function ctx_Compile_s is not implemented".as_ptr());
-    HPy::NULL
-}
-
 pub unsafe extern "C" fn ctx_EvalCode(ctx: *mut HPyContext, code: HPy, globals: HPy, locals: HPy) -> HPy {
     // SAFETY: handles are live object pointers; the C-API checks the rest.
     py2h(ffi::PyEval_EvalCode(h2py(code), h2py(globals), h2py(locals)))
@@ -673,12 +638,6 @@ pub unsafe extern "C" fn ctx_EvalCode(ctx: *mut HPyContext, code: HPy, globals: 
 pub unsafe extern "C" fn ctx_ContextVar_New(ctx: *mut HPyContext, name: *const c_char, default_value: HPy) -> HPy {
     // SAFETY: handles are live object pointers; the C-API checks the rest.
     py2h(ffi::PyContextVar_New(name as _, h2py(default_value)))
-}
-
-pub unsafe extern "C" fn ctx_ContextVar_Get(ctx: *mut HPyContext, context_var: HPy, default_value: HPy, result: *mut HPy) -> i32 {
-    // SAFETY: called with the GIL held, like every context function.
-    ffi::PyErr_SetString(ffi::PyExc_SystemError, c"HPy function ctx_ContextVar_Get is not implemented".as_ptr());
-    -1
 }
 
 pub unsafe extern "C" fn ctx_ContextVar_Set(ctx: *mut HPyContext, context_var: HPy, value: HPy) -> HPy {
@@ -1005,7 +964,7 @@ pub unsafe fn new_context(name: *const c_char, private: *mut c_void) -> HPyConte
         ctx_LeavePythonExecution: hpy_core::ctx_LeavePythonExecution,
         ctx_Global_Store: hpy_core::ctx_Global_Store,
         ctx_Global_Load: hpy_core::ctx_Global_Load,
-        ctx_Dump: ctx_Dump,
+        ctx_Dump: hpy_core::ctx_Dump,
         ctx_AsStruct_Type: ctx_AsStruct_Type,
         ctx_AsStruct_Long: ctx_AsStruct_Long,
         ctx_AsStruct_Float: ctx_AsStruct_Float,
@@ -1022,14 +981,14 @@ pub unsafe fn new_context(name: *const c_char, private: *mut c_void) -> HPyConte
         h_CapsuleType: py2h(core::ptr::addr_of_mut!(ffi::PyCapsule_Type).cast()),
         h_SliceType: py2h(core::ptr::addr_of_mut!(ffi::PySlice_Type).cast()),
         h_Builtins: py2h(ffi::PyImport_AddModule(c"builtins".as_ptr())),
-        ctx_Capsule_New: ctx_Capsule_New,
-        ctx_Capsule_Get: ctx_Capsule_Get,
-        ctx_Capsule_IsValid: ctx_Capsule_IsValid,
-        ctx_Capsule_Set: ctx_Capsule_Set,
-        ctx_Compile_s: ctx_Compile_s,
+        ctx_Capsule_New: hpy_core::ctx_Capsule_New,
+        ctx_Capsule_Get: hpy_core::ctx_Capsule_Get,
+        ctx_Capsule_IsValid: hpy_core::ctx_Capsule_IsValid,
+        ctx_Capsule_Set: hpy_core::ctx_Capsule_Set,
+        ctx_Compile_s: hpy_core::ctx_Compile_s,
         ctx_EvalCode: ctx_EvalCode,
         ctx_ContextVar_New: ctx_ContextVar_New,
-        ctx_ContextVar_Get: ctx_ContextVar_Get,
+        ctx_ContextVar_Get: hpy_core::ctx_ContextVar_Get,
         ctx_ContextVar_Set: ctx_ContextVar_Set,
         ctx_Type_GetName: ctx_Type_GetName,
         ctx_Type_IsSubtype: hpy_core::ctx_Type_IsSubtype,

@@ -857,10 +857,10 @@ HPyAPI_FUNC HPy HPyGlobal_Load(HPyContext *ctx, HPyGlobal global)
     return ctx_Global_Load(ctx, global);
 }
 
+_HPy_HIDDEN extern void ctx_Dump(HPyContext *ctx, HPy h);
 HPyAPI_FUNC void _HPy_Dump(HPyContext *ctx, HPy h)
 {
-    (void)h;
-    _HPy_NotImplemented(ctx, "ctx_Dump");
+    ctx_Dump(ctx, h);
 }
 
 HPyAPI_FUNC void *_HPy_AsStruct_Type(HPyContext *ctx, HPy h)
@@ -930,48 +930,34 @@ HPyAPI_FUNC int HPy_DelItem_s(HPyContext *ctx, HPy obj, const char *utf8_key)
     return ctx_DelItem_s(ctx, obj, utf8_key);
 }
 
+_HPy_HIDDEN extern HPy ctx_Capsule_New(HPyContext *ctx, void *pointer, const char *utf8_name, HPyCapsule_Destructor *destructor);
 HPyAPI_FUNC HPy HPyCapsule_New(HPyContext *ctx, void *pointer, const char *utf8_name, HPyCapsule_Destructor *destructor)
 {
-    (void)pointer;
-    (void)utf8_name;
-    (void)destructor;
-    _HPy_NotImplemented(ctx, "ctx_Capsule_New");
-    return HPy_NULL;
+    return ctx_Capsule_New(ctx, pointer, utf8_name, destructor);
 }
 
+_HPy_HIDDEN extern void *ctx_Capsule_Get(HPyContext *ctx, HPy capsule, _HPyCapsule_key key, const char *utf8_name);
 HPyAPI_FUNC void *HPyCapsule_Get(HPyContext *ctx, HPy capsule, _HPyCapsule_key key, const char *utf8_name)
 {
-    (void)capsule;
-    (void)key;
-    (void)utf8_name;
-    _HPy_NotImplemented(ctx, "ctx_Capsule_Get");
-    return NULL;
+    return ctx_Capsule_Get(ctx, capsule, key, utf8_name);
 }
 
+_HPy_HIDDEN extern int ctx_Capsule_IsValid(HPyContext *ctx, HPy capsule, const char *utf8_name);
 HPyAPI_FUNC int HPyCapsule_IsValid(HPyContext *ctx, HPy capsule, const char *utf8_name)
 {
-    (void)capsule;
-    (void)utf8_name;
-    _HPy_NotImplemented(ctx, "ctx_Capsule_IsValid");
-    return ((int)-1);
+    return ctx_Capsule_IsValid(ctx, capsule, utf8_name);
 }
 
+_HPy_HIDDEN extern int ctx_Capsule_Set(HPyContext *ctx, HPy capsule, _HPyCapsule_key key, void *value);
 HPyAPI_FUNC int HPyCapsule_Set(HPyContext *ctx, HPy capsule, _HPyCapsule_key key, void *value)
 {
-    (void)capsule;
-    (void)key;
-    (void)value;
-    _HPy_NotImplemented(ctx, "ctx_Capsule_Set");
-    return ((int)-1);
+    return ctx_Capsule_Set(ctx, capsule, key, value);
 }
 
+_HPy_HIDDEN extern HPy ctx_Compile_s(HPyContext *ctx, const char *utf8_source, const char *utf8_filename, HPy_SourceKind kind);
 HPyAPI_FUNC HPy HPy_Compile_s(HPyContext *ctx, const char *utf8_source, const char *utf8_filename, HPy_SourceKind kind)
 {
-    (void)utf8_source;
-    (void)utf8_filename;
-    (void)kind;
-    _HPy_NotImplemented(ctx, "ctx_Compile_s");
-    return HPy_NULL;
+    return ctx_Compile_s(ctx, utf8_source, utf8_filename, kind);
 }
 
 HPyAPI_FUNC HPy HPy_EvalCode(HPyContext *ctx, HPy code, HPy globals, HPy locals)
@@ -986,13 +972,10 @@ HPyAPI_FUNC HPy HPyContextVar_New(HPyContext *ctx, const char *name, HPy default
     return _py2h(PyContextVar_New(name, _h2py(default_value)));
 }
 
+_HPy_HIDDEN extern int32_t ctx_ContextVar_Get(HPyContext *ctx, HPy context_var, HPy default_value, HPy *result);
 HPyAPI_FUNC int32_t HPyContextVar_Get(HPyContext *ctx, HPy context_var, HPy default_value, HPy *result)
 {
-    (void)context_var;
-    (void)default_value;
-    (void)result;
-    _HPy_NotImplemented(ctx, "ctx_ContextVar_Get");
-    return ((int32_t)-1);
+    return ctx_ContextVar_Get(ctx, context_var, default_value, result);
 }
 
 HPyAPI_FUNC HPy HPyContextVar_Set(HPyContext *ctx, HPy context_var, HPy value)

@@ -1,0 +1,322 @@
+//! The few CPython functions, data and structs that hpy-core uses, declared
+//! here rather than taken from `pyo3-ffi` so that a CPython-ABI extension
+//! links nothing but them (see DESIGN.md, layer 2).
+//!
+//! Everything below has the same ABI on CPython 3.9 to 3.13 (default, not
+//! free-threaded, builds): functions exported by libpython on all of them,
+//! and structs of the stable ABI (`PyModuleDef`, `PyMethodDef`,
+//! `PyModuleDef_Slot`). Reference counts are changed only through
+//! `Py_IncRef`/`Py_DecRef`, never by touching `ob_refcnt`.
+//!
+//! Two layout facts outside the limited API are used, each documented where
+//! it is: `ob_type` at offset 8 of every object (what `Py_TYPE` reads in the
+//! limited API up to 3.13) and `tp_vectorcall_offset` at offset 56 of a type
+//! object (unchanged since 3.8).
+#![allow(non_camel_case_types, non_snake_case, non_upper_case_globals)]
+
+use core::ffi::{c_char, c_int, c_long, c_ulong, c_void};
+
+pub use hpy_sys::cpy_PyObject as PyObject;
+
+/// `PyTypeObject`, opaque except for the two fields read by `py_type` and
+/// `vectorcall_func`.
+#[repr(C)]
+pub struct PyTypeObject {
+    _opaque: [u8; 0],
+}
+
+/// `PyThreadState`, opaque.
+#[repr(C)]
+pub struct PyThreadState {
+    _opaque: [u8; 0],
+}
+
+/// The head of every object (`PyObject` of a default build).
+#[repr(C)]
+pub struct PyObjectHead {
+    pub ob_refcnt: isize,
+    pub ob_type: *mut PyTypeObject,
+}
+
+pub type PyCFunction = *mut c_void;
+pub type PyCapsule_Destructor = Option<unsafe extern "C" fn(*mut PyObject)>;
+pub type vectorcallfunc = unsafe extern "C" fn(
+    *mut PyObject,
+    *const *mut PyObject,
+    usize,
+    *mut PyObject,
+) -> *mut PyObject;
+
+#[repr(C)]
+pub struct PyModuleDef_Base {
+    pub ob_base: PyObjectHead,
+    pub m_init: Option<unsafe extern "C" fn() -> *mut PyObject>,
+    pub m_index: isize,
+    pub m_copy: *mut PyObject,
+}
+
+#[repr(C)]
+pub struct PyModuleDef {
+    pub m_base: PyModuleDef_Base,
+    pub m_name: *const c_char,
+    pub m_doc: *const c_char,
+    pub m_size: isize,
+    pub m_methods: *mut PyMethodDef,
+    pub m_slots: *mut PyModuleDef_Slot,
+    pub m_traverse: *mut c_void,
+    pub m_clear: *mut c_void,
+    pub m_free: *mut c_void,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct PyMethodDef {
+    pub ml_name: *const c_char,
+    pub ml_meth: PyCFunction,
+    pub ml_flags: c_int,
+    pub ml_doc: *const c_char,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct PyModuleDef_Slot {
+    pub slot: c_int,
+    pub value: *mut c_void,
+}
+
+pub const METH_VARARGS: c_int = 0x0001;
+pub const METH_KEYWORDS: c_int = 0x0002;
+pub const METH_NOARGS: c_int = 0x0004;
+pub const METH_O: c_int = 0x0008;
+pub const METH_FASTCALL: c_int = 0x0080;
+
+pub const Py_single_input: c_int = 256;
+pub const Py_file_input: c_int = 257;
+pub const Py_eval_input: c_int = 258;
+
+pub const Py_mod_create: c_int = 1;
+pub const Py_mod_exec: c_int = 2;
+
+/// `PYTHON_API_VERSION`, 1013 on every CPython from 3.4 to 3.13.
+pub const PYTHON_API_VERSION: c_int = 1013;
+
+pub const Py_TPFLAGS_HAVE_VECTORCALL: c_ulong = 1 << 11;
+pub const Py_TPFLAGS_LIST_SUBCLASS: c_ulong = 1 << 25;
+pub const Py_TPFLAGS_TUPLE_SUBCLASS: c_ulong = 1 << 26;
+pub const Py_TPFLAGS_DICT_SUBCLASS: c_ulong = 1 << 29;
+pub const Py_TPFLAGS_TYPE_SUBCLASS: c_ulong = 1 << 31;
+
+extern "C" {
+    pub fn Py_IncRef(o: *mut PyObject);
+    pub fn Py_DecRef(o: *mut PyObject);
+    pub fn Py_FatalError(message: *const c_char) -> !;
+
+    pub fn PyErr_Occurred() -> *mut PyObject;
+    pub fn PyErr_SetString(exc: *mut PyObject, message: *const c_char);
+    pub fn PyErr_Format(exc: *mut PyObject, format: *const c_char, ...) -> *mut PyObject;
+    pub fn PyErr_NoMemory() -> *mut PyObject;
+    pub fn PyErr_Clear();
+
+    pub fn PyMem_Malloc(n: usize) -> *mut c_void;
+    pub fn PyMem_Realloc(p: *mut c_void, n: usize) -> *mut c_void;
+    pub fn PyMem_Free(p: *mut c_void);
+    pub fn PyMem_RawCalloc(nelem: usize, elsize: usize) -> *mut c_void;
+
+    pub fn PyLong_FromSsize_t(v: isize) -> *mut PyObject;
+    pub fn PyLong_AsLong(o: *mut PyObject) -> c_long;
+    pub fn PyLong_AsUnsignedLong(o: *mut PyObject) -> c_ulong;
+    pub fn PyUnicode_FromString(s: *const c_char) -> *mut PyObject;
+
+    pub fn PyObject_GetItem(o: *mut PyObject, key: *mut PyObject) -> *mut PyObject;
+    pub fn PyObject_SetItem(o: *mut PyObject, key: *mut PyObject, v: *mut PyObject) -> c_int;
+    pub fn PyObject_DelItem(o: *mut PyObject, key: *mut PyObject) -> c_int;
+    pub fn PySequence_GetItem(o: *mut PyObject, i: isize) -> *mut PyObject;
+    pub fn PySequence_SetItem(o: *mut PyObject, i: isize, v: *mut PyObject) -> c_int;
+
+    pub fn PyList_New(n: isize) -> *mut PyObject;
+    pub fn PyList_SetItem(list: *mut PyObject, i: isize, item: *mut PyObject) -> c_int;
+    pub fn PyTuple_New(n: isize) -> *mut PyObject;
+    pub fn PyTuple_SetItem(tuple: *mut PyObject, i: isize, item: *mut PyObject) -> c_int;
+    pub fn PyTuple_Size(tuple: *mut PyObject) -> isize;
+    pub fn PyTuple_GetItem(tuple: *mut PyObject, i: isize) -> *mut PyObject;
+    pub fn PyDict_New() -> *mut PyObject;
+    pub fn PyDict_SetItem(d: *mut PyObject, key: *mut PyObject, v: *mut PyObject) -> c_int;
+
+    pub fn PyObject_Call(
+        callable: *mut PyObject,
+        args: *mut PyObject,
+        kw: *mut PyObject,
+    ) -> *mut PyObject;
+    pub fn PyObject_VectorcallDict(
+        callable: *mut PyObject,
+        args: *const *mut PyObject,
+        nargsf: usize,
+        kwargs: *mut PyObject,
+    ) -> *mut PyObject;
+    pub fn PyObject_VectorcallMethod(
+        name: *mut PyObject,
+        args: *const *mut PyObject,
+        nargsf: usize,
+        kwnames: *mut PyObject,
+    ) -> *mut PyObject;
+
+    pub fn PyType_GetFlags(t: *mut PyTypeObject) -> c_ulong;
+    pub fn PyType_IsSubtype(a: *mut PyTypeObject, b: *mut PyTypeObject) -> c_int;
+
+    pub fn PyEval_SaveThread() -> *mut PyThreadState;
+    pub fn PyEval_RestoreThread(ts: *mut PyThreadState);
+
+    pub fn PyCapsule_New(
+        pointer: *mut c_void,
+        name: *const c_char,
+        destructor: PyCapsule_Destructor,
+    ) -> *mut PyObject;
+    pub fn PyCapsule_GetPointer(capsule: *mut PyObject, name: *const c_char) -> *mut c_void;
+    pub fn PyCapsule_GetName(capsule: *mut PyObject) -> *const c_char;
+    pub fn PyCapsule_GetContext(capsule: *mut PyObject) -> *mut c_void;
+    pub fn PyCapsule_SetPointer(capsule: *mut PyObject, pointer: *mut c_void) -> c_int;
+    pub fn PyCapsule_SetName(capsule: *mut PyObject, name: *const c_char) -> c_int;
+    pub fn PyCapsule_SetContext(capsule: *mut PyObject, context: *mut c_void) -> c_int;
+    pub fn PyCapsule_SetDestructor(
+        capsule: *mut PyObject,
+        destructor: PyCapsule_Destructor,
+    ) -> c_int;
+    pub fn PyCapsule_IsValid(capsule: *mut PyObject, name: *const c_char) -> c_int;
+
+    pub fn PyContextVar_Get(
+        var: *mut PyObject,
+        default_value: *mut PyObject,
+        value: *mut *mut PyObject,
+    ) -> c_int;
+    pub fn Py_CompileString(
+        source: *const c_char,
+        filename: *const c_char,
+        start: c_int,
+    ) -> *mut PyObject;
+    pub fn PySys_FormatStderr(format: *const c_char, ...);
+
+    pub fn PyModuleDef_Init(def: *mut PyModuleDef) -> *mut PyObject;
+    pub fn PyModule_FromDefAndSpec2(
+        def: *mut PyModuleDef,
+        spec: *mut PyObject,
+        api: c_int,
+    ) -> *mut PyObject;
+    pub fn PyModule_ExecDef(module: *mut PyObject, def: *mut PyModuleDef) -> c_int;
+    pub fn PyModule_GetDef(module: *mut PyObject) -> *mut PyModuleDef;
+
+    // Data. Only the address of the static objects is ever taken.
+    pub static mut _Py_NoneStruct: PyObjectHead;
+    pub static mut PyList_Type: PyObjectHead;
+    pub static mut PyTuple_Type: PyObjectHead;
+    pub static mut PyModule_Type: PyObjectHead;
+    pub static PyExc_OverflowError: *mut PyObject;
+    pub static PyExc_SystemError: *mut PyObject;
+    pub static PyExc_TypeError: *mut PyObject;
+    pub static PyExc_ValueError: *mut PyObject;
+}
+
+/// `"text"` as a NUL-terminated `*const c_char`.
+///
+/// Each string is a named static rather than a literal: literals all land in
+/// one mergeable string section, which the linker keeps whole as soon as one
+/// of them is used, whereas a static gets a section of its own, so that an
+/// extension carries only the messages of the functions it calls.
+macro_rules! cstr {
+    ($s:expr) => {{
+        const BYTES: &[u8] = concat!($s, "\0").as_bytes();
+        static S: [u8; BYTES.len()] = $crate::ffi::to_array(BYTES);
+        S.as_ptr().cast::<core::ffi::c_char>()
+    }};
+}
+pub(crate) use cstr;
+
+/// Copies `bytes` into an array (for `cstr!`, at compile time).
+pub const fn to_array<const N: usize>(bytes: &[u8]) -> [u8; N] {
+    let mut out = [0u8; N];
+    let mut i = 0;
+    while i < N && i < bytes.len() {
+        out[i] = bytes[i];
+        i += 1;
+    }
+    out
+}
+
+/// `Py_None`.
+#[inline(always)]
+#[allow(unused_unsafe)] // needed before Rust 1.82
+pub fn py_none() -> *mut PyObject {
+    // SAFETY: only the address of the extern static is taken, never a reference.
+    unsafe { core::ptr::addr_of_mut!(_Py_NoneStruct).cast() }
+}
+
+/// `Py_TYPE(o)`: every object of a default build starts with `ob_refcnt`,
+/// `ob_type`, which is what the limited API's own `Py_TYPE` reads up to 3.13.
+///
+/// # Safety
+/// `o` is a live object.
+#[inline(always)]
+pub unsafe fn py_type(o: *mut PyObject) -> *mut PyTypeObject {
+    // SAFETY: the caller passes a live object; its head has this layout.
+    unsafe { (*o.cast::<PyObjectHead>()).ob_type }
+}
+
+/// `PyType_HasFeature(Py_TYPE(o), flag)` through the stable `PyType_GetFlags`.
+///
+/// # Safety
+/// `o` is a live object.
+#[inline(always)]
+pub unsafe fn type_has_flag(o: *mut PyObject, flag: c_ulong) -> bool {
+    // SAFETY: the caller passes a live object, whose type is a live type.
+    unsafe { PyType_GetFlags(py_type(o)) & flag != 0 }
+}
+
+/// Whether `Py_TYPE(o)` is exactly the static type object `tp`.
+///
+/// # Safety
+/// `o` is a live object.
+#[inline(always)]
+pub unsafe fn is_exact(o: *mut PyObject, tp: *mut PyObjectHead) -> bool {
+    // SAFETY: the caller passes a live object.
+    unsafe { py_type(o).cast::<PyObjectHead>() == tp }
+}
+
+/// The vectorcall function of `callable`, if its type supports vectorcall and
+/// the instance has one (what CPython's `PyVectorcall_Function` does; that
+/// function is exported only from 3.11, so it is reproduced here).
+///
+/// # Safety
+/// `callable` is a live object.
+#[inline]
+pub unsafe fn vectorcall_func(callable: *mut PyObject) -> Option<vectorcallfunc> {
+    // `tp_vectorcall_offset` follows ob_refcnt, ob_type, ob_size, tp_name,
+    // tp_basicsize, tp_itemsize and tp_dealloc: offset 56 on every 64-bit
+    // CPython from 3.8 to 3.13 (7 words on 32-bit builds).
+    const TP_VECTORCALL_OFFSET: usize = 7 * core::mem::size_of::<usize>();
+    // SAFETY: the caller passes a live object.
+    let tp = unsafe { py_type(callable) };
+    // SAFETY: `tp` is a live type object.
+    if unsafe { PyType_GetFlags(tp) } & Py_TPFLAGS_HAVE_VECTORCALL == 0 {
+        return None;
+    }
+    // SAFETY: every type object is at least as big as the offset read; the
+    // field is a Py_ssize_t.
+    let offset = unsafe {
+        tp.cast::<u8>()
+            .add(TP_VECTORCALL_OFFSET)
+            .cast::<isize>()
+            .read()
+    };
+    if offset <= 0 {
+        return None;
+    }
+    // SAFETY: a type with Py_TPFLAGS_HAVE_VECTORCALL stores, at that offset of
+    // each instance, a (possibly NULL) vectorcallfunc; it may be unaligned in
+    // theory, hence read_unaligned.
+    unsafe {
+        callable
+            .cast::<u8>()
+            .offset(offset)
+            .cast::<Option<vectorcallfunc>>()
+            .read_unaligned()
+    }
+}

@@ -1,0 +1,549 @@
+//! Module creation from an `HPyModuleDef`, shared by both ABIs.
+//!
+//! An `HPyModuleDef` becomes one heap block that is never freed (CPython
+//! keeps pointers to a module definition for as long as the interpreter
+//! lives): a `PyModuleDef` for multi-phase initialization, followed by its
+//! method table, its slot table and a copy of the module's name.
+//!
+//! - `m_name` is the extension's name, `m_doc` the doc, `m_size` the size.
+//! - `m_methods`: the `HPyDef_METH` defines, each calling its
+//!   `cpy_trampoline` (NOARGS → `METH_NOARGS`, O → `METH_O`, VARARGS →
+//!   `METH_FASTCALL`, KEYWORDS → `METH_FASTCALL | METH_KEYWORDS`), then the
+//!   `legacy_methods` where legacy features are allowed.
+//! - `m_slots`: the `HPy_mod_create` and `HPy_mod_exec` defines, in order,
+//!   after an exec slot of our own that resets the module's `globals` to
+//!   null when there are any.
+//!
+//! A definition that HPy 0.9 does not allow raises SystemError (ValueError
+//! for a method signature that is not a method's), with HPy 0.9's messages.
+//! Differences from HPy 0.9, which silently ignores them: an `HPyDef_MEMBER`
+//! or `HPyDef_GETSET` (or an unknown kind) among a module's defines, and
+//! legacy methods in the pure universal ABI, are errors. Module state
+//! (`size > 0`), which HPy 0.9 refuses everywhere, is accepted where legacy
+//! features are (CPython ABI, hybrid), since there `PyModule_GetState` can
+//! reach it; the pure universal ABI refuses it as HPy 0.9 does.
+
+use core::ffi::{c_char, c_int, c_void, CStr};
+use core::mem::{align_of, size_of};
+use core::ptr::{self, null_mut};
+use core::sync::atomic::{AtomicPtr, Ordering};
+
+use hpy_sys::*;
+
+use crate::ffi::{self, cstr, PyMethodDef, PyModuleDef, PyModuleDef_Slot, PyObject};
+
+/// The block behind each `PyModuleDef` made here; the `PyModuleDef` comes
+/// first, so that `PyModule_GetDef` leads back to the block.
+#[repr(C)]
+struct ModuleDefBlock {
+    pydef: PyModuleDef,
+    /// `HPyModuleDef.globals`, for `reset_globals`.
+    globals: *mut *mut HPyGlobal,
+    /// The `HPyModuleDef` this block was made from.
+    source: *mut HPyModuleDef,
+}
+
+/// The block made by the last successful `_HPyModuleDef_CPyInit`. In the
+/// CPython ABI every extension has its own copy of this crate, hence of this
+/// variable, and `PyInit_NAME` runs again whenever the module is imported
+/// afresh (after `del sys.modules[NAME]`, in a subinterpreter): it then
+/// gets the same `PyModuleDef` again, as a C extension with a static one
+/// does, instead of a new block each time.
+static LAST_CPYINIT: AtomicPtr<ModuleDefBlock> = AtomicPtr::new(null_mut());
+
+/// What `scan` learns from an `HPyModuleDef`.
+#[derive(Default)]
+struct Counts {
+    methods: usize,
+    slots: usize,
+    legacy: usize,
+    has_create: bool,
+    /// Methods or exec slots, which `HPy_mod_create` excludes.
+    has_non_create: bool,
+    has_globals: bool,
+}
+
+/// Sets SystemError with `format`, whose one `%s` receives the explanation
+/// appended to the errors about `HPy_mod_create`.
+#[inline(never)]
+fn create_error<T>(format: *const c_char) -> Option<T> {
+    // SAFETY: setting an exception; the format takes one NUL-terminated string.
+    unsafe {
+        ffi::PyErr_Format(
+            ffi::PyExc_SystemError,
+            format,
+            cstr!(
+                "This is not allowed because custom HPy_mod_create slot cannot return a builtin module object \
+                 and cannot make any use of any other data defined in the HPyModuleDef. Either do not define \
+                 HPy_mod_create slot and let the runtime create a builtin module object from the provided \
+                 HPyModuleDef, or do not define anything else but the HPy_mod_create slot."
+            ),
+        )
+    };
+    None
+}
+
+/// The reference count given to our `PyModuleDef`s: CPython 3.12+ reads it as
+/// immortal (the low 32 bits are negative as an int32); for 3.9–3.11 it is
+/// just a count that never drops to zero. Definitions compiled into an
+/// extension get 1 (≤ 3.11) or the same immortal value (≥ 3.12).
+const IMMORTAL_REFCNT: isize = 0xFFFF_FFFF;
+
+/// Sets SystemError with a static message; returns None to propagate it.
+#[inline]
+fn system_error<T>(message: *const c_char) -> Option<T> {
+    // SAFETY: setting an exception with a static message, GIL held.
+    unsafe { ffi::PyErr_SetString(ffi::PyExc_SystemError, message) };
+    None
+}
+
+/// The `ml_flags` of an HPy method signature.
+fn method_flags(sig: HPyFunc_Signature) -> Option<c_int> {
+    match sig {
+        HPyFunc_NOARGS => Some(ffi::METH_NOARGS),
+        HPyFunc_O => Some(ffi::METH_O),
+        HPyFunc_VARARGS => Some(ffi::METH_FASTCALL),
+        HPyFunc_KEYWORDS => Some(ffi::METH_FASTCALL | ffi::METH_KEYWORDS),
+        _ => None,
+    }
+}
+
+/// Calls `f` on each define of the NULL-terminated array `defines` (which
+/// may itself be NULL), stopping at the first `None`.
+unsafe fn for_each_define(
+    defines: *mut *mut HPyDef,
+    mut f: impl FnMut(&HPyDef) -> Option<()>,
+) -> Option<()> {
+    if defines.is_null() {
+        return Some(());
+    }
+    let mut p = defines;
+    loop {
+        // SAFETY: `p` is inside the NULL-terminated array (not past the NULL).
+        let d = unsafe { *p };
+        if d.is_null() {
+            return Some(());
+        }
+        // SAFETY: a non-NULL entry points to a live HPyDef of the extension.
+        f(unsafe { &*d })?;
+        // SAFETY: the NULL was not reached yet, so the next entry exists.
+        p = unsafe { p.add(1) };
+    }
+}
+
+/// Checks `def` as HPy 0.9 does and counts what goes into the tables.
+/// Returns None with an exception set when `def` is not allowed.
+unsafe fn scan(def: &HPyModuleDef, name: *const c_char, allow_legacy: bool) -> Option<Counts> {
+    let mut c = Counts::default();
+    if def.size < 0 {
+        return system_error(cstr!("HPy does not permit HPyModuleDef.size < 0"));
+    }
+    if def.size > 0 && !allow_legacy {
+        return system_error(cstr!(
+            "Module state is not supported yet in HPy, set HPyModuleDef.size = 0 if module state is not needed"
+        ));
+    }
+    if !def.legacy_methods.is_null() {
+        if !allow_legacy {
+            // SAFETY: setting an exception; `name` is a NUL-terminated string.
+            unsafe {
+                ffi::PyErr_Format(
+                    ffi::PyExc_SystemError,
+                    cstr!(
+                        "Cannot use legacy functions when targeting the HPy Universal ABI: module '%s' has \
+                         legacy_methods in its HPyModuleDef. Build it for the hybrid ABI to use them."
+                    ),
+                    name,
+                )
+            };
+            return None;
+        }
+        let legacy = def.legacy_methods.cast::<PyMethodDef>();
+        // SAFETY: legacy_methods is an array of PyMethodDef ended by one
+        // whose ml_name is NULL.
+        while unsafe { !(*legacy.add(c.legacy)).ml_name.is_null() } {
+            c.legacy += 1;
+        }
+    }
+    let check = |d: &HPyDef| {
+        match d.kind {
+            HPyDef_Kind_Meth => {
+                // SAFETY: the kind says which member of the union is in use.
+                let meth = unsafe { &d.u.meth };
+                if method_flags(meth.signature).is_none() {
+                    // SAFETY: setting an exception with a static message.
+                    unsafe {
+                        ffi::PyErr_SetString(
+                            ffi::PyExc_ValueError,
+                            cstr!("Unsupported HPyMeth signature"),
+                        )
+                    };
+                    return None;
+                }
+                if meth.cpy_trampoline.is_none() || meth.name.is_null() {
+                    return system_error(cstr!(
+                        "HPyDef_METH in HPyModuleDef.defines without name or trampoline"
+                    ));
+                }
+                c.methods += 1;
+                c.has_non_create = true;
+            }
+            HPyDef_Kind_Slot => {
+                // SAFETY: the kind says which member of the union is in use.
+                let slot = unsafe { &d.u.slot };
+                match slot.slot {
+                    HPy_mod_create if c.has_create => {
+                        return system_error(cstr!(
+                            "Multiple definitions of the HPy_mod_create slot in HPyModuleDef.defines."
+                        ));
+                    }
+                    HPy_mod_create => c.has_create = true,
+                    HPy_mod_exec => c.has_non_create = true,
+                    other => {
+                        // SAFETY: setting an exception; %d takes a C int.
+                        unsafe {
+                            ffi::PyErr_Format(
+                                ffi::PyExc_SystemError,
+                                cstr!("Unsupported slot in HPyModuleDef.defines (value: %d)."),
+                                other,
+                            )
+                        };
+                        return None;
+                    }
+                }
+                if slot.cpy_trampoline.is_none() {
+                    return system_error(cstr!(
+                        "HPyDef_SLOT in HPyModuleDef.defines without trampoline"
+                    ));
+                }
+                c.slots += 1;
+            }
+            HPyDef_Kind_Member | HPyDef_Kind_GetSet => {
+                return system_error(cstr!(
+                    "HPyModuleDef.defines may only contain HPyDef_METH and the slots HPy_mod_create and \
+                     HPy_mod_exec: HPyDef_MEMBER and HPyDef_GETSET belong in an HPyType_Spec"
+                ));
+            }
+            other => {
+                // SAFETY: setting an exception; %d takes a C int.
+                unsafe {
+                    ffi::PyErr_Format(
+                        ffi::PyExc_SystemError,
+                        cstr!("Invalid HPyDef.kind in HPyModuleDef.defines (value: %d)."),
+                        other,
+                    )
+                };
+                return None;
+            }
+        }
+        Some(())
+    };
+    // SAFETY: `defines` is NULL or a NULL-terminated array of live HPyDefs.
+    unsafe { for_each_define(def.defines, check) }?;
+    // SAFETY: `globals` is NULL or a NULL-terminated array.
+    c.has_globals = !def.globals.is_null() && unsafe { !(*def.globals).is_null() };
+    if c.has_create {
+        if c.has_non_create {
+            return create_error(cstr!(
+                "HPyModuleDef defines a HPy_mod_create slot and some other slots or methods. %s"
+            ));
+        }
+        if !def.legacy_methods.is_null()
+            || def.size > 0
+            || !def.doc.is_null()
+            || !def.globals.is_null()
+        {
+            return create_error(cstr!(
+                "HPyModuleDef defines a HPy_mod_create slot and some of the other fields are not set \
+                 to their default value. %s"
+            ));
+        }
+    }
+    Some(c)
+}
+
+/// The exec slot that runs first when the module has `globals`: it sets each
+/// of them to null, so that every execution of the module starts from a
+/// clean state. A value left by an earlier execution is not released (it
+/// may belong to another interpreter); that leak is bounded by re-imports.
+unsafe extern "C" fn reset_globals(module: *mut PyObject) -> c_int {
+    // SAFETY: this slot is only in our definitions, so the module was created
+    // from one of them, and PyModule_GetDef returns that ModuleDefBlock.
+    let block = unsafe { ffi::PyModule_GetDef(module) }.cast::<ModuleDefBlock>();
+    if block.is_null() {
+        return -1;
+    }
+    // SAFETY: the block lives forever; `globals` is its NULL-terminated array.
+    unsafe {
+        let mut g = (*block).globals;
+        while !g.is_null() && !(*g).is_null() {
+            (**g)._i = 0;
+            g = g.add(1);
+        }
+    }
+    0
+}
+
+/// Rounds `n` up to a multiple of `align` (a power of two).
+#[inline]
+fn round_up(n: usize, align: usize) -> Option<usize> {
+    Some(n.checked_add(align - 1)? & !(align - 1))
+}
+
+/// Builds the `PyModuleDef` of `def` (see the module documentation). `name`
+/// is copied. Legacy methods and module state are accepted only when
+/// `allow_legacy` (CPython ABI and hybrid). Returns NULL with an exception
+/// set if `def` is not valid or memory runs out.
+///
+/// # Safety
+/// The GIL is held; `def` is NULL or a valid `HPyModuleDef` whose pointers
+/// stay valid forever (they are static data of the extension); `name` is
+/// NULL or a NUL-terminated string.
+pub unsafe fn create_pymoduledef(
+    def: *mut HPyModuleDef,
+    name: *const c_char,
+    allow_legacy: bool,
+) -> *mut PyModuleDef {
+    if def.is_null() || name.is_null() {
+        system_error::<()>(cstr!(
+            "HPy module creation: the HPyModuleDef or the module name is NULL"
+        ));
+        return null_mut();
+    }
+    // SAFETY: checked non-NULL; the caller passes a valid definition.
+    let def = unsafe { &*def };
+    // SAFETY: as documented for the caller.
+    let Some(c) = (unsafe { scan(def, name, allow_legacy) }) else {
+        return null_mut();
+    };
+    // SAFETY: `name` is a NUL-terminated string.
+    let name_len = unsafe { CStr::from_ptr(name) }.to_bytes().len();
+
+    // Layout: block | methods (+ sentinel) | slots (+ sentinel) | name + NUL.
+    let n_methods = c.methods + c.legacy;
+    let n_slots = c.slots + usize::from(c.has_globals);
+    let offsets = (|| {
+        let methods = round_up(size_of::<ModuleDefBlock>(), align_of::<PyMethodDef>())?;
+        let slots = round_up(
+            methods.checked_add(
+                n_methods
+                    .checked_add(1)?
+                    .checked_mul(size_of::<PyMethodDef>())?,
+            )?,
+            align_of::<PyModuleDef_Slot>(),
+        )?;
+        let name = slots.checked_add(
+            n_slots
+                .checked_add(1)?
+                .checked_mul(size_of::<PyModuleDef_Slot>())?,
+        )?;
+        let total = name.checked_add(name_len)?.checked_add(1)?;
+        Some((methods, slots, name, total))
+    })();
+    let block = match offsets {
+        // SAFETY: plain allocation; zeroed, so every sentinel is already there.
+        Some((_, _, _, total)) => unsafe { ffi::PyMem_RawCalloc(1, total) }.cast::<u8>(),
+        None => null_mut(),
+    };
+    let Some((methods_off, slots_off, name_off, _)) = offsets.filter(|_| !block.is_null()) else {
+        // SAFETY: setting MemoryError.
+        unsafe { ffi::PyErr_NoMemory() };
+        return null_mut();
+    };
+
+    // SAFETY (for the blocks below): the offsets are inside the block and
+    // aligned for their types; `n_methods`/`n_slots` entries (plus zeroed
+    // sentinels) fit at them, as counted by `scan` over the same arrays.
+    // SAFETY: see above.
+    let (methods, slots, m_name) = unsafe {
+        (
+            block.add(methods_off).cast::<PyMethodDef>(),
+            block.add(slots_off).cast::<PyModuleDef_Slot>(),
+            block.add(name_off),
+        )
+    };
+    // SAFETY: `name` has `name_len` bytes before its NUL; the copy's NUL is
+    // already there (zeroed block).
+    unsafe { ptr::copy_nonoverlapping(name.cast::<u8>(), m_name, name_len) };
+
+    let mut mi = 0usize;
+    let mut si = 0usize;
+    if c.has_globals {
+        // SAFETY: see above; slot 0 exists since n_slots >= 1.
+        unsafe {
+            slots.write(PyModuleDef_Slot {
+                slot: ffi::Py_mod_exec,
+                value: reset_globals as *mut c_void,
+            })
+        };
+        si += 1;
+    }
+    let fill = |d: &HPyDef| {
+        if d.kind == HPyDef_Kind_Meth && mi < c.methods {
+            // SAFETY: a method define (checked by scan).
+            let meth = unsafe { &d.u.meth };
+            let entry = PyMethodDef {
+                ml_name: meth.name,
+                ml_meth: meth.cpy_trampoline.map_or(null_mut(), |f| f as *mut c_void),
+                ml_flags: method_flags(meth.signature).unwrap_or(0),
+                ml_doc: meth.doc,
+            };
+            // SAFETY: see above; `mi` < the number of method entries.
+            unsafe { methods.add(mi).write(entry) };
+            mi += 1;
+        } else if d.kind == HPyDef_Kind_Slot && si < n_slots {
+            // SAFETY: a slot define, HPy_mod_create or HPy_mod_exec (checked by scan).
+            let slot = unsafe { &d.u.slot };
+            let entry = PyModuleDef_Slot {
+                slot: if slot.slot == HPy_mod_create {
+                    ffi::Py_mod_create
+                } else {
+                    ffi::Py_mod_exec
+                },
+                value: slot.cpy_trampoline.map_or(null_mut(), |f| f as *mut c_void),
+            };
+            // SAFETY: see above; `si` < the number of slot entries.
+            unsafe { slots.add(si).write(entry) };
+            si += 1;
+        }
+        Some(())
+    };
+    // SAFETY: the same array of live HPyDefs that `scan` accepted.
+    unsafe { for_each_define(def.defines, fill) };
+    if c.legacy > 0 {
+        // SAFETY: see above; the legacy entries follow the HPy methods.
+        unsafe {
+            ptr::copy_nonoverlapping(
+                def.legacy_methods.cast::<PyMethodDef>(),
+                methods.add(c.methods),
+                c.legacy,
+            )
+        };
+    }
+
+    let b = block.cast::<ModuleDefBlock>();
+    // SAFETY: the block starts with a zeroed ModuleDefBlock.
+    unsafe {
+        let pydef = ptr::addr_of_mut!((*b).pydef);
+        (*pydef).m_base.ob_base.ob_refcnt = IMMORTAL_REFCNT;
+        (*pydef).m_name = m_name.cast();
+        (*pydef).m_doc = def.doc;
+        (*pydef).m_size = def.size;
+        (*pydef).m_methods = methods;
+        (*pydef).m_slots = slots;
+        (*b).globals = def.globals;
+        (*b).source = ptr::addr_of!(*def).cast_mut();
+        pydef
+    }
+}
+
+/// `PyInit_NAME` of a CPython-ABI extension (the `HPy_MODINIT` macro):
+/// converts `def` with legacy features allowed and returns
+/// `PyModuleDef_Init(pydef)` for multi-phase initialization, or NULL with
+/// an exception set.
+///
+/// # Safety
+/// Called from `PyInit_NAME` (GIL held) with the extension's static
+/// `HPyModuleDef` and its name.
+#[cfg_attr(feature = "export", no_mangle)]
+#[allow(non_snake_case)]
+pub unsafe extern "C" fn _HPyModuleDef_CPyInit(
+    _ctx: *mut HPyContext,
+    def: *mut HPyModuleDef,
+    name: *const c_char,
+) -> *mut cpy_PyObject {
+    let last = LAST_CPYINIT.load(Ordering::Acquire);
+    // SAFETY: a non-NULL LAST_CPYINIT is a complete block that lives forever.
+    if !last.is_null() && unsafe { (*last).source } == def {
+        // SAFETY: as below; PyModuleDef_Init returns an initialized def as is.
+        return unsafe { ffi::PyModuleDef_Init(ptr::addr_of_mut!((*last).pydef)) };
+    }
+    // SAFETY: as documented for the caller.
+    let pydef = unsafe { create_pymoduledef(def, name, true) };
+    if pydef.is_null() {
+        return null_mut();
+    }
+    LAST_CPYINIT.store(pydef.cast(), Ordering::Release);
+    // SAFETY: a complete PyModuleDef that lives forever.
+    unsafe { ffi::PyModuleDef_Init(pydef) }
+}
+
+/// Creates and executes the module of a universal (or hybrid) extension, as
+/// CPython's import does for a multi-phase `PyInit_NAME`:
+/// `create_pymoduledef`, `PyModule_FromDefAndSpec2`, then, if the result
+/// is a module object (`HPy_mod_create` may return something else), the
+/// exec slots with `PyModule_ExecDef`. Returns a new reference, or NULL
+/// with an exception set.
+///
+/// `allow_legacy` is false for the pure universal ABI (legacy methods and
+/// module state are refused) and true for the hybrid ABI. The extension's
+/// context must already be installed (`HPyInitGlobalContext_NAME`): the
+/// slots run here. `name` is copied.
+///
+/// # Safety
+/// The GIL is held; `def` is what `HPyInit_NAME` returned (static data of
+/// a loaded extension that is never unloaded); `name` is a NUL-terminated
+/// string; `spec` is a live module spec.
+pub unsafe fn module_from_spec(
+    _ctx: *mut HPyContext,
+    def: *mut HPyModuleDef,
+    name: *const c_char,
+    spec: *mut cpy_PyObject,
+    allow_legacy: bool,
+) -> *mut cpy_PyObject {
+    // SAFETY: as documented for the caller.
+    let pydef = unsafe { create_pymoduledef(def, name, allow_legacy) };
+    if pydef.is_null() {
+        return null_mut();
+    }
+    // SAFETY: a complete PyModuleDef that lives forever (even if creation
+    // fails: a half-made module may still point to it), and a live spec.
+    let module = unsafe { ffi::PyModule_FromDefAndSpec2(pydef, spec, ffi::PYTHON_API_VERSION) };
+    if module.is_null() {
+        return null_mut();
+    }
+    // SAFETY: `module` is a live object; PyModule_Type a static type.
+    let is_module = unsafe {
+        ffi::is_exact(module, ptr::addr_of_mut!(ffi::PyModule_Type))
+            || ffi::PyType_IsSubtype(
+                ffi::py_type(module),
+                ptr::addr_of_mut!(ffi::PyModule_Type).cast(),
+            ) != 0
+    };
+    // SAFETY: a module made from `pydef`.
+    if is_module && unsafe { ffi::PyModule_ExecDef(module, pydef) } != 0 {
+        // SAFETY: dropping the new reference on failure.
+        unsafe { ffi::Py_DecRef(module) };
+        return null_mut();
+    }
+    module
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn method_flags_follow_hpy_signatures() {
+        assert_eq!(method_flags(HPyFunc_NOARGS), Some(ffi::METH_NOARGS));
+        assert_eq!(method_flags(HPyFunc_O), Some(ffi::METH_O));
+        assert_eq!(method_flags(HPyFunc_VARARGS), Some(ffi::METH_FASTCALL));
+        assert_eq!(
+            method_flags(HPyFunc_KEYWORDS),
+            Some(ffi::METH_FASTCALL | ffi::METH_KEYWORDS)
+        );
+        assert_eq!(method_flags(HPyFunc_UNARYFUNC), None);
+    }
+
+    #[test]
+    fn layouts_are_the_stable_abi_ones() {
+        assert_eq!(size_of::<PyMethodDef>(), 4 * size_of::<usize>());
+        assert_eq!(size_of::<PyModuleDef_Slot>(), 2 * size_of::<usize>());
+        assert_eq!(size_of::<PyModuleDef>(), 13 * size_of::<usize>());
+        assert_eq!(
+            round_up(size_of::<ModuleDefBlock>(), 8),
+            Some(15 * size_of::<usize>())
+        );
+        assert_eq!(round_up(usize::MAX, 8), None);
+    }
+}

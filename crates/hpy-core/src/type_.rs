@@ -1,0 +1,32 @@
+//! Type objects: `HPyType_IsSubtype`.
+
+use core::ffi::c_int;
+
+use hpy_sys::{HPy, HPyContext};
+
+use crate::ffi::{self, cstr};
+use crate::h2py;
+
+/// `HPyType_IsSubtype`: 1 if `sub` is `type` or a subtype of it, else 0;
+/// -1 with TypeError if either is not a type object.
+#[cfg_attr(feature = "export", no_mangle)]
+pub unsafe extern "C" fn ctx_Type_IsSubtype(_ctx: *mut HPyContext, sub: HPy, type_: HPy) -> c_int {
+    let (sub, type_) = (h2py(sub), h2py(type_));
+    // SAFETY: both are live handles.
+    let are_types = unsafe {
+        ffi::type_has_flag(sub, ffi::Py_TPFLAGS_TYPE_SUBCLASS)
+            && ffi::type_has_flag(type_, ffi::Py_TPFLAGS_TYPE_SUBCLASS)
+    };
+    if !are_types {
+        // SAFETY: setting an exception with a static message.
+        unsafe {
+            ffi::PyErr_SetString(
+                ffi::PyExc_TypeError,
+                cstr!("HPyType_IsSubtype: both arguments must be types"),
+            )
+        };
+        return -1;
+    }
+    // SAFETY: both are type objects.
+    unsafe { ffi::PyType_IsSubtype(sub.cast(), type_.cast()) }
+}

@@ -19,9 +19,8 @@
 //! Differences from HPy 0.9, which silently ignores them: an `HPyDef_MEMBER`
 //! or `HPyDef_GETSET` (or an unknown kind) among a module's defines, and
 //! legacy methods in the pure universal ABI, are errors. Module state
-//! (`size > 0`), which HPy 0.9 refuses everywhere, is accepted where legacy
-//! features are (CPython ABI, hybrid), since there `PyModule_GetState` can
-//! reach it; the pure universal ABI refuses it as HPy 0.9 does.
+//! (`size > 0` bytes, zeroed by CPython), which HPy 0.9 refuses, is created
+//! in every ABI, as the HPy module protocol describes it.
 
 use core::ffi::{c_char, c_int, c_void, CStr};
 use core::mem::{align_of, size_of};
@@ -137,11 +136,6 @@ unsafe fn scan(def: &HPyModuleDef, name: *const c_char, allow_legacy: bool) -> O
     let mut c = Counts::default();
     if def.size < 0 {
         return system_error(cstr!("HPy does not permit HPyModuleDef.size < 0"));
-    }
-    if def.size > 0 && !allow_legacy {
-        return system_error(cstr!(
-            "Module state is not supported yet in HPy, set HPyModuleDef.size = 0 if module state is not needed"
-        ));
     }
     if !def.legacy_methods.is_null() {
         if !allow_legacy {

@@ -1,0 +1,559 @@
+//! Loading a universal or hybrid extension file: `hpy.universal.load`.
+//!
+//! The file is opened with dlopen; its name says whether it is universal
+//! (`NAME.hpy0.so`) or hybrid (`NAME.hpy0-cp311.so`, only for the CPython it
+//! was built for). It must export the four symbols of HPy_MODINIT(NAME, def):
+//! the HPy version it requires (major and minor), `HPyInitGlobalContext_NAME`
+//! which gets the context, and `HPyInit_NAME` which returns the module's
+//! HPyModuleDef, from which hpy-core creates the module object.
+//!
+//! Every failure to load raises `hpy.universal.HPyLoadError`, an ImportError
+//! (so that imports fail as usual) and a RuntimeError (what HPy 0.9 raised),
+//! with `.name` and `.path` set and a message naming the module and the file.
+
+#![deny(unsafe_op_in_unsafe_fn)]
+
+use core::ffi::{c_char, c_int, c_void, CStr};
+use core::ptr;
+use std::sync::OnceLock;
+
+use hpy_sys::{HPyContext, HPyModuleDef, HPY_ABI_VERSION, HPY_ABI_VERSION_MINOR};
+use pyo3_ffi as ffi;
+
+use crate::abitag::{self, FileTag};
+use crate::context;
+
+type Obj = *mut ffi::PyObject;
+
+/// The value of `mode` in `load(..., mode=)`: HPy 0.9's MODE_* constants.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Mode {
+    Universal = 0,
+    Debug = 1,
+    Trace = 2,
+}
+
+impl Mode {
+    pub fn from_int(mode: c_int) -> Option<Mode> {
+        match mode {
+            0 => Some(Mode::Universal),
+            1 => Some(Mode::Debug),
+            2 => Some(Mode::Trace),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Universal => "universal",
+            Mode::Debug => "debug",
+            Mode::Trace => "trace",
+        }
+    }
+}
+
+// `hpy.universal.HPyLoadError`, created by PyInit_universal; never freed.
+static mut LOAD_ERROR: Obj = ptr::null_mut();
+
+/// Creates `hpy.universal.HPyLoadError(ImportError, RuntimeError)` (once);
+/// returns a borrowed reference to it, or NULL with an exception set.
+///
+/// # Safety
+/// Call with the GIL held.
+pub unsafe fn create_load_error_class() -> Obj {
+    // SAFETY: the GIL serialises access to LOAD_ERROR; the exception objects
+    // are static, the strings static and NUL-terminated, and `bases` is our
+    // own reference, released once used.
+    unsafe {
+        let existing = *ptr::addr_of!(LOAD_ERROR);
+        if !existing.is_null() {
+            return existing;
+        }
+        let bases = ffi::PyTuple_Pack(2, ffi::PyExc_ImportError, ffi::PyExc_RuntimeError);
+        if bases.is_null() {
+            return ptr::null_mut();
+        }
+        let class = ffi::PyErr_NewExceptionWithDoc(
+            c"hpy.universal.HPyLoadError".as_ptr(),
+            c"An HPy extension module could not be loaded: the file is not an HPy universal or \
+hybrid extension for this runtime. It is an ImportError (with .name and .path) and, as in \
+HPy 0.9, a RuntimeError."
+                .as_ptr(),
+            bases,
+            ptr::null_mut(),
+        );
+        ffi::Py_DECREF(bases);
+        *ptr::addr_of_mut!(LOAD_ERROR) = class;
+        class
+    }
+}
+
+/// What is being loaded, for the work and the error messages.
+struct Target<'a> {
+    /// The `name` argument (a str), for `.name`.
+    name_obj: Obj,
+    /// The same as UTF-8.
+    name: &'a str,
+    /// The part after the last dot, with '-' as '_': the NAME of the symbols.
+    short: String,
+    /// The file system path, as bytes.
+    path: &'a [u8],
+    /// The same, NUL-terminated (CPython's buffer).
+    path_c: *const c_char,
+    /// The path as text, for messages.
+    path_text: String,
+}
+
+/// Loads the extension at `path` (a bytes object, from
+/// PyUnicode_FSConverter) as the module `name` (a str) with `spec`. Returns a
+/// new reference to the module, or NULL with an exception set.
+///
+/// # Safety
+/// Call with the GIL held; `name` must be a str and `path` a bytes object.
+pub unsafe fn load(name_obj: Obj, path_obj: Obj, spec: Obj, mode: Mode) -> Obj {
+    // SAFETY: with the GIL; `name_obj` is a str, whose UTF-8 buffer CPython
+    // keeps as long as `name_obj` lives (longer than this call).
+    let name = match unsafe { str_ref(name_obj) } {
+        Some(name) => name,
+        None => return ptr::null_mut(),
+    };
+    // SAFETY: `path_obj` is a bytes object (made by PyUnicode_FSConverter,
+    // so NUL-terminated without embedded NULs) that outlives this call.
+    let path_c = unsafe { ffi::PyBytes_AsString(path_obj) };
+    if path_c.is_null() {
+        return ptr::null_mut();
+    }
+    // SAFETY: as above.
+    let path = unsafe { CStr::from_ptr(path_c) }.to_bytes();
+    let short = name.rsplit('.').next().unwrap_or(name).replace('-', "_");
+    let path_text = String::from_utf8_lossy(path).into_owned();
+    let target = Target {
+        name_obj,
+        name,
+        short,
+        path,
+        path_c,
+        path_text,
+    };
+
+    if mode != Mode::Universal {
+        let message = format!(
+            "hpy.universal: the HPy {mode} mode is not implemented yet in this runtime (hpy-rs), so \
+             '{name}' cannot be loaded in {mode} mode; load it in universal mode (mode=MODE_UNIVERSAL, \
+             and no HPY={mode} in the environment)",
+            mode = mode.name(),
+        );
+        // SAFETY: with the GIL.
+        return unsafe { set_error(ffi::PyExc_NotImplementedError, &message) };
+    }
+    // SAFETY: with the GIL; `spec` is a live object.
+    if unsafe { ffi::PyObject_HasAttrString(spec, c"name".as_ptr()) } == 0 {
+        let message = format!(
+            "hpy.universal.load: argument 'spec' must be a module spec (an object with a 'name', such \
+             as importlib.util.spec_from_file_location('{name}', path) returns), not {}",
+            // SAFETY: with the GIL; `spec` is a live object.
+            unsafe { type_name(spec) }
+        );
+        // SAFETY: with the GIL.
+        return unsafe { set_error(ffi::PyExc_TypeError, &message) };
+    }
+    if target.short.is_empty()
+        || !target
+            .short
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'_')
+    {
+        let message = format!(
+            "cannot load HPy extension module '{}' from '{}': '{}' is not a valid name for an HPy \
+             extension module (ASCII letters, digits and '_')",
+            name, target.path_text, target.short
+        );
+        // SAFETY: with the GIL.
+        return unsafe { load_error(&target, message) };
+    }
+    // SAFETY: with the GIL; `target` describes the arguments, `spec` is live.
+    unsafe { load_target(&target, spec) }
+}
+
+/// The work of `load` once the arguments are checked.
+///
+/// # Safety
+/// With the GIL; `spec` is a live object with a `name`.
+unsafe fn load_target(t: &Target<'_>, spec: Obj) -> Obj {
+    // Which context, from the file name; files that are not HPy universal or
+    // hybrid extensions are not even opened (that would run their code).
+    let (tag_major, hybrid) = match abitag::parse(t.path) {
+        FileTag::Universal { major } => (major, false),
+        FileTag::Hybrid { major, python } => {
+            // SAFETY: with the GIL.
+            let Some(running) = (unsafe { running_python_tag() }) else {
+                return ptr::null_mut();
+            };
+            if python != running {
+                let message = format!(
+                    "cannot load HPy extension module '{}' from '{}': it is a hybrid module built for \
+                     '{}', but this interpreter is '{}' (rebuild it for this Python, or build it with \
+                     --hpy-abi=universal)",
+                    t.name, t.path_text, python, running
+                );
+                // SAFETY: with the GIL.
+                return unsafe { load_error(t, message) };
+            }
+            (major, true)
+        }
+        FileTag::NotHpy { tag } => {
+            let found = if tag.is_empty() {
+                "its file name has no ABI tag".to_string()
+            } else {
+                format!("its file name has the ABI tag '{tag}', which is not an HPy one")
+            };
+            // SAFETY: with the GIL; not knowing the tag only makes the
+            // message less precise, so its error is dropped.
+            let running = unsafe { running_python_tag() }.unwrap_or_else(|| {
+                // SAFETY: with the GIL.
+                unsafe { ffi::PyErr_Clear() };
+                "cp3XY"
+            });
+            let message = format!(
+                "cannot load HPy extension module '{}' from '{}': {}; expected a universal module \
+                 '{}.hpy{}.so' or a hybrid module '{}.hpy{}-{}.so'",
+                t.name,
+                t.path_text,
+                found,
+                t.short,
+                HPY_ABI_VERSION,
+                t.short,
+                HPY_ABI_VERSION,
+                running
+            );
+            // SAFETY: with the GIL.
+            return unsafe { load_error(t, message) };
+        }
+    };
+
+    // SAFETY: `path_c` is a NUL-terminated path; dlopen may run the
+    // library's initialisers, which is what loading an extension means.
+    let Some(lib) = (unsafe { Library::open(t.path_c) }) else {
+        let message = format!(
+            "cannot load HPy extension module '{}' from '{}': not a loadable shared library: {}",
+            t.name,
+            t.path_text,
+            // SAFETY: right after the failed dlopen, on the same thread.
+            unsafe { dlerror_text() }
+        );
+        // SAFETY: with the GIL.
+        return unsafe { load_error(t, message) };
+    };
+
+    // SAFETY: (rest of the function) with the GIL. The four symbols have the
+    // types HPy_MODINIT gives them: `uint32_t f(void)` for the versions,
+    // `void f(HPyContext *)` and `HPyModuleDef *f(void)`; the contexts live
+    // forever; `def` is the extension's static data, and the library is
+    // never unloaded once its module code has run.
+    unsafe {
+        type VersionFn = unsafe extern "C" fn() -> u32;
+        let Ok(major_fn) = lib.symbol(t, "get_required_hpy_major_version_") else {
+            return ptr::null_mut();
+        };
+        let Ok(minor_fn) = lib.symbol(t, "get_required_hpy_minor_version_") else {
+            return ptr::null_mut();
+        };
+        let major = core::mem::transmute::<*mut c_void, VersionFn>(major_fn)();
+        let minor = core::mem::transmute::<*mut c_void, VersionFn>(minor_fn)();
+        if major != HPY_ABI_VERSION || minor > HPY_ABI_VERSION_MINOR {
+            let message = format!(
+                "HPy extension module '{}' requires unsupported version of the HPy runtime. Requested \
+                 version: {}.{}. Current HPy version: {}.{}.",
+                t.short, major, minor, HPY_ABI_VERSION, HPY_ABI_VERSION_MINOR
+            );
+            return load_error(t, message);
+        }
+        if tag_major != major {
+            let message = format!(
+                "cannot load HPy extension module '{}' from '{}': its file name says HPy ABI version {} \
+                 but the module requires HPy {}.{}",
+                t.name, t.path_text, tag_major, major, minor
+            );
+            return load_error(t, message);
+        }
+        let Ok(init_ctx_fn) = lib.symbol(t, "HPyInitGlobalContext_") else {
+            return ptr::null_mut();
+        };
+        let Ok(init_fn) = lib.symbol(t, "HPyInit_") else {
+            return ptr::null_mut();
+        };
+
+        // From here on the module's code runs and keeps pointers into the
+        // library: it stays loaded for the life of the process.
+        lib.keep();
+        let ctx = if hybrid {
+            context::hybrid()
+        } else {
+            context::universal()
+        };
+        core::mem::transmute::<*mut c_void, unsafe extern "C" fn(*mut HPyContext)>(init_ctx_fn)(
+            ctx,
+        );
+        let def = core::mem::transmute::<*mut c_void, unsafe extern "C" fn() -> *mut HPyModuleDef>(
+            init_fn,
+        )();
+        if def.is_null() {
+            if !ffi::PyErr_Occurred().is_null() {
+                return ptr::null_mut();
+            }
+            let message = format!(
+                "cannot load HPy extension module '{}' from '{}': HPyInit_{}() returned NULL",
+                t.name, t.path_text, t.short
+            );
+            return load_error(t, message);
+        }
+        crate::module::create(ctx, def, t.name_obj, spec, hybrid)
+    }
+}
+
+/// A dlopen handle, closed on drop unless kept.
+struct Library(*mut c_void);
+
+impl Library {
+    /// dlopen(path, RTLD_NOW | RTLD_LOCAL); None on failure (see dlerror).
+    ///
+    /// # Safety
+    /// `path` is NUL-terminated; the library's initialisers run.
+    unsafe fn open(path: *const c_char) -> Option<Library> {
+        // SAFETY: as documented; dlerror only touches thread-local state.
+        let handle = unsafe {
+            libc::dlerror();
+            libc::dlopen(path, libc::RTLD_NOW | libc::RTLD_LOCAL)
+        };
+        if handle.is_null() {
+            None
+        } else {
+            Some(Library(handle))
+        }
+    }
+
+    /// The address of the symbol `PREFIX` + NAME, or Err with HPyLoadError set.
+    ///
+    /// # Safety
+    /// With the GIL.
+    unsafe fn symbol(&self, t: &Target<'_>, prefix: &str) -> Result<*mut c_void, ()> {
+        let symbol = format!("{prefix}{}\0", t.short);
+        // SAFETY: `self.0` is an open handle; `symbol` is NUL-terminated;
+        // dlerror only touches thread-local state.
+        let address = unsafe {
+            libc::dlerror();
+            libc::dlsym(self.0, symbol.as_ptr().cast())
+        };
+        if !address.is_null() {
+            return Ok(address);
+        }
+        let symbol = symbol.trim_end_matches('\0');
+        let message = format!(
+            "cannot load HPy extension module '{}' from '{}': the shared library does not export the \
+             symbol '{}', so it is not an HPy universal or hybrid module named '{}' (its C source must \
+             use HPy_MODINIT({}, ...)): {}",
+            t.name,
+            t.path_text,
+            symbol,
+            t.short,
+            t.short,
+            // SAFETY: right after the failed dlsym, on the same thread.
+            unsafe { dlerror_text() }
+        );
+        // SAFETY: with the GIL.
+        unsafe { load_error(t, message) };
+        Err(())
+    }
+
+    /// Leaves the library loaded for good.
+    fn keep(self) {
+        core::mem::forget(self);
+    }
+}
+
+impl Drop for Library {
+    fn drop(&mut self) {
+        // SAFETY: the handle is open, and nothing of the library has run yet
+        // but its initialisers and version getters.
+        unsafe {
+            libc::dlclose(self.0);
+        }
+    }
+}
+
+/// The text of the last dlopen/dlsym error of this thread.
+///
+/// # Safety
+/// No other dl* call may come between the failing call and this one.
+unsafe fn dlerror_text() -> String {
+    // SAFETY: dlerror returns NULL or a NUL-terminated string valid until the
+    // next dl* call on this thread.
+    unsafe {
+        let error = libc::dlerror();
+        if error.is_null() {
+            "no error message from the system".to_string()
+        } else {
+            CStr::from_ptr(error).to_string_lossy().into_owned()
+        }
+    }
+}
+
+/// The Python tag that hybrid extensions built for this interpreter carry
+/// (`cp311`), from importlib's extension suffixes as `hpy.devel.abitag`
+/// computes it. None with an exception set if it cannot be found.
+///
+/// # Safety
+/// With the GIL.
+unsafe fn running_python_tag() -> Option<&'static str> {
+    static TAG: OnceLock<String> = OnceLock::new();
+    if let Some(tag) = TAG.get() {
+        return Some(tag.as_str());
+    }
+    // SAFETY: with the GIL.
+    let suffix = unsafe { first_extension_suffix() }?;
+    let Some(tag) = abitag::python_tag_of_ext_suffix(&suffix) else {
+        let message = format!("hpy.universal: unexpected extension suffix '{suffix}'");
+        // SAFETY: with the GIL.
+        unsafe { set_error(ffi::PyExc_SystemError, &message) };
+        return None;
+    };
+    let _ = TAG.set(tag);
+    TAG.get().map(String::as_str)
+}
+
+/// `importlib.machinery.EXTENSION_SUFFIXES[0]`, or None with an exception set.
+///
+/// # Safety
+/// With the GIL.
+unsafe fn first_extension_suffix() -> Option<String> {
+    // SAFETY: with the GIL; every new reference is released.
+    unsafe {
+        let machinery = ffi::PyImport_ImportModule(c"importlib.machinery".as_ptr());
+        if machinery.is_null() {
+            return None;
+        }
+        let suffixes = ffi::PyObject_GetAttrString(machinery, c"EXTENSION_SUFFIXES".as_ptr());
+        ffi::Py_DECREF(machinery);
+        if suffixes.is_null() {
+            return None;
+        }
+        let first = ffi::PySequence_GetItem(suffixes, 0);
+        ffi::Py_DECREF(suffixes);
+        if first.is_null() {
+            return None;
+        }
+        let text = str_of(first);
+        ffi::Py_DECREF(first);
+        text
+    }
+}
+
+/// The UTF-8 text of a str object, borrowed from it, or None with an
+/// exception set.
+///
+/// # Safety
+/// With the GIL; the result must not outlive `obj` (the lifetime is the
+/// caller's promise).
+unsafe fn str_ref<'a>(obj: Obj) -> Option<&'a str> {
+    let mut len: ffi::Py_ssize_t = 0;
+    // SAFETY: with the GIL; PyUnicode_AsUTF8AndSize type-checks `obj` and
+    // returns a buffer of `len` bytes of UTF-8 that lives as long as `obj`.
+    unsafe {
+        let data = ffi::PyUnicode_AsUTF8AndSize(obj, &mut len);
+        if data.is_null() {
+            return None;
+        }
+        let bytes = core::slice::from_raw_parts(data.cast::<u8>(), len as usize);
+        match core::str::from_utf8(bytes) {
+            Ok(text) => Some(text),
+            Err(_) => {
+                set_error(
+                    ffi::PyExc_SystemError,
+                    "hpy.universal: a str is not valid UTF-8",
+                );
+                None
+            }
+        }
+    }
+}
+
+/// The text of a str object, or None with an exception set.
+///
+/// # Safety
+/// With the GIL.
+pub(crate) unsafe fn str_of(obj: Obj) -> Option<String> {
+    // SAFETY: with the GIL; the text is copied before `obj` can go away.
+    unsafe { str_ref(obj) }.map(str::to_string)
+}
+
+/// The name of the type of `obj`, for messages.
+///
+/// # Safety
+/// With the GIL; `obj` is a live object.
+unsafe fn type_name(obj: Obj) -> String {
+    // SAFETY: as documented; tp_name is a NUL-terminated string.
+    unsafe {
+        let name = (*ffi::Py_TYPE(obj)).tp_name;
+        if name.is_null() {
+            return "?".to_string();
+        }
+        CStr::from_ptr(name).to_string_lossy().into_owned()
+    }
+}
+
+/// Raises `exc_type(message)`; returns NULL.
+///
+/// # Safety
+/// With the GIL; `exc_type` is an exception class.
+pub(crate) unsafe fn set_error(exc_type: Obj, message: &str) -> Obj {
+    // SAFETY: as documented; the message is passed with its length and our
+    // reference to it released (PyErr_SetObject does not steal it).
+    unsafe {
+        let text = ffi::PyUnicode_FromStringAndSize(
+            message.as_ptr().cast(),
+            message.len() as ffi::Py_ssize_t,
+        );
+        if !text.is_null() {
+            ffi::PyErr_SetObject(exc_type, text);
+            ffi::Py_DECREF(text);
+        }
+    }
+    ptr::null_mut()
+}
+
+/// Raises HPyLoadError(message, name=..., path=...); returns NULL.
+///
+/// # Safety
+/// With the GIL.
+unsafe fn load_error(t: &Target<'_>, message: String) -> Obj {
+    // SAFETY: with the GIL; every new reference is released (nothing is
+    // stolen); LOAD_ERROR, a subclass of ImportError, was created by
+    // PyInit_universal before any load.
+    unsafe {
+        let path = ffi::PyUnicode_DecodeFSDefaultAndSize(
+            t.path.as_ptr().cast(),
+            t.path.len() as ffi::Py_ssize_t,
+        );
+        if path.is_null() {
+            return ptr::null_mut();
+        }
+        let text = ffi::PyUnicode_FromStringAndSize(
+            message.as_ptr().cast(),
+            message.len() as ffi::Py_ssize_t,
+        );
+        if text.is_null() {
+            ffi::Py_DECREF(path);
+            return ptr::null_mut();
+        }
+        let class = *ptr::addr_of!(LOAD_ERROR);
+        let class = if class.is_null() {
+            ffi::PyExc_ImportError
+        } else {
+            class
+        };
+        ffi::PyErr_SetImportErrorSubclass(class, text, t.name_obj, path);
+        ffi::Py_DECREF(text);
+        ffi::Py_DECREF(path);
+    }
+    ptr::null_mut()
+}

@@ -1,0 +1,44 @@
+//! Creating the module object of a loaded extension from its HPyModuleDef:
+//! the work is hpy-core's (`module_from_spec`, shared with the CPython ABI);
+//! this is the seam between its `cpy_*` types and pyo3-ffi's.
+
+#![deny(unsafe_op_in_unsafe_fn)]
+
+use hpy_sys::{HPyContext, HPyModuleDef};
+use pyo3_ffi as ffi;
+
+/// Creates the module `name` (a str) described by `def` with `spec` and runs
+/// its exec slots; `hybrid` allows the legacy features. Returns a new
+/// reference, or NULL with an exception set.
+///
+/// # Safety
+/// With the GIL held, after `HPyInitGlobalContext_NAME(ctx)`; `def` is what
+/// `HPyInit_NAME` returned and `name` a str.
+pub unsafe fn create(
+    ctx: *mut HPyContext,
+    def: *mut HPyModuleDef,
+    name: *mut ffi::PyObject,
+    spec: *mut ffi::PyObject,
+    hybrid: bool,
+) -> *mut ffi::PyObject {
+    // SAFETY: with the GIL; `name` is a str, whose UTF-8 form lives as long
+    // as `name` (module_from_spec copies it).
+    let name = unsafe { ffi::PyUnicode_AsUTF8(name) };
+    if name.is_null() {
+        return core::ptr::null_mut();
+    }
+    // SAFETY: as documented above; `spec` is a live object (CPython checks
+    // that it has a `name`).
+    unsafe { hpy_core::module_from_spec(ctx, def, name, spec.cast(), hybrid).cast() }
+}
+
+/// The C struct of an instance of an HPy type, which its HPy traverse
+/// function receives.
+///
+/// TODO: HPy types are not implemented yet (HPyType_FromSpec is `todo` in
+/// api/hpy.api), so no tp_traverse trampoline of a universal module can be
+/// installed yet; once hpy-core defines the object layout, this must return
+/// what it computes for `obj` (and `object_data` is only called then).
+pub unsafe fn object_data(obj: *mut ffi::PyObject) -> *mut core::ffi::c_void {
+    obj.cast()
+}

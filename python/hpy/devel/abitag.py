@@ -1,0 +1,67 @@
+"""The HPy ABI version and the file-name suffixes of HPy extensions.
+
+A universal extension is named ``NAME.hpy0.so``: it runs on every Python
+with an HPy 0.x runtime. A hybrid one also carries the CPython ABI tag of
+the interpreter it was built for: ``NAME.hpy0-cp311.so``. A CPython-ABI
+extension has the interpreter's ordinary suffix.
+"""
+import sysconfig
+
+# Must agree with HPY_ABI_VERSION and HPY_ABI_VERSION_MINOR in hpy.h.
+HPY_ABI_VERSION = 0
+HPY_ABI_VERSION_MINOR = 0
+HPY_ABI_TAG = 'hpy%d' % HPY_ABI_VERSION
+
+
+def parse_ext_suffix(ext_suffix=None):
+    """Split an extension suffix into (python ABI tag, file extension).
+
+    ``ext_suffix`` defaults to this interpreter's EXT_SUFFIX. Platform
+    parts are dropped and CPython's tag is shortened the way wheel tags
+    are: '.cpython-311-x86_64-linux-gnu.so' -> ('cp311', 'so'),
+    '.cp311-win_amd64.pyd' -> ('cp311', 'pyd'),
+    '.pypy39-pp73-x86_64-linux-gnu.so' -> ('pypy39-pp73', 'so').
+    """
+    if ext_suffix is None:
+        ext_suffix = sysconfig.get_config_var('EXT_SUFFIX')
+    if not ext_suffix.startswith('.') or ext_suffix.count('.') != 2:
+        raise ValueError('not an extension suffix of the form '
+                         '".SOABI.EXT": %r' % (ext_suffix,))
+    _, soabi, ext = ext_suffix.split('.')
+    parts = soabi.split('-')
+    # How many leading '-'-separated parts name the ABI, per implementation;
+    # the rest names the platform.
+    if parts[0] == 'cpython':
+        keep = 2                    # cpython-311-x86_64-linux-gnu
+    elif parts[0].startswith('cp'):
+        keep = 1                    # cp311-win_amd64
+    elif parts[0].startswith('pypy'):
+        keep = 2                    # pypy39-pp73-x86_64-linux-gnu
+    elif parts[0].startswith('graalpy'):
+        keep = 3                    # graalpy-38-native-x86_64-darwin
+    else:
+        keep = len(parts)
+    abi_tag = '-'.join(parts[:keep])
+    if abi_tag.startswith('cpython-'):
+        abi_tag = 'cp' + abi_tag[len('cpython-'):]
+    return abi_tag, ext
+
+
+def get_hpy_ext_suffix(hpy_abi, ext_suffix=None):
+    """The file-name suffix of an extension built for ``hpy_abi``.
+
+    With CPython 3.11 on Linux: 'cpython' -> '.cpython-311-x86_64-linux-gnu.so',
+    'universal' -> '.hpy0.so', 'hybrid' -> '.hpy0-cp311.so'. ``ext_suffix``
+    (default: this interpreter's EXT_SUFFIX) is the suffix to derive them from.
+    """
+    if hpy_abi not in ('cpython', 'universal', 'hybrid'):
+        raise ValueError('unknown HPy ABI %r: expected cpython, universal '
+                         'or hybrid' % (hpy_abi,))
+    if ext_suffix is None:
+        ext_suffix = sysconfig.get_config_var('EXT_SUFFIX')
+    if hpy_abi == 'cpython':
+        return ext_suffix
+    python_tag, ext = parse_ext_suffix(ext_suffix)
+    if hpy_abi == 'universal':
+        return '.%s.%s' % (HPY_ABI_TAG, ext)
+    return '.%s-%s.%s' % (HPY_ABI_TAG, python_tag, ext)

@@ -1,0 +1,194 @@
+"""The setuptools side of hpy.devel: building ``hpy_ext_modules``.
+
+``setup(hpy_ext_modules=[Extension(...), ...])`` builds those extensions as
+HPy extensions, for the ABI given by the global option ``--hpy-abi``
+(``python setup.py --hpy-abi=universal build_ext``), by the distribution
+attribute ``hpy_abi`` (``setup(hpy_abi='universal')``, or ``hpy_abi =
+universal`` in the ``[global]`` section of setup.cfg), or else
+:data:`hpy.devel.DEFAULT_HPY_ABI`. A universal or hybrid build also writes a
+stub ``NAME.py`` next to the extension, so that ``import NAME`` loads it
+through ``hpy.universal``; a CPython-ABI build is an ordinary extension.
+"""
+import os
+
+import setuptools  # noqa: F401  (puts setuptools' distutils in place)
+from distutils import log
+from distutils.errors import DistutilsSetupError
+from setuptools.command.build_ext import build_ext as setuptools_build_ext
+
+from . import DEFAULT_HPY_ABI, HPY_ABIS
+from .abitag import get_hpy_ext_suffix
+
+
+def get_hpy_abi(dist):
+    """The HPy ABI that ``dist`` builds its hpy_ext_modules for."""
+    return getattr(dist, 'hpy_abi', None) or DEFAULT_HPY_ABI
+
+
+def add_global_options(dist):
+    """Let the command line of ``dist`` take ``--hpy-abi=ABI``."""
+    cls = type(dist)
+    if not any(opt[0] == 'hpy-abi=' for opt in cls.global_options):
+        cls.global_options = cls.global_options + [(
+            'hpy-abi=', None,
+            'HPy ABI to build hpy_ext_modules for: %s (default: %s)'
+            % ('|'.join(HPY_ABIS), DEFAULT_HPY_ABI))]
+
+
+def build_ext_sanity_check(build_ext):
+    if not (isinstance(build_ext, type)
+            and issubclass(build_ext, setuptools_build_ext)):
+        raise DistutilsSetupError(
+            "the HPy build extends setuptools' build_ext command, so "
+            "dist.cmdclass['build_ext'] must derive from "
+            "setuptools.command.build_ext.build_ext; it is %r" % (build_ext,))
+
+
+def fix_distribution(hpydevel, dist):
+    """Install HPy's build and build_ext commands on ``dist``, in front of
+    the ones it has (setuptools' by default)."""
+    dist.hpydevel = hpydevel
+    # To setuptools (build_ext, editable installs, wheel tags...) they are
+    # extensions like any other; HPyBuildExt adds the HPy build settings.
+    ext_modules = list(dist.ext_modules or [])
+    dist.ext_modules = ext_modules + [
+        ext for ext in getattr(dist, 'hpy_ext_modules', None) or []
+        if ext not in ext_modules]
+    build_ext = dist.cmdclass.get('build_ext', setuptools_build_ext)
+    build_ext_sanity_check(build_ext)
+    build = dist.get_command_class('build')
+    for name, cls, hpy_part in (('build', build, HPyBuild),
+                                ('build_ext', build_ext, HPyBuildExt)):
+        if not issubclass(cls, hpy_part):
+            dist.cmdclass[name] = type(cls.__name__, (hpy_part, cls), {})
+
+
+class HPyBuild:
+    """Mixed into ``build``: universal and hybrid builds get build
+    directories of their own (``build/lib...-hpy-universal``), so that the
+    files of two ABIs never end up in one installation."""
+
+    def finalize_options(self):
+        defaults = [attr for attr in ('build_platlib', 'build_lib', 'build_temp')
+                    if getattr(self, attr) is None]
+        super().finalize_options()
+        hpy_abi = get_hpy_abi(self.distribution)
+        if hpy_abi != 'cpython':
+            for attr in defaults:
+                setattr(self, attr, '%s-hpy-%s' % (getattr(self, attr), hpy_abi))
+
+
+class HPyBuildExt:
+    """Mixed into ``build_ext``: builds the extensions of
+    ``distribution.hpy_ext_modules`` (which fix_distribution added to its
+    ext_modules) with the settings of
+    :meth:`hpy.devel.HPyDevel.get_build_settings`."""
+
+    def finalize_options(self):
+        for ext in getattr(self.distribution, 'hpy_ext_modules', None) or []:
+            self._prepare_hpy_ext(ext)
+        super().finalize_options()
+
+    def _prepare_hpy_ext(self, ext):
+        if getattr(ext, 'hpy_abi', None) is not None:
+            return  # already done by an earlier build_ext of this distribution
+        dist = self.distribution
+        hpy_abi = get_hpy_abi(dist)
+        use_static_libs = bool(getattr(dist, 'hpy_use_static_libs', False))
+        try:
+            settings = dist.hpydevel.get_build_settings(hpy_abi, use_static_libs)
+        except (ValueError, OSError) as e:
+            raise DistutilsSetupError(str(e)) from e
+        ext.hpy_abi = hpy_abi
+        ext.include_dirs = settings.include_dirs + ext.include_dirs
+        ext.define_macros = ext.define_macros + settings.define_macros
+        ext.sources = ext.sources + settings.sources
+        ext.extra_compile_args = ext.extra_compile_args + settings.extra_compile_args
+        ext.extra_objects = ext.extra_objects + settings.extra_objects
+        ext.extra_link_args = ext.extra_link_args + settings.extra_link_args
+
+    def get_ext_filename(self, fullname):
+        # fullname is a dotted module name or, from get_ext_fullpath, only
+        # its last part: setuptools' ext_map has the extensions under both.
+        hpy_abi = getattr(self.ext_map.get(fullname), 'hpy_abi', 'cpython')
+        if hpy_abi == 'cpython':
+            return super().get_ext_filename(fullname)
+        suffix = get_hpy_ext_suffix(hpy_abi, os.environ.get('SETUPTOOLS_EXT_SUFFIX'))
+        return os.path.join(*fullname.split('.')) + suffix
+
+    # -- the loader stubs of universal and hybrid extensions -----------------
+
+    def _stubbed_exts(self):
+        return [ext for ext in self.extensions
+                if getattr(ext, 'hpy_abi', 'cpython') != 'cpython']
+
+    def _stub_path(self, ext, inplace=False):
+        *package, name = self.get_ext_fullname(ext.name).split('.')
+        if inplace:
+            build_py = self.get_finalized_command('build_py')
+            directory = build_py.get_package_dir('.'.join(package))
+        else:
+            directory = os.path.join(self.build_lib, *package)
+        return os.path.join(directory, name + '.py')
+
+    def build_extension(self, ext):
+        super().build_extension(ext)
+        if ext in self._stubbed_exts():
+            stub = self._stub_path(ext)
+            filename = os.path.basename(self.get_ext_filename(
+                self.get_ext_fullname(ext.name)))
+            log.info('writing the hpy.universal loader stub %s', stub)
+            write_stub(stub, ext.hpy_abi, filename)
+
+    def copy_extensions_to_source(self):
+        super().copy_extensions_to_source()
+        for ext in self._stubbed_exts():
+            self.copy_file(self._stub_path(ext), self._stub_path(ext, inplace=True),
+                           level=self.verbose)
+
+    def get_outputs(self):
+        outputs = super().get_outputs()
+        if not self.inplace:  # (in-place, outputs come from get_output_mapping)
+            outputs += [self._stub_path(ext) for ext in self._stubbed_exts()]
+        return outputs
+
+    def get_output_mapping(self):
+        mapping = super().get_output_mapping()
+        if self.inplace:
+            for ext in self._stubbed_exts():
+                mapping[self._stub_path(ext)] = self._stub_path(ext, inplace=True)
+        return mapping
+
+
+_STUB = '''\
+# Generated by hpy.devel. Importing this module loads the HPy {hpy_abi}
+# extension {filename}, which sits next to this file, through the
+# hpy.universal runtime.
+
+def _load():
+    import os
+    import sys
+    from importlib.machinery import ModuleSpec
+    from hpy.universal import load
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                        {filename!r})
+    spec = __spec__ or ModuleSpec(__name__, None)  # None: run, not imported
+    spec.origin = path
+    mod = load({name!r}, path, spec)
+    mod.__file__ = path
+    mod.__spec__ = spec
+    mod.__loader__ = spec.loader
+    mod.__package__ = spec.parent
+    sys.modules[__name__] = mod
+
+
+_load()
+'''
+
+
+def write_stub(path, hpy_abi, filename):
+    """Write the stub that loads the extension file ``filename`` (in the
+    stub's own directory) as the module that the stub is imported as."""
+    with open(path, 'w', encoding='utf-8') as f:
+        f.write(_STUB.format(hpy_abi=hpy_abi, filename=filename,
+                             name=filename.split('.')[0]))

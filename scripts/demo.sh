@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# The hpy-rs demo: build the proof-of-concept module examples/pof from one C
+# source as a CPython-ABI extension, a universal extension and a hybrid
+# extension; call it in each; then load the very same universal pof.hpy0.so,
+# unchanged, under another CPython version.
+#
+#   bash scripts/demo.sh
+#   HPY_DEMO_PYTHON=3.11 HPY_DEMO_OTHER_PYTHONS="3.12 3.13" bash scripts/demo.sh
+#
+# Interpreters come from pyenv: $(pyenv root)/versions/X.Y.Z (or
+# $PYENV_ROOT, or ~/.pyenv). Virtualenvs go to build/venvs/X.Y, the builds
+# to build/demo/.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+MAIN_VER="${HPY_DEMO_PYTHON:-3.11}"
+OTHER_VERS="${HPY_DEMO_OTHER_PYTHONS:-3.13}"
+DEMO="$ROOT/build/demo"
+export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
+
+pyenv_root() {
+    if command -v pyenv >/dev/null 2>&1 && pyenv root >/dev/null 2>&1; then
+        pyenv root
+    elif [ -n "${PYENV_ROOT:-}" ]; then
+        echo "$PYENV_ROOT"
+    else
+        echo "$HOME/.pyenv"
+    fi
+}
+PYENV_ROOT_DIR="$(pyenv_root)"
+
+find_python() {
+    local ver="$1" d base best=""
+    for d in "$PYENV_ROOT_DIR"/versions/"$ver".*; do
+        base="${d##*/}"
+        [ -x "$d/bin/python" ] || continue
+        [[ "$base" =~ ^${ver//./\\.}\.[0-9]+$ ]] || continue
+        best="$(printf '%s\n%s\n' "$best" "$d" | sed '/^$/d' | sort -V | tail -n1)"
+    done
+    [ -n "$best" ] && echo "$best/bin/python"
+}
+
+banner() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+# venv_with_hpy X.Y -> prints the venv's python, after `pip install .`
+venv_with_hpy() {
+    local ver="$1" py venv
+    py="$(find_python "$ver")" || { echo "no CPython $ver under $PYENV_ROOT_DIR/versions" >&2; return 1; }
+    venv="$ROOT/build/venvs/$ver"
+    if ! "$venv/bin/python" -c 'import sys' 2>/dev/null; then
+        echo "creating $venv with $py" >&2
+        rm -rf "$venv"
+        "$py" -m venv "$venv"
+    fi
+    echo "pip install . (Python $ver; compiles the Rust runtime)" >&2
+    "$venv/bin/python" -m pip install -q --upgrade pip >&2
+    "$venv/bin/python" -m pip install -q "$ROOT" >&2
+    echo "$venv/bin/python"
+}
+
+banner "Installing hpy-rs into a Python $MAIN_VER venv"
+PY="$(venv_with_hpy "$MAIN_VER")"
+
+rm -rf "$DEMO"
+mkdir -p "$DEMO"
+for abi in cpython universal hybrid; do
+    banner "Building examples/pof for the $abi ABI: python setup.py --hpy-abi=$abi build_ext --inplace"
+    mkdir -p "$DEMO/pof-$abi"
+    cp examples/pof/pof.c examples/pof/setup.py examples/pof/pyproject.toml \
+       examples/pof/try_pof.py "$DEMO/pof-$abi/"
+    (cd "$DEMO/pof-$abi" && "$PY" setup.py -q --hpy-abi="$abi" build_ext --inplace >build.log 2>&1) \
+        || { cat "$DEMO/pof-$abi/build.log"; exit 1; }
+    (cd "$DEMO/pof-$abi" && ls -1 pof*.so pof.py 2>/dev/null | sed 's/^/    built: /')
+done
+
+for abi in cpython universal hybrid; do
+    banner "Python $MAIN_VER, $abi ABI: import pof"
+    (cd "$DEMO/pof-$abi" && "$PY" try_pof.py)
+done
+
+banner "Python $MAIN_VER, universal ABI through hpy.universal.load('pof', 'pof.hpy0.so', spec)"
+(cd "$DEMO/pof-universal" && "$PY" try_pof.py --load "$DEMO/pof-universal/pof.hpy0.so")
+
+UNIVERSAL_SO="$DEMO/pof-universal/pof.hpy0.so"
+for ver in $OTHER_VERS; do
+    if ! find_python "$ver" >/dev/null; then
+        echo "(no CPython $ver under $PYENV_ROOT_DIR/versions: skipped)"
+        continue
+    fi
+    banner "The same pof.hpy0.so under Python $ver"
+    OPY="$(venv_with_hpy "$ver")"
+    dir="$DEMO/pof-universal-on-$ver"
+    mkdir -p "$dir"
+    # the file built by Python $MAIN_VER, byte for byte, with its stub
+    cp "$UNIVERSAL_SO" "$DEMO/pof-universal/pof.py" "$DEMO/pof-universal/try_pof.py" "$dir/"
+    echo "    built with Python $MAIN_VER: $(sha256sum "$UNIVERSAL_SO" | cut -c1-16)...  $UNIVERSAL_SO"
+    echo "    loaded by Python $ver:    $(sha256sum "$dir/pof.hpy0.so" | cut -c1-16)...  $dir/pof.hpy0.so"
+    (cd "$dir" && "$OPY" try_pof.py)
+done
+
+banner "Done"
+echo "CPython ABI, universal and hybrid builds of the same pof.c gave the results above."

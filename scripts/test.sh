@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# Run every test of hpy-rs: the Rust unit tests, then the pytest suite under
+# each CPython 3.9 ... 3.13 found in pyenv.
+#
+#   bash scripts/test.sh                         # everything
+#   HPY_TEST_PYTHONS="3.11 3.12" bash scripts/test.sh
+#   HPY_TEST_NO_CARGO=1 bash scripts/test.sh     # skip cargo test
+#   HPY_CARGO_TEST_ARGS="-p hpy-gen" bash scripts/test.sh
+#   bash scripts/test.sh -k argparse             # extra arguments go to pytest
+#
+# For each Python X.Y a virtualenv build/venvs/X.Y is created (or reused);
+# hpy-rs is installed into it with `pip install .`, plus pytest and
+# pytest-xdist, and `python -m pytest tests -n 2` runs there. Logs go to
+# build/test-logs/. Exits non-zero if anything failed; the last line is
+# "N passed, N failed, N skipped" over all of it.
+set -uo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+PYTHONS="${HPY_TEST_PYTHONS:-3.9 3.10 3.11 3.12 3.13}"
+JOBS="${HPY_TEST_JOBS:-2}"
+# hpy-cpython is a no_std staticlib (its own panic handler), which cannot
+# build a test harness; the semantics it exports are tested in hpy-core.
+CARGO_TEST_ARGS="${HPY_CARGO_TEST_ARGS:---workspace --exclude hpy-cpython}"
+VENVS="$ROOT/build/venvs"
+LOGS="$ROOT/build/test-logs"
+mkdir -p "$VENVS" "$LOGS"
+
+# -- where pyenv keeps its interpreters -------------------------------------
+pyenv_root() {
+    if command -v pyenv >/dev/null 2>&1 && pyenv root >/dev/null 2>&1; then
+        pyenv root
+    elif [ -n "${PYENV_ROOT:-}" ]; then
+        echo "$PYENV_ROOT"
+    else
+        echo "$HOME/.pyenv"
+    fi
+}
+PYENV_ROOT_DIR="$(pyenv_root)"
+
+# the newest $PYENV_ROOT_DIR/versions/X.Y.Z (plain release numbers only)
+find_python() {
+    local ver="$1" d base best=""
+    for d in "$PYENV_ROOT_DIR"/versions/"$ver".*; do
+        base="${d##*/}"
+        [ -x "$d/bin/python" ] || continue
+        [[ "$base" =~ ^${ver//./\\.}\.[0-9]+$ ]] || continue
+        best="$(printf '%s\n%s\n' "$best" "$d" | sed '/^$/d' | sort -V | tail -n1)"
+    done
+    [ -n "$best" ] && echo "$best/bin/python"
+}
+
+now() { date +%s; }
+fmt_time() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }
+
+TOTAL_PASSED=0; TOTAL_FAILED=0; TOTAL_SKIPPED=0
+STEPS_FAILED=0; STEPS_RUN=0
+declare -a SUMMARY=()
+START_ALL=$(now)
+
+# count WORD in a pytest summary line: "3 failed, 250 passed, 2 skipped in 9s"
+count_of() { echo "$1" | grep -oE "[0-9]+ $2" | head -n1 | grep -oE '^[0-9]+' || echo 0; }
+
+record() {  # name status seconds passed failed skipped detail
+    local name="$1" status="$2" secs="$3" p="$4" f="$5" s="$6" detail="$7"
+    STEPS_RUN=$((STEPS_RUN + 1))
+    if [ "$status" != PASS ]; then
+        STEPS_FAILED=$((STEPS_FAILED + 1))
+        # a step that failed without failing tests (a build error) counts once
+        [ "$f" -eq 0 ] && f=1
+    fi
+    TOTAL_PASSED=$((TOTAL_PASSED + p)); TOTAL_FAILED=$((TOTAL_FAILED + f))
+    TOTAL_SKIPPED=$((TOTAL_SKIPPED + s))
+    SUMMARY+=("$(printf '  %-12s %-5s %7s  %s' "$name" "$status" "$(fmt_time "$secs")" "$detail")")
+}
+
+# -- 1. Rust unit tests -------------------------------------------------------
+if [ -z "${HPY_TEST_NO_CARGO:-}" ]; then
+    echo "=== cargo test $CARGO_TEST_ARGS ==="
+    t0=$(now)
+    # pyo3's build script needs an interpreter; the unit tests themselves
+    # do not link libpython.
+    PYO3_PY="$(find_python 3.11 || true)"
+    [ -z "$PYO3_PY" ] && PYO3_PY="$(command -v python3 || true)"
+    log="$LOGS/cargo-test.log"
+    # shellcheck disable=SC2086
+    PYO3_PYTHON="$PYO3_PY" cargo test $CARGO_TEST_ARGS 2>&1 | tee "$log"
+    status=${PIPESTATUS[0]}
+    p=$(awk '/^test result:/ {n += $4} END {print n + 0}' "$log")
+    f=$(awk '/^test result:/ {n += $6} END {print n + 0}' "$log")
+    s=$(awk '/^test result:/ {n += $8} END {print n + 0}' "$log")
+    if [ "$status" -eq 0 ]; then
+        record "cargo test" PASS $(($(now) - t0)) "$p" "$f" "$s" "$p passed, $f failed, $s ignored"
+    else
+        record "cargo test" FAIL $(($(now) - t0)) "$p" "$f" "$s" "see $log"
+    fi
+fi
+
+# -- 2. pytest under every Python --------------------------------------------
+for ver in $PYTHONS; do
+    py="$(find_python "$ver" || true)"
+    if [ -z "$py" ]; then
+        echo "=== Python $ver: none under $PYENV_ROOT_DIR/versions, skipped ==="
+        SUMMARY+=("$(printf '  %-12s %-5s' "python $ver" "ABSENT")")
+        continue
+    fi
+    echo "=== Python $ver ($py) ==="
+    t0=$(now)
+    venv="$VENVS/$ver"
+    log="$LOGS/pytest-$ver.log"
+    (
+        set -e
+        if ! "$venv/bin/python" -c 'import sys' 2>/dev/null; then
+            rm -rf "$venv"
+            "$py" -m venv "$venv"
+        fi
+        vpy="$venv/bin/python"
+        export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
+        # the build requirements live in the venv, so that `pip install .`
+        # needs no isolated build environment of its own
+        "$vpy" -m pip install -q --upgrade pip
+        "$vpy" -m pip install -q 'setuptools>=77' 'setuptools-rust>=1.9' wheel \
+            pytest pytest-xdist
+        echo "--- pip install . ---"
+        "$vpy" -m pip install -q --no-build-isolation "$ROOT"
+        echo "--- pytest ---"
+        cd "$ROOT"
+        "$vpy" -m pytest tests -n "$JOBS" -p no:cacheprovider -q -rfEs "$@"
+    ) 2>&1 | tee "$log"
+    status=${PIPESTATUS[0]}
+    line="$(grep -E '[0-9]+ (passed|failed|errors?|skipped)' "$log" | grep -E ' in [0-9.]+s' | tail -n1 | sed 's/=//g; s/^ *//; s/ *$//')"
+    p=$(count_of "$line" passed); f=$(count_of "$line" failed)
+    e=$(count_of "$line" error); s=$(count_of "$line" skipped)
+    f=$((f + e))
+    if [ "$status" -eq 0 ]; then
+        record "python $ver" PASS $(($(now) - t0)) "$p" "$f" "$s" "$line"
+    else
+        record "python $ver" FAIL $(($(now) - t0)) "$p" "$f" "$s" "${line:-see $log}"
+    fi
+done
+
+# -- summary -----------------------------------------------------------------
+echo
+echo "=== summary: $STEPS_RUN steps, $STEPS_FAILED failed, $(fmt_time $(($(now) - START_ALL))) ==="
+for line in "${SUMMARY[@]}"; do echo "$line"; done
+if [ "$STEPS_RUN" -eq 0 ]; then
+    echo "no Python found under $PYENV_ROOT_DIR/versions and cargo test skipped: nothing ran"
+    STEPS_FAILED=1; TOTAL_FAILED=1
+fi
+echo "$TOTAL_PASSED passed, $TOTAL_FAILED failed, $TOTAL_SKIPPED skipped"
+[ "$STEPS_FAILED" -eq 0 ]

@@ -1,0 +1,609 @@
+"""HPyArg_Parse, HPyArg_ParseKeywords and HPyArg_ParseKeywordsDict.
+
+Each test module is compiled once per ABI (the modules are shared through
+module-scoped fixtures) and exercises all format units of HPy 0.9:
+b B h H i I l k L K n f d O p s, and the options | $ : ;
+"""
+import sys
+
+import pytest
+
+# One function per format unit: p_X(value) parses one argument with "X" and
+# returns it converted back to a Python object.
+PARSE_ITEM_SRC = """
+    #define PARSE_ONE(NAME, FMT, CTYPE, TO_PY)                            \\
+        HPyDef_METH(NAME, #NAME, HPyFunc_VARARGS)                         \\
+        static HPy NAME##_impl(HPyContext *ctx, HPy self,                 \\
+                               const HPy *args, size_t nargs)             \\
+        {                                                                 \\
+            CTYPE a;                                                      \\
+            if (!HPyArg_Parse(ctx, NULL, args, nargs, FMT, &a))           \\
+                return HPy_NULL;                                          \\
+            return TO_PY;                                                 \\
+        }
+
+    PARSE_ONE(p_b, "b", unsigned char, HPyLong_FromLong(ctx, a))
+    PARSE_ONE(p_B, "B", unsigned char, HPyLong_FromLong(ctx, a))
+    PARSE_ONE(p_h, "h", short, HPyLong_FromLong(ctx, a))
+    PARSE_ONE(p_H, "H", unsigned short, HPyLong_FromLong(ctx, a))
+    PARSE_ONE(p_i, "i", int, HPyLong_FromLong(ctx, a))
+    PARSE_ONE(p_I, "I", unsigned int, HPyLong_FromUnsignedLong(ctx, a))
+    PARSE_ONE(p_l, "l", long, HPyLong_FromLong(ctx, a))
+    PARSE_ONE(p_k, "k", unsigned long, HPyLong_FromUnsignedLong(ctx, a))
+    PARSE_ONE(p_L, "L", long long, HPyLong_FromLongLong(ctx, a))
+    PARSE_ONE(p_K, "K", unsigned long long, HPyLong_FromUnsignedLongLong(ctx, a))
+    PARSE_ONE(p_n, "n", HPy_ssize_t, HPyLong_FromSsize_t(ctx, a))
+    PARSE_ONE(p_f, "f", float, HPyFloat_FromDouble(ctx, a))
+    PARSE_ONE(p_d, "d", double, HPyFloat_FromDouble(ctx, a))
+    PARSE_ONE(p_O, "O", HPy, HPy_Dup(ctx, a))
+    PARSE_ONE(p_p, "p", int, HPyLong_FromLong(ctx, a))
+    PARSE_ONE(p_s, "s", const char *, HPyUnicode_FromString(ctx, a))
+
+    /* signed values through the bitfield units */
+    PARSE_ONE(p_H_signed, "H", short, HPyLong_FromLong(ctx, a))
+    PARSE_ONE(p_I_signed, "I", int, HPyLong_FromLong(ctx, a))
+    PARSE_ONE(p_k_signed, "k", long, HPyLong_FromLong(ctx, a))
+    PARSE_ONE(p_K_signed, "K", long long, HPyLong_FromLongLong(ctx, a))
+
+    /* two or three values: "OO", "O|O", with names/messages */
+    #define PARSE_ADD(NAME, FMT)                                          \\
+        HPyDef_METH(NAME, #NAME, HPyFunc_VARARGS)                         \\
+        static HPy NAME##_impl(HPyContext *ctx, HPy self,                 \\
+                               const HPy *args, size_t nargs)             \\
+        {                                                                 \\
+            HPy a, b = HPy_NULL, c = HPy_NULL, res;                       \\
+            if (!HPyArg_Parse(ctx, NULL, args, nargs, FMT, &a, &b, &c))   \\
+                return HPy_NULL;                                          \\
+            if (HPy_IsNull(b))                                            \\
+                return HPyLong_FromLong(ctx, -1);                         \\
+            res = HPy_Add(ctx, a, b);                                     \\
+            return res;                                                   \\
+        }
+
+    PARSE_ADD(add_OO, "OO")
+    PARSE_ADD(add_OO_named, "OO:two_add")
+    PARSE_ADD(add_OOO, "OOO")
+    PARSE_ADD(add_OOO_named, "OOO:my_func")
+    PARSE_ADD(add_OOO_msg, "OOO;my-error-message")
+    PARSE_ADD(add_O_opt_O, "O|O")
+    PARSE_ADD(add_ZZ, "ZZ:two_add")
+
+    HPyDef_METH(many_longs, "many_longs", HPyFunc_VARARGS)
+    static HPy many_longs_impl(HPyContext *ctx, HPy self,
+                               const HPy *args, size_t nargs)
+    {
+        long a, b, c, d, e;
+        if (!HPyArg_Parse(ctx, NULL, args, nargs, "lllll", &a, &b, &c, &d, &e))
+            return HPy_NULL;
+        return HPyLong_FromLong(ctx, 10000*a + 1000*b + 100*c + 10*d + e);
+    }
+
+    HPyDef_METH(optional_keeps_default, "optional_keeps_default", HPyFunc_VARARGS)
+    static HPy optional_keeps_default_impl(HPyContext *ctx, HPy self,
+                                           const HPy *args, size_t nargs)
+    {
+        long a = 0, b = 42;
+        double d = 1.5;
+        if (!HPyArg_Parse(ctx, NULL, args, nargs, "l|ld", &a, &b, &d))
+            return HPy_NULL;
+        return HPyFloat_FromDouble(ctx, a * 1000 + b + d);
+    }
+
+    HPyDef_METH(with_tracker, "with_tracker", HPyFunc_VARARGS)
+    static HPy with_tracker_impl(HPyContext *ctx, HPy self,
+                                 const HPy *args, size_t nargs)
+    {
+        HPy a, b, res;
+        HPyTracker ht;
+        if (!HPyArg_Parse(ctx, &ht, args, nargs, "OO", &a, &b))
+            return HPy_NULL;
+        res = HPy_Add(ctx, a, b);
+        HPyTracker_Close(ctx, ht);
+        return res;
+    }
+
+    @EXPORT(p_b)
+    @EXPORT(p_B)
+    @EXPORT(p_h)
+    @EXPORT(p_H)
+    @EXPORT(p_i)
+    @EXPORT(p_I)
+    @EXPORT(p_l)
+    @EXPORT(p_k)
+    @EXPORT(p_L)
+    @EXPORT(p_K)
+    @EXPORT(p_n)
+    @EXPORT(p_f)
+    @EXPORT(p_d)
+    @EXPORT(p_O)
+    @EXPORT(p_p)
+    @EXPORT(p_s)
+    @EXPORT(p_H_signed)
+    @EXPORT(p_I_signed)
+    @EXPORT(p_k_signed)
+    @EXPORT(p_K_signed)
+    @EXPORT(add_OO)
+    @EXPORT(add_OO_named)
+    @EXPORT(add_OOO)
+    @EXPORT(add_OOO_named)
+    @EXPORT(add_OOO_msg)
+    @EXPORT(add_O_opt_O)
+    @EXPORT(add_ZZ)
+    @EXPORT(many_longs)
+    @EXPORT(optional_keeps_default)
+    @EXPORT(with_tracker)
+    @INIT
+"""
+
+KEYWORDS_SRC = """
+    /* Returns [a, b, c] (None for an optional argument not given). */
+    static HPy list3(HPyContext *ctx, HPy a, HPy b, HPy c)
+    {
+        HPy l = HPyList_New(ctx, 0);
+        if (HPy_IsNull(l))
+            return HPy_NULL;
+        HPyList_Append(ctx, l, HPy_IsNull(a) ? ctx->h_None : a);
+        HPyList_Append(ctx, l, HPy_IsNull(b) ? ctx->h_None : b);
+        HPyList_Append(ctx, l, HPy_IsNull(c) ? ctx->h_None : c);
+        return l;
+    }
+
+    #define PARSE_KW(NAME, FMT, ...)                                          \\
+        HPyDef_METH(NAME, #NAME, HPyFunc_KEYWORDS)                            \\
+        static HPy NAME##_impl(HPyContext *ctx, HPy self, const HPy *args,    \\
+                               size_t nargs, HPy kwnames)                     \\
+        {                                                                     \\
+            static const char *kwlist[] = { __VA_ARGS__, NULL };              \\
+            HPy a = HPy_NULL, b = HPy_NULL, c = HPy_NULL, res;                \\
+            HPyTracker ht;                                                    \\
+            if (!HPyArg_ParseKeywords(ctx, &ht, args, nargs, kwnames, FMT,    \\
+                                      kwlist, &a, &b, &c))                    \\
+                return HPy_NULL;                                              \\
+            res = list3(ctx, a, b, c);                                        \\
+            HPyTracker_Close(ctx, ht);                                        \\
+            return res;                                                       \\
+        }
+
+    PARSE_KW(kw_OO, "OO", "a", "b")
+    PARSE_KW(kw_OO_named, "OO:add_two", "a", "b")
+    PARSE_KW(kw_O, "O:add_two", "a", "b")
+    PARSE_KW(kw_OOO_named, "OOO:add_two", "a", "b")
+    PARSE_KW(kw_OOO_msg, "OOO;my-error-message", "a", "b")
+    PARSE_KW(kw_O_opt_O, "O|O", "a", "b")
+    PARSE_KW(kw_O_kwonly_O, "O|$O", "a", "b")
+    PARSE_KW(kw_posonly, "O|O", "", "b")
+    PARSE_KW(kw_three, "O|OO", "a", "b", "c")
+    PARSE_KW(kw_ZZ, "ZZ:two_add", "a", "b")
+
+    HPyDef_METH(kw_ll, "kw_ll", HPyFunc_KEYWORDS)
+    static HPy kw_ll_impl(HPyContext *ctx, HPy self, const HPy *args,
+                          size_t nargs, HPy kwnames)
+    {
+        static const char *kwlist[] = { "a", "b", NULL };
+        long a, b = 7;
+        if (!HPyArg_ParseKeywords(ctx, NULL, args, nargs, kwnames, "l|l",
+                                  kwlist, &a, &b))
+            return HPy_NULL;
+        return HPyLong_FromLong(ctx, 10 * a + b);
+    }
+
+    HPyDef_METH(kw_blank, "kw_blank", HPyFunc_KEYWORDS)
+    static HPy kw_blank_impl(HPyContext *ctx, HPy self, const HPy *args,
+                             size_t nargs, HPy kwnames)
+    {
+        static const char *kwlist[] = { "", "b", "", NULL };
+        long a, b, c;
+        if (!HPyArg_ParseKeywords(ctx, NULL, args, nargs, kwnames, "lll",
+                                  kwlist, &a, &b, &c))
+            return HPy_NULL;
+        return HPy_Dup(ctx, ctx->h_None);
+    }
+
+    /* kw_dict(args_tuple, kwargs_dict_or_None, fmt_index) through
+       HPyArg_ParseKeywordsDict */
+    HPyDef_METH(kw_dict, "kw_dict", HPyFunc_VARARGS)
+    static HPy kw_dict_impl(HPyContext *ctx, HPy self, const HPy *args,
+                            size_t nargs)
+    {
+        static const char *kwlist[] = { "a", "b", "c", NULL };
+        static const char *fmts[] = { "O|OO", "OO|O:dfunc", "O|$OO" };
+        HPy items[8];
+        HPy a = HPy_NULL, b = HPy_NULL, c = HPy_NULL, kw = HPy_NULL, res;
+        HPyTracker ht;
+        HPy_ssize_t n, i;
+        long which;
+        int ok;
+        if (nargs != 3) {
+            HPyErr_SetString(ctx, ctx->h_TypeError, "kw_dict takes 3 args");
+            return HPy_NULL;
+        }
+        n = HPy_Length(ctx, args[0]);
+        if (n < 0 || n > 8) {
+            HPyErr_SetString(ctx, ctx->h_ValueError, "bad tuple");
+            return HPy_NULL;
+        }
+        which = HPyLong_AsLong(ctx, args[2]);
+        for (i = 0; i < n; i++)
+            items[i] = HPy_GetItem_i(ctx, args[0], i);
+        if (!HPy_Is(ctx, args[1], ctx->h_None))
+            kw = args[1];
+        ok = HPyArg_ParseKeywordsDict(ctx, &ht, items, n, kw, fmts[which],
+                                      kwlist, &a, &b, &c);
+        res = ok ? list3(ctx, a, b, c) : HPy_NULL;
+        if (ok)
+            HPyTracker_Close(ctx, ht);
+        for (i = 0; i < n; i++)
+            HPy_Close(ctx, items[i]);
+        return res;
+    }
+
+    @EXPORT(kw_OO)
+    @EXPORT(kw_OO_named)
+    @EXPORT(kw_O)
+    @EXPORT(kw_OOO_named)
+    @EXPORT(kw_OOO_msg)
+    @EXPORT(kw_O_opt_O)
+    @EXPORT(kw_O_kwonly_O)
+    @EXPORT(kw_posonly)
+    @EXPORT(kw_three)
+    @EXPORT(kw_ZZ)
+    @EXPORT(kw_ll)
+    @EXPORT(kw_blank)
+    @EXPORT(kw_dict)
+    @INIT
+"""
+
+
+@pytest.fixture
+def m(make_module):
+    return make_module(PARSE_ITEM_SRC, name='argparse_items')
+
+
+@pytest.fixture
+def kw(make_module):
+    return make_module(KEYWORDS_SRC, name='argparse_kw')
+
+
+def check_error(exc_type, fn, *args, match=None, **kwargs):
+    with pytest.raises(exc_type) as exc:
+        fn(*args, **kwargs)
+    if match is not None:
+        assert str(exc.value) == match
+    return exc.value
+
+
+PY310 = sys.version_info >= (3, 10)
+
+# ---------------------------------------------------------------------------
+# HPyArg_Parse: one format unit at a time
+# ---------------------------------------------------------------------------
+
+
+def test_b(m):
+    assert [m.p_b(x) for x in (0, 1, 255)] == [0, 1, 255]
+    check_error(OverflowError, m.p_b, 256,
+                match='function unsigned byte integer is greater than maximum')
+    check_error(OverflowError, m.p_b, -1,
+                match='function unsigned byte integer is less than minimum')
+    check_error(TypeError, m.p_b, 'x')
+
+
+def test_B(m):
+    assert [m.p_B(x) for x in (0, 1, 255, 256, -1, 2**70 + 3)] == \
+        [0, 1, 255, 0, 255, 3]
+    check_error(TypeError, m.p_B, 'x')
+
+
+def test_h(m):
+    assert [m.p_h(x) for x in (0, -1, 2**15 - 1, -2**15)] == \
+        [0, -1, 2**15 - 1, -2**15]
+    check_error(OverflowError, m.p_h, 2**15,
+                match='function signed short integer is greater than maximum')
+    check_error(OverflowError, m.p_h, -2**15 - 1,
+                match='function signed short integer is less than minimum')
+    check_error(TypeError, m.p_h, 'x')
+
+
+def test_H(m):
+    assert [m.p_H(x) for x in (0, 1, -1, 2**16 - 1, 2**16, -2**16 + 1)] == \
+        [0, 1, 2**16 - 1, 2**16 - 1, 0, 1]
+    assert [m.p_H_signed(x) for x in (-1, 2**15, 2**16 - 1)] == [-1, -2**15, -1]
+    check_error(TypeError, m.p_H, 'x')
+
+
+def test_i(m):
+    assert [m.p_i(x) for x in (0, -1, 2**31 - 1, -2**31)] == \
+        [0, -1, 2**31 - 1, -2**31]
+    check_error(OverflowError, m.p_i, 2**31,
+                match='function signed integer is greater than maximum')
+    check_error(OverflowError, m.p_i, -2**31 - 1,
+                match='function signed integer is less than minimum')
+    check_error(OverflowError, m.p_i, 2**100)
+    check_error(TypeError, m.p_i, 'x')
+    check_error(TypeError, m.p_i, None)
+
+
+def test_I(m):
+    assert [m.p_I(x) for x in (0, -1, 2**32 - 1, 2**32, -2**32 + 1)] == \
+        [0, 2**32 - 1, 2**32 - 1, 0, 1]
+    assert [m.p_I_signed(x) for x in (-1, 2**31, 2**32 - 1)] == [-1, -2**31, -1]
+    check_error(TypeError, m.p_I, 'x')
+
+
+def test_l(m):
+    assert [m.p_l(x) for x in (0, -1, 2**63 - 1, -2**63)] == \
+        [0, -1, 2**63 - 1, -2**63]
+    check_error(OverflowError, m.p_l, 2**63)
+    check_error(OverflowError, m.p_l, -2**63 - 1)
+    check_error(TypeError, m.p_l, 'x')
+    check_error(TypeError, m.p_l, [])
+    if PY310:
+        check_error(TypeError, m.p_l, 1.5)
+
+    class Idx:
+        def __index__(self):
+            return 77
+    assert m.p_l(Idx()) == 77
+    assert m.p_l(True) == 1
+
+
+def test_k(m):
+    assert [m.p_k(x) for x in (0, -1, 2**64 - 1, 2**64, -2**64 + 1)] == \
+        [0, 2**64 - 1, 2**64 - 1, 0, 1]
+    assert [m.p_k_signed(x) for x in (-1, 2**63, 2**64 - 1)] == [-1, -2**63, -1]
+    check_error(TypeError, m.p_k, 'x')
+
+
+def test_L(m):
+    assert [m.p_L(x) for x in (0, -1, 2**63 - 1, -2**63)] == \
+        [0, -1, 2**63 - 1, -2**63]
+    check_error(OverflowError, m.p_L, 2**63)
+    check_error(OverflowError, m.p_L, -2**63 - 1)
+    check_error(TypeError, m.p_L, 'x')
+
+
+def test_K(m):
+    assert [m.p_K(x) for x in (0, -1, 2**64 - 1, 2**64, -2**64 + 1)] == \
+        [0, 2**64 - 1, 2**64 - 1, 0, 1]
+    assert [m.p_K_signed(x) for x in (-1, 2**63, 2**64 - 1)] == [-1, -2**63, -1]
+    check_error(TypeError, m.p_K, 'x')
+
+
+def test_n(m):
+    assert [m.p_n(x) for x in (0, -1, 2**63 - 1, -2**63)] == \
+        [0, -1, 2**63 - 1, -2**63]
+    check_error(OverflowError, m.p_n, 2**63)
+    check_error(OverflowError, m.p_n, -2**63 - 1)
+    check_error(TypeError, m.p_n, 'x')
+
+
+def test_f(m):
+    assert m.p_f(1.0) == 1.0
+    assert m.p_f(-2) == -2.0
+    assert m.p_f(0.25) == 0.25
+    assert m.p_f(0.1) != 0.1          # float precision, not double
+    assert abs(m.p_f(0.1) - 0.1) < 1e-7
+    check_error(TypeError, m.p_f, 'x')
+
+
+def test_d(m):
+    assert m.p_d(1.0) == 1.0
+    assert m.p_d(-2) == -2.0
+    assert m.p_d(0.1) == 0.1
+    assert m.p_d(1e300) == 1e300
+
+    class F:
+        def __float__(self):
+            return 2.5
+    assert m.p_d(F()) == 2.5
+    check_error(TypeError, m.p_d, 'x')
+    check_error(TypeError, m.p_d, None)
+
+
+def test_O(m):
+    obj = object()
+    assert m.p_O(obj) is obj
+    assert m.p_O('a') == 'a'
+    assert m.p_O(None) is None
+
+
+def test_p(m):
+    values = [0, 1, -1, False, True, [], [0], '', '0', None, 0.0, object()]
+    assert [m.p_p(v) for v in values] == [0, 1, 1, 0, 1, 0, 1, 0, 1, 0, 0, 1]
+
+    class Bad:
+        def __bool__(self):
+            raise ZeroDivisionError('no truth')
+    check_error(ZeroDivisionError, m.p_p, Bad())
+
+
+def test_s(m):
+    assert m.p_s('hello') == 'hello'
+    assert m.p_s('') == ''
+    assert m.p_s('h\xe9llo \u20ac \U0001F600') == 'h\xe9llo \u20ac \U0001F600'
+    check_error(TypeError, m.p_s, b'bytes')
+    check_error(TypeError, m.p_s, 1)
+    check_error(ValueError, m.p_s, 'a\0b')
+
+
+# ---------------------------------------------------------------------------
+# HPyArg_Parse: argument counts, optional arguments, error messages
+# ---------------------------------------------------------------------------
+
+
+def test_many_arguments(m):
+    assert m.many_longs(4, 5, 6, 7, 8) == 45678
+    assert m.add_OO('a', 'b') == 'ab'
+    assert m.with_tracker('a', 'b') == 'ab'
+    assert m.with_tracker(1, 2) == 3
+
+
+def test_too_few_args(m):
+    check_error(TypeError, m.add_OO_named,
+                match='two_add() required positional argument missing')
+    check_error(TypeError, m.add_OO_named, 1,
+                match='two_add() required positional argument missing')
+    check_error(TypeError, m.with_tracker, 1)
+    check_error(TypeError, m.p_l)
+
+
+def test_too_many_args(m):
+    check_error(TypeError, m.add_OO_named, 1, 2, 3,
+                match='two_add() mismatched args (too many arguments for fmt)')
+    check_error(TypeError, m.p_l, 1, 2)
+    check_error(TypeError, m.many_longs, 1, 2, 3, 4, 5, 6)
+
+
+def test_optional_args(m):
+    assert m.add_O_opt_O(1) == -1
+    assert m.add_O_opt_O(3, 4) == 7
+    check_error(TypeError, m.add_O_opt_O)
+    check_error(TypeError, m.add_O_opt_O, 1, 2, 3)
+    # an optional argument that is not given leaves the C variable alone
+    assert m.optional_keeps_default(1) == 1000 + 42 + 1.5
+    assert m.optional_keeps_default(1, 2) == 1000 + 2 + 1.5
+    assert m.optional_keeps_default(1, 2, 0.25) == 1000 + 2 + 0.25
+
+
+def test_error_messages(m):
+    check_error(TypeError, m.add_OOO, 1, 2,
+                match='function required positional argument missing')
+    check_error(TypeError, m.add_OOO_named, 1, 2,
+                match='my_func() required positional argument missing')
+    check_error(TypeError, m.add_OOO_msg, 1, 2, match='my-error-message')
+
+
+def test_unknown_format_unit(m):
+    check_error(SystemError, m.add_ZZ, 'a', 'b',
+                match='two_add() unknown arg format code')
+
+
+def test_conversion_error_leaves_no_leak(m):
+    obj = object()
+    before = sys.getrefcount(obj)
+    for _ in range(20):
+        with pytest.raises(TypeError):
+            m.with_tracker(obj)
+        with pytest.raises(TypeError):
+            m.add_OO(obj, obj, obj)
+    assert sys.getrefcount(obj) == before
+
+
+# ---------------------------------------------------------------------------
+# HPyArg_ParseKeywords (vectorcall kwnames)
+# ---------------------------------------------------------------------------
+
+
+def test_kw_positional_and_keyword(kw):
+    assert kw.kw_OO(1, 2) == [1, 2, None]
+    assert kw.kw_OO('x', b='y') == ['x', 'y', None]
+    assert kw.kw_OO(a='x', b='y') == ['x', 'y', None]
+    assert kw.kw_OO(b='y', a='x') == ['x', 'y', None]
+    assert kw.kw_ll(1, 2) == 12
+    assert kw.kw_ll(b=3, a=4) == 43
+    assert kw.kw_ll(5) == 57
+    assert kw.kw_ll(a=5) == 57
+
+
+def test_kw_optional(kw):
+    assert kw.kw_O_opt_O(1) == [1, None, None]
+    assert kw.kw_O_opt_O(a=1) == [1, None, None]
+    assert kw.kw_O_opt_O(1, 2) == [1, 2, None]
+    assert kw.kw_O_opt_O(1, b=2) == [1, 2, None]
+    assert kw.kw_three(1, c=3) == [1, None, 3]
+    assert kw.kw_three(c=3, a=1) == [1, None, 3]
+    assert kw.kw_three(1, 2, 3) == [1, 2, 3]
+
+
+def test_kw_missing_required(kw):
+    check_error(TypeError, kw.kw_OO_named, 1,
+                match='add_two() no value for required argument')
+    check_error(TypeError, kw.kw_OO_named, b=1,
+                match='add_two() no value for required argument')
+    check_error(TypeError, kw.kw_ll)
+    check_error(TypeError, kw.kw_ll, b=1)
+
+
+def test_kw_duplicate_argument(kw):
+    # given by position and by name
+    check_error(TypeError, kw.kw_OO, 1, 2, a=3)
+    check_error(TypeError, kw.kw_O_opt_O, 1, a=3)
+    check_error(TypeError, kw.kw_ll, 1, a=2)
+
+
+def test_kw_unknown_keyword(kw):
+    check_error(TypeError, kw.kw_OO, 1, 2, c=3)
+    check_error(TypeError, kw.kw_O_opt_O, 1, bb=3)
+    check_error(TypeError, kw.kw_ll, 1, x=2)
+
+
+def test_kw_too_many_positional(kw):
+    check_error(TypeError, kw.kw_OO, 1, 2, 3)
+    check_error(TypeError, kw.kw_ll, 1, 2, 3)
+
+
+def test_kw_format_mismatch_messages(kw):
+    check_error(TypeError, kw.kw_OOO_named, 1, 2,
+                match='add_two() mismatched args (too few keywords for fmt)')
+    check_error(TypeError, kw.kw_O, 1,
+                match='add_two() mismatched args (too many keywords for fmt)')
+    check_error(TypeError, kw.kw_OOO_msg, 1, 2, match='my-error-message')
+    check_error(SystemError, kw.kw_ZZ, 'a',
+                match='two_add() unknown arg format code')
+
+
+def test_kw_keyword_only(kw):
+    assert kw.kw_O_kwonly_O(1) == [1, None, None]
+    assert kw.kw_O_kwonly_O(1, b=2) == [1, 2, None]
+    assert kw.kw_O_kwonly_O(a=1, b=2) == [1, 2, None]
+    check_error(TypeError, kw.kw_O_kwonly_O, 1, 2,
+                match='function keyword only argument passed as positional argument')
+
+
+def test_kw_positional_only(kw):
+    assert kw.kw_posonly(1, b=2) == [1, 2, None]
+    assert kw.kw_posonly(1, 2) == [1, 2, None]
+    assert kw.kw_posonly(1) == [1, None, None]
+    check_error(TypeError, kw.kw_posonly, b=2)
+
+
+def test_kw_blank_keyword_after_named(kw):
+    check_error(SystemError, kw.kw_blank,
+                match='function empty keyword parameter name')
+
+
+def test_kw_no_leaks(kw):
+    obj = object()
+    before = sys.getrefcount(obj)
+    for _ in range(20):
+        assert kw.kw_OO(obj, b=obj) == [obj, obj, None]
+        with pytest.raises(TypeError):
+            kw.kw_OO(obj, b=obj, zz=obj)
+        with pytest.raises(TypeError):
+            kw.kw_OO(obj)
+    assert sys.getrefcount(obj) == before
+
+
+# ---------------------------------------------------------------------------
+# HPyArg_ParseKeywordsDict (a dict of keywords, or HPy_NULL)
+# ---------------------------------------------------------------------------
+
+
+def test_kwdict(kw):
+    assert kw.kw_dict((1,), None, 0) == [1, None, None]
+    assert kw.kw_dict((1, 2, 3), None, 0) == [1, 2, 3]
+    assert kw.kw_dict((1,), {'c': 3}, 0) == [1, None, 3]
+    assert kw.kw_dict((), {'a': 1, 'b': 2}, 0) == [1, 2, None]
+    assert kw.kw_dict((1,), {}, 0) == [1, None, None]
+    assert kw.kw_dict((1,), {'b': 2}, 1) == [1, 2, None]
+    assert kw.kw_dict((1,), {'b': 2, 'c': 3}, 2) == [1, 2, 3]
+
+
+def test_kwdict_errors(kw):
+    check_error(TypeError, kw.kw_dict, (), None, 0)             # a missing
+    check_error(TypeError, kw.kw_dict, (1,), None, 1,
+                match='dfunc() no value for required argument')
+    check_error(TypeError, kw.kw_dict, (1, 2), {'a': 3}, 0)     # duplicate
+    check_error(TypeError, kw.kw_dict, (1,), {'zz': 3}, 0)      # unknown
+    check_error(TypeError, kw.kw_dict, (1, 2, 3, 4), None, 0)   # too many
+    check_error(TypeError, kw.kw_dict, (1, 2), None, 2)         # kw-only

@@ -1,0 +1,172 @@
+"""examples/pof built through setuptools, as a user builds it, in every ABI:
+the same results everywhere; a CPython-ABI build needs nothing of hpy; the
+universal stub needs no pkg_resources; only the init symbols are exported."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+
+import pytest
+
+import support
+
+POF_DIR = support.REPO_ROOT / 'examples' / 'pof'
+BUILD_ABIS = ['cpython', 'universal', 'hybrid']
+
+EXPECTED = {
+    'do_nothing()': 'None',
+    'double(21)': '42',
+    "double('ab')": "'abab'",
+    'double([1, 2])': '[1, 2, 1, 2]',
+    'add_ints(40, 2)': '42',
+    'add_ints(-5, 2**62)': str(2**62 - 5),
+    'add_ints_kw(40, 2)': '42',
+    'add_ints_kw(b=2, a=40)': '42',
+    'add_ints_kw(40, b=2)': '42',
+    "greet('world')": "'Hello, world!'",
+}
+EXPECTED_ERRORS = {
+    'add_ints(1)': 'TypeError',
+    'add_ints(1, 2, 3)': 'TypeError',
+    "add_ints('1', 2)": 'TypeError',
+    'add_ints(2**63, 0)': 'OverflowError',
+    'add_ints(2**62, 2**62)': 'OverflowError',
+    'add_ints_kw(1, c=2)': 'TypeError',
+    'add_ints_kw(1, a=2)': 'TypeError',
+    'do_nothing(1)': 'TypeError',
+    'greet(42)': 'TypeError',
+}
+
+
+@pytest.fixture(scope='module')
+def pof_builds(tmp_path_factory):
+    """{abi: directory} with pof built in place for each ABI, the three
+    setuptools builds running concurrently."""
+    dirs, procs = {}, {}
+    for abi in BUILD_ABIS:
+        d = tmp_path_factory.mktemp('pof-' + abi)
+        for name in ('pof.c', 'setup.py', 'pyproject.toml', 'try_pof.py'):
+            shutil.copy(str(POF_DIR / name), str(d / name))
+        dirs[abi] = d
+        procs[abi] = subprocess.Popen(
+            [sys.executable, 'setup.py', '--hpy-abi=' + abi,
+             'build_ext', '--inplace'],
+            cwd=str(d), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            universal_newlines=True)
+    failures = {}
+    for abi, p in procs.items():
+        out = p.communicate(timeout=600)[0]
+        if p.returncode != 0:
+            failures[abi] = out
+    if failures:
+        pytest.fail('building examples/pof failed:\n' + '\n'.join(
+            '--- %s ---\n%s' % item for item in failures.items()))
+    return dirs
+
+
+def run_try_pof(cwd, *args):
+    env = dict(os.environ)
+    env.pop('PYTHONPATH', None)
+    p = subprocess.run([sys.executable, 'try_pof.py', '--json'] + list(args),
+                       cwd=str(cwd), env=env, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, universal_newlines=True,
+                       timeout=120)
+    assert p.returncode == 0, p.stdout + p.stderr
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def check_results(data):
+    results = dict(data['results'])
+    assert {k: results[k] for k in EXPECTED} == EXPECTED
+    errors = {k: results[k].split(':')[0] for k in EXPECTED_ERRORS}
+    assert errors == EXPECTED_ERRORS
+    assert data['info']['doc'] == 'HPy proof of concept'
+    return results
+
+
+def test_built_files(pof_builds):
+    ext_suffix = sysconfig.get_config_var('EXT_SUFFIX')
+    tag = 'cp%d%d' % sys.version_info[:2]
+    files = {abi: sorted(os.listdir(str(d))) for abi, d in pof_builds.items()}
+    assert 'pof' + ext_suffix in files['cpython']
+    assert 'pof.py' not in files['cpython']
+    assert 'pof.hpy0.so' in files['universal']
+    assert 'pof.py' in files['universal']
+    assert 'pof.hpy0-%s.so' % tag in files['hybrid']
+    assert 'pof.py' in files['hybrid']
+
+
+@pytest.mark.parametrize('abi', BUILD_ABIS)
+def test_pof_results(pof_builds, abi):
+    data = run_try_pof(pof_builds[abi])
+    check_results(data)
+
+
+def test_same_results_in_every_abi(pof_builds):
+    all_results = {abi: dict(run_try_pof(d)['results'])
+                   for abi, d in pof_builds.items()}
+    assert all_results['universal'] == all_results['cpython']
+    assert all_results['hybrid'] == all_results['cpython']
+
+
+def test_cpython_abi_does_not_import_hpy(pof_builds):
+    data = run_try_pof(pof_builds['cpython'])
+    assert data['info']['hpy_imported'] is False
+    assert data['info']['file'].endswith(sysconfig.get_config_var('EXT_SUFFIX'))
+    # and through a plain `import pof`
+    p = support.run_python("""
+        import sys
+        import pof
+        assert pof.add_ints(1, 2) == 3
+        bad = sorted(m for m in sys.modules if m == 'hpy' or m.startswith('hpy.'))
+        print(bad)
+    """, cwd=str(pof_builds['cpython']))
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == '[]'
+
+
+@pytest.mark.parametrize('abi', ['universal', 'hybrid'])
+def test_stub_works_without_pkg_resources(pof_builds, abi):
+    p = support.run_python("""
+        import sys
+        sys.modules['pkg_resources'] = None     # any import of it fails
+        import pof
+        print(pof.add_ints(40, 2), pof.__name__, type(pof).__name__)
+    """, cwd=str(pof_builds[abi]))
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split() == ['42', 'pof', 'module']
+
+
+def test_universal_via_hpy_universal_load(pof_builds):
+    d = pof_builds['universal']
+    data = run_try_pof(d, '--load', str(d / 'pof.hpy0.so'))
+    check_results(data)
+
+
+LINKER_SYMBOLS = {'_init', '_fini', '_edata', '_end', '__bss_start'}
+
+
+def _exported_symbols(path):
+    out = subprocess.run(['nm', '-D', '--defined-only', str(path)],
+                         stdout=subprocess.PIPE, universal_newlines=True,
+                         check=True).stdout
+    syms = set()
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[2] not in LINKER_SYMBOLS:
+            syms.add(parts[2])
+    return syms
+
+
+@pytest.mark.skipif(shutil.which('nm') is None, reason='needs nm')
+def test_exported_symbols(pof_builds):
+    cpy = pof_builds['cpython'] / ('pof' + sysconfig.get_config_var('EXT_SUFFIX'))
+    assert _exported_symbols(cpy) == {'PyInit_pof'}
+    four = {'get_required_hpy_major_version_pof',
+            'get_required_hpy_minor_version_pof',
+            'HPyInitGlobalContext_pof', 'HPyInit_pof'}
+    assert _exported_symbols(pof_builds['universal'] / 'pof.hpy0.so') == four
+    hybrid = pof_builds['hybrid'] / ('pof.hpy0-cp%d%d.so' % sys.version_info[:2])
+    assert _exported_symbols(hybrid) == four

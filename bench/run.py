@@ -51,13 +51,15 @@ def build_all(tmp, reference_python):
                     s.extra_objects, s.extra_link_args)
         built[f'hpy-{abi}'] = (kind, out)
     if reference_python:
-        code = ('import hpy.devel, pathlib; d = pathlib.Path(hpy.devel.__file__).parent;'
-                'print(d / "include"); print(*sorted((d / "src" / "runtime").glob("*.c")), sep="\\n")')
+        code = ('from hpy.devel import HPyDevel; d = HPyDevel();'
+                'print(*d.get_extra_include_dirs(), sep="\\n"); print(*d.get_extra_sources(), sep="\\n")')
         lines = subprocess.run([reference_python, '-c', code], check=True,
                                capture_output=True, text=True).stdout.split()
         out = tmp / 'ref' / 'hpy_bench.hpy0.so'
         out.parent.mkdir()
-        compile_ext(HERE / 'hpy_bench.c', out, [lines[0]], ['HPY_ABI_UNIVERSAL'], lines[1:])
+        includes = [x for x in lines if not x.endswith('.c')]
+        sources = [x for x in lines if x.endswith('.c')]
+        compile_ext(HERE / 'hpy_bench.c', out, includes, ['HPY_ABI_UNIVERSAL'], sources)
         built['ref-universal'] = ('universal', out)
         built['ref-runtime+ours'] = ('universal', built['hpy-universal'][1])
     return built

@@ -71,7 +71,9 @@ for abi in cpython universal hybrid; do
        examples/pof/try_pof.py "$DEMO/pof-$abi/"
     (cd "$DEMO/pof-$abi" && "$PY" setup.py -q --hpy-abi="$abi" build_ext --inplace >build.log 2>&1) \
         || { cat "$DEMO/pof-$abi/build.log"; exit 1; }
-    (cd "$DEMO/pof-$abi" && ls -1 pof*.so pof.py 2>/dev/null | sed 's/^/    built: /')
+    for f in "$DEMO/pof-$abi"/pof*.so "$DEMO/pof-$abi"/pof.py; do
+        [ -e "$f" ] && echo "    built: ${f#"$ROOT"/}"
+    done
 done
 
 for abi in cpython universal hybrid; do

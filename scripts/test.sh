@@ -20,9 +20,7 @@ cd "$ROOT"
 
 PYTHONS="${HPY_TEST_PYTHONS:-3.9 3.10 3.11 3.12 3.13}"
 JOBS="${HPY_TEST_JOBS:-2}"
-# hpy-cpython is a no_std staticlib (its own panic handler), which cannot
-# build a test harness; the semantics it exports are tested in hpy-core.
-CARGO_TEST_ARGS="${HPY_CARGO_TEST_ARGS:---workspace --exclude hpy-cpython}"
+CARGO_TEST_ARGS="${HPY_CARGO_TEST_ARGS:---workspace}"
 VENVS="$ROOT/build/venvs"
 LOGS="$ROOT/build/test-logs"
 mkdir -p "$VENVS" "$LOGS"

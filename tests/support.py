@@ -21,7 +21,9 @@ Snippet markers (each alone on a line):
 Compiled files are cached by content hash in a directory shared by all
 pytest-xdist workers of one session, so one snippet is compiled once per ABI.
 The C helpers that every extension carries (argparse.c, buildvalue.c, ...)
-are compiled once per ABI per session and linked into every test module.
+are linked in from the static libraries that `pip install .` prebuilds for
+each ABI (or, with HPY_TEST_STATIC_LIBS=0 or when those are missing, compiled
+from hpy.devel's sources once per ABI per session).
 """
 import contextlib
 import fcntl

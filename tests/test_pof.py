@@ -33,8 +33,9 @@ EXPECTED_ERRORS = {
     "add_ints('1', 2)": 'TypeError',
     'add_ints(2**63, 0)': 'OverflowError',
     'add_ints(2**62, 2**62)': 'OverflowError',
-    'add_ints_kw(1, c=2)': 'TypeError',
-    'add_ints_kw(1, a=2)': 'TypeError',
+    'add_ints_kw(1, 2, c=3)': 'TypeError',
+    'add_ints_kw(1, 2, a=3)': 'TypeError',
+    'add_ints_kw(1)': 'TypeError',
     'do_nothing(1)': 'TypeError',
     'greet(42)': 'TypeError',
 }

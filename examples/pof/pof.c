@@ -13,8 +13,8 @@
  *   add_ints_kw(a=, b=)   HPyFunc_KEYWORDS (HPyArg_ParseKeywords "ll")
  *   greet(name)           HPyFunc_VARARGS  (HPyArg_Parse "s", a C string)
  */
-#include <stdio.h>
 #include "hpy.h"
+#include <stdio.h>
 
 HPyDef_METH(do_nothing, "do_nothing", HPyFunc_NOARGS,
             .doc = "Take no arguments and return None.")

@@ -26,8 +26,9 @@ CALLS = [
     ("add_ints('1', 2)", lambda pof: pof.add_ints('1', 2)),
     ('add_ints(2**63, 0)', lambda pof: pof.add_ints(2**63, 0)),
     ('add_ints(2**62, 2**62)', lambda pof: pof.add_ints(2**62, 2**62)),
-    ('add_ints_kw(1, c=2)', lambda pof: pof.add_ints_kw(1, c=2)),
-    ('add_ints_kw(1, a=2)', lambda pof: pof.add_ints_kw(1, a=2)),
+    ('add_ints_kw(1, 2, c=3)', lambda pof: pof.add_ints_kw(1, 2, c=3)),
+    ('add_ints_kw(1, 2, a=3)', lambda pof: pof.add_ints_kw(1, 2, a=3)),
+    ('add_ints_kw(1)', lambda pof: pof.add_ints_kw(1)),
     ('do_nothing(1)', lambda pof: pof.do_nothing(1)),
     ('greet(42)', lambda pof: pof.greet(42)),
 ]

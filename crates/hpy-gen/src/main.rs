@@ -6,6 +6,7 @@
 mod api;
 mod emit_c;
 mod emit_rust;
+mod enums;
 mod types;
 
 use std::path::{Path, PathBuf};
@@ -18,15 +19,28 @@ fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn load_api(root: &Path) -> Result<Vec<Entry>, String> {
-    let path = root.join("api/hpy.api");
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    api::parse(&text).map_err(|e| e.to_string())
+/// The two parts of the API description.
+struct Api {
+    entries: Vec<Entry>,
+    enums: Vec<enums::Enum>,
+}
+
+fn load_api(root: &Path) -> Result<Api, String> {
+    let read = |name: &str| {
+        let path = root.join("api").join(name);
+        std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))
+    };
+    let entries = api::parse(&read("hpy.api")?).map_err(|e| e.to_string())?;
+    let enums = enums::parse(&read("enums.api")?)?;
+    Ok(Api { entries, enums })
 }
 
 /// Every generated file: (path relative to the repo root, contents).
-fn render(entries: &[Entry]) -> Vec<(&'static str, String)> {
+fn render(api: &Api) -> Vec<(&'static str, String)> {
+    let entries = &api.entries;
     vec![
+        ("python/hpy/devel/include/hpy/autogen_enums.h", enums::emit_c(&api.enums)),
+        ("crates/hpy-sys/src/autogen_enums.rs", enums::emit_rust(&api.enums)),
         ("python/hpy/devel/include/hpy/autogen_ctx.h", emit_c::context_struct(entries)),
         ("python/hpy/devel/include/hpy/universal/autogen_trampolines.h", emit_c::universal_trampolines(entries)),
         ("python/hpy/devel/include/hpy/cpython/autogen_api_impl.h", emit_c::cpython_api(entries)),
@@ -37,8 +51,8 @@ fn render(entries: &[Entry]) -> Vec<(&'static str, String)> {
 }
 
 /// The generated files whose contents differ from what `render` produces.
-fn stale_files(root: &Path, entries: &[Entry]) -> Vec<&'static str> {
-    render(entries)
+fn stale_files(root: &Path, api: &Api) -> Vec<&'static str> {
+    render(api)
         .into_iter()
         .filter(|(path, text)| std::fs::read_to_string(root.join(path)).ok().as_deref() != Some(text.as_str()))
         .map(|(path, _)| path)
@@ -48,21 +62,21 @@ fn stale_files(root: &Path, entries: &[Entry]) -> Vec<&'static str> {
 fn main() -> ExitCode {
     let check = std::env::args().any(|a| a == "--check");
     let root = repo_root();
-    let entries = match load_api(&root) {
-        Ok(e) => e,
+    let api = match load_api(&root) {
+        Ok(a) => a,
         Err(e) => {
             eprintln!("hpy-gen: {e}");
             return ExitCode::FAILURE;
         }
     };
     if check {
-        let stale = stale_files(&root, &entries);
+        let stale = stale_files(&root, &api);
         for path in &stale {
             eprintln!("hpy-gen: {path} is stale; run `cargo run -p hpy-gen`");
         }
         return if stale.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE };
     }
-    for (path, text) in render(&entries) {
+    for (path, text) in render(&api) {
         let full = root.join(path);
         if std::fs::read_to_string(&full).ok().as_deref() == Some(text.as_str()) {
             continue;
@@ -89,8 +103,8 @@ mod tests {
     #[test]
     fn generated_files_are_current() {
         let root = repo_root();
-        let entries = load_api(&root).unwrap();
-        let stale = stale_files(&root, &entries);
+        let api = load_api(&root).unwrap();
+        let stale = stale_files(&root, &api);
         assert!(stale.is_empty(), "stale generated files (run `cargo run -p hpy-gen`): {stale:?}");
     }
 
@@ -105,7 +119,7 @@ mod tests {
             eprintln!("SKIPPED: {} not found (it is beside the repository in CI)", tsv_path.display());
             return;
         };
-        let entries = load_api(&root).unwrap();
+        let entries = load_api(&root).unwrap().entries;
         let rows: Vec<Vec<&str>> = tsv.lines().skip(1).map(|l| l.split('\t').collect()).collect();
         assert_eq!(entries.len(), rows.len(), "number of entries");
         for (entry, row) in entries.iter().zip(&rows) {
@@ -130,5 +144,32 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// `api/enums.api` against `../shared/hpy-abi/enums.tsv`: the same
+    /// enums with the same members and values, in the same order.
+    #[test]
+    fn enums_match_enums_tsv() {
+        let root = repo_root();
+        let tsv_path = root.join("../shared/hpy-abi/enums.tsv");
+        let Ok(tsv) = std::fs::read_to_string(&tsv_path) else {
+            eprintln!("SKIPPED: {} not found (it is beside the repository in CI)", tsv_path.display());
+            return;
+        };
+        let theirs: Vec<(String, String, i64)> = tsv
+            .lines()
+            .skip(1)
+            .map(|l| {
+                let f: Vec<&str> = l.split('\t').collect();
+                (f[0].to_string(), f[1].to_string(), f[2].parse().unwrap())
+            })
+            .collect();
+        let ours: Vec<(String, String, i64)> = load_api(&root)
+            .unwrap()
+            .enums
+            .iter()
+            .flat_map(|e| e.members.iter().map(|m| (e.name.clone(), m.name.clone(), m.value)))
+            .collect();
+        assert_eq!(ours, theirs);
     }
 }

@@ -160,20 +160,9 @@ typedef uint32_t HPy_UCS4;
 #  define HPY_SSIZE_T_MIN (-HPY_SSIZE_T_MAX-1)
 #endif
 
-/* What HPy_Compile_s parses. */
-typedef enum {
-    HPy_SourceKind_Expr = 0,    /* one expression, like eval() */
-    HPy_SourceKind_File = 1,    /* a sequence of statements, like exec() */
-    HPy_SourceKind_Single = 2,  /* one interactive statement */
-} HPy_SourceKind;
-
-/* Which part of a capsule HPyCapsule_Get / HPyCapsule_Set address. */
-typedef enum {
-    HPyCapsule_key_Pointer = 0,
-    HPyCapsule_key_Name = 1,
-    HPyCapsule_key_Context = 2,
-    HPyCapsule_key_Destructor = 3,
-} _HPyCapsule_key;
+/* Every enum of the API: HPyFunc_Signature, HPySlot_Slot, HPyDef_Kind,
+   HPyMember_FieldType, HPyType_BuiltinShape, ... (from api/enums.api). */
+#include "hpy/autogen_enums.h"
 
 /* ~~~ the declarative part of the API ~~~ */
 #include "hpy/hpyexports.h"

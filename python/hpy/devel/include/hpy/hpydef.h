@@ -30,29 +30,6 @@ typedef struct {
     const char *doc;                 /* UTF-8, may be NULL */
 } HPyMeth;
 
-/* The C type of a member (same numbers as CPython's T_* / Py_T_*). */
-typedef enum {
-    HPyMember_SHORT = 0,
-    HPyMember_INT = 1,
-    HPyMember_LONG = 2,
-    HPyMember_FLOAT = 3,
-    HPyMember_DOUBLE = 4,
-    HPyMember_STRING = 5,
-    HPyMember_OBJECT = 6,
-    HPyMember_CHAR = 7,
-    HPyMember_BYTE = 8,
-    HPyMember_UBYTE = 9,
-    HPyMember_USHORT = 10,
-    HPyMember_UINT = 11,
-    HPyMember_ULONG = 12,
-    HPyMember_STRING_INPLACE = 13,
-    HPyMember_BOOL = 14,
-    HPyMember_OBJECT_EX = 16,
-    HPyMember_LONGLONG = 17,
-    HPyMember_ULONGLONG = 18,
-    HPyMember_HPYSSIZET = 19,
-    HPyMember_NONE = 20,
-} HPyMember_FieldType;
 
 /* An attribute stored at a fixed offset in the object's C struct. */
 typedef struct {
@@ -74,12 +51,6 @@ typedef struct {
     void *closure;                   /* passed to getter_impl / setter_impl */
 } HPyGetSet;
 
-typedef enum {
-    HPyDef_Kind_Slot = 1,
-    HPyDef_Kind_Meth = 2,
-    HPyDef_Kind_Member = 3,
-    HPyDef_Kind_GetSet = 4,
-} HPyDef_Kind;
 
 /* One definition; `kind` says which member of the union is used. */
 typedef struct {

@@ -1,49 +1,6 @@
 #ifndef HPY_HPYFUNC_H
 #define HPY_HPYFUNC_H
 
-/* The C signature of an HPy function (method, slot, getter ...). Tells the
-   runtime how to call it and HPyDef_* which trampoline to generate. */
-typedef enum {
-    HPyFunc_VARARGS = 1,         /* METH_FASTCALL */
-    HPyFunc_KEYWORDS = 2,        /* METH_FASTCALL | METH_KEYWORDS, vectorcall */
-    HPyFunc_NOARGS = 3,          /* METH_NOARGS */
-    HPyFunc_O = 4,               /* METH_O */
-    HPyFunc_DESTROYFUNC = 5,
-    HPyFunc_GETBUFFERPROC = 6,
-    HPyFunc_RELEASEBUFFERPROC = 7,
-    HPyFunc_UNARYFUNC = 8,
-    HPyFunc_BINARYFUNC = 9,
-    HPyFunc_TERNARYFUNC = 10,
-    HPyFunc_INQUIRY = 11,
-    HPyFunc_LENFUNC = 12,
-    HPyFunc_SSIZEARGFUNC = 13,
-    HPyFunc_SSIZESSIZEARGFUNC = 14,
-    HPyFunc_SSIZEOBJARGPROC = 15,
-    HPyFunc_SSIZESSIZEOBJARGPROC = 16,
-    HPyFunc_OBJOBJARGPROC = 17,
-    HPyFunc_FREEFUNC = 18,
-    HPyFunc_GETATTRFUNC = 19,
-    HPyFunc_GETATTROFUNC = 20,
-    HPyFunc_SETATTRFUNC = 21,
-    HPyFunc_SETATTROFUNC = 22,
-    HPyFunc_REPRFUNC = 23,
-    HPyFunc_HASHFUNC = 24,
-    HPyFunc_RICHCMPFUNC = 25,
-    HPyFunc_GETITERFUNC = 26,
-    HPyFunc_ITERNEXTFUNC = 27,
-    HPyFunc_DESCRGETFUNC = 28,
-    HPyFunc_DESCRSETFUNC = 29,
-    HPyFunc_INITPROC = 30,
-    HPyFunc_NEWFUNC = 31,
-    HPyFunc_GETTER = 32,
-    HPyFunc_SETTER = 33,
-    HPyFunc_OBJOBJPROC = 34,
-    HPyFunc_TRAVERSEPROC = 35,
-    HPyFunc_DESTRUCTOR = 36,
-    HPyFunc_CAPSULE_DESTRUCTOR = 37,
-    HPyFunc_VECTORCALLFUNC = 38,
-    HPyFunc_MOD_CREATE = 39,
-} HPyFunc_Signature;
 
 /* The buffer protocol: field for field the same layout as Py_buffer. */
 typedef struct {

@@ -1,21 +1,6 @@
 #ifndef HPY_HPYTYPE_H
 #define HPY_HPYTYPE_H
 
-/* Which built-in type an HPy type extends; decides where the type's own C
-   struct lives inside an instance. Object (0) is the default. A type whose
-   struct starts with PyObject_HEAD is Legacy. The right base class must be
-   passed in the HPyType_SpecParams as well. */
-typedef enum {
-    HPyType_BuiltinShape_Legacy = -1,
-    HPyType_BuiltinShape_Object = 0,
-    HPyType_BuiltinShape_Type = 1,
-    HPyType_BuiltinShape_Long = 2,
-    HPyType_BuiltinShape_Float = 3,
-    HPyType_BuiltinShape_Unicode = 4,
-    HPyType_BuiltinShape_Tuple = 5,
-    HPyType_BuiltinShape_List = 6,
-    HPyType_BuiltinShape_Dict = 7,
-} HPyType_BuiltinShape;
 
 typedef struct {
     cpy_vectorcallfunc cpy_trampoline;
@@ -34,11 +19,6 @@ typedef struct {
     const char *doc;                     /* UTF-8, may be NULL */
 } HPyType_Spec;
 
-typedef enum {
-    HPyType_SpecParam_Base = 1,          /* one base class (repeatable) */
-    HPyType_SpecParam_BasesTuple = 2,    /* a tuple of base classes */
-    HPyType_SpecParam_Metaclass = 3,
-} HPyType_SpecParam_Kind;
 
 /* Extra arguments of HPyType_FromSpec, in an array ending with kind 0. */
 typedef struct {

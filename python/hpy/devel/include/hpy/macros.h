@@ -5,15 +5,6 @@
    `data` at its C struct. The macro does the (T **) -> (void **) cast. */
 #define HPy_New(ctx, cls, data) (_HPy_New((ctx), (cls), ((void **)(data))))
 
-/* The `op` of rich comparisons (same values as Py_LT ... Py_GE). */
-typedef enum {
-    HPy_LT = 0,
-    HPy_LE = 1,
-    HPy_EQ = 2,
-    HPy_NE = 3,
-    HPy_GT = 4,
-    HPy_GE = 5,
-} HPy_RichCmpOp;
 
 /* Return True or False from a richcompare implementation, comparing two C
    values of any comparable type. */

@@ -3,10 +3,13 @@
 //! `ctx_CallRealFunctionFromTrampoline`, the dispatcher through which every
 //! CPython-facing trampoline of a universal extension calls its HPy function.
 //!
-//! The dispatcher is the hot path of every call into a universal extension.
-//! It is one `match` on the signature and one indirect call: a handle is the
-//! object pointer, so CPython's argument arrays are handed to the HPy
-//! function as they are (no copy, no allocation, no reference counting).
+//! The dispatcher is the path of every call into a universal extension but
+//! the vectorcalls of module functions, which method_call.rs sends to the HPy
+//! function directly (CPython 3.11+ still calls the trampoline of a METH_O or
+//! METH_FASTCALL function at specialized call sites). It is one `match` on
+//! the signature and one indirect call: a handle is the object pointer, so
+//! CPython's argument arrays are handed to the HPy function as they are (no
+//! copy, no allocation, no reference counting).
 #![allow(non_snake_case, non_upper_case_globals)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
@@ -130,7 +133,7 @@ pub(crate) type FnVisit = unsafe extern "C" fn(*mut HPyField, *mut c_void) -> c_
 pub(crate) type FnTraverse = unsafe extern "C" fn(*mut c_void, FnVisit, *mut c_void) -> c_int;
 
 /// CPython's vectorcall flag in `nargsf`, which is not part of the count.
-const PY_VECTORCALL_ARGUMENTS_OFFSET: usize = 1 << (usize::BITS - 1);
+pub(crate) const PY_VECTORCALL_ARGUMENTS_OFFSET: usize = 1 << (usize::BITS - 1);
 
 // HPy_buffer is field for field a Py_buffer whose `obj` is a handle, so the
 // buffer slots hand CPython's Py_buffer to the HPy function in place.

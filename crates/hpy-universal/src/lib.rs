@@ -16,7 +16,8 @@
 //! (generated: the context table), `api` (the hand-written context functions
 //! and the trampoline dispatcher), `handles` (handle <-> object pointer),
 //! `loader` and `abitag` (loading files), `module` (module creation, through
-//! hpy-core), `bootstrap` (`_load_bootstrap`).
+//! hpy-core), `method_call` (the direct call path of module functions),
+//! `bootstrap` (`_load_bootstrap`).
 
 mod abitag;
 mod api;
@@ -25,6 +26,7 @@ mod bootstrap;
 mod context;
 mod handles;
 mod loader;
+mod method_call;
 mod module;
 
 use core::ffi::{c_char, c_int, c_long};

@@ -22,6 +22,7 @@ use pyo3_ffi as ffi;
 
 use crate::abitag::{self, FileTag};
 use crate::context;
+use crate::method_call;
 
 type Obj = *mut ffi::PyObject;
 
@@ -172,14 +173,14 @@ pub unsafe fn load(name_obj: Obj, path_obj: Obj, spec: Obj, mode: Mode) -> Obj {
         return unsafe { load_error(&target, message) };
     }
     // SAFETY: with the GIL; `target` describes the arguments, `spec` is live.
-    unsafe { load_target(&target, spec) }
+    unsafe { load_target(&target, spec, mode) }
 }
 
 /// The work of `load` once the arguments are checked.
 ///
 /// # Safety
 /// With the GIL; `spec` is a live object with a `name`.
-unsafe fn load_target(t: &Target<'_>, spec: Obj) -> Obj {
+unsafe fn load_target(t: &Target<'_>, spec: Obj, mode: Mode) -> Obj {
     // Which context, from the file name; files that are not HPy universal or
     // hybrid extensions are not even opened (that would run their code).
     let (tag_major, hybrid) = match abitag::parse(t.path) {
@@ -307,7 +308,7 @@ unsafe fn load_target(t: &Target<'_>, spec: Obj) -> Obj {
             );
             return load_error(t, message);
         }
-        crate::module::create(ctx, def, t.name_obj, spec, hybrid)
+        crate::module::create(ctx, def, t.name_obj, spec, hybrid, method_call::for_mode(mode))
     }
 }
 

@@ -1,0 +1,393 @@
+//! The direct call path of module functions: calling an `HPyDef_METH`
+//! function of a loaded module without its trampoline.
+//!
+//! CPython calls a builtin function through the `vectorcall` pointer of its
+//! `PyCFunctionObject` (a call from Python code, `PyObject_Call` with a
+//! tuple, `functools.partial`, `map` ...). For a function of an HPy module
+//! that pointer first leads to CPython's generic vectorcall for the method's
+//! flags, which calls the extension's trampoline, which packs the arguments
+//! and calls `ctx_CallRealFunctionFromTrampoline`, which finally calls the
+//! HPy function: two indirect calls more than a C-API function.
+//!
+//! After the module is created, `install` gives each of its HPy methods a
+//! vectorcall of our own that calls the HPy function itself. The function
+//! object's `m_ml` is switched to a `MethodRecord`: a copy of its
+//! `PyMethodDef` (same name, trampoline, flags and doc, so that `__name__`,
+//! `__doc__`, `__text_signature__`, `repr`, pickling, equality and hashing do
+//! not change) followed by what the direct call needs. The vectorcall checks
+//! the shape of the call; a call that is not valid for the signature (wrong
+//! count, keywords where none are taken) is handed to the function's
+//! original vectorcall, which raises CPython's own TypeError.
+//!
+//! Calls that do not go through `vectorcall` keep working through the
+//! trampoline, which stays in `ml_meth`: CPython 3.11+ specializes call
+//! sites of METH_O and METH_FASTCALL functions to call `ml_meth` directly,
+//! and C code may do the same.
+//!
+//! Each mode has its own four vectorcall functions (`DirectCalls`): a
+//! universal handle is the object pointer, so the universal ones pass
+//! CPython's argument array as it is; debug and trace mode will convert
+//! handles in theirs.
+
+#![allow(non_upper_case_globals)]
+#![deny(unsafe_op_in_unsafe_fn)]
+
+use core::ffi::c_int;
+use core::ptr;
+
+use hpy_sys::*;
+use pyo3_ffi as ffi;
+
+use crate::api::PY_VECTORCALL_ARGUMENTS_OFFSET;
+use crate::handles::{h2py, py2h};
+use crate::loader::Mode;
+
+type Obj = *mut ffi::PyObject;
+type Ctx = *mut HPyContext;
+
+/// What the direct vectorcall of one function needs; the function object's
+/// `m_ml` points to `def`, its first member. Allocated by `install` and
+/// never freed (function objects may outlive their module, as the module's
+/// `PyModuleDef` does).
+#[repr(C)]
+struct MethodRecord {
+    /// A copy of the function's `PyMethodDef`: CPython reads the name, doc,
+    /// flags and trampoline from here.
+    def: ffi::PyMethodDef,
+    /// The HPy function (`HPyMeth.impl`), of the C type of the signature.
+    impl_: unsafe extern "C" fn(),
+    /// The context the module was loaded with.
+    ctx: Ctx,
+    /// The function's vectorcall before `install` (CPython's for its flags),
+    /// for calls of the wrong shape.
+    original: ffi::vectorcallfunc,
+}
+
+/// The vectorcall functions of one mode, one per method signature.
+pub struct DirectCalls {
+    noargs: ffi::vectorcallfunc,
+    o: ffi::vectorcallfunc,
+    varargs: ffi::vectorcallfunc,
+    keywords: ffi::vectorcallfunc,
+}
+
+impl DirectCalls {
+    /// The vectorcall for methods of signature `sig`, and the `ml_flags`
+    /// that such a method has (see hpy-core's module.rs).
+    fn for_signature(&self, sig: HPyFunc_Signature) -> Option<(ffi::vectorcallfunc, c_int)> {
+        match sig {
+            HPyFunc_NOARGS => Some((self.noargs, ffi::METH_NOARGS)),
+            HPyFunc_O => Some((self.o, ffi::METH_O)),
+            HPyFunc_VARARGS => Some((self.varargs, ffi::METH_FASTCALL)),
+            HPyFunc_KEYWORDS => Some((self.keywords, ffi::METH_FASTCALL | ffi::METH_KEYWORDS)),
+            _ => None,
+        }
+    }
+
+    /// Whether `f` is one of these functions.
+    fn contains(&self, f: ffi::vectorcallfunc) -> bool {
+        let f = f as usize;
+        [self.noargs, self.o, self.varargs, self.keywords]
+            .iter()
+            .any(|&g| g as usize == f)
+    }
+}
+
+/// Universal and hybrid modules: a handle is the object pointer.
+static UNIVERSAL: DirectCalls = DirectCalls {
+    noargs: universal_noargs,
+    o: universal_o,
+    varargs: universal_varargs,
+    keywords: universal_keywords,
+};
+
+/// The direct calls of a mode; None where the mode has none yet (its
+/// modules' functions keep calling through their trampolines).
+pub fn for_mode(mode: Mode) -> Option<&'static DirectCalls> {
+    match mode {
+        Mode::Universal => Some(&UNIVERSAL),
+        Mode::Debug | Mode::Trace => None,
+    }
+}
+
+/// Gives every `HPyDef_METH` function of `module`, made from `def` with the
+/// context `ctx`, the direct vectorcall of `calls`. A module attribute that
+/// is not that define's function (not a builtin function, another trampoline
+/// or `self`, already switched, replaced by an exec slot ...) is left alone,
+/// as is everything when `module` is not a module (`HPy_mod_create`). Never
+/// fails: a function that cannot be switched (no memory) keeps its
+/// trampoline path; no exception is left set.
+///
+/// # Safety
+/// With the GIL; `module` is a live object just created from `def` (static
+/// data of an extension that is never unloaded) by `hpy_core::module_from_spec`
+/// with the context `ctx`, which lives forever.
+pub unsafe fn install(
+    module: Obj,
+    def: *const HPyModuleDef,
+    ctx: Ctx,
+    calls: &'static DirectCalls,
+) {
+    // SAFETY: with the GIL; `module` is live.
+    if def.is_null() || unsafe { ffi::PyModule_Check(module) } == 0 {
+        return;
+    }
+    // SAFETY: a module object: its dict is a borrowed reference that lives
+    // as long as the module.
+    let dict = unsafe { ffi::PyModule_GetDict(module) };
+    if dict.is_null() {
+        return;
+    }
+    // SAFETY: `def` is a valid HPyModuleDef; `defines` is NULL or a
+    // NULL-terminated array of live HPyDefs (hpy-core checked it to create
+    // the module).
+    let mut p = unsafe { (*def).defines };
+    if p.is_null() {
+        return;
+    }
+    loop {
+        // SAFETY: `p` is inside the NULL-terminated array.
+        let d = unsafe { *p };
+        if d.is_null() {
+            return;
+        }
+        // SAFETY: a non-NULL entry is a live HPyDef; the kind says which
+        // member of the union is in use.
+        if unsafe { (*d).kind } == HPyDef_Kind_Meth {
+            // SAFETY: as above; with the GIL; `dict` is the module's dict.
+            unsafe { switch_method(module, dict, &(*d).u.meth, ctx, calls) };
+        }
+        // SAFETY: the NULL was not reached yet, so the next entry exists.
+        p = unsafe { p.add(1) };
+    }
+}
+
+/// Switches the function of one method define, if it is in the module
+/// unchanged (see `install`).
+///
+/// # Safety
+/// As for `install`; `dict` is the module's dict, `meth` a define of `def`.
+unsafe fn switch_method(
+    module: Obj,
+    dict: Obj,
+    meth: &HPyMeth,
+    ctx: Ctx,
+    calls: &'static DirectCalls,
+) {
+    let (Some(impl_), Some(trampoline)) = (meth.impl_, meth.cpy_trampoline) else {
+        return;
+    };
+    let Some((vectorcall, flags)) = calls.for_signature(meth.signature) else {
+        return;
+    };
+    if meth.name.is_null() {
+        return;
+    }
+    // SAFETY: with the GIL; `name` is NUL-terminated; the result is borrowed
+    // (the dict keeps it alive) and lookup errors are swallowed (none is
+    // pending: the module was just created).
+    let obj = unsafe { ffi::PyDict_GetItemString(dict, meth.name) };
+    // SAFETY: with the GIL; `obj` is NULL or live; PyCFunction_Type is static.
+    if obj.is_null() || unsafe { ffi::PyCFunction_CheckExact(obj) } == 0 {
+        return;
+    }
+    let func = obj.cast::<ffi::PyCFunctionObject>();
+    // SAFETY: an exact builtin function (not a PyCMethodObject: those have
+    // their own type), whose layout pyo3-ffi gives for this interpreter (the
+    // same on 3.9–3.13); `m_ml` points to its live PyMethodDef.
+    unsafe {
+        let ml = (*func).m_ml;
+        if ml.is_null()
+            || (*func).m_self != module
+            || (*ml).ml_flags != flags
+            || (*ml).ml_meth.PyCFunction as usize != trampoline as usize
+        {
+            return;
+        }
+        let Some(original) = (*func).vectorcall else {
+            return;
+        };
+        if calls.contains(original) {
+            return;
+        }
+        let record =
+            ffi::PyMem_RawMalloc(core::mem::size_of::<MethodRecord>()).cast::<MethodRecord>();
+        if record.is_null() {
+            return;
+        }
+        record.write(MethodRecord {
+            def: ptr::read(ml),
+            impl_,
+            ctx,
+            original,
+        });
+        (*func).m_ml = ptr::addr_of_mut!((*record).def);
+        (*func).vectorcall = Some(vectorcall);
+    }
+}
+
+// ~~~ the universal direct calls ~~~
+//
+// Each checks the shape of the call and calls the HPy function with
+// CPython's arguments in place (a universal handle is the object pointer),
+// within Py_EnterRecursiveCall as CPython's own vectorcalls for builtin
+// functions do, so that a runaway recursion through C raises RecursionError
+// instead of overflowing the stack. Anything else goes to the original
+// vectorcall, whose TypeError is CPython's. The record is read only after
+// Py_EnterRecursiveCall, so that little lives across that call.
+
+type FnNoargs = unsafe extern "C" fn(Ctx, HPy) -> HPy;
+type FnO = unsafe extern "C" fn(Ctx, HPy, HPy) -> HPy;
+type FnVarargs = unsafe extern "C" fn(Ctx, HPy, *const HPy, usize) -> HPy;
+type FnKeywords = unsafe extern "C" fn(Ctx, HPy, *const HPy, usize, HPy) -> HPy;
+
+/// The record of a switched function, its context and its `self` handle.
+///
+/// # Safety
+/// `callable` is a function object switched by `install` (only such objects
+/// have our vectorcalls).
+#[inline(always)]
+unsafe fn record_of(callable: Obj) -> (*const MethodRecord, Ctx, HPy) {
+    let func = callable.cast::<ffi::PyCFunctionObject>();
+    // SAFETY: as documented: `m_ml` is the `def` member, first in the
+    // record, which lives forever; `m_self` is the module, which the
+    // function object keeps alive.
+    unsafe {
+        let record = (*func).m_ml.cast_const().cast::<MethodRecord>();
+        (record, (*record).ctx, py2h((*func).m_self))
+    }
+}
+
+/// Hands a call of the wrong shape to the original vectorcall.
+///
+/// # Safety
+/// The arguments of a vectorcall of the switched function `callable`.
+#[cold]
+#[inline(never)]
+unsafe fn delegate(callable: Obj, args: *const Obj, nargsf: usize, kwnames: Obj) -> Obj {
+    // SAFETY: the original vectorcall of this very function object, with the
+    // arguments CPython passed.
+    unsafe {
+        let (record, _, _) = record_of(callable);
+        ((*record).original)(callable, args, nargsf, kwnames)
+    }
+}
+
+/// Py_EnterRecursiveCall, as CPython's vectorcalls of builtin functions call
+/// it; true when the call may go ahead, false with RecursionError set.
+///
+/// # Safety
+/// With the GIL; a true result must be matched by `leave_recursive_call`.
+#[inline(always)]
+unsafe fn enter_recursive_call() -> bool {
+    // SAFETY: with the GIL; the message is a static C string.
+    unsafe { ffi::Py_EnterRecursiveCall(c" while calling a Python object".as_ptr()) == 0 }
+}
+
+/// Py_LeaveRecursiveCall after a successful `enter_recursive_call`.
+///
+/// # Safety
+/// With the GIL, after a successful `enter_recursive_call`.
+#[inline(always)]
+unsafe fn leave_recursive_call() {
+    // SAFETY: as documented.
+    unsafe { ffi::Py_LeaveRecursiveCall() }
+}
+
+/// `HPyFunc_NOARGS`: no positional arguments, no keywords.
+unsafe extern "C" fn universal_noargs(
+    callable: Obj,
+    args: *const Obj,
+    nargsf: usize,
+    kwnames: Obj,
+) -> Obj {
+    if nargsf & !PY_VECTORCALL_ARGUMENTS_OFFSET != 0 || !kwnames.is_null() {
+        // SAFETY: our vectorcall's own arguments.
+        return unsafe { delegate(callable, args, nargsf, kwnames) };
+    }
+    // SAFETY: CPython calls this only for function objects switched by
+    // `install` (their vectorcall), with the GIL and valid arguments; the
+    // record's `impl_` has the C type of its signature.
+    unsafe {
+        if !enter_recursive_call() {
+            return ptr::null_mut();
+        }
+        let (record, ctx, self_) = record_of(callable);
+        let f: FnNoargs = core::mem::transmute((*record).impl_);
+        let result = h2py(f(ctx, self_));
+        leave_recursive_call();
+        result
+    }
+}
+
+/// `HPyFunc_O`: exactly one positional argument, no keywords.
+unsafe extern "C" fn universal_o(
+    callable: Obj,
+    args: *const Obj,
+    nargsf: usize,
+    kwnames: Obj,
+) -> Obj {
+    if nargsf & !PY_VECTORCALL_ARGUMENTS_OFFSET != 1 || !kwnames.is_null() {
+        // SAFETY: our vectorcall's own arguments.
+        return unsafe { delegate(callable, args, nargsf, kwnames) };
+    }
+    // SAFETY: as in universal_noargs; `args` has one item.
+    unsafe {
+        if !enter_recursive_call() {
+            return ptr::null_mut();
+        }
+        let (record, ctx, self_) = record_of(callable);
+        let f: FnO = core::mem::transmute((*record).impl_);
+        let result = h2py(f(ctx, self_, py2h(*args)));
+        leave_recursive_call();
+        result
+    }
+}
+
+/// `HPyFunc_VARARGS`: any positional arguments, no keywords.
+unsafe extern "C" fn universal_varargs(
+    callable: Obj,
+    args: *const Obj,
+    nargsf: usize,
+    kwnames: Obj,
+) -> Obj {
+    if !kwnames.is_null() {
+        // SAFETY: our vectorcall's own arguments.
+        return unsafe { delegate(callable, args, nargsf, kwnames) };
+    }
+    // SAFETY: as in universal_noargs; `args` has `nargs` items, which are
+    // the handles (handles.rs: same size and alignment).
+    unsafe {
+        if !enter_recursive_call() {
+            return ptr::null_mut();
+        }
+        let (record, ctx, self_) = record_of(callable);
+        let f: FnVarargs = core::mem::transmute((*record).impl_);
+        let nargs = nargsf & !PY_VECTORCALL_ARGUMENTS_OFFSET;
+        let result = h2py(f(ctx, self_, args.cast::<HPy>(), nargs));
+        leave_recursive_call();
+        result
+    }
+}
+
+/// `HPyFunc_KEYWORDS`: anything; the HPy function checks the keywords.
+unsafe extern "C" fn universal_keywords(
+    callable: Obj,
+    args: *const Obj,
+    nargsf: usize,
+    kwnames: Obj,
+) -> Obj {
+    // SAFETY: as in universal_varargs; `kwnames` is NULL or a tuple of str
+    // whose values follow the positional arguments in `args`.
+    unsafe {
+        if !enter_recursive_call() {
+            return ptr::null_mut();
+        }
+        let (record, ctx, self_) = record_of(callable);
+        let f: FnKeywords = core::mem::transmute((*record).impl_);
+        let nargs = nargsf & !PY_VECTORCALL_ARGUMENTS_OFFSET;
+        let result = h2py(f(ctx, self_, args.cast::<HPy>(), nargs, py2h(kwnames)));
+        leave_recursive_call();
+        result
+    }
+}

@@ -1,8 +1,14 @@
 """Call one function of a benchmark module N times (run under callgrind).
 
-usage: callcost.py KIND PATH FUNC N
+usage: callcost.py KIND PATH FUNC N [CALL]
 KIND is `cpython` (an ordinary extension) or `universal` (a .hpy0.so loaded
-through hpy.universal, whichever implementation is installed).
+through hpy.universal, whichever implementation is installed). CALL is how
+the loop calls the function:
+  star    `f(*args)`: CALL_FUNCTION_EX, i.e. PyObject_Call with a tuple,
+          which always goes through the function object's vectorcall;
+  direct  `f(1, 2)` written out: a plain CALL, which CPython 3.11+
+          specializes for METH_O and METH_FASTCALL builtins into a direct
+          call of the PyMethodDef's C function (no vectorcall).
 """
 import importlib.util
 import sys
@@ -21,13 +27,23 @@ def load(kind, path):
 
 ARGS = {'noargs': (), 'onearg': (1,), 'varargs': (1, 2), 'add_ints': (1, 2)}
 
+LOOPS = {
+    'star': 'def loop(f, args, n):\n    for _ in range(n):\n        f(*args)\n',
+    'direct': 'def loop(f, args, n):\n    for _ in range(n):\n        f(%s)\n',
+}
+
 
 def main():
     kind, path, func, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    call = sys.argv[5] if len(sys.argv) > 5 else 'star'
     f = getattr(load(kind, path), func)
     args = ARGS[func]
-    for _ in range(n):
-        f(*args)
+    source = LOOPS[call]
+    if call == 'direct':
+        source %= ', '.join(map(repr, args))
+    namespace = {}
+    exec(source, namespace)
+    namespace['loop'](f, args, n)
 
 
 main()

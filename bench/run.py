@@ -4,7 +4,14 @@ Counts instructions with callgrind (repeatable, unlike wall time): each
 variant runs the same Python loop twice, with N and 2N calls, and the
 difference divided by N is the cost of one call including the loop.
 
-    python bench/run.py [--reference] [--funcs noargs,onearg,...]
+    python bench/run.py [--reference] [--funcs noargs,onearg,...] [--call star|direct]
+
+`--call` says how the loop calls (see callcost.py): `star` (the default),
+`f(*args)`, goes through the function object's vectorcall on every CPython;
+`direct`, `f(1, 2)`, is specialized by CPython 3.11+ for METH_O and
+METH_FASTCALL functions into a direct call of their C function. The hash
+seed is fixed (PYTHONHASHSEED=0), so that dict lookups cost the same in
+every run.
 
 Variants: `capi` (hand-written C-API), `hpy-cpython` (hpy_bench.c in the
 CPython ABI), `hpy-universal` (the same source as NAME.hpy0.so, loaded by
@@ -65,17 +72,19 @@ def build_all(tmp, reference_python):
     return built
 
 
-def instructions(python, kind, path, func, n):
+def instructions(python, kind, path, func, n, call):
+    env = dict(os.environ, PYTHONHASHSEED='0')
     with tempfile.NamedTemporaryFile(suffix='.callgrind') as out:
         subprocess.run(['valgrind', '--tool=callgrind', f'--callgrind-out-file={out.name}',
-                        python, str(HERE / 'callcost.py'), kind, str(path), func, str(n)],
-                       check=True, capture_output=True)
+                        python, str(HERE / 'callcost.py'), kind, str(path), func, str(n), call],
+                       check=True, capture_output=True, env=env)
         text = Path(out.name).read_text()
     return int(re.search(r'^(?:summary|totals): (\d+)', text, re.M).group(1))
 
 
-def per_call(python, kind, path, func, n=20000):
-    return (instructions(python, kind, path, func, 2 * n) - instructions(python, kind, path, func, n)) / n
+def per_call(python, kind, path, func, call, n=20000):
+    return (instructions(python, kind, path, func, 2 * n, call)
+            - instructions(python, kind, path, func, n, call)) / n
 
 
 def reference_venv():
@@ -91,19 +100,22 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--reference', action='store_true', help='also measure the reference HPy 0.9.0 runtime')
     parser.add_argument('--funcs', default=','.join(FUNCS))
+    parser.add_argument('--call', choices=['star', 'direct'], default='star',
+                        help='how the loop calls: f(*args) (default) or f(1, 2)')
     opts = parser.parse_args()
     ref_python = reference_venv() if opts.reference else None
     with tempfile.TemporaryDirectory() as tmp:
         built = build_all(Path(tmp), ref_python)
         funcs = opts.funcs.split(',')
-        print(f'CPython {sys.version.split()[0]}: instructions per call (Python loop included)')
+        loop = 'f(*args)' if opts.call == 'star' else 'f(1, 2)'
+        print(f'CPython {sys.version.split()[0]}: instructions per call of {loop} (Python loop included)')
         print(f'{"variant":<18}' + ''.join(f'{f:>18}' for f in funcs))
         base = {}
         for variant, (kind, path) in built.items():
             python = ref_python if variant.startswith('ref-') else sys.executable
             row = f'{variant:<18}'
             for f in funcs:
-                cost = per_call(python, kind, path, f)
+                cost = per_call(python, kind, path, f, opts.call)
                 if variant == 'capi':
                     base[f] = cost
                     row += f'{cost:>18.1f}'

@@ -121,17 +121,6 @@ long_in_range(HPyContext *ctx, HPy arg, long lo, long hi, const char *kind,
     return 1;
 }
 
-/* Converts arg to a mask of its low bits, for the unchecked integer units. */
-static int
-ulong_mask(HPyContext *ctx, HPy arg, unsigned long *out)
-{
-    unsigned long v = HPyLong_AsUnsignedLongMask(ctx, arg);
-    if (v == (unsigned long)-1 && HPyErr_Occurred(ctx))
-        return 0;
-    *out = v;
-    return 1;
-}
-
 /* Keyword variants: puts in the tracker a handle to arg -- the parser's own
    one (ARG_OWNED) or a duplicate -- and stores it in *tracked. */
 static int
@@ -154,141 +143,46 @@ convert_arg(HPyContext *ctx, HPyTracker *ht, char unit, HPy arg, ArgKind kind,
             va_list *va, const FmtInfo *fi)
 {
     int ok = 1;
-    long v;
-    unsigned long u;
+
+/* A numeric unit: takes the output pointer (of type T), leaves it alone for
+   a missing optional argument, else converts arg into `tmp_` (of type TMP)
+   with CONVERT, an expression that is true on success, and stores it. */
+#define NUMERIC_UNIT(T, TMP, CONVERT)                   \
+    {                                                   \
+        T *out_ = va_arg(*va, T *);                     \
+        TMP tmp_;                                       \
+        const TMP error_ = (TMP)-1; /* for NOT_ERROR */ \
+        (void)error_;                                   \
+        if (!HPy_IsNull(arg) && (ok = (CONVERT)))       \
+            *out_ = (T)tmp_;                            \
+        break;                                          \
+    }
+/* CONVERT for the API functions that return -1 (cast to their type) with
+   an exception set on failure. */
+#define NOT_ERROR(EXPR) ((tmp_ = (EXPR)) != error_ || !HPyErr_Occurred(ctx))
 
     switch (unit) {
-    case 'b': {
-        unsigned char *out = va_arg(*va, unsigned char *);
-        if (HPy_IsNull(arg))
-            break;
-        ok = long_in_range(ctx, arg, 0, UCHAR_MAX, "unsigned byte integer", fi, &v);
-        if (ok)
-            *out = (unsigned char)v;
-        break;
-    }
-    case 'B': {
-        unsigned char *out = va_arg(*va, unsigned char *);
-        if (HPy_IsNull(arg))
-            break;
-        ok = ulong_mask(ctx, arg, &u);
-        if (ok)
-            *out = (unsigned char)u;
-        break;
-    }
-    case 'h': {
-        short *out = va_arg(*va, short *);
-        if (HPy_IsNull(arg))
-            break;
-        ok = long_in_range(ctx, arg, SHRT_MIN, SHRT_MAX, "signed short integer", fi, &v);
-        if (ok)
-            *out = (short)v;
-        break;
-    }
-    case 'H': {
-        unsigned short *out = va_arg(*va, unsigned short *);
-        if (HPy_IsNull(arg))
-            break;
-        ok = ulong_mask(ctx, arg, &u);
-        if (ok)
-            *out = (unsigned short)u;
-        break;
-    }
-    case 'i': {
-        int *out = va_arg(*va, int *);
-        if (HPy_IsNull(arg))
-            break;
-        ok = long_in_range(ctx, arg, INT_MIN, INT_MAX, "signed integer", fi, &v);
-        if (ok)
-            *out = (int)v;
-        break;
-    }
-    case 'I': {
-        unsigned int *out = va_arg(*va, unsigned int *);
-        if (HPy_IsNull(arg))
-            break;
-        ok = ulong_mask(ctx, arg, &u);
-        if (ok)
-            *out = (unsigned int)u;
-        break;
-    }
-    case 'l': {
-        long *out = va_arg(*va, long *);
-        if (HPy_IsNull(arg))
-            break;
-        v = HPyLong_AsLong(ctx, arg);
-        ok = !(v == -1 && HPyErr_Occurred(ctx));
-        if (ok)
-            *out = v;
-        break;
-    }
-    case 'k': {
-        unsigned long *out = va_arg(*va, unsigned long *);
-        if (HPy_IsNull(arg))
-            break;
-        ok = ulong_mask(ctx, arg, out);
-        break;
-    }
-    case 'L': {
-        long long *out = va_arg(*va, long long *);
-        if (HPy_IsNull(arg))
-            break;
-        long long ll = HPyLong_AsLongLong(ctx, arg);
-        ok = !(ll == -1 && HPyErr_Occurred(ctx));
-        if (ok)
-            *out = ll;
-        break;
-    }
-    case 'K': {
-        unsigned long long *out = va_arg(*va, unsigned long long *);
-        if (HPy_IsNull(arg))
-            break;
-        unsigned long long ull = HPyLong_AsUnsignedLongLongMask(ctx, arg);
-        ok = !(ull == (unsigned long long)-1 && HPyErr_Occurred(ctx));
-        if (ok)
-            *out = ull;
-        break;
-    }
-    case 'n': {
-        HPy_ssize_t *out = va_arg(*va, HPy_ssize_t *);
-        if (HPy_IsNull(arg))
-            break;
-        HPy_ssize_t n = HPyLong_AsSsize_t(ctx, arg);
-        ok = !(n == -1 && HPyErr_Occurred(ctx));
-        if (ok)
-            *out = n;
-        break;
-    }
-    case 'f': {
-        float *out = va_arg(*va, float *);
-        if (HPy_IsNull(arg))
-            break;
-        double d = HPyFloat_AsDouble(ctx, arg);
-        ok = !(d == -1.0 && HPyErr_Occurred(ctx));
-        if (ok)
-            *out = (float)d;
-        break;
-    }
-    case 'd': {
-        double *out = va_arg(*va, double *);
-        if (HPy_IsNull(arg))
-            break;
-        double d = HPyFloat_AsDouble(ctx, arg);
-        ok = !(d == -1.0 && HPyErr_Occurred(ctx));
-        if (ok)
-            *out = d;
-        break;
-    }
-    case 'p': {
-        int *out = va_arg(*va, int *);
-        if (HPy_IsNull(arg))
-            break;
-        int truth = HPy_IsTrue(ctx, arg);
-        ok = truth >= 0;
-        if (ok)
-            *out = truth ? 1 : 0;
-        break;
-    }
+    case 'b': NUMERIC_UNIT(unsigned char, long,
+                  long_in_range(ctx, arg, 0, UCHAR_MAX, "unsigned byte integer", fi, &tmp_))
+    case 'h': NUMERIC_UNIT(short, long,
+                  long_in_range(ctx, arg, SHRT_MIN, SHRT_MAX, "signed short integer", fi, &tmp_))
+    case 'i': NUMERIC_UNIT(int, long,
+                  long_in_range(ctx, arg, INT_MIN, INT_MAX, "signed integer", fi, &tmp_))
+    /* the unsigned units B H I k take the low bits, unchecked */
+    case 'B': NUMERIC_UNIT(unsigned char, unsigned long, NOT_ERROR(HPyLong_AsUnsignedLongMask(ctx, arg)))
+    case 'H': NUMERIC_UNIT(unsigned short, unsigned long, NOT_ERROR(HPyLong_AsUnsignedLongMask(ctx, arg)))
+    case 'I': NUMERIC_UNIT(unsigned int, unsigned long, NOT_ERROR(HPyLong_AsUnsignedLongMask(ctx, arg)))
+    case 'k': NUMERIC_UNIT(unsigned long, unsigned long, NOT_ERROR(HPyLong_AsUnsignedLongMask(ctx, arg)))
+    case 'l': NUMERIC_UNIT(long, long, NOT_ERROR(HPyLong_AsLong(ctx, arg)))
+    case 'L': NUMERIC_UNIT(long long, long long, NOT_ERROR(HPyLong_AsLongLong(ctx, arg)))
+    case 'K': NUMERIC_UNIT(unsigned long long, unsigned long long,
+                  NOT_ERROR(HPyLong_AsUnsignedLongLongMask(ctx, arg)))
+    case 'n': NUMERIC_UNIT(HPy_ssize_t, HPy_ssize_t, NOT_ERROR(HPyLong_AsSsize_t(ctx, arg)))
+    case 'f': NUMERIC_UNIT(float, double, NOT_ERROR(HPyFloat_AsDouble(ctx, arg)))
+    case 'd': NUMERIC_UNIT(double, double, NOT_ERROR(HPyFloat_AsDouble(ctx, arg)))
+    case 'p': NUMERIC_UNIT(int, int, (tmp_ = HPy_IsTrue(ctx, arg)) >= 0)
+#undef NOT_ERROR
+#undef NUMERIC_UNIT
     case 's': {
         const char **out = va_arg(*va, const char **);
         if (HPy_IsNull(arg))

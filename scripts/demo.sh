@@ -19,27 +19,8 @@ OTHER_VERS="${HPY_DEMO_OTHER_PYTHONS:-3.13}"
 DEMO="$ROOT/build/demo"
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
 
-pyenv_root() {
-    if command -v pyenv >/dev/null 2>&1 && pyenv root >/dev/null 2>&1; then
-        pyenv root
-    elif [ -n "${PYENV_ROOT:-}" ]; then
-        echo "$PYENV_ROOT"
-    else
-        echo "$HOME/.pyenv"
-    fi
-}
-PYENV_ROOT_DIR="$(pyenv_root)"
-
-find_python() {
-    local ver="$1" d base best=""
-    for d in "$PYENV_ROOT_DIR"/versions/"$ver".*; do
-        base="${d##*/}"
-        [ -x "$d/bin/python" ] || continue
-        [[ "$base" =~ ^${ver//./\\.}\.[0-9]+$ ]] || continue
-        best="$(printf '%s\n%s\n' "$best" "$d" | sed '/^$/d' | sort -V | tail -n1)"
-    done
-    [ -n "$best" ] && echo "$best/bin/python"
-}
+# shellcheck source=scripts/pythons.sh
+. "$ROOT/scripts/pythons.sh"
 
 banner() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 

@@ -25,29 +25,8 @@ VENVS="$ROOT/build/venvs"
 LOGS="$ROOT/build/test-logs"
 mkdir -p "$VENVS" "$LOGS"
 
-# -- where pyenv keeps its interpreters -------------------------------------
-pyenv_root() {
-    if command -v pyenv >/dev/null 2>&1 && pyenv root >/dev/null 2>&1; then
-        pyenv root
-    elif [ -n "${PYENV_ROOT:-}" ]; then
-        echo "$PYENV_ROOT"
-    else
-        echo "$HOME/.pyenv"
-    fi
-}
-PYENV_ROOT_DIR="$(pyenv_root)"
-
-# the newest $PYENV_ROOT_DIR/versions/X.Y.Z (plain release numbers only)
-find_python() {
-    local ver="$1" d base best=""
-    for d in "$PYENV_ROOT_DIR"/versions/"$ver".*; do
-        base="${d##*/}"
-        [ -x "$d/bin/python" ] || continue
-        [[ "$base" =~ ^${ver//./\\.}\.[0-9]+$ ]] || continue
-        best="$(printf '%s\n%s\n' "$best" "$d" | sed '/^$/d' | sort -V | tail -n1)"
-    done
-    [ -n "$best" ] && echo "$best/bin/python"
-}
+# shellcheck source=scripts/pythons.sh
+. "$ROOT/scripts/pythons.sh"
 
 now() { date +%s; }
 fmt_time() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }

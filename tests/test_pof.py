@@ -171,3 +171,25 @@ def test_exported_symbols(pof_builds):
     assert _exported_symbols(pof_builds['universal'] / 'pof.hpy0.so') == four
     hybrid = pof_builds['hybrid'] / ('pof.hpy0-cp%d%d.so' % sys.version_info[:2])
     assert _exported_symbols(hybrid) == four
+
+
+@pytest.mark.parametrize('abi', ['universal', 'hybrid'])
+def test_stub_honours_hpy_environment(pof_builds, abi):
+    code = """
+        import pof
+        print(pof.add_ints(40, 2), pof.__file__.rsplit('/', 1)[-1])
+    """
+    p = support.run_python(code, cwd=str(pof_builds[abi]), env={'HPY_LOG': '1'})
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    assert lines[0] == "Loading 'pof' in HPy universal mode"
+    assert lines[1].split()[0] == '42' and lines[1].split()[1].startswith('pof.hpy0')
+    # debug mode is not there yet: asking for it says so, for this module only
+    p = support.run_python(code, cwd=str(pof_builds[abi]), env={'HPY': 'pof:debug'})
+    assert p.returncode != 0
+    assert 'NotImplementedError' in p.stderr and 'debug' in p.stderr
+    p = support.run_python(code, cwd=str(pof_builds[abi]), env={'HPY': 'other:debug'})
+    assert p.returncode == 0, p.stderr
+    # a CPython-ABI build ignores HPY altogether
+    p = support.run_python(code, cwd=str(pof_builds['cpython']), env={'HPY': 'debug'})
+    assert p.returncode == 0, p.stderr

@@ -169,16 +169,14 @@ def _load():
     import os
     import sys
     from importlib.machinery import ModuleSpec
-    from hpy.universal import load
+    from hpy.universal import _load_bootstrap
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                         {filename!r})
     spec = __spec__ or ModuleSpec(__name__, None)  # None: run, not imported
-    spec.origin = path
-    mod = load({name!r}, path, spec)
-    mod.__file__ = path
-    mod.__spec__ = spec
-    mod.__loader__ = spec.loader
-    mod.__package__ = spec.parent
+    # Honours HPY (the mode: universal, debug, trace) and HPY_LOG, and sets
+    # __file__, __loader__, __name__, __package__, __spec__ (origin: path).
+    mod = _load_bootstrap({name!r}, __name__, spec.parent, path,
+                          spec.loader, spec, os.environ)
     sys.modules[__name__] = mod
 
 

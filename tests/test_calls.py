@@ -4,15 +4,22 @@ CPython can call a builtin function.
 In universal and hybrid mode, hpy.universal gives each HPyDef_METH function
 of a module a direct vectorcall (crates/hpy-universal/src/method_call.rs);
 calls of a shape the signature does not accept go to CPython's own
-vectorcall. Whatever path a call takes, the function must behave exactly
-like the same function built for the CPython ABI (an ordinary C-API
-function): same results, same reference counts, same TypeErrors, same
-attributes.
+vectorcall. Its C function (`ml_meth`, which CPython 3.11+ calls itself at
+specialized call sites) becomes a thunk of hpy.universal's pool
+(method_thunks.rs) instead of the extension's trampoline, or stays the
+trampoline once the pool is used up. Whatever path a call takes, the
+function must behave exactly like the same function built for the CPython
+ABI (an ordinary C-API function): same results, same reference counts, same
+TypeErrors, same attributes.
 """
 import copy
 import ctypes
+import ctypes.util
+import dis
 import functools
 import inspect
+import json
+import os
 import pickle
 import pydoc
 import sys
@@ -20,6 +27,8 @@ import sysconfig
 import types
 
 import pytest
+
+import support
 
 SRC = r"""
     HPyDef_METH(f_noargs, "f_noargs", HPyFunc_NOARGS,
@@ -412,9 +421,32 @@ def test_attributes_are_those_of_a_builtin_function(mod, ref):
 
 def test_pickle(mod, monkeypatch):
     monkeypatch.setitem(sys.modules, 'mytest', mod)
-    for name in FUNCS:
+    for name in FUNCS + ['f_raise', 'f_call']:
         f = getattr(mod, name)
-        assert pickle.loads(pickle.dumps(f)) is f
+        assert f.__reduce__() == name
+        assert f.__reduce_ex__(2) == name
+        for protocol in range(pickle.HIGHEST_PROTOCOL + 1):
+            g = pickle.loads(pickle.dumps(f, protocol))
+            assert g is f
+            assert g == f and hash(g) == hash(f)
+
+
+def test_equality_and_hash(mod, make_module):
+    # CPython compares builtin functions by __self__ and C function
+    # (ml_meth), and hashes both: two lookups are the same object, two
+    # functions of one module differ, as do the same function of two loads
+    # (which share their thunk: the same C function, another __self__).
+    for name in FUNCS:
+        f, g = getattr(mod, name), getattr(mod, name)
+        assert f is g and f == g and hash(f) == hash(g)
+        assert not (f != g)
+    funcs = [getattr(mod, n) for n in FUNCS + ['f_raise', 'f_call']]
+    assert len(set(funcs)) == len(funcs)
+    other = make_module(SRC)
+    for name in FUNCS:
+        assert getattr(other, name) != getattr(mod, name)
+    d = {mod.f_o: 1, other.f_o: 2}
+    assert d[mod.f_o] == 1 and d[other.f_o] == 2
 
 
 def test_profile_events_match_the_cpython_abi(mod, ref):
@@ -553,3 +585,346 @@ def test_direct_call_path_is_installed(mod, hpy_abi):
         assert vectorcall_of(mod.f_o) == vectorcall_of(mod.f_raise)
         assert vectorcall_of(mod.f_keywords) == vectorcall_of(mod.f_call)
         assert len({vectorcall_of(getattr(mod, n)) for n in FUNCS}) == 4
+
+
+# ---------------------------------------------------------------------------
+# Which C function: `ml_meth` of a universal or hybrid function is a thunk
+# of hpy.universal (method_thunks.rs), not the trampoline in the extension.
+# ---------------------------------------------------------------------------
+
+POINTER = ctypes.sizeof(ctypes.c_void_p)
+
+
+def ml_meth_of(f):
+    """The C function of a builtin function: m_ml->ml_meth (PyCFunctionObject:
+    PyObject_HEAD, m_ml; PyMethodDef: ml_name, ml_meth)."""
+    assert type(f) is types.BuiltinFunctionType
+    ml = ctypes.c_void_p.from_address(id(f) + 2 * POINTER).value
+    return ctypes.c_void_p.from_address(ml + POINTER).value
+
+
+class _DlInfo(ctypes.Structure):
+    _fields_ = [('dli_fname', ctypes.c_char_p), ('dli_fbase', ctypes.c_void_p),
+                ('dli_sname', ctypes.c_char_p), ('dli_saddr', ctypes.c_void_p)]
+
+
+def _find_dladdr():
+    for lib in (None, ctypes.util.find_library('dl')):
+        try:
+            dladdr = ctypes.CDLL(lib).dladdr
+        except (OSError, AttributeError):
+            continue
+        dladdr.argtypes = [ctypes.c_void_p, ctypes.POINTER(_DlInfo)]
+        dladdr.restype = ctypes.c_int
+        return dladdr
+    return None
+
+
+_dladdr = _find_dladdr() if VECTORCALL_READABLE else None
+
+
+def library_of(address):
+    """The real path of the shared object that holds `address`."""
+    info = _DlInfo()
+    assert _dladdr(address, ctypes.byref(info)), hex(address)
+    return os.path.realpath(os.fsdecode(info.dli_fname))
+
+
+def universal_library():
+    import hpy.universal
+    return os.path.realpath(hpy.universal.__file__)
+
+
+needs_layout = pytest.mark.skipif(
+    not VECTORCALL_READABLE or _dladdr is None,
+    reason='CPython layout and dladdr only')
+
+
+@needs_layout
+def test_c_function_is_a_thunk_of_the_runtime(compiler, hpy_abi):
+    module = compiler.compile_module(SRC, hpy_abi)
+    mod = compiler.load_module(module)
+    again = compiler.load_module(module)
+    ext = os.path.realpath(module.so_filename)
+    names = FUNCS + ['f_raise', 'f_call', 'rec_o', 'ctx_name']
+    for name in names:
+        where = library_of(ml_meth_of(getattr(mod, name)))
+        if hpy_abi in ('universal', 'hybrid'):
+            assert where == universal_library(), name
+        else:
+            assert where == ext, name
+        # the same function of a module loaded again: the same C function
+        assert ml_meth_of(getattr(again, name)) == ml_meth_of(getattr(mod, name))
+    # one C function per define
+    assert len({ml_meth_of(getattr(mod, n)) for n in names}) == len(names)
+
+
+IMPL_SHARED = """
+    /* two defines, one HPy function (the second spelled out: a second
+       HPyDef_METH_IMPL would declare the function again) */
+    HPyDef_METH_IMPL(first, "first", same_impl, HPyFunc_O)
+    HPyFunc_TRAMPOLINE(second_trampoline, same_impl, HPyFunc_O)
+    HPyDef second = {
+        .kind = HPyDef_Kind_Meth,
+        .meth = {
+            .name = "second",
+            .impl = (HPyCFunction)same_impl,
+            .cpy_trampoline = (cpy_PyCFunction)(void (*)(void))second_trampoline,
+            .signature = HPyFunc_O,
+        }
+    };
+    static HPy same_impl(HPyContext *ctx, HPy self, HPy arg)
+    {
+        return HPy_Dup(ctx, arg);
+    }
+
+    @EXPORT(first)
+    @EXPORT(second)
+    @INIT
+"""
+
+
+def test_two_defines_of_one_function_stay_two_functions(make_module):
+    # each define has its own trampoline, so CPython-ABI functions differ;
+    # so do the universal ones (each define gets its own thunk)
+    mod = make_module(IMPL_SHARED)
+    assert mod.first(1) == mod.second(1) == 1
+    assert mod.first(*(2,)) == mod.second(*(2,)) == 2
+    assert mod.first != mod.second
+    if VECTORCALL_READABLE:
+        assert ml_meth_of(mod.first) != ml_meth_of(mod.second)
+
+
+# Call sites that CPython 3.11+ specializes: each calls one function with a
+# fixed number of arguments, as in ordinary code.
+def _site_noargs(f):
+    return f()
+
+
+def _site_one(f, x):
+    return f(x)
+
+
+def _site_two(f, x, y):
+    return f(x, y)
+
+
+def _site_kw(f, x, y):
+    return f(x, k=y)
+
+
+SPECIALIZED = {
+    # function: (call site, arguments, part of the specialized opname on
+    # 3.11, 3.12 and 3.13)
+    'f_o': (_site_one, (7,), 'BUILTIN_O'),
+    'f_varargs': (_site_two, (1, 2), 'BUILTIN_FAST'),
+    'f_keywords': (_site_two, (1, 2), 'BUILTIN_FAST_WITH_KEYWORDS'),
+}
+
+
+def _opnames(func):
+    return {i.opname for i in dis.get_instructions(func, adaptive=True)}
+
+
+def test_specialized_call_sites(mod, ref):
+    # CPython 3.11+ turns these sites into direct calls of ml_meth (the
+    # thunk); on 3.9/3.10 they are plain calls through the vectorcall.
+    for name, (site, args, opname) in SPECIALIZED.items():
+        f, g = getattr(mod, name), getattr(ref, name)
+        for _ in range(200):
+            got = site(f, *args)
+        assert got == site(g, *args), name
+        if sys.version_info >= (3, 11):
+            assert any(opname in o for o in _opnames(site)), (name, _opnames(site))
+    for _ in range(200):
+        r = _site_kw(mod.f_keywords, 1, 2)
+    assert r == ((1, 2), ('k',))
+    for _ in range(200):
+        r = _site_noargs(mod.f_noargs)
+    assert r is mod
+
+
+def test_specialized_sites_given_other_functions(mod, ref):
+    # A site specialized for one function and then given another (of
+    # another signature, or with the wrong argument count for it) falls
+    # back to the generic call, and so to CPython's errors.
+    def run(m):
+        results = []
+        for site, nargs in ((_site_noargs, 0), (_site_one, 1), (_site_two, 2)):
+            warm = {0: m.f_noargs, 1: m.f_o, 2: m.f_varargs}[nargs]
+            for _ in range(100):
+                outcome(lambda: site(warm, *range(nargs)))
+            for name in FUNCS + ['f_raise']:
+                for _ in range(3):
+                    r = outcome(lambda: site(getattr(m, name), *range(nargs)))
+                    if r == ('ok', m):
+                        r = ('ok', 'the module')
+                    results.append((site.__name__, name, r))
+        return results
+
+    assert run(mod) == run(ref)
+
+
+# ---------------------------------------------------------------------------
+# A used-up pool: functions past it keep their trampolines and work alike.
+# Each case runs in a fresh interpreter: the pool is per process.
+# ---------------------------------------------------------------------------
+
+POOL_SIZE = 256     # method_thunks.rs
+
+
+def many_functions_src(count):
+    """`count` functions of each signature (nI, oI, vI, kI); function I
+    returns (I, *arguments), keyword values included."""
+    lines = [TAGGED]
+    bodies = [
+        ('n', 'HPyFunc_NOARGS', '(HPyContext *ctx, HPy self)',
+         'tagged(ctx, %d, NULL, 0)'),
+        ('o', 'HPyFunc_O', '(HPyContext *ctx, HPy self, HPy arg)',
+         'tagged(ctx, %d, &arg, 1)'),
+        ('v', 'HPyFunc_VARARGS',
+         '(HPyContext *ctx, HPy self, const HPy *args, size_t nargs)',
+         'tagged(ctx, %d, args, (HPy_ssize_t)nargs)'),
+        ('k', 'HPyFunc_KEYWORDS',
+         '(HPyContext *ctx, HPy self, const HPy *args, size_t nargs, HPy kwnames)',
+         'tagged(ctx, %d, args, (HPy_ssize_t)nargs + nkw(ctx, kwnames))'),
+    ]
+    exports = []
+    for prefix, sig, params, body in bodies:
+        for i in range(count):
+            sym = '%s%d' % (prefix, i)
+            lines.append('HPyDef_METH(%s, "%s", %s)' % (sym, sym, sig))
+            lines.append('static HPy %s_impl%s { return %s; }' % (sym, params, body % i))
+            exports.append('@EXPORT(%s)' % sym)
+    return '\n'.join(lines + exports + ['@INIT']) + '\n'
+
+
+TAGGED = """
+static HPy tagged(HPyContext *ctx, HPy_ssize_t i, const HPy *args, HPy_ssize_t n)
+{
+    HPy items[8];
+    if (n > 7) {
+        HPyErr_SetString(ctx, ctx->h_ValueError, "too many");
+        return HPy_NULL;
+    }
+    items[0] = HPyLong_FromSsize_t(ctx, i);
+    if (HPy_IsNull(items[0]))
+        return HPy_NULL;
+    for (HPy_ssize_t k = 0; k < n; k++)
+        items[k + 1] = args[k];
+    HPy result = HPyTuple_FromArray(ctx, items, n + 1);
+    HPy_Close(ctx, items[0]);
+    return result;
+}
+
+static HPy_ssize_t nkw(HPyContext *ctx, HPy kwnames)
+{
+    return HPy_IsNull(kwnames) ? 0 : HPy_Length(ctx, kwnames);
+}
+"""
+
+# Run in the fresh interpreter: loads the module `loads` times, calls each
+# function in several ways (specialized sites included) and with a wrong
+# argument count, and prints per load and per signature how many functions
+# have a thunk (ml_meth in hpy.universal) and how many their trampoline
+# (ml_meth in the extension), and where the first five have theirs.
+MANY_SCRIPT = r"""
+import json, os, sys
+sys.path.insert(0, %(tests)r)
+import support
+from test_calls import ml_meth_of, library_of, universal_library, outcome
+
+def site_none(f):
+    return f()
+
+def site_one(f, x):
+    return f(x)
+
+def site_two(f, x, y):
+    return f(x, y)
+
+ext = os.path.realpath(%(path)r)
+report = []
+for load in range(%(loads)d):
+    m = support.load_extension(%(name)r, %(path)r, %(hpy_abi)r)
+    where = {}
+    for prefix in 'novk':
+        for i in range(%(count)d):
+            f = getattr(m, '%%s%%d' %% (prefix, i))
+            lib = library_of(ml_meth_of(f))
+            kind = ('thunk' if lib == universal_library()
+                    else 'trampoline' if lib == ext else lib)
+            where.setdefault(prefix, []).append(kind)
+            if prefix == 'n':
+                for _ in range(20):
+                    site_none(f)
+                got = [f(), f(*()), f(**{}), site_none(f)]
+                want = (i,)
+                bad = [outcome(lambda: f(1)), outcome(lambda: site_one(f, 1))]
+            elif prefix == 'o':
+                for _ in range(20):
+                    site_one(f, 5)
+                got = [f(5), f(*(5,)), site_one(f, 5)]
+                want = (i, 5)
+                bad = [outcome(lambda: f()), outcome(lambda: f(1, 2)),
+                       outcome(lambda: site_two(f, 1, 2)),
+                       outcome(lambda: site_none(f))]
+            elif prefix == 'v':
+                for _ in range(20):
+                    site_two(f, 5, 6)
+                got = [f(5, 6), f(*(5, 6)), site_two(f, 5, 6)]
+                want = (i, 5, 6)
+                bad = [outcome(lambda: f(x=1))]
+            else:
+                for _ in range(20):
+                    site_two(f, 5, 6)
+                got = [f(5, 6), f(*(5,), **{'x': 6}), site_two(f, 5, 6), f(5, x=6)]
+                want = (i, 5, 6)
+                bad = []
+            assert all(r == want for r in got), (prefix, i, got)
+            for b in bad:
+                assert b[0] is TypeError, (prefix, i, b)
+    report.append({p: [w.count('thunk'), w.count('trampoline'), w[:5]]
+                   for p, w in where.items()})
+print(json.dumps(report))
+"""
+
+
+def run_many(compiler, hpy_abi, count, loads=1, limit=None):
+    if hpy_abi not in ('universal', 'hybrid'):
+        pytest.skip('thunks are for universal and hybrid modules')
+    if not VECTORCALL_READABLE or _dladdr is None:
+        pytest.skip('CPython layout and dladdr only')
+    module = compiler.compile_module(many_functions_src(count), hpy_abi, 'many')
+    env = {'HPY_RS_METHOD_THUNKS': str(limit)} if limit is not None else {}
+    code = MANY_SCRIPT % {
+        'tests': os.path.dirname(os.path.abspath(__file__)),
+        'path': module.so_filename, 'name': module.name, 'hpy_abi': hpy_abi,
+        'count': count, 'loads': loads}
+    p = support.run_python(code, env=env, timeout=300)
+    assert p.returncode == 0, p.stderr
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def test_more_functions_than_the_pool(compiler, hpy_abi):
+    # POOL_SIZE + 10 functions of each signature, in a fresh process: the
+    # first POOL_SIZE get thunks, the others keep their trampolines; all
+    # work alike. Loading the file again reuses the same thunks.
+    loads = run_many(compiler, hpy_abi, POOL_SIZE + 10, loads=2)
+    for load in loads:
+        for prefix in 'novk':
+            thunks, trampolines, first = load[prefix]
+            assert (thunks, trampolines) == (POOL_SIZE, 10), prefix
+            assert first == ['thunk'] * 5
+
+
+def test_pool_limit_from_the_environment(compiler, hpy_abi):
+    # HPY_RS_METHOD_THUNKS lowers the usable pool; it cannot raise it
+    loads = run_many(compiler, hpy_abi, 5, loads=2, limit=3)
+    for load in loads:
+        for prefix in 'novk':
+            assert load[prefix] == [3, 2, ['thunk'] * 3 + ['trampoline'] * 2]
+    loads = run_many(compiler, hpy_abi, 5, limit=0)
+    assert all(load[p][:2] == [0, 5] for load in loads for p in 'novk')
+    loads = run_many(compiler, hpy_abi, POOL_SIZE + 1, limit=10 ** 6)
+    assert all(load[p][:2] == [POOL_SIZE, 1] for load in loads for p in 'novk')

@@ -12,27 +12,33 @@
 //! After the module is created, `install` gives each of its HPy methods a
 //! vectorcall of our own that calls the HPy function itself. The function
 //! object's `m_ml` is switched to a `MethodRecord`: a copy of its
-//! `PyMethodDef` (same name, trampoline, flags and doc, so that `__name__`,
-//! `__doc__`, `__text_signature__`, `repr`, pickling, equality and hashing do
-//! not change) followed by what the direct call needs. The vectorcall checks
+//! `PyMethodDef` (same name, flags and doc, so that `__name__`, `__doc__`,
+//! `__text_signature__`, `repr` and pickling do not change) followed by what
+//! the direct call needs. The vectorcall checks
 //! the shape of the call; a call that is not valid for the signature (wrong
 //! count, keywords where none are taken) is handed to the function's
 //! original vectorcall, which raises CPython's own TypeError.
 //!
-//! Calls that do not go through `vectorcall` keep working through the
-//! trampoline, which stays in `ml_meth`: CPython 3.11+ specializes call
-//! sites of METH_O and METH_FASTCALL functions to call `ml_meth` directly,
-//! and C code may do the same.
+//! Calls that do not go through `vectorcall` call `ml_meth`: CPython 3.11+
+//! specializes call sites of METH_O and METH_FASTCALL functions to call it
+//! directly, and C code may do the same. In the record, `ml_meth` is a
+//! thunk of the pool of method_thunks.rs, which calls the HPy function
+//! directly too; once the pool is used up it stays the trampoline, which
+//! works just as well, through `ctx_CallRealFunctionFromTrampoline`. The
+//! flags do not change, so CPython still specializes the call sites. Each
+//! define has a thunk of its own, so that CPython's equality and hash of
+//! builtin functions (`__self__` and `ml_meth`) tell functions apart as
+//! they do with trampolines.
 //!
 //! Each mode has its own four vectorcall functions (`DirectCalls`): a
 //! universal handle is the object pointer, so the universal ones pass
 //! CPython's argument array as it is; debug and trace mode will convert
-//! handles in theirs.
+//! handles in theirs (and will need thunks of their own).
 
 #![allow(non_upper_case_globals)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
-use core::ffi::c_int;
+use core::ffi::{c_int, c_void};
 use core::ptr;
 
 use hpy_sys::*;
@@ -41,6 +47,11 @@ use pyo3_ffi as ffi;
 use crate::api::PY_VECTORCALL_ARGUMENTS_OFFSET;
 use crate::handles::{h2py, py2h};
 use crate::loader::Mode;
+
+#[path = "method_thunks.rs"]
+mod thunks;
+
+use thunks::Shape;
 
 type Obj = *mut ffi::PyObject;
 type Ctx = *mut HPyContext;
@@ -52,7 +63,8 @@ type Ctx = *mut HPyContext;
 #[repr(C)]
 struct MethodRecord {
     /// A copy of the function's `PyMethodDef`: CPython reads the name, doc,
-    /// flags and trampoline from here.
+    /// flags and C function from here. The C function is a thunk of
+    /// method_thunks.rs (the trampoline when none was left).
     def: ffi::PyMethodDef,
     /// The HPy function (`HPyMeth.impl`), of the C type of the signature.
     impl_: unsafe extern "C" fn(),
@@ -63,23 +75,30 @@ struct MethodRecord {
     original: ffi::vectorcallfunc,
 }
 
-/// The vectorcall functions of one mode, one per method signature.
+/// The vectorcall functions of one mode, one per method signature, and
+/// whether the thunks of method_thunks.rs (which take universal handles)
+/// may replace the trampoline in `ml_meth`.
 pub struct DirectCalls {
     noargs: ffi::vectorcallfunc,
     o: ffi::vectorcallfunc,
     varargs: ffi::vectorcallfunc,
     keywords: ffi::vectorcallfunc,
+    thunks: bool,
 }
 
 impl DirectCalls {
     /// The vectorcall for methods of signature `sig`, and the `ml_flags`
     /// that such a method has (see hpy-core's module.rs).
-    fn for_signature(&self, sig: HPyFunc_Signature) -> Option<(ffi::vectorcallfunc, c_int)> {
+    fn for_signature(&self, sig: HPyFunc_Signature) -> Option<(ffi::vectorcallfunc, c_int, Shape)> {
         match sig {
-            HPyFunc_NOARGS => Some((self.noargs, ffi::METH_NOARGS)),
-            HPyFunc_O => Some((self.o, ffi::METH_O)),
-            HPyFunc_VARARGS => Some((self.varargs, ffi::METH_FASTCALL)),
-            HPyFunc_KEYWORDS => Some((self.keywords, ffi::METH_FASTCALL | ffi::METH_KEYWORDS)),
+            HPyFunc_NOARGS => Some((self.noargs, ffi::METH_NOARGS, Shape::Noargs)),
+            HPyFunc_O => Some((self.o, ffi::METH_O, Shape::O)),
+            HPyFunc_VARARGS => Some((self.varargs, ffi::METH_FASTCALL, Shape::Varargs)),
+            HPyFunc_KEYWORDS => Some((
+                self.keywords,
+                ffi::METH_FASTCALL | ffi::METH_KEYWORDS,
+                Shape::Keywords,
+            )),
             _ => None,
         }
     }
@@ -99,6 +118,7 @@ static UNIVERSAL: DirectCalls = DirectCalls {
     o: universal_o,
     varargs: universal_varargs,
     keywords: universal_keywords,
+    thunks: true,
 };
 
 /// The direct calls of a mode; None where the mode has none yet (its
@@ -177,7 +197,7 @@ unsafe fn switch_method(
     let (Some(impl_), Some(trampoline)) = (meth.impl_, meth.cpy_trampoline) else {
         return;
     };
-    let Some((vectorcall, flags)) = calls.for_signature(meth.signature) else {
+    let Some((vectorcall, flags, shape)) = calls.for_signature(meth.signature) else {
         return;
     };
     if meth.name.is_null() {
@@ -194,7 +214,12 @@ unsafe fn switch_method(
     let func = obj.cast::<ffi::PyCFunctionObject>();
     // SAFETY: an exact builtin function (not a PyCMethodObject: those have
     // their own type), whose layout pyo3-ffi gives for this interpreter (the
-    // same on 3.9–3.13); `m_ml` points to its live PyMethodDef.
+    // same on 3.9–3.13); `m_ml` points to its live PyMethodDef. For
+    // `thunks::take`: `impl_` and `trampoline` are the HPy function and the
+    // trampoline of a define of signature `meth.signature` (the HPy function
+    // of its C type, as the trampoline also assumes), and `calls.thunks` is
+    // only set for the universal context, which lives forever (`install`'s
+    // contract).
     unsafe {
         let ml = (*func).m_ml;
         if ml.is_null()
@@ -215,8 +240,16 @@ unsafe fn switch_method(
         if record.is_null() {
             return;
         }
+        let mut def = ptr::read(ml);
+        if calls.thunks {
+            // The thunk's slot is filled before the thunk can be called:
+            // the record is not published yet.
+            if let Some(thunk) = thunks::take(shape, impl_, trampoline as *mut c_void, ctx) {
+                def.ml_meth = thunk;
+            }
+        }
         record.write(MethodRecord {
-            def: ptr::read(ml),
+            def,
             impl_,
             ctx,
             original,

@@ -4,9 +4,10 @@
 //! CPython-facing trampoline of a universal extension calls its HPy function.
 //!
 //! The dispatcher is the path of every call into a universal extension but
-//! the vectorcalls of module functions, which method_call.rs sends to the HPy
-//! function directly (CPython 3.11+ still calls the trampoline of a METH_O or
-//! METH_FASTCALL function at specialized call sites). It is one `match` on
+//! the calls of module functions, which method_call.rs sends to the HPy
+//! function directly (through a runtime vectorcall, and through a thunk of
+//! method_thunks.rs where CPython 3.11+ calls `ml_meth` itself at
+//! specialized call sites). It is one `match` on
 //! the signature and one indirect call: a handle is the object pointer, so
 //! CPython's argument arrays are handed to the HPy function as they are (no
 //! copy, no allocation, no reference counting).

@@ -86,7 +86,7 @@ impl fmt::Display for ParseError {
 }
 
 /// Splits `TYPE NAME` (the name is the last identifier) into (type, name).
-fn split_decl(decl: &str) -> Option<(String, String)> {
+pub fn split_decl(decl: &str) -> Option<(String, String)> {
     let decl = decl.trim();
     let end = decl.len();
     let start = decl

@@ -7,6 +7,7 @@ mod api;
 mod emit_c;
 mod emit_rust;
 mod enums;
+mod trampoline_args;
 mod types;
 
 use std::path::{Path, PathBuf};
@@ -23,6 +24,7 @@ fn repo_root() -> PathBuf {
 struct Api {
     entries: Vec<Entry>,
     enums: Vec<enums::Enum>,
+    args_blocks: Vec<trampoline_args::ArgsBlock>,
 }
 
 fn load_api(root: &Path) -> Result<Api, String> {
@@ -32,7 +34,8 @@ fn load_api(root: &Path) -> Result<Api, String> {
     };
     let entries = api::parse(&read("hpy.api")?).map_err(|e| e.to_string())?;
     let enums = enums::parse(&read("enums.api")?)?;
-    Ok(Api { entries, enums })
+    let args_blocks = trampoline_args::parse(&read("trampoline_args.api")?)?;
+    Ok(Api { entries, enums, args_blocks })
 }
 
 /// Every generated file: (path relative to the repo root, contents).
@@ -41,6 +44,8 @@ fn render(api: &Api) -> Vec<(&'static str, String)> {
     vec![
         ("python/hpy/devel/include/hpy/autogen_enums.h", enums::emit_c(&api.enums)),
         ("crates/hpy-sys/src/autogen_enums.rs", enums::emit_rust(&api.enums)),
+        ("python/hpy/devel/include/hpy/autogen_hpyfunc_args.h", trampoline_args::emit_c(&api.args_blocks)),
+        ("crates/hpy-sys/src/autogen_hpyfunc_args.rs", trampoline_args::emit_rust(&api.args_blocks)),
         ("python/hpy/devel/include/hpy/autogen_ctx.h", emit_c::context_struct(entries)),
         ("python/hpy/devel/include/hpy/universal/autogen_trampolines.h", emit_c::universal_trampolines(entries)),
         ("python/hpy/devel/include/hpy/cpython/autogen_api_impl.h", emit_c::cpython_api(entries)),
@@ -169,6 +174,32 @@ mod tests {
             .enums
             .iter()
             .flat_map(|e| e.members.iter().map(|m| (e.name.clone(), m.name.clone(), m.value)))
+            .collect();
+        assert_eq!(ours, theirs);
+    }
+
+    /// `api/trampoline_args.api` against the `_HPyFunc_args_*` rows of
+    /// `../shared/hpy-abi/structs.tsv`: the same structs, fields in order.
+    #[test]
+    fn trampoline_args_match_structs_tsv() {
+        let root = repo_root();
+        let tsv_path = root.join("../shared/hpy-abi/structs.tsv");
+        let Ok(tsv) = std::fs::read_to_string(&tsv_path) else {
+            eprintln!("SKIPPED: {} not found (it is beside the repository in CI)", tsv_path.display());
+            return;
+        };
+        let theirs: Vec<(String, String)> = tsv
+            .lines()
+            .skip(1)
+            .map(|l| l.split('\t').collect::<Vec<_>>())
+            .filter(|f| f[0].starts_with("_HPyFunc_args_"))
+            .map(|f| (f[0].to_string(), api::normalise_type(f[2])))
+            .collect();
+        let ours: Vec<(String, String)> = load_api(&root)
+            .unwrap()
+            .args_blocks
+            .iter()
+            .flat_map(|b| b.declarations.iter().map(move |d| (b.struct_name(), api::normalise_type(d))))
             .collect();
         assert_eq!(ours, theirs);
     }

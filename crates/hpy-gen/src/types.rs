@@ -8,7 +8,12 @@ pub fn rust_type(ctype: &str) -> String {
             Some(b) => (true, b),
             None => (false, base),
         };
-        let pointee = if base == "void" { "c_void".to_string() } else { rust_type(base) };
+        // `T *const *`: a pointer to const pointers
+        let (is_const, base) = match base.strip_suffix(" const") {
+            Some(b) => (true, format!("{b}")),
+            None => (is_const, base.to_string()),
+        };
+        let pointee = if base == "void" { "c_void".to_string() } else { rust_type(&base) };
         return format!("{} {pointee}", if is_const { "*const" } else { "*mut" });
     }
     if let Some(base) = ctype.strip_suffix(" **") {
@@ -28,6 +33,16 @@ pub fn rust_type(ctype: &str) -> String {
         other => other, // HPy, HPy_ssize_t, HPyTracker, ...: same name in hpy-sys
     }
     .to_string()
+}
+
+/// A C identifier that is a Rust keyword gets a trailing underscore.
+pub fn rust_ident(name: &str) -> String {
+    const KEYWORDS: &[&str] = &["type", "ref", "in", "fn", "impl", "mod", "move", "loop", "match", "self", "use", "where"];
+    if KEYWORDS.contains(&name) {
+        format!("{name}_")
+    } else {
+        name.to_string()
+    }
 }
 
 pub fn is_pointer(ctype: &str) -> bool {
@@ -82,6 +97,7 @@ mod tests {
         assert_eq!(rust_type("HPyContext *"), "*mut HPyContext");
         assert_eq!(rust_type("const HPy *"), "*const HPy");
         assert_eq!(rust_type("uint64_t"), "u64");
+        assert_eq!(rust_type("cpy_PyObject * const *"), "*const *mut cpy_PyObject");
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! This crate knows nothing of CPython: `cpy_*` types are opaque. The
 //! context layout (`HPyContext`) is generated from `api/hpy.api` by `hpy-gen`
 //! into `autogen_context.rs`, the enums from `api/enums.api` into
-//! `autogen_enums.rs`; the rest (handles, the `HPyDef` family, constants) is
+//! `autogen_enums.rs`, the trampolines' argument blocks from
+//! `api/trampoline_args.api` into `autogen_hpyfunc_args.rs`; the rest (handles, the `HPyDef` family, constants) is
 //! written by hand in `abi.rs` from the tables in `shared/hpy-abi/`.
 #![no_std]
 #![allow(non_camel_case_types, non_snake_case, non_upper_case_globals)]
@@ -11,7 +12,9 @@
 mod abi;
 mod autogen_context;
 mod autogen_enums;
+mod autogen_hpyfunc_args;
 
 pub use abi::*;
 pub use autogen_context::*;
 pub use autogen_enums::*;
+pub use autogen_hpyfunc_args::*;

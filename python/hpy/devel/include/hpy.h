@@ -12,13 +12,14 @@
  *
  * Layout of the headers (hpy/...):
  *   hpyexports.h, cpy_types.h, macros.h      small building blocks
- *   hpyfunc.h, hpyslot.h, hpyfunc_args.h     signatures, slots, trampoline args
+ *   hpyfunc.h, hpyslot.h                     signatures, slots
  *   hpydef.h, hpytype.h, hpymodule.h         HPyDef_*, HPyType_Spec, HPy_MODINIT
  *   universal/hpyfunc_trampolines.h          trampolines of universal/hybrid
  *   cpython/hpyfunc_trampolines.h            trampolines of the CPython ABI
  *   cpython/hpy.h, cpython/inline_api.h      CPython-ABI glue and inline API
  *   autogen_ctx.h, universal/autogen_trampolines.h, cpython/autogen_api_impl.h,
- *   cpython/autogen_ctx_init.h               generated from api/hpy.api
+ *   cpython/autogen_ctx_init.h, autogen_enums.h, autogen_hpyfunc_args.h
+ *                                            generated from the files in api/
  *   inline_helpers.h, runtime/ headers      helpers compiled into extensions
  */
 #ifndef HPy_H
@@ -173,7 +174,7 @@ typedef uint32_t HPy_UCS4;
 #include "hpy/hpydef.h"
 #include "hpy/hpytype.h"
 #include "hpy/hpymodule.h"
-#include "hpy/hpyfunc_args.h"
+#include "hpy/autogen_hpyfunc_args.h"  /* from api/trampoline_args.api */
 
 #ifdef HPY_ABI_CPYTHON
 #  include "hpy/cpython/hpyfunc_trampolines.h"

@@ -10,7 +10,7 @@ pub fn rust_type(ctype: &str) -> String {
         };
         // `T *const *`: a pointer to const pointers
         let (is_const, base) = match base.strip_suffix(" const") {
-            Some(b) => (true, format!("{b}")),
+            Some(b) => (true, b.to_string()),
             None => (is_const, base.to_string()),
         };
         let pointee = if base == "void" { "c_void".to_string() } else { rust_type(&base) };

@@ -52,6 +52,7 @@ pub mod contextvar;
 pub mod eval;
 pub mod field;
 pub mod global;
+pub mod instance;
 pub mod list;
 pub mod listbuilder;
 pub mod long;
@@ -62,6 +63,7 @@ pub mod tracker;
 pub mod tuple;
 pub mod tuplebuilder;
 pub mod type_;
+pub mod type_spec;
 
 pub use call::*;
 pub use capsule::*;
@@ -69,6 +71,7 @@ pub use contextvar::*;
 pub use eval::*;
 pub use field::*;
 pub use global::*;
+pub use instance::*;
 pub use list::*;
 pub use listbuilder::*;
 pub use long::*;
@@ -79,6 +82,7 @@ pub use tracker::*;
 pub use tuple::*;
 pub use tuplebuilder::*;
 pub use type_::*;
+pub use type_spec::*;
 
 /// The object a handle stands for (on CPython, the handle's value).
 #[inline(always)]
@@ -136,4 +140,19 @@ fn assert_context_signatures(ctx: &mut hpy_sys::HPyContext) {
     ctx.ctx_ContextVar_Get = ctx_ContextVar_Get;
     ctx.ctx_Compile_s = ctx_Compile_s;
     ctx.ctx_Dump = ctx_Dump;
+    ctx.ctx_Type_FromSpec = ctx_Type_FromSpec;
+    ctx.ctx_Type_GenericNew = ctx_Type_GenericNew;
+    ctx.ctx_New = ctx_New;
+    ctx.ctx_AsStruct_Object = ctx_AsStruct_Object;
+    ctx.ctx_AsStruct_Legacy = ctx_AsStruct_Legacy;
+    ctx.ctx_AsStruct_Type = ctx_AsStruct_Type;
+    ctx.ctx_AsStruct_Long = ctx_AsStruct_Long;
+    ctx.ctx_AsStruct_Float = ctx_AsStruct_Float;
+    ctx.ctx_AsStruct_Unicode = ctx_AsStruct_Unicode;
+    ctx.ctx_AsStruct_Tuple = ctx_AsStruct_Tuple;
+    ctx.ctx_AsStruct_List = ctx_AsStruct_List;
+    ctx.ctx_AsStruct_Dict = ctx_AsStruct_Dict;
+    ctx.ctx_Type_GetBuiltinShape = ctx_Type_GetBuiltinShape;
+    ctx.ctx_Type_GetName = ctx_Type_GetName;
+    ctx.ctx_SetCallFunction = ctx_SetCallFunction;
 }

@@ -338,18 +338,6 @@ pub unsafe extern "C" fn ctx_IsTrue(ctx: *mut HPyContext, h: HPy) -> c_int {
     ffi::PyObject_IsTrue(h2py(h)) as _
 }
 
-pub unsafe extern "C" fn ctx_Type_FromSpec(ctx: *mut HPyContext, spec: *mut HPyType_Spec, params: *mut HPyType_SpecParam) -> HPy {
-    // SAFETY: called with the GIL held, like every context function.
-    ffi::PyErr_SetString(ffi::PyExc_SystemError, c"HPy function ctx_Type_FromSpec is not implemented".as_ptr());
-    HPy::NULL
-}
-
-pub unsafe extern "C" fn ctx_Type_GenericNew(ctx: *mut HPyContext, type_: HPy, args: *const HPy, nargs: HPy_ssize_t, kw: HPy) -> HPy {
-    // SAFETY: called with the GIL held, like every context function.
-    ffi::PyErr_SetString(ffi::PyExc_SystemError, c"HPy function ctx_Type_GenericNew is not implemented".as_ptr());
-    HPy::NULL
-}
-
 pub unsafe extern "C" fn ctx_GetAttr(ctx: *mut HPyContext, obj: HPy, name: HPy) -> HPy {
     // SAFETY: handles are live object pointers; the C-API checks the rest.
     py2h(ffi::PyObject_GetAttr(h2py(obj), h2py(name)))
@@ -398,24 +386,6 @@ pub unsafe extern "C" fn ctx_SetItem(ctx: *mut HPyContext, obj: HPy, key: HPy, v
 pub unsafe extern "C" fn ctx_Type(ctx: *mut HPyContext, obj: HPy) -> HPy {
     // SAFETY: handles are live object pointers; the C-API checks the rest.
     py2h(ffi::PyObject_Type(h2py(obj)))
-}
-
-pub unsafe extern "C" fn ctx_AsStruct_Object(ctx: *mut HPyContext, h: HPy) -> *mut c_void {
-    // SAFETY: called with the GIL held, like every context function.
-    ffi::PyErr_SetString(ffi::PyExc_SystemError, c"HPy function ctx_AsStruct_Object is not implemented".as_ptr());
-    core::ptr::null_mut()
-}
-
-pub unsafe extern "C" fn ctx_AsStruct_Legacy(ctx: *mut HPyContext, h: HPy) -> *mut c_void {
-    // SAFETY: called with the GIL held, like every context function.
-    ffi::PyErr_SetString(ffi::PyExc_SystemError, c"HPy function ctx_AsStruct_Legacy is not implemented".as_ptr());
-    core::ptr::null_mut()
-}
-
-pub unsafe extern "C" fn ctx_New(ctx: *mut HPyContext, h_type: HPy, data: *mut *mut c_void) -> HPy {
-    // SAFETY: called with the GIL held, like every context function.
-    ffi::PyErr_SetString(ffi::PyExc_SystemError, c"HPy function ctx_New is not implemented".as_ptr());
-    HPy::NULL
 }
 
 pub unsafe extern "C" fn ctx_Repr(ctx: *mut HPyContext, obj: HPy) -> HPy {
@@ -583,48 +553,6 @@ pub unsafe extern "C" fn ctx_Import_ImportModule(ctx: *mut HPyContext, utf8_name
     py2h(ffi::PyImport_ImportModule(utf8_name as _))
 }
 
-pub unsafe extern "C" fn ctx_AsStruct_Type(ctx: *mut HPyContext, h: HPy) -> *mut c_void {
-    // SAFETY: called with the GIL held, like every context function.
-    ffi::PyErr_SetString(ffi::PyExc_SystemError, c"HPy function ctx_AsStruct_Type is not implemented".as_ptr());
-    core::ptr::null_mut()
-}
-
-pub unsafe extern "C" fn ctx_AsStruct_Long(ctx: *mut HPyContext, h: HPy) -> *mut c_void {
-    // SAFETY: called with the GIL held, like every context function.
-    ffi::PyErr_SetString(ffi::PyExc_SystemError, c"HPy function ctx_AsStruct_Long is not implemented".as_ptr());
-    core::ptr::null_mut()
-}
-
-pub unsafe extern "C" fn ctx_AsStruct_Float(ctx: *mut HPyContext, h: HPy) -> *mut c_void {
-    // SAFETY: called with the GIL held, like every context function.
-    ffi::PyErr_SetString(ffi::PyExc_SystemError, c"HPy function ctx_AsStruct_Float is not implemented".as_ptr());
-    core::ptr::null_mut()
-}
-
-pub unsafe extern "C" fn ctx_AsStruct_Unicode(ctx: *mut HPyContext, h: HPy) -> *mut c_void {
-    // SAFETY: called with the GIL held, like every context function.
-    ffi::PyErr_SetString(ffi::PyExc_SystemError, c"HPy function ctx_AsStruct_Unicode is not implemented".as_ptr());
-    core::ptr::null_mut()
-}
-
-pub unsafe extern "C" fn ctx_AsStruct_Tuple(ctx: *mut HPyContext, h: HPy) -> *mut c_void {
-    // SAFETY: called with the GIL held, like every context function.
-    ffi::PyErr_SetString(ffi::PyExc_SystemError, c"HPy function ctx_AsStruct_Tuple is not implemented".as_ptr());
-    core::ptr::null_mut()
-}
-
-pub unsafe extern "C" fn ctx_AsStruct_List(ctx: *mut HPyContext, h: HPy) -> *mut c_void {
-    // SAFETY: called with the GIL held, like every context function.
-    ffi::PyErr_SetString(ffi::PyExc_SystemError, c"HPy function ctx_AsStruct_List is not implemented".as_ptr());
-    core::ptr::null_mut()
-}
-
-pub unsafe extern "C" fn ctx_Type_GetBuiltinShape(ctx: *mut HPyContext, h_type: HPy) -> HPyType_BuiltinShape {
-    // SAFETY: called with the GIL held, like every context function.
-    ffi::PyErr_SetString(ffi::PyExc_SystemError, c"HPy function ctx_Type_GetBuiltinShape is not implemented".as_ptr());
-    -2
-}
-
 pub unsafe extern "C" fn ctx_DelItem(ctx: *mut HPyContext, obj: HPy, key: HPy) -> c_int {
     // SAFETY: handles are live object pointers; the C-API checks the rest.
     ffi::PyObject_DelItem(h2py(obj), h2py(key)) as _
@@ -643,12 +571,6 @@ pub unsafe extern "C" fn ctx_ContextVar_New(ctx: *mut HPyContext, name: *const c
 pub unsafe extern "C" fn ctx_ContextVar_Set(ctx: *mut HPyContext, context_var: HPy, value: HPy) -> HPy {
     // SAFETY: handles are live object pointers; the C-API checks the rest.
     py2h(ffi::PyContextVar_Set(h2py(context_var), h2py(value)))
-}
-
-pub unsafe extern "C" fn ctx_Type_GetName(ctx: *mut HPyContext, type_: HPy) -> *const c_char {
-    // SAFETY: called with the GIL held, like every context function.
-    ffi::PyErr_SetString(ffi::PyExc_SystemError, c"HPy function ctx_Type_GetName is not implemented".as_ptr());
-    core::ptr::null()
 }
 
 pub unsafe extern "C" fn ctx_Unicode_FromEncodedObject(ctx: *mut HPyContext, obj: HPy, encoding: *const c_char, errors: *const c_char) -> HPy {
@@ -674,18 +596,6 @@ pub unsafe extern "C" fn ctx_Dict_Copy(ctx: *mut HPyContext, h: HPy) -> HPy {
 pub unsafe extern "C" fn ctx_Slice_Unpack(ctx: *mut HPyContext, slice: HPy, start: *mut HPy_ssize_t, stop: *mut HPy_ssize_t, step: *mut HPy_ssize_t) -> c_int {
     // SAFETY: handles are live object pointers; the C-API checks the rest.
     ffi::PySlice_Unpack(h2py(slice), start as _, stop as _, step as _) as _
-}
-
-pub unsafe extern "C" fn ctx_SetCallFunction(ctx: *mut HPyContext, h: HPy, func: *mut HPyCallFunction) -> c_int {
-    // SAFETY: called with the GIL held, like every context function.
-    ffi::PyErr_SetString(ffi::PyExc_SystemError, c"HPy function ctx_SetCallFunction is not implemented".as_ptr());
-    -1
-}
-
-pub unsafe extern "C" fn ctx_AsStruct_Dict(ctx: *mut HPyContext, h: HPy) -> *mut c_void {
-    // SAFETY: called with the GIL held, like every context function.
-    ffi::PyErr_SetString(ffi::PyExc_SystemError, c"HPy function ctx_AsStruct_Dict is not implemented".as_ptr());
-    core::ptr::null_mut()
 }
 
 pub unsafe extern "C" fn ctx_List_Insert(ctx: *mut HPyContext, h_list: HPy, index: HPy_ssize_t, h_item: HPy) -> c_int {
@@ -887,8 +797,8 @@ pub unsafe fn new_context(name: *const c_char, private: *mut c_void) -> HPyConte
         ctx_Err_WarnEx: ctx_Err_WarnEx,
         ctx_Err_WriteUnraisable: ctx_Err_WriteUnraisable,
         ctx_IsTrue: ctx_IsTrue,
-        ctx_Type_FromSpec: ctx_Type_FromSpec,
-        ctx_Type_GenericNew: ctx_Type_GenericNew,
+        ctx_Type_FromSpec: hpy_core::ctx_Type_FromSpec,
+        ctx_Type_GenericNew: hpy_core::ctx_Type_GenericNew,
         ctx_GetAttr: ctx_GetAttr,
         ctx_GetAttr_s: ctx_GetAttr_s,
         ctx_HasAttr: ctx_HasAttr,
@@ -905,9 +815,9 @@ pub unsafe fn new_context(name: *const c_char, private: *mut c_void) -> HPyConte
         ctx_Type: ctx_Type,
         ctx_TypeCheck: crate::api::ctx_TypeCheck,
         ctx_Is: crate::api::ctx_Is,
-        ctx_AsStruct_Object: ctx_AsStruct_Object,
-        ctx_AsStruct_Legacy: ctx_AsStruct_Legacy,
-        ctx_New: ctx_New,
+        ctx_AsStruct_Object: hpy_core::ctx_AsStruct_Object,
+        ctx_AsStruct_Legacy: hpy_core::ctx_AsStruct_Legacy,
+        ctx_New: hpy_core::ctx_New,
         ctx_Repr: ctx_Repr,
         ctx_Str: ctx_Str,
         ctx_ASCII: ctx_ASCII,
@@ -965,13 +875,13 @@ pub unsafe fn new_context(name: *const c_char, private: *mut c_void) -> HPyConte
         ctx_Global_Store: hpy_core::ctx_Global_Store,
         ctx_Global_Load: hpy_core::ctx_Global_Load,
         ctx_Dump: hpy_core::ctx_Dump,
-        ctx_AsStruct_Type: ctx_AsStruct_Type,
-        ctx_AsStruct_Long: ctx_AsStruct_Long,
-        ctx_AsStruct_Float: ctx_AsStruct_Float,
-        ctx_AsStruct_Unicode: ctx_AsStruct_Unicode,
-        ctx_AsStruct_Tuple: ctx_AsStruct_Tuple,
-        ctx_AsStruct_List: ctx_AsStruct_List,
-        ctx_Type_GetBuiltinShape: ctx_Type_GetBuiltinShape,
+        ctx_AsStruct_Type: hpy_core::ctx_AsStruct_Type,
+        ctx_AsStruct_Long: hpy_core::ctx_AsStruct_Long,
+        ctx_AsStruct_Float: hpy_core::ctx_AsStruct_Float,
+        ctx_AsStruct_Unicode: hpy_core::ctx_AsStruct_Unicode,
+        ctx_AsStruct_Tuple: hpy_core::ctx_AsStruct_Tuple,
+        ctx_AsStruct_List: hpy_core::ctx_AsStruct_List,
+        ctx_Type_GetBuiltinShape: hpy_core::ctx_Type_GetBuiltinShape,
         ctx_DelItem: ctx_DelItem,
         ctx_DelItem_i: hpy_core::ctx_DelItem_i,
         ctx_DelItem_s: hpy_core::ctx_DelItem_s,
@@ -990,18 +900,18 @@ pub unsafe fn new_context(name: *const c_char, private: *mut c_void) -> HPyConte
         ctx_ContextVar_New: ctx_ContextVar_New,
         ctx_ContextVar_Get: hpy_core::ctx_ContextVar_Get,
         ctx_ContextVar_Set: ctx_ContextVar_Set,
-        ctx_Type_GetName: ctx_Type_GetName,
+        ctx_Type_GetName: hpy_core::ctx_Type_GetName,
         ctx_Type_IsSubtype: hpy_core::ctx_Type_IsSubtype,
         ctx_Unicode_FromEncodedObject: ctx_Unicode_FromEncodedObject,
         ctx_Unicode_Substring: ctx_Unicode_Substring,
         ctx_Dict_Keys: ctx_Dict_Keys,
         ctx_Dict_Copy: ctx_Dict_Copy,
         ctx_Slice_Unpack: ctx_Slice_Unpack,
-        ctx_SetCallFunction: ctx_SetCallFunction,
+        ctx_SetCallFunction: hpy_core::ctx_SetCallFunction,
         ctx_Call: hpy_core::ctx_Call,
         ctx_CallMethod: hpy_core::ctx_CallMethod,
         h_DictType: py2h(core::ptr::addr_of_mut!(ffi::PyDict_Type).cast()),
-        ctx_AsStruct_Dict: ctx_AsStruct_Dict,
+        ctx_AsStruct_Dict: hpy_core::ctx_AsStruct_Dict,
         ctx_List_Insert: ctx_List_Insert,
         ctx_GetSlice: ctx_GetSlice,
         ctx_SetSlice: ctx_SetSlice,

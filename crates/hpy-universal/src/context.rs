@@ -39,6 +39,8 @@ pub unsafe fn init() {
         (*addr_of_mut!(UNIVERSAL_CTX))
             .write(new_context(UNIVERSAL_NAME.as_ptr(), core::ptr::null_mut()));
         (*addr_of_mut!(HYBRID_CTX)).write(new_context(HYBRID_NAME.as_ptr(), core::ptr::null_mut()));
+        // Types of pure universal modules may not use legacy features.
+        hpy_core::set_pure_universal_context(universal());
         *addr_of_mut!(READY) = true;
     }
 }

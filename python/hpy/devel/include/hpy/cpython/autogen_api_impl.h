@@ -415,22 +415,16 @@ HPyAPI_FUNC int HPy_IsTrue(HPyContext *ctx, HPy h)
     return PyObject_IsTrue(_h2py(h));
 }
 
+_HPy_HIDDEN extern HPy ctx_Type_FromSpec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam *params);
 HPyAPI_FUNC HPy HPyType_FromSpec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam *params)
 {
-    (void)spec;
-    (void)params;
-    _HPy_NotImplemented(ctx, "ctx_Type_FromSpec");
-    return HPy_NULL;
+    return ctx_Type_FromSpec(ctx, spec, params);
 }
 
+_HPy_HIDDEN extern HPy ctx_Type_GenericNew(HPyContext *ctx, HPy type, const HPy *args, HPy_ssize_t nargs, HPy kw);
 HPyAPI_FUNC HPy HPyType_GenericNew(HPyContext *ctx, HPy type, const HPy *args, HPy_ssize_t nargs, HPy kw)
 {
-    (void)type;
-    (void)args;
-    (void)nargs;
-    (void)kw;
-    _HPy_NotImplemented(ctx, "ctx_Type_GenericNew");
-    return HPy_NULL;
+    return ctx_Type_GenericNew(ctx, type, args, nargs, kw);
 }
 
 HPyAPI_FUNC HPy HPy_GetAttr(HPyContext *ctx, HPy obj, HPy name)
@@ -517,26 +511,22 @@ HPyAPI_FUNC HPy HPy_Type(HPyContext *ctx, HPy obj)
     return _py2h(PyObject_Type(_h2py(obj)));
 }
 
+_HPy_HIDDEN extern void *ctx_AsStruct_Object(HPyContext *ctx, HPy h);
 HPyAPI_FUNC void *_HPy_AsStruct_Object(HPyContext *ctx, HPy h)
 {
-    (void)h;
-    _HPy_NotImplemented(ctx, "ctx_AsStruct_Object");
-    return NULL;
+    return ctx_AsStruct_Object(ctx, h);
 }
 
+_HPy_HIDDEN extern void *ctx_AsStruct_Legacy(HPyContext *ctx, HPy h);
 HPyAPI_FUNC void *_HPy_AsStruct_Legacy(HPyContext *ctx, HPy h)
 {
-    (void)h;
-    _HPy_NotImplemented(ctx, "ctx_AsStruct_Legacy");
-    return NULL;
+    return ctx_AsStruct_Legacy(ctx, h);
 }
 
+_HPy_HIDDEN extern HPy ctx_New(HPyContext *ctx, HPy h_type, void **data);
 HPyAPI_FUNC HPy _HPy_New(HPyContext *ctx, HPy h_type, void **data)
 {
-    (void)h_type;
-    (void)data;
-    _HPy_NotImplemented(ctx, "ctx_New");
-    return HPy_NULL;
+    return ctx_New(ctx, h_type, data);
 }
 
 HPyAPI_FUNC HPy HPy_Repr(HPyContext *ctx, HPy obj)
@@ -863,53 +853,46 @@ HPyAPI_FUNC void _HPy_Dump(HPyContext *ctx, HPy h)
     ctx_Dump(ctx, h);
 }
 
+_HPy_HIDDEN extern void *ctx_AsStruct_Type(HPyContext *ctx, HPy h);
 HPyAPI_FUNC void *_HPy_AsStruct_Type(HPyContext *ctx, HPy h)
 {
-    (void)h;
-    _HPy_NotImplemented(ctx, "ctx_AsStruct_Type");
-    return NULL;
+    return ctx_AsStruct_Type(ctx, h);
 }
 
+_HPy_HIDDEN extern void *ctx_AsStruct_Long(HPyContext *ctx, HPy h);
 HPyAPI_FUNC void *_HPy_AsStruct_Long(HPyContext *ctx, HPy h)
 {
-    (void)h;
-    _HPy_NotImplemented(ctx, "ctx_AsStruct_Long");
-    return NULL;
+    return ctx_AsStruct_Long(ctx, h);
 }
 
+_HPy_HIDDEN extern void *ctx_AsStruct_Float(HPyContext *ctx, HPy h);
 HPyAPI_FUNC void *_HPy_AsStruct_Float(HPyContext *ctx, HPy h)
 {
-    (void)h;
-    _HPy_NotImplemented(ctx, "ctx_AsStruct_Float");
-    return NULL;
+    return ctx_AsStruct_Float(ctx, h);
 }
 
+_HPy_HIDDEN extern void *ctx_AsStruct_Unicode(HPyContext *ctx, HPy h);
 HPyAPI_FUNC void *_HPy_AsStruct_Unicode(HPyContext *ctx, HPy h)
 {
-    (void)h;
-    _HPy_NotImplemented(ctx, "ctx_AsStruct_Unicode");
-    return NULL;
+    return ctx_AsStruct_Unicode(ctx, h);
 }
 
+_HPy_HIDDEN extern void *ctx_AsStruct_Tuple(HPyContext *ctx, HPy h);
 HPyAPI_FUNC void *_HPy_AsStruct_Tuple(HPyContext *ctx, HPy h)
 {
-    (void)h;
-    _HPy_NotImplemented(ctx, "ctx_AsStruct_Tuple");
-    return NULL;
+    return ctx_AsStruct_Tuple(ctx, h);
 }
 
+_HPy_HIDDEN extern void *ctx_AsStruct_List(HPyContext *ctx, HPy h);
 HPyAPI_FUNC void *_HPy_AsStruct_List(HPyContext *ctx, HPy h)
 {
-    (void)h;
-    _HPy_NotImplemented(ctx, "ctx_AsStruct_List");
-    return NULL;
+    return ctx_AsStruct_List(ctx, h);
 }
 
+_HPy_HIDDEN extern HPyType_BuiltinShape ctx_Type_GetBuiltinShape(HPyContext *ctx, HPy h_type);
 HPyAPI_FUNC HPyType_BuiltinShape _HPyType_GetBuiltinShape(HPyContext *ctx, HPy h_type)
 {
-    (void)h_type;
-    _HPy_NotImplemented(ctx, "ctx_Type_GetBuiltinShape");
-    return (HPyType_BuiltinShape)-2;
+    return ctx_Type_GetBuiltinShape(ctx, h_type);
 }
 
 HPyAPI_FUNC int HPy_DelItem(HPyContext *ctx, HPy obj, HPy key)
@@ -984,11 +967,10 @@ HPyAPI_FUNC HPy HPyContextVar_Set(HPyContext *ctx, HPy context_var, HPy value)
     return _py2h(PyContextVar_Set(_h2py(context_var), _h2py(value)));
 }
 
+_HPy_HIDDEN extern const char *ctx_Type_GetName(HPyContext *ctx, HPy type);
 HPyAPI_FUNC const char *HPyType_GetName(HPyContext *ctx, HPy type)
 {
-    (void)type;
-    _HPy_NotImplemented(ctx, "ctx_Type_GetName");
-    return NULL;
+    return ctx_Type_GetName(ctx, type);
 }
 
 _HPy_HIDDEN extern int ctx_Type_IsSubtype(HPyContext *ctx, HPy sub, HPy type);
@@ -1027,12 +1009,10 @@ HPyAPI_FUNC int HPySlice_Unpack(HPyContext *ctx, HPy slice, HPy_ssize_t *start, 
     return PySlice_Unpack(_h2py(slice), start, stop, step);
 }
 
+_HPy_HIDDEN extern int ctx_SetCallFunction(HPyContext *ctx, HPy h, HPyCallFunction *func);
 HPyAPI_FUNC int HPy_SetCallFunction(HPyContext *ctx, HPy h, HPyCallFunction *func)
 {
-    (void)h;
-    (void)func;
-    _HPy_NotImplemented(ctx, "ctx_SetCallFunction");
-    return ((int)-1);
+    return ctx_SetCallFunction(ctx, h, func);
 }
 
 _HPy_HIDDEN extern HPy ctx_Call(HPyContext *ctx, HPy callable, const HPy *args, size_t nargs, HPy kwnames);
@@ -1047,11 +1027,10 @@ HPyAPI_FUNC HPy HPy_CallMethod(HPyContext *ctx, HPy name, const HPy *args, size_
     return ctx_CallMethod(ctx, name, args, nargs, kwnames);
 }
 
+_HPy_HIDDEN extern void *ctx_AsStruct_Dict(HPyContext *ctx, HPy h);
 HPyAPI_FUNC void *_HPy_AsStruct_Dict(HPyContext *ctx, HPy h)
 {
-    (void)h;
-    _HPy_NotImplemented(ctx, "ctx_AsStruct_Dict");
-    return NULL;
+    return ctx_AsStruct_Dict(ctx, h);
 }
 
 HPyAPI_FUNC int HPyList_Insert(HPyContext *ctx, HPy h_list, HPy_ssize_t index, HPy h_item)

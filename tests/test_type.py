@@ -6,6 +6,8 @@ import pytest
 
 # Each snippet creates its types in an exec slot with this helper.
 ADD_TYPE = r"""
+    #include <stdio.h>
+    #include <stdlib.h>
     static int add_type(HPyContext *ctx, HPy mod, const char *name,
                         HPyType_Spec *spec, HPyType_SpecParam *params)
     {
@@ -132,7 +134,9 @@ POINT = ADD_TYPE + r"""
     static HPy Point_repr_impl(HPyContext *ctx, HPy self)
     {
         PointObject *p = PointObject_AsStruct(ctx, self);
-        return HPyUnicode_FromFormat(ctx, "Point(%ld, %ld)", p->x, p->y);
+        char buf[64];
+        snprintf(buf, sizeof(buf), "Point(%ld, %ld)", p->x, p->y);
+        return HPyUnicode_FromString(ctx, buf);
     }
 
     HPyDef_SLOT(Point_str, HPy_tp_str)
@@ -204,7 +208,8 @@ POINT = ADD_TYPE + r"""
         /* the C struct is zeroed */
         if (p->x != 0 || p->y != 0 || p->weight != 0.0) {
             HPy_Close(ctx, h);
-            return HPyErr_SetString(ctx, ctx->h_AssertionError, "not zeroed");
+            HPyErr_SetString(ctx, ctx->h_AssertionError, "not zeroed");
+            return HPy_NULL;
         }
         return h;
     }
@@ -275,7 +280,7 @@ def test_members_and_getsets(make_module):
         p.y = 5
     assert mod.Point.y.__doc__ == 'the y coordinate'
     with pytest.raises(TypeError):
-        p.x = 'a'
+        p.weight = 'a'
     assert p.sum == 10 + 2 + 1000
     p.sum = 1005
     assert (p.x, p.y) == (5, 0)
@@ -326,6 +331,9 @@ def test_python_subclass(make_module):
 
     class Sub(mod.Point):
         extra = 'e'
+
+        def __new__(cls, x, y, z):
+            return super().__new__(cls, x, y)
 
         def __init__(self, x, y, z):
             self.z = z

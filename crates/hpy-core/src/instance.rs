@@ -413,41 +413,48 @@ pub unsafe extern "C" fn ctx_Type_GenericNew(
     py2h(unsafe { ffi::PyType_GenericAlloc(t.cast(), 0) })
 }
 
-/// `tp_new` of HPy types with `HPy_tp_new`: calls the HPy implementation and
-/// checks that it returned an instance of the type asked for (CPython would
-/// return anything; an HPy constructor that returns an object of another
-/// type is a bug, reported as a TypeError instead of leaving an object
-/// whose C struct other methods would misread).
+/// `tp_new` of HPy types with `HPy_tp_new` or with a call function: calls
+/// the HPy implementation (or the base's `tp_new`), checks that it returned
+/// an instance of the type asked for (CPython would return anything; an
+/// HPy constructor that returns an object of another type is a bug,
+/// reported as a TypeError instead of leaving an object whose C struct other
+/// methods would misread), and gives the instance the type's default call
+/// function if it has none yet (Python subclasses allocate with
+/// `PyType_GenericAlloc`, not with our `tp_alloc`).
 pub unsafe extern "C" fn hpy_tp_new(
     t: *mut PyTypeObject,
     args: *mut PyObject,
     kw: *mut PyObject,
 ) -> *mut PyObject {
-    // The HPy_tp_new of the nearest HPy type of the chain that has one.
+    // The constructor of the nearest HPy type of the chain that has one.
     let mut c = t;
-    let mut user = None;
-    while !c.is_null() && user.is_none() {
+    let mut found = None;
+    while !c.is_null() && found.is_none() {
         // SAFETY: CPython calls tp_new with a live type; its chain is live.
         unsafe {
-            user = info_of(c).and_then(|i| i.user_new);
+            found = info_of(c).and_then(|i| i.user_new.map(|n| (n, i)));
             c = (*tobj(c)).tp_base;
         }
     }
-    let Some(user) = user else {
+    let Some((user, info)) = found else {
         return raise(
             Exc::System,
             cstr!("HPy: tp_new of an HPy type without HPy_tp_new"),
             null_mut(),
         );
     };
-    // SAFETY: the type's own tp_new trampoline, called as CPython would.
+    // SAFETY: the type's own tp_new trampoline (or its base's tp_new),
+    // called as CPython would.
     let result = unsafe { user(t, args, kw) };
-    // SAFETY: `result` is NULL or a new reference to a live object.
-    if !result.is_null() && unsafe { ffi::PyType_IsSubtype(ffi::py_type(result), t) } == 0 {
+    if result.is_null() {
+        return result;
+    }
+    // SAFETY: `result` is a new reference to a live object.
+    if unsafe { ffi::PyType_IsSubtype(ffi::py_type(result), t) } == 0 {
         // SAFETY: reporting and dropping the wrong object.
         unsafe {
             ffi::PyErr_Format(
-                ffi::PyExc_TypeError,
+                Exc::Type.get(),
                 cstr!("HPy_tp_new of '%s' returned an object of type '%s', which is not an instance of '%s'"),
                 (*tobj(t)).tp_name,
                 (*tobj(ffi::py_type(result))).tp_name,
@@ -456,6 +463,18 @@ pub unsafe extern "C" fn hpy_tp_new(
             ffi::Py_DecRef(result);
         }
         return null_mut();
+    }
+    if info.vectorcall_offset > 0 && info.default_call.is_some() {
+        // SAFETY: an instance of a type with a call-function slot there.
+        unsafe {
+            let slot = result
+                .cast::<u8>()
+                .offset(info.vectorcall_offset)
+                .cast::<Option<ffi::vectorcallfunc>>();
+            if slot.read_unaligned().is_none() {
+                slot.write_unaligned(info.default_call);
+            }
+        }
     }
     result
 }

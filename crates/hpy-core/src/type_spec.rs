@@ -867,6 +867,10 @@ unsafe fn build(spec: &HPyType_Spec, s: &Scan, bases: *mut PyObject, meta: *mut 
     if vectorcall_offset > 0 {
         push(ffi::Py_tp_call, ffi::PyVectorcall_Call as *mut c_void);
         push(ffi::Py_tp_alloc, instance::hpy_alloc as *mut c_void);
+        if s.new.is_none() && s.call.is_some() {
+            // gives instances made by the base's tp_new the default call
+            push(ffi::Py_tp_new, instance::hpy_tp_new as *mut c_void);
+        }
     }
     if !spec.legacy_slots.is_null() {
         let mut p = spec.legacy_slots.cast::<ffi::PyType_Slot>();
@@ -924,6 +928,18 @@ unsafe fn install_info(
     // SAFETY: `t` is a live type made just now.
     let (basicsize, base) = unsafe { ((*tp).tp_basicsize, (*tp).tp_base) };
     // Inherited from an HPy base: its call function and its slot.
+    // The constructor `hpy_tp_new` calls: HPy_tp_new's trampoline, or the
+    // base's tp_new for a type with a call function only.
+    let user_new = match (s.new, s.call, vectorcall_offset) {
+        (Some(n), _, _) => Some(n),
+        (None, Some(_), off) if off > 0 && !base.is_null() => {
+            // SAFETY: a live base type. An HPy base's hpy_tp_new is found by
+            // the chain walk of hpy_tp_new itself.
+            unsafe { (*tobj(base)).tp_new }
+                .filter(|n| *n as usize != instance::hpy_tp_new as *const () as usize)
+        }
+        _ => None,
+    };
     // SAFETY: a live type chain.
     let base_info = if base.is_null() { None } else { unsafe { instance::hpy_type_in_chain(base) }.map(|(_, i)| i) };
     let (default_call, vc_offset) = match (s.call, vectorcall_offset, base_info) {
@@ -946,7 +962,7 @@ unsafe fn install_info(
             basicsize,
             traverse: s.traverse,
             destroy: s.destroy,
-            user_new: s.new,
+            user_new,
             default_call,
             vectorcall_offset: vc_offset,
             defs_block: block,

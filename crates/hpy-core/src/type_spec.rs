@@ -663,6 +663,20 @@ unsafe fn build(spec: &HPyType_Spec, s: &Scan, bases: *mut PyObject, meta: *mut 
         unsafe { ffi::PyErr_Format(ffi::PyExc_ValueError, cstr!("invalid shape: %d"), spec.builtin_shape as c_int) };
         return null_mut();
     };
+    if spec.basicsize != 0
+        && (spec.builtin_shape == HPyType_BuiltinShape_Long || spec.builtin_shape == HPyType_BuiltinShape_Tuple)
+    {
+        // The items (digits, elements) of int and tuple objects start inside
+        // the C struct of the base and run on for as many items as the object
+        // has: a struct at HPy's offset would share memory with them.
+        return raise_named(
+            Exc::Type,
+            cstr!("type '%s': HPyType_BuiltinShape_Long and HPyType_BuiltinShape_Tuple cannot have a C struct \
+                   (basicsize must be 0): the items of int and tuple objects would overlap it"),
+            name,
+        )
+        .unwrap_or(null_mut());
+    }
     if spec.basicsize < 0 || spec.itemsize < 0 {
         return raise(Exc::Value, cstr!("HPyType_Spec: negative basicsize or itemsize"), null_mut());
     }

@@ -194,8 +194,9 @@ impl Exc {
     }
 }
 
-/// Sets `exc` with a static message and returns `err`.
+/// Sets `exc` with a static message (a `cstr!`) and returns `err`.
 #[inline(never)]
+#[allow(clippy::not_unsafe_ptr_arg_deref)] // `message` is always a static cstr!
 pub fn raise<T>(exc: Exc, message: *const c_char, err: T) -> T {
     // SAFETY: setting an exception with a static message, GIL held.
     unsafe { ffi::PyErr_SetString(exc.get(), message) };
@@ -515,7 +516,7 @@ pub unsafe extern "C" fn ctx_SetCallFunction(
     // SAFETY: the type stores a vectorcallfunc at this offset of each
     // instance; `func` is the extension's HPyCallFunction.
     unsafe {
-        let f: Option<ffi::vectorcallfunc> = core::mem::transmute((*func).cpy_trampoline);
+        let f: Option<ffi::vectorcallfunc> = (*func).cpy_trampoline;
         obj.cast::<u8>()
             .offset(offset)
             .cast::<Option<ffi::vectorcallfunc>>()

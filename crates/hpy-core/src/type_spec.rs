@@ -368,7 +368,7 @@ unsafe fn read_params(
     if params.is_null() {
         return Some((null_mut(), null_mut()));
     }
-    let (mut n_base, mut n_tuple) = (0isize, 0);
+    let (mut n_base, mut n_tuple) = (0isize, 0usize);
     let (mut tuple, mut meta): (*mut PyObject, *mut PyObject) = (null_mut(), null_mut());
     let mut p = params;
     loop {
@@ -378,7 +378,7 @@ unsafe fn read_params(
             0 => break,
             HPyType_SpecParam_Base => n_base = n_base.saturating_add(1),
             HPyType_SpecParam_BasesTuple => {
-                n_tuple += 1;
+                n_tuple = n_tuple.saturating_add(1);
                 tuple = h2py(param.object);
             }
             HPyType_SpecParam_Metaclass => {
@@ -796,7 +796,7 @@ unsafe fn build(spec: &HPyType_Spec, s: &Scan, bases: *mut PyObject, meta: *mut 
                         ml_flags: method_flags(m.signature).unwrap_or(0),
                         ml_doc: m.doc,
                     });
-                    mi += 1;
+                    mi = mi.saturating_add(1);
                 }
                 HPyDef_Kind_Member if bi < n_members => {
                     let m = &d.u.member;
@@ -807,7 +807,7 @@ unsafe fn build(spec: &HPyType_Spec, s: &Scan, bases: *mut PyObject, meta: *mut 
                         flags: if m.readonly != 0 { ffi::READONLY } else { 0 },
                         doc: m.doc,
                     });
-                    bi += 1;
+                    bi = bi.saturating_add(1);
                 }
                 HPyDef_Kind_GetSet if gi < s.getsets => {
                     let g = &d.u.getset;
@@ -818,7 +818,7 @@ unsafe fn build(spec: &HPyType_Spec, s: &Scan, bases: *mut PyObject, meta: *mut 
                         doc: g.doc,
                         closure: g.closure,
                     });
-                    gi += 1;
+                    gi = gi.saturating_add(1);
                 }
                 _ => {}
             }
@@ -854,7 +854,7 @@ unsafe fn build(spec: &HPyType_Spec, s: &Scan, bases: *mut PyObject, meta: *mut 
         if si < cap {
             // SAFETY: `si` is below the table's size.
             unsafe { slots.add(si).write(ffi::PyType_Slot { slot, pfunc }) };
-            si += 1;
+            si = si.saturating_add(1);
         }
     };
     let push_hpy = |d: &HPyDef, push: &mut dyn FnMut(c_int, *mut c_void)| {

@@ -64,7 +64,7 @@ pub unsafe extern "C" fn ctx_CallRealFunctionFromTrampoline(
                 let f: hpy_core::HPyTraverse = core::mem::transmute(func);
                 a.result = match a.visit {
                     Some(visit) => {
-                        hpy_core::call_traverse(f, a.self_.cast(), core::mem::transmute(visit), a.arg)
+                        hpy_core::call_traverse(f, a.self_.cast(), visit, a.arg)
                     }
                     None => 0,
                 };

@@ -452,15 +452,12 @@ fn res(handle: HPy) -> *mut cpy_PyObject {
 unsafe fn traverse(f: FnTraverse, obj: Obj, visit: cpy_visitproc, arg: *mut c_void) -> c_int {
     let Some(visit) = visit else { return 0 };
     // SAFETY: `obj` is an instance of an HPy type whose tp_traverse is this
-    // trampoline; the function types are the same C types.
+    // trampoline.
     unsafe {
         hpy_core::call_traverse(
-            core::mem::transmute::<FnTraverse, hpy_core::HPyTraverse>(f),
+            f,
             obj.cast(),
-            core::mem::transmute::<
-                unsafe extern "C" fn(*mut cpy_PyObject, *mut c_void) -> c_int,
-                hpy_core::ffi::visitproc,
-            >(visit),
+            visit,
             arg,
         )
     }

@@ -361,3 +361,24 @@ def test_python_subclass(make_module):
     w.a = [1]
     w.b = 'b'
     assert (w.x, w.y, w.a, w.b) == (4, 5, [1], 'b')
+
+
+def readme_snippet(title):
+    """The C code block that follows the heading `title` in README.md."""
+    from pathlib import Path
+    text = (Path(__file__).resolve().parent.parent / 'README.md').read_text()
+    after = text.split('## ' + title + '\n', 1)[1]
+    return after.split('```c\n', 1)[1].split('```', 1)[0]
+
+
+def test_readme_custom_type(make_module):
+    mod = make_module(readme_snippet('Custom types') + """
+        @EXPORT(init_types)
+        @INIT
+    """)
+    import gc
+    c = mod.Counter()
+    assert mod.Counter.__module__ == 'mymod' and mod.Counter.__doc__ == 'Counts what it is given.'
+    assert c.add('a') == 1 and c.add(c) == 2 and c.count == 2
+    del c
+    gc.collect()

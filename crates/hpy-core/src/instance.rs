@@ -502,7 +502,12 @@ pub unsafe extern "C" fn ctx_SetCallFunction(
         let t = tobj(ffi::py_type(obj));
         ((*t).tp_vectorcall_offset, (*t).tp_flags)
     };
-    if offset <= 0 || flags & ffi::Py_TPFLAGS_HAVE_VECTORCALL == 0 {
+    // Python subclasses do not inherit the vectorcall flag before 3.12, but
+    // keep the offset and tp_call (PyVectorcall_Call), which reads the slot.
+    // SAFETY: a live type chain.
+    let hpy_slot = unsafe { hpy_type_in_chain(ffi::py_type(obj)) }
+        .is_some_and(|(_, info)| info.vectorcall_offset == offset);
+    if offset <= 0 || (flags & ffi::Py_TPFLAGS_HAVE_VECTORCALL == 0 && !hpy_slot) {
         // SAFETY: setting an exception; %s takes the type's name.
         unsafe {
             ffi::PyErr_Format(

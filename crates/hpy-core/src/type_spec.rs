@@ -421,7 +421,11 @@ unsafe fn read_params(
         );
     }
     if n_tuple == 1 {
-        // SAFETY: a live handle (PyType_FromSpec checks that it is a tuple).
+        // SAFETY: a live handle (or null).
+        if tuple.is_null() || !unsafe { ffi::type_has_flag(tuple, ffi::Py_TPFLAGS_TUPLE_SUBCLASS) } {
+            return raise(Exc::Type, cstr!("HPyType_SpecParam_BasesTuple must be a tuple of types"), None);
+        }
+        // SAFETY: a live tuple.
         unsafe { ffi::Py_IncRef(tuple) };
         return Some((tuple, meta));
     }

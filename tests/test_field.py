@@ -217,3 +217,16 @@ def test_global(make_module):
     mod.global_store(7)
     assert r() is None
     assert mod.global_load() == 7
+
+
+def test_long_chain_through_fields(make_module):
+    # deallocating a million objects linked through fields must not
+    # overflow the C stack
+    mod = make_module(PAIR)
+    before = mod.destroyed_count()
+    head = None
+    for i in range(1000000):
+        head = mod.Pair(head)
+    del head
+    assert mod.destroyed_count() == before + 1000000
+    gc.collect()

@@ -106,6 +106,22 @@ SHAPES = ADD_TYPE + r"""
         return HPyLong_FromLong(ctx, _HPyType_GetBuiltinShape(ctx, t));
     }
 
+    /* a type whose metaclass is `meta` (e.g. OfType, whose instances have a
+       C struct of their own) */
+    static HPyType_Spec WithMeta_spec = {
+        .name = "mytest.WithMeta",
+        .flags = HPy_TPFLAGS_DEFAULT,
+    };
+    HPyDef_METH(make_with_meta, "make_with_meta", HPyFunc_O)
+    static HPy make_with_meta_impl(HPyContext *ctx, HPy self, HPy meta)
+    {
+        HPyType_SpecParam params[] = {
+            { HPyType_SpecParam_Metaclass, meta },
+            { (HPyType_SpecParam_Kind)0 }
+        };
+        return HPyType_FromSpec(ctx, &WithMeta_spec, params);
+    }
+
     HPyDef_SLOT(exec_types, HPy_mod_exec)
     static int exec_types_impl(HPyContext *ctx, HPy mod)
     {
@@ -128,6 +144,7 @@ SHAPES = ADD_TYPE + r"""
 
     @EXPORT(shape_of)
     @EXPORT(make_with_struct)
+    @EXPORT(make_with_meta)
     @EXPORT(exec_types)
     @INIT
 """
@@ -309,3 +326,15 @@ def test_metaclass(make_module):
         mod.make(3, WithNew, 'meta')
     del W, w
     gc.collect()
+
+
+def test_metaclass_with_a_struct(make_module):
+    mod = make_module(SHAPES)
+    if sys.version_info >= (3, 12):
+        W = mod.make_with_meta(mod.OfType)      # PyType_FromMetaclass
+        assert type(W) is mod.OfType
+        check_tag(W)
+        assert type(W()) is W
+    else:
+        with pytest.raises(TypeError, match='before CPython 3.12'):
+            mod.make_with_meta(mod.OfType)

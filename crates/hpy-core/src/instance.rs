@@ -726,6 +726,63 @@ pub unsafe extern "C" fn hpy_dealloc(obj: *mut PyObject) {
         // SAFETY: untracking a GC object (a no-op if it is not tracked).
         unsafe { ffi::PyObject_GC_UnTrack(obj.cast()) };
     }
+    // Releasing the fields may deallocate more objects, recursively: a long
+    // chain of HPy objects linked through fields would overflow the C stack.
+    // Past a depth, the object waits in a list (linked through its
+    // reference count, unused while it is being deallocated, as CPython's
+    // own trashcan does with a header word) until the outermost dealloc
+    // finishes it.
+    if DEALLOC_DEPTH.load(Ordering::Relaxed) >= MAX_DEALLOC_DEPTH {
+        // SAFETY: a dead, untracked object that nothing refers to.
+        unsafe {
+            (*obj.cast::<ffi::PyObjectHead>()).ob_refcnt = DEFERRED.load(Ordering::Relaxed) as isize;
+        }
+        DEFERRED.store(obj, Ordering::Relaxed);
+        return;
+    }
+    DEALLOC_DEPTH.fetch_add(1, Ordering::Relaxed);
+    // SAFETY: as documented for dealloc_rest.
+    unsafe { dealloc_rest(obj) };
+    if DEALLOC_DEPTH.fetch_sub(1, Ordering::Relaxed) == 1 {
+        // The outermost dealloc: finish the deferred objects.
+        loop {
+            let next = DEFERRED.load(Ordering::Relaxed);
+            if next.is_null() {
+                break;
+            }
+            // SAFETY: a deferred object: its refcount holds the next one.
+            unsafe {
+                let head = next.cast::<ffi::PyObjectHead>();
+                DEFERRED.store((*head).ob_refcnt as *mut PyObject, Ordering::Relaxed);
+                (*head).ob_refcnt = 0;
+                DEALLOC_DEPTH.fetch_add(1, Ordering::Relaxed);
+                dealloc_rest(next);
+                DEALLOC_DEPTH.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+/// How deep `hpy_dealloc` may nest before it defers objects.
+const MAX_DEALLOC_DEPTH: usize = 64;
+/// The nesting depth of `hpy_dealloc` (the GIL serialises it).
+static DEALLOC_DEPTH: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
+/// The objects whose deallocation was deferred (see `hpy_dealloc`).
+static DEFERRED: core::sync::atomic::AtomicPtr<PyObject> =
+    core::sync::atomic::AtomicPtr::new(null_mut());
+
+/// The part of `hpy_dealloc` after the finalizer: fields, destroy, the
+/// built-in base's dealloc, the type's reference.
+///
+/// # Safety
+/// `obj` is a dead instance (no references, finalized, untracked) of an HPy
+/// type or of a subclass of one.
+unsafe fn dealloc_rest(obj: *mut PyObject) {
+    use core::sync::atomic::Ordering;
+    // SAFETY: a dead object keeps its type.
+    let t = unsafe { ffi::py_type(obj) };
+    // SAFETY: a live type.
+    let tp = unsafe { &*tobj(t) };
     // SAFETY: the object is still whole: its fields, then each destroy.
     unsafe { clear_fields(obj) };
     let mut c = t;

@@ -29,6 +29,15 @@
 //!   module from its spec and runs its exec slots; [`create_pymoduledef`]
 //!   is the conversion alone.
 //!
+//! # Types
+//!
+//! [`type_spec`] turns an `HPyType_Spec` into a heap type
+//! (`ctx_Type_FromSpec`); [`instance`] knows where an instance's C struct
+//! is, recognises HPy types by a `TypeInfo` of ours (never a `tp_flags`
+//! bit), and provides what CPython calls on instances: `tp_dealloc`,
+//! `tp_clear`, the `tp_traverse` adapter ([`call_traverse`], used by the
+//! `HPy_tp_traverse` trampolines of both ABIs), `tp_alloc` and `tp_new`.
+//!
 //! # Constraints
 //!
 //! `no_std` without `alloc`: memory comes from `PyMem_*` directly. CPython is

@@ -384,3 +384,108 @@ def test_readme_custom_type(make_module):
     assert c.add('a') == 1 and c.add(c) == 2 and c.count == 2
     del c
     gc.collect()
+
+
+MEMBERS = ADD_TYPE + r"""
+    typedef struct {
+        short s; int i; long l; float f; double d; const char *str;
+        HPyField obj; char c; signed char b; unsigned char ub;
+        unsigned short us; unsigned int ui; unsigned long ul;
+        char inplace[8]; char bo; HPyField objex; long long ll;
+        unsigned long long ull; HPy_ssize_t ss;
+    } AllObject;
+    HPyType_HELPERS(AllObject)
+
+    HPyDef_MEMBER(m_s, "s", HPyMember_SHORT, offsetof(AllObject, s))
+    HPyDef_MEMBER(m_i, "i", HPyMember_INT, offsetof(AllObject, i))
+    HPyDef_MEMBER(m_l, "l", HPyMember_LONG, offsetof(AllObject, l))
+    HPyDef_MEMBER(m_f, "f", HPyMember_FLOAT, offsetof(AllObject, f))
+    HPyDef_MEMBER(m_d, "d", HPyMember_DOUBLE, offsetof(AllObject, d))
+    HPyDef_MEMBER(m_str, "str", HPyMember_STRING, offsetof(AllObject, str))
+    HPyDef_MEMBER(m_obj, "obj", HPyMember_OBJECT, offsetof(AllObject, obj))
+    HPyDef_MEMBER(m_c, "c", HPyMember_CHAR, offsetof(AllObject, c))
+    HPyDef_MEMBER(m_b, "b", HPyMember_BYTE, offsetof(AllObject, b))
+    HPyDef_MEMBER(m_ub, "ub", HPyMember_UBYTE, offsetof(AllObject, ub))
+    HPyDef_MEMBER(m_us, "us", HPyMember_USHORT, offsetof(AllObject, us))
+    HPyDef_MEMBER(m_ui, "ui", HPyMember_UINT, offsetof(AllObject, ui))
+    HPyDef_MEMBER(m_ul, "ul", HPyMember_ULONG, offsetof(AllObject, ul))
+    HPyDef_MEMBER(m_inplace, "inplace", HPyMember_STRING_INPLACE, offsetof(AllObject, inplace))
+    HPyDef_MEMBER(m_bo, "bo", HPyMember_BOOL, offsetof(AllObject, bo))
+    HPyDef_MEMBER(m_objex, "objex", HPyMember_OBJECT_EX, offsetof(AllObject, objex))
+    HPyDef_MEMBER(m_ll, "ll", HPyMember_LONGLONG, offsetof(AllObject, ll))
+    HPyDef_MEMBER(m_ull, "ull", HPyMember_ULONGLONG, offsetof(AllObject, ull))
+    HPyDef_MEMBER(m_ss, "ss", HPyMember_HPYSSIZET, offsetof(AllObject, ss))
+    HPyDef_MEMBER(m_none, "none", HPyMember_NONE, offsetof(AllObject, ss))
+
+    HPyDef_SLOT(All_new, HPy_tp_new)
+    static HPy All_new_impl(HPyContext *ctx, HPy cls, const HPy *args,
+                            HPy_ssize_t nargs, HPy kw)
+    {
+        AllObject *a;
+        HPy h = HPy_New(ctx, cls, &a);
+        if (HPy_IsNull(h))
+            return HPy_NULL;
+        a->str = "a C string";
+        memcpy(a->inplace, "inplace", 8);
+        return h;
+    }
+
+    HPyDef_SLOT(All_traverse, HPy_tp_traverse)
+    static int All_traverse_impl(void *self, HPyFunc_visitproc visit, void *arg)
+    {
+        HPy_VISIT(&((AllObject *)self)->obj);
+        HPy_VISIT(&((AllObject *)self)->objex);
+        return 0;
+    }
+
+    static HPyDef *All_defines[] = {
+        &m_s, &m_i, &m_l, &m_f, &m_d, &m_str, &m_obj, &m_c, &m_b, &m_ub, &m_us,
+        &m_ui, &m_ul, &m_inplace, &m_bo, &m_objex, &m_ll, &m_ull, &m_ss, &m_none,
+        &All_new, &All_traverse, NULL
+    };
+    static HPyType_Spec All_spec = {
+        .name = "mytest.All",
+        .basicsize = sizeof(AllObject),
+        .flags = HPy_TPFLAGS_DEFAULT | HPy_TPFLAGS_HAVE_GC,
+        .defines = All_defines,
+    };
+
+    HPyDef_SLOT(exec_all, HPy_mod_exec)
+    static int exec_all_impl(HPyContext *ctx, HPy mod)
+    {
+        return add_type(ctx, mod, "All", &All_spec, NULL);
+    }
+
+    @EXPORT(exec_all)
+    @INIT
+"""
+
+
+def test_every_member_type(make_module):
+    mod = make_module("#include <string.h>\n" + MEMBERS)
+    a = mod.All()
+    values = dict(s=-3, i=-70000, l=-2**40, f=1.5, d=2.25, c='x', b=-5, ub=250,
+                  us=65000, ui=4000000000, ul=2**63, bo=True, ll=-2**62,
+                  ull=2**64 - 1, ss=-12)
+    for name, v in values.items():
+        assert getattr(a, name) in (0, 0.0, '\0', False), name
+        setattr(a, name, v)
+    for name, v in values.items():
+        assert getattr(a, name) == v, name
+    assert a.str == 'a C string'
+    assert a.inplace == 'inplace'
+    assert a.none is None
+    assert a.obj is None
+    with pytest.raises(AttributeError):
+        a.objex
+    marker = object()
+    a.obj = marker
+    a.objex = [marker]
+    assert a.obj is marker and a.objex == [marker]
+    del a.objex
+    with pytest.raises(AttributeError):
+        a.objex
+    with pytest.raises(TypeError):
+        a.str = 'x'                     # read-only in CPython
+    with pytest.raises(OverflowError):
+        a.l = 2**70

@@ -30,3 +30,19 @@ pub unsafe extern "C" fn ctx_Type_IsSubtype(_ctx: *mut HPyContext, sub: HPy, typ
     // SAFETY: both are type objects.
     unsafe { ffi::PyType_IsSubtype(sub.cast(), type_.cast()) }
 }
+
+/// The C struct of an instance of an HPy type, which its HPy traverse
+/// function receives (the runtime's `HPyFunc_TRAVERSEPROC` dispatch calls
+/// this).
+///
+/// TODO: HPy types are not implemented yet (HPyType_FromSpec is `todo` in
+/// api/hpy.api), so no tp_traverse trampoline of a universal module can be
+/// installed yet; once the object layout of HPy types is defined here, this
+/// must return what it computes for `obj` (and `object_data` is only called
+/// then).
+///
+/// # Safety
+/// `obj` is a live instance of an HPy type.
+pub unsafe fn object_data(obj: *mut hpy_sys::cpy_PyObject) -> *mut core::ffi::c_void {
+    obj.cast()
+}

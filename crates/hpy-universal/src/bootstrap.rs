@@ -16,24 +16,24 @@ use core::ptr;
 
 use pyo3_ffi as ffi;
 
-use crate::loader::{self, set_error, str_of, Mode};
-
-type Obj = *mut ffi::PyObject;
+use crate::context::Mode;
+use crate::loader;
+use crate::python::{set_error, str_of, KwName, Obj};
 
 /// `_load_bootstrap(name, ext_name, package, file, loader, spec, env)`.
 ///
 /// # Safety
 /// Called by CPython with the GIL held (METH_VARARGS | METH_KEYWORDS).
 pub unsafe extern "C" fn load_bootstrap(_module: Obj, args: Obj, kwargs: Obj) -> Obj {
-    static KWLIST: [crate::KwName; 8] = [
-        crate::KwName(c"name".as_ptr()),
-        crate::KwName(c"ext_name".as_ptr()),
-        crate::KwName(c"package".as_ptr()),
-        crate::KwName(c"file".as_ptr()),
-        crate::KwName(c"loader".as_ptr()),
-        crate::KwName(c"spec".as_ptr()),
-        crate::KwName(c"env".as_ptr()),
-        crate::KwName(ptr::null()),
+    static KWLIST: [KwName; 8] = [
+        KwName(c"name".as_ptr()),
+        KwName(c"ext_name".as_ptr()),
+        KwName(c"package".as_ptr()),
+        KwName(c"file".as_ptr()),
+        KwName(c"loader".as_ptr()),
+        KwName(c"spec".as_ptr()),
+        KwName(c"env".as_ptr()),
+        KwName(ptr::null()),
     ];
     let mut name: Obj = ptr::null_mut();
     let mut ext_name: Obj = ptr::null_mut();

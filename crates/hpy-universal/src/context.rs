@@ -5,9 +5,13 @@
 //! functions (the generated table of autogen_context.rs); they are distinct
 //! so that a module's context says which ABI it was loaded with, and both
 //! names start with "HPy Universal ABI", as HPy 0.9 test suites expect.
+//!
+//! `Mode` (universal, debug, trace) is here too: it says which context a
+//! module gets once debug and trace mode have contexts of their own.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
+use core::ffi::c_int;
 use core::mem::MaybeUninit;
 use core::ptr::{addr_of, addr_of_mut};
 
@@ -51,4 +55,31 @@ pub fn universal() -> *mut HPyContext {
 /// The context of hybrid modules (valid after `init`).
 pub fn hybrid() -> *mut HPyContext {
     addr_of_mut!(HYBRID_CTX).cast()
+}
+
+/// The value of `mode` in `load(..., mode=)`: HPy 0.9's MODE_* constants.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Mode {
+    Universal = 0,
+    Debug = 1,
+    Trace = 2,
+}
+
+impl Mode {
+    pub fn from_int(mode: c_int) -> Option<Mode> {
+        match mode {
+            0 => Some(Mode::Universal),
+            1 => Some(Mode::Debug),
+            2 => Some(Mode::Trace),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Universal => "universal",
+            Mode::Debug => "debug",
+            Mode::Trace => "trace",
+        }
+    }
 }

@@ -12,12 +12,16 @@
 //! - `HPyLoadError(ImportError, RuntimeError)`: raised when a file cannot be
 //!   loaded as an HPy extension.
 //!
-//! Layout: `context` (the contexts handed to extensions), `autogen_context`
-//! (generated: the context table), `api` (the hand-written context functions
-//! and the trampoline dispatcher), `handles` (handle <-> object pointer),
-//! `loader` and `abitag` (loading files), `module` (module creation, through
-//! hpy-core), `method_call` (the direct call path of module functions),
-//! `bootstrap` (`_load_bootstrap`).
+//! Modules, each importing only modules above it (ARCHITECTURE.md):
+//! `python` (small CPython helpers), `handles` (handle <-> object pointer),
+//! `abitag` (the ABI tag of a file name); `api` (the hand-written context
+//! functions: `api::inline`, and the trampoline dispatcher in
+//! `api::trampoline`); `autogen_context` (generated: the context table);
+//! `context` (the contexts handed to extensions, and `Mode`); `method_call`
+//! (the direct call path of module functions, with its thunk pool in
+//! `method_call::thunks`); `module` (module creation, through hpy-core);
+//! `loader` (loading files); `bootstrap` (`_load_bootstrap`); this file (the
+//! module `hpy.universal`).
 
 mod abitag;
 mod api;
@@ -28,21 +32,15 @@ mod handles;
 mod loader;
 mod method_call;
 mod module;
+mod python;
 
-use core::ffi::{c_char, c_int, c_long};
+use core::ffi::{c_int, c_long};
 use core::ptr::{self, addr_of_mut};
 
 use pyo3_ffi as ffi;
 
-use crate::loader::{set_error, Mode};
-
-type Obj = *mut ffi::PyObject;
-
-/// A keyword name for PyArg_ParseTupleAndKeywords, in a `static` array.
-#[repr(transparent)]
-pub(crate) struct KwName(pub(crate) *const c_char);
-// SAFETY: it only ever points to immutable static C strings.
-unsafe impl Sync for KwName {}
+use crate::context::Mode;
+use crate::python::{set_error, KwName, Obj};
 
 const VERSION: &core::ffi::CStr =
     match core::ffi::CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes())

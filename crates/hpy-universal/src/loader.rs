@@ -13,7 +13,7 @@
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
-use core::ffi::{c_char, c_int, c_void, CStr};
+use core::ffi::{c_char, c_void, CStr};
 use core::ptr;
 use std::sync::OnceLock;
 
@@ -21,37 +21,9 @@ use hpy_sys::{HPyContext, HPyModuleDef, HPY_ABI_VERSION, HPY_ABI_VERSION_MINOR};
 use pyo3_ffi as ffi;
 
 use crate::abitag::{self, FileTag};
-use crate::context;
+use crate::context::{self, Mode};
 use crate::method_call;
-
-type Obj = *mut ffi::PyObject;
-
-/// The value of `mode` in `load(..., mode=)`: HPy 0.9's MODE_* constants.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Mode {
-    Universal = 0,
-    Debug = 1,
-    Trace = 2,
-}
-
-impl Mode {
-    pub fn from_int(mode: c_int) -> Option<Mode> {
-        match mode {
-            0 => Some(Mode::Universal),
-            1 => Some(Mode::Debug),
-            2 => Some(Mode::Trace),
-            _ => None,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Mode::Universal => "universal",
-            Mode::Debug => "debug",
-            Mode::Trace => "trace",
-        }
-    }
-}
+use crate::python::{set_error, str_of, str_ref, type_name, Obj};
 
 // `hpy.universal.HPyLoadError`, created by PyInit_universal; never freed.
 static mut LOAD_ERROR: Obj = ptr::null_mut();
@@ -308,7 +280,14 @@ unsafe fn load_target(t: &Target<'_>, spec: Obj, mode: Mode) -> Obj {
             );
             return load_error(t, message);
         }
-        crate::module::create(ctx, def, t.name_obj, spec, hybrid, method_call::for_mode(mode))
+        crate::module::create(
+            ctx,
+            def,
+            t.name_obj,
+            spec,
+            hybrid,
+            method_call::for_mode(mode),
+        )
     }
 }
 
@@ -447,79 +426,6 @@ unsafe fn first_extension_suffix() -> Option<String> {
         ffi::Py_DECREF(first);
         text
     }
-}
-
-/// The UTF-8 text of a str object, borrowed from it, or None with an
-/// exception set.
-///
-/// # Safety
-/// With the GIL; the result must not outlive `obj` (the lifetime is the
-/// caller's promise).
-unsafe fn str_ref<'a>(obj: Obj) -> Option<&'a str> {
-    let mut len: ffi::Py_ssize_t = 0;
-    // SAFETY: with the GIL; PyUnicode_AsUTF8AndSize type-checks `obj` and
-    // returns a buffer of `len` bytes of UTF-8 that lives as long as `obj`.
-    unsafe {
-        let data = ffi::PyUnicode_AsUTF8AndSize(obj, &mut len);
-        if data.is_null() {
-            return None;
-        }
-        let bytes = core::slice::from_raw_parts(data.cast::<u8>(), len as usize);
-        match core::str::from_utf8(bytes) {
-            Ok(text) => Some(text),
-            Err(_) => {
-                set_error(
-                    ffi::PyExc_SystemError,
-                    "hpy.universal: a str is not valid UTF-8",
-                );
-                None
-            }
-        }
-    }
-}
-
-/// The text of a str object, or None with an exception set.
-///
-/// # Safety
-/// With the GIL.
-pub(crate) unsafe fn str_of(obj: Obj) -> Option<String> {
-    // SAFETY: with the GIL; the text is copied before `obj` can go away.
-    unsafe { str_ref(obj) }.map(str::to_string)
-}
-
-/// The name of the type of `obj`, for messages.
-///
-/// # Safety
-/// With the GIL; `obj` is a live object.
-unsafe fn type_name(obj: Obj) -> String {
-    // SAFETY: as documented; tp_name is a NUL-terminated string.
-    unsafe {
-        let name = (*ffi::Py_TYPE(obj)).tp_name;
-        if name.is_null() {
-            return "?".to_string();
-        }
-        CStr::from_ptr(name).to_string_lossy().into_owned()
-    }
-}
-
-/// Raises `exc_type(message)`; returns NULL.
-///
-/// # Safety
-/// With the GIL; `exc_type` is an exception class.
-pub(crate) unsafe fn set_error(exc_type: Obj, message: &str) -> Obj {
-    // SAFETY: as documented; the message is passed with its length and our
-    // reference to it released (PyErr_SetObject does not steal it).
-    unsafe {
-        let text = ffi::PyUnicode_FromStringAndSize(
-            message.as_ptr().cast(),
-            message.len() as ffi::Py_ssize_t,
-        );
-        if !text.is_null() {
-            ffi::PyErr_SetObject(exc_type, text);
-            ffi::Py_DECREF(text);
-        }
-    }
-    ptr::null_mut()
 }
 
 /// Raises HPyLoadError(message, name=..., path=...); returns NULL.

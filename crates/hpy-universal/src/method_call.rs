@@ -22,7 +22,7 @@
 //! Calls that do not go through `vectorcall` call `ml_meth`: CPython 3.11+
 //! specializes call sites of METH_O and METH_FASTCALL functions to call it
 //! directly, and C code may do the same. In the record, `ml_meth` is a
-//! thunk of the pool of method_thunks.rs, which calls the HPy function
+//! thunk of the pool of method_call/thunks.rs, which calls the HPy function
 //! directly too; once the pool is used up it stays the trampoline, which
 //! works just as well, through `ctx_CallRealFunctionFromTrampoline`. The
 //! flags do not change, so CPython still specializes the call sites. Each
@@ -44,11 +44,10 @@ use core::ptr;
 use hpy_sys::*;
 use pyo3_ffi as ffi;
 
-use crate::api::PY_VECTORCALL_ARGUMENTS_OFFSET;
+use crate::context::Mode;
 use crate::handles::{h2py, py2h};
-use crate::loader::Mode;
+use crate::python::PY_VECTORCALL_ARGUMENTS_OFFSET;
 
-#[path = "method_thunks.rs"]
 mod thunks;
 
 use thunks::Shape;
@@ -64,7 +63,7 @@ type Ctx = *mut HPyContext;
 struct MethodRecord {
     /// A copy of the function's `PyMethodDef`: CPython reads the name, doc,
     /// flags and C function from here. The C function is a thunk of
-    /// method_thunks.rs (the trampoline when none was left).
+    /// method_call/thunks.rs (the trampoline when none was left).
     def: ffi::PyMethodDef,
     /// The HPy function (`HPyMeth.impl`), of the C type of the signature.
     impl_: unsafe extern "C" fn(),
@@ -76,7 +75,7 @@ struct MethodRecord {
 }
 
 /// The vectorcall functions of one mode, one per method signature, and
-/// whether the thunks of method_thunks.rs (which take universal handles)
+/// whether the thunks of method_call/thunks.rs (which take universal handles)
 /// may replace the trampoline in `ml_meth`.
 pub struct DirectCalls {
     noargs: ffi::vectorcallfunc,

@@ -44,14 +44,3 @@ pub unsafe fn create(
     }
     module
 }
-
-/// The C struct of an instance of an HPy type, which its HPy traverse
-/// function receives.
-///
-/// TODO: HPy types are not implemented yet (HPyType_FromSpec is `todo` in
-/// api/hpy.api), so no tp_traverse trampoline of a universal module can be
-/// installed yet; once hpy-core defines the object layout, this must return
-/// what it computes for `obj` (and `object_data` is only called then).
-pub unsafe fn object_data(obj: *mut ffi::PyObject) -> *mut core::ffi::c_void {
-    obj.cast()
-}

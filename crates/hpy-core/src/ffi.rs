@@ -231,6 +231,9 @@ macro_rules! cstr {
 pub(crate) use cstr;
 
 /// Copies `bytes` into an array (for `cstr!`, at compile time).
+// Evaluated by the compiler only (a `static` initialiser), where an index out
+// of bounds is a compile error; and the loop stays within both arrays.
+#[allow(clippy::indexing_slicing)]
 pub const fn to_array<const N: usize>(bytes: &[u8]) -> [u8; N] {
     let mut out = [0u8; N];
     let mut i = 0;

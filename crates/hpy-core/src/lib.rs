@@ -37,14 +37,22 @@
 //! function panics: there is no indexing, unwrapping or unchecked arithmetic
 //! on a path reachable from C (and every profile aborts on panic anyway).
 #![no_std]
-#![deny(unsafe_op_in_unsafe_fn)]
-#![allow(non_snake_case, non_upper_case_globals)] // the C names of the HPy and CPython ABIs
-#![warn(clippy::undocumented_unsafe_blocks)]
+#![allow(non_snake_case, non_upper_case_globals)]
+// the C names of the HPy and CPython ABIs
+// "Never panics", checked: no panicking macro, unwrap, expect or indexing
+// (the workspace lints are in the root Cargo.toml).
+#![deny(
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
 #![allow(clippy::missing_safety_doc)] // the ctx_* functions follow the HPy API documentation
 
 use hpy_sys::{cpy_PyObject, HPy};
 
 pub mod ffi;
+pub mod gil;
 
 pub mod call;
 pub mod capsule;

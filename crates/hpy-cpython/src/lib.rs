@@ -12,9 +12,17 @@
 //! standard library into the extension: it adds only the code of the
 //! functions the extension uses. Its only undefined symbols are CPython's
 //! (plus `memcpy` and `strlen` from the C library).
-#![no_std]
-#![deny(unsafe_op_in_unsafe_fn)]
-#![warn(clippy::undocumented_unsafe_blocks)]
+// no_std; a test build (`cargo clippy --all-targets` makes one) has std's
+// panic handler instead of ours.
+#![cfg_attr(not(test), no_std)]
+// "Never panics", checked: no panicking macro, unwrap, expect or indexing
+// (the workspace lints are in the root Cargo.toml).
+#![deny(
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
 
 use core::ffi::c_void;
 
@@ -27,6 +35,7 @@ pub use hpy_core;
 /// No Rust panic can unwind into C (every profile aborts), and hpy-core has
 /// no panicking path; should one be reached anyway, stop the interpreter
 /// with a message rather than continue in an unknown state.
+#[cfg(not(test))]
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {
     // SAFETY: Py_FatalError accepts any NUL-terminated message and never returns.

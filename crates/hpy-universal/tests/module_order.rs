@@ -74,7 +74,11 @@ fn modules_import_only_modules_above_them() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut files = Vec::new();
     rust_files(&src, &mut files);
-    assert!(files.len() >= ORDER.len(), "too few source files under {}", src.display());
+    assert!(
+        files.len() >= ORDER.len(),
+        "too few source files under {}",
+        src.display()
+    );
     let mut errors = Vec::new();
     for path in &files {
         let relative = path.strip_prefix(&src).expect("under src");
@@ -96,7 +100,10 @@ fn modules_import_only_modules_above_them() {
         let code = code_of(&fs::read_to_string(path).expect("readable source"));
         let is_submodule = relative.components().count() > 1;
         if is_submodule && code.contains("super::") {
-            errors.push(format!("{}: a submodule uses its parent (super::)", relative.display()));
+            errors.push(format!(
+                "{}: a submodule uses its parent (super::)",
+                relative.display()
+            ));
         }
         for used in crate_uses(&code) {
             match ORDER.iter().position(|&m| m == used) {
@@ -112,7 +119,11 @@ fn modules_import_only_modules_above_them() {
             }
         }
     }
-    assert!(errors.is_empty(), "module order broken:\n{}", errors.join("\n"));
+    assert!(
+        errors.is_empty(),
+        "module order broken:\n{}",
+        errors.join("\n")
+    );
 }
 
 #[test]

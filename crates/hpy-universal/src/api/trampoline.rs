@@ -9,7 +9,6 @@
 //! object pointer, so CPython's argument arrays are handed to the HPy
 //! function as they are (no copy, no allocation, no reference counting).
 #![allow(non_snake_case, non_upper_case_globals)]
-#![deny(unsafe_op_in_unsafe_fn)]
 
 use core::ffi::{c_char, c_int, c_void};
 use core::ptr;

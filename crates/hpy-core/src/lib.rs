@@ -25,7 +25,7 @@
 //!   libhpy_cpython.a and called by `PyInit_NAME`; it returns
 //!   `PyModuleDef_Init(pydef)`.
 //! - universal and hybrid loaders:
-//!   [`module_from_spec`]`(ctx, def, name, spec, allow_legacy)` creates the
+//!   [`module_from_spec`]`(gil, ctx, def, name, spec, allow_legacy)` creates the
 //!   module from its spec and runs its exec slots; [`create_pymoduledef`]
 //!   is the conversion alone.
 //!

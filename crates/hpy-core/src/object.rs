@@ -50,8 +50,7 @@ pub unsafe extern "C" fn ctx_GetItem_i(_ctx: *mut HPyContext, obj: HPy, idx: HPy
     let o = h2py(obj);
     // SAFETY: `obj` is a live handle; reading its type is allowed.
     let seq = unsafe {
-        ffi::is_exact(o, core::ptr::addr_of_mut!(ffi::PyList_Type))
-            || ffi::is_exact(o, core::ptr::addr_of_mut!(ffi::PyTuple_Type))
+        ffi::is_exact(o, ffi::PyList_Type.as_ptr()) || ffi::is_exact(o, ffi::PyTuple_Type.as_ptr())
     };
     if seq {
         // SAFETY: an exact list or tuple; sq_item checks the bounds.
@@ -86,7 +85,7 @@ pub unsafe extern "C" fn ctx_SetItem_i(
 ) -> c_int {
     let o = h2py(obj);
     // SAFETY: `obj` is a live handle; reading its type is allowed.
-    if unsafe { ffi::is_exact(o, core::ptr::addr_of_mut!(ffi::PyList_Type)) } {
+    if unsafe { ffi::is_exact(o, ffi::PyList_Type.as_ptr()) } {
         // SAFETY: an exact list; sq_ass_item checks the bounds and increfs.
         return unsafe { ffi::PySequence_SetItem(o, idx, h2py(value)) };
     }

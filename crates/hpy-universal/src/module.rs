@@ -33,7 +33,7 @@ pub unsafe fn create(
     // SAFETY: with the GIL, as documented above (CPython checks that `spec`
     // has a `name`).
     let module: Obj =
-        nonnull(unsafe { hpy_core::module_from_spec(ctx, def, name, spec.cast(), hybrid) }.cast())?;
+        unsafe { hpy_core::module_from_spec(gil, ctx, def, name, spec.cast(), hybrid) }?.cast();
     if let Some(calls) = calls {
         // SAFETY: `module` was just made from `def` with `ctx` (both live
         // forever).

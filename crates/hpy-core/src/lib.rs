@@ -34,8 +34,13 @@
 //! `no_std` without `alloc`: memory comes from `PyMem_*` directly. CPython is
 //! reached only through the declarations of [`ffi`], which have the same ABI
 //! on CPython 3.9 to 3.13, so the same object code works on all of them. No
-//! function panics: there is no indexing, unwrapping or unchecked arithmetic
-//! on a path reachable from C (and every profile aborts on panic anyway).
+//! function panics: the lints below forbid panicking macros, unwrapping and
+//! indexing, arithmetic is checked, and tests/test_runtime_no_panic.py finds
+//! no panic machinery in libhpy_cpython.a (every profile aborts on panic
+//! anyway).
+//!
+//! [`gil`] has the runtime's safety idioms: the GIL token, the GIL-guarded
+//! cell and `ErrSet` ("a Python exception is set").
 #![no_std]
 #![allow(non_snake_case, non_upper_case_globals)]
 // the C names of the HPy and CPython ABIs

@@ -126,3 +126,59 @@ pub fn nonneg(value: core::ffi::c_int) -> Result<core::ffi::c_int, ErrSet> {
         Ok(value)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // The tests never call into Python: a token stands for "one thread at a
+    // time", which a single test thread is.
+    fn token() -> Gil {
+        // SAFETY: nothing here needs the interpreter; see above.
+        unsafe { Gil::assume() }
+    }
+
+    #[test]
+    fn cell_keeps_what_is_set() {
+        static CELL: GilCell<usize> = GilCell::new(7);
+        let gil = token();
+        assert_eq!(CELL.get(gil), 7);
+        CELL.set(gil, 42);
+        assert_eq!(CELL.get(gil), 42);
+        assert_eq!(CELL.as_ptr().cast_const(), CELL.0.get().cast_const());
+    }
+
+    /// A value that, when dropped, records what `PROBED` holds by then.
+    struct Probe(u32);
+
+    static PROBED: GilCell<Probe> = GilCell::new(Probe(1));
+    static SEEN_BY_DROP: GilCell<u32> = GilCell::new(0);
+
+    impl Drop for Probe {
+        fn drop(&mut self) {
+            // SAFETY: `set` hands out no reference and calls this only once
+            // the new value is stored, so nothing else touches PROBED now.
+            let now = unsafe { (*PROBED.as_ptr()).0 };
+            SEEN_BY_DROP.set(token(), now);
+        }
+    }
+
+    #[test]
+    fn set_drops_the_old_value_after_storing_the_new_one() {
+        let gil = token();
+        PROBED.set(gil, Probe(2));
+        // the old value's drop saw the new one in the cell
+        assert_eq!(SEEN_BY_DROP.get(gil), 2);
+    }
+
+    #[test]
+    fn c_api_results() {
+        let mut x = 0u8;
+        let p: *mut u8 = &mut x;
+        assert_eq!(nonnull(p).ok(), Some(p));
+        assert!(nonnull(core::ptr::null_mut::<u8>()).is_err());
+        assert_eq!(nonneg(0).ok(), Some(0));
+        assert_eq!(nonneg(3).ok(), Some(3));
+        assert!(nonneg(-1).is_err());
+    }
+}

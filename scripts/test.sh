@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Run every test of hpy-rs: the Rust unit tests, then the pytest suite under
-# each CPython 3.9 ... 3.13 found in pyenv.
+# Run every test of hpy-rs: the Rust checks (cargo fmt --check, cargo clippy
+# with warnings as errors, the Rust tests), then the pytest suite under each
+# CPython 3.9 ... 3.13 found in pyenv.
 #
 #   bash scripts/test.sh                         # everything
 #   HPY_TEST_PYTHONS="3.11 3.12" bash scripts/test.sh
-#   HPY_TEST_NO_CARGO=1 bash scripts/test.sh     # skip cargo test
+#   HPY_TEST_NO_CARGO=1 bash scripts/test.sh     # skip fmt, clippy and cargo test
 #   HPY_CARGO_TEST_ARGS="-p hpy-gen" bash scripts/test.sh
 #   bash scripts/test.sh -k argparse             # extra arguments go to pytest
 #
@@ -52,14 +53,34 @@ record() {  # name status seconds passed failed skipped detail
     SUMMARY+=("$(printf '  %-12s %-5s %7s  %s' "$name" "$status" "$(fmt_time "$secs")" "$detail")")
 }
 
-# -- 1. Rust unit tests -------------------------------------------------------
+# pyo3's build script needs an interpreter; the Rust checks and tests do not
+# link libpython.
+PYO3_PY="$(find_python 3.11 || true)"
+[ -z "$PYO3_PY" ] && PYO3_PY="$(command -v python3 || true)"
+
+# -- 1. Rust formatting and lints ---------------------------------------------
+# A step each, counted like the others (one failure if it fails).
+rust_check() {  # name log command...
+    local name="$1" log="$2"; shift 2
+    echo "=== $* ==="
+    local t0; t0=$(now)
+    PYO3_PYTHON="$PYO3_PY" "$@" 2>&1 | tee "$log"
+    if [ "${PIPESTATUS[0]}" -eq 0 ]; then
+        record "$name" PASS $(($(now) - t0)) 1 0 0 "clean"
+    else
+        record "$name" FAIL $(($(now) - t0)) 0 1 0 "see $log"
+    fi
+}
+if [ -z "${HPY_TEST_NO_CARGO:-}" ]; then
+    rust_check "cargo fmt" "$LOGS/cargo-fmt.log" cargo fmt --all --check
+    rust_check "cargo clippy" "$LOGS/cargo-clippy.log" \
+        cargo clippy --workspace --all-targets -- -D warnings
+fi
+
+# -- 2. Rust tests ------------------------------------------------------------
 if [ -z "${HPY_TEST_NO_CARGO:-}" ]; then
     echo "=== cargo test $CARGO_TEST_ARGS ==="
     t0=$(now)
-    # pyo3's build script needs an interpreter; the unit tests themselves
-    # do not link libpython.
-    PYO3_PY="$(find_python 3.11 || true)"
-    [ -z "$PYO3_PY" ] && PYO3_PY="$(command -v python3 || true)"
     log="$LOGS/cargo-test.log"
     # shellcheck disable=SC2086
     PYO3_PYTHON="$PYO3_PY" cargo test $CARGO_TEST_ARGS 2>&1 | tee "$log"
@@ -74,7 +95,7 @@ if [ -z "${HPY_TEST_NO_CARGO:-}" ]; then
     fi
 fi
 
-# -- 2. pytest under every Python --------------------------------------------
+# -- 3. pytest under every Python --------------------------------------------
 for ver in $PYTHONS; do
     py="$(find_python "$ver" || true)"
     if [ -z "$py" ]; then

@@ -6,7 +6,7 @@ of a module a direct vectorcall (crates/hpy-universal/src/method_call.rs);
 calls of a shape the signature does not accept go to CPython's own
 vectorcall. Its C function (`ml_meth`, which CPython 3.11+ calls itself at
 specialized call sites) becomes a thunk of hpy.universal's pool
-(method_thunks.rs) instead of the extension's trampoline, or stays the
+(method_call/thunks.rs) instead of the extension's trampoline, or stays the
 trampoline once the pool is used up. Whatever path a call takes, the
 function must behave exactly like the same function built for the CPython
 ABI (an ordinary C-API function): same results, same reference counts, same
@@ -589,7 +589,7 @@ def test_direct_call_path_is_installed(mod, hpy_abi):
 
 # ---------------------------------------------------------------------------
 # Which C function: `ml_meth` of a universal or hybrid function is a thunk
-# of hpy.universal (method_thunks.rs), not the trampoline in the extension.
+# of hpy.universal (method_call/thunks.rs), not the trampoline in the extension.
 # ---------------------------------------------------------------------------
 
 POINTER = ctypes.sizeof(ctypes.c_void_p)
@@ -770,7 +770,7 @@ def test_specialized_sites_given_other_functions(mod, ref):
 # Each case runs in a fresh interpreter: the pool is per process.
 # ---------------------------------------------------------------------------
 
-POOL_SIZE = 256     # method_thunks.rs
+POOL_SIZE = 256     # method_call/thunks.rs
 
 
 def many_functions_src(count):

@@ -7,14 +7,22 @@
 use hpy_sys::{HPy, HPyContext};
 
 use crate::ffi::{self, cstr, PyObject};
+use crate::gil::{ErrSet, Gil};
 use crate::{h2py, py2h};
 
 /// Checks `kwnames` (NULL or a tuple) and returns the number of keyword
-/// arguments, or `None` with a TypeError set.
+/// arguments; TypeError if it is not a tuple.
+///
+/// # Safety
+/// `kwnames` is NULL or a live object; `who` is a NUL-terminated string.
 #[inline]
-unsafe fn kwnames_len(kwnames: *mut PyObject, who: *const core::ffi::c_char) -> Option<usize> {
+unsafe fn kwnames_len(
+    _gil: Gil,
+    kwnames: *mut PyObject,
+    who: *const core::ffi::c_char,
+) -> Result<usize, ErrSet> {
     if kwnames.is_null() {
-        return Some(0);
+        return Ok(0);
     }
     // SAFETY: `kwnames` is a live handle.
     if unsafe { !ffi::type_has_flag(kwnames, ffi::Py_TPFLAGS_TUPLE_SUBCLASS) } {
@@ -26,10 +34,10 @@ unsafe fn kwnames_len(kwnames: *mut PyObject, who: *const core::ffi::c_char) -> 
                 who,
             )
         };
-        return None;
+        return Err(ErrSet::from_c_api());
     }
     // SAFETY: `kwnames` is a tuple; the size is never negative.
-    Some(unsafe { ffi::PyTuple_Size(kwnames) } as usize)
+    Ok(unsafe { ffi::PyTuple_Size(kwnames) } as usize)
 }
 
 /// `HPy_Call`: `callable(*args[:nargs], **dict(zip(kwnames, args[nargs:])))`.
@@ -44,8 +52,10 @@ pub unsafe extern "C" fn ctx_Call(
     let callable = h2py(callable);
     let args = args.cast::<*mut PyObject>();
     let kwnames = h2py(kwnames);
+    // SAFETY: context functions are called with the GIL.
+    let gil = unsafe { Gil::assume() };
     // SAFETY: `kwnames` is a live handle or null.
-    let Some(nkw) = (unsafe { kwnames_len(kwnames, cstr!("HPy_Call")) }) else {
+    let Ok(nkw) = (unsafe { kwnames_len(gil, kwnames, cstr!("HPy_Call")) }) else {
         return HPy::NULL;
     };
     if nargs > isize::MAX as usize {
@@ -130,8 +140,10 @@ pub unsafe extern "C" fn ctx_CallMethod(
     kwnames: HPy,
 ) -> HPy {
     let kwnames = h2py(kwnames);
+    // SAFETY: context functions are called with the GIL.
+    let gil = unsafe { Gil::assume() };
     // SAFETY: `kwnames` is a live handle or null.
-    if unsafe { kwnames_len(kwnames, cstr!("HPy_CallMethod")) }.is_none() {
+    if unsafe { kwnames_len(gil, kwnames, cstr!("HPy_CallMethod")) }.is_err() {
         return HPy::NULL;
     }
     if nargs == 0 || nargs > isize::MAX as usize {

@@ -10,13 +10,18 @@ use hpy_sys::{
 };
 
 use crate::ffi::{self, cstr};
+use crate::gil::{ErrSet, Gil};
 use crate::{h2py, py2h};
 
-/// The CPython destructor for an HPy one: None for NULL, Err (with
-/// ValueError set) for a destructor without its functions.
+/// The CPython destructor for an HPy one: None for NULL; ValueError for a
+/// destructor without its functions.
+///
+/// # Safety
+/// `destructor` is NULL or points to an `HPyCapsule_Destructor`.
 unsafe fn cpy_destructor(
+    _gil: Gil,
     destructor: *const HPyCapsule_Destructor,
-) -> Result<ffi::PyCapsule_Destructor, ()> {
+) -> Result<ffi::PyCapsule_Destructor, ErrSet> {
     if destructor.is_null() {
         return Ok(None);
     }
@@ -25,14 +30,15 @@ unsafe fn cpy_destructor(
     match (d.cpy_trampoline, d.impl_) {
         (Some(trampoline), Some(_)) => Ok(Some(trampoline)),
         _ => {
-            // SAFETY: setting an exception with a static message.
+            // SAFETY: with the GIL, setting an exception with a static
+            // message.
             unsafe {
                 ffi::PyErr_SetString(
                     ffi::PyExc_ValueError,
                     cstr!("Invalid HPyCapsule destructor"),
                 )
             };
-            Err(())
+            Err(ErrSet::from_c_api())
         }
     }
 }
@@ -45,8 +51,10 @@ pub unsafe extern "C" fn ctx_Capsule_New(
     utf8_name: *const c_char,
     destructor: *mut HPyCapsule_Destructor,
 ) -> HPy {
+    // SAFETY: context functions are called with the GIL.
+    let gil = unsafe { Gil::assume() };
     // SAFETY: `destructor` is NULL or the extension's struct.
-    let Ok(d) = (unsafe { cpy_destructor(destructor) }) else {
+    let Ok(d) = (unsafe { cpy_destructor(gil, destructor) }) else {
         return HPy::NULL;
     };
     // SAFETY: CPython checks the pointer (not NULL) and keeps the name pointer.
@@ -98,15 +106,18 @@ pub unsafe extern "C" fn ctx_Capsule_Set(
     value: *mut c_void,
 ) -> c_int {
     let o = h2py(capsule);
-    // SAFETY: a live handle; CPython checks that it is a capsule.
+    // SAFETY: context functions are called with the GIL.
+    let gil = unsafe { Gil::assume() };
+    // SAFETY: a live handle; CPython checks that it is a capsule; a
+    // destructor `value` is the extension's struct.
     unsafe {
         match key {
             HPyCapsule_key_Pointer => ffi::PyCapsule_SetPointer(o, value),
             HPyCapsule_key_Name => ffi::PyCapsule_SetName(o, value.cast()),
             HPyCapsule_key_Context => ffi::PyCapsule_SetContext(o, value),
-            HPyCapsule_key_Destructor => match cpy_destructor(value.cast()) {
+            HPyCapsule_key_Destructor => match cpy_destructor(gil, value.cast()) {
                 Ok(d) => ffi::PyCapsule_SetDestructor(o, d),
-                Err(()) => -1,
+                Err(_) => -1,
             },
             _ => {
                 ffi::PyErr_Format(

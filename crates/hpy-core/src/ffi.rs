@@ -261,13 +261,13 @@ extern "C" {
     /// on CPython 3.12+ without a link-time reference to it.
     pub fn dlsym(handle: *mut c_void, symbol: *const c_char) -> *mut c_void;
 
-    pub static mut PyType_Type: TypeObject;
-    pub static mut PyBaseObject_Type: TypeObject;
-    pub static mut PyLong_Type: TypeObject;
-    pub static mut PyFloat_Type: TypeObject;
-    pub static mut PyUnicode_Type: TypeObject;
-    pub static mut PyDict_Type: TypeObject;
-    pub static mut PyCapsule_Type: TypeObject;
+    pub static PyType_Type: StaticObject;
+    pub static PyBaseObject_Type: StaticObject;
+    pub static PyLong_Type: StaticObject;
+    pub static PyFloat_Type: StaticObject;
+    pub static PyUnicode_Type: StaticObject;
+    pub static PyDict_Type: StaticObject;
+    pub static PyCapsule_Type: StaticObject;
     pub static PyExc_AttributeError: *mut PyObject;
 }
 
@@ -370,10 +370,10 @@ extern "C" {
     pub fn PyModule_GetDef(module: *mut PyObject) -> *mut PyModuleDef;
 
     // Data. Only the address of the static objects is ever taken.
-    pub static mut _Py_NoneStruct: PyObjectHead;
-    pub static mut PyList_Type: PyObjectHead;
-    pub static mut PyTuple_Type: PyObjectHead;
-    pub static mut PyModule_Type: PyObjectHead;
+    pub static _Py_NoneStruct: StaticObject;
+    pub static PyList_Type: StaticObject;
+    pub static PyTuple_Type: StaticObject;
+    pub static PyModule_Type: StaticObject;
     pub static PyExc_OverflowError: *mut PyObject;
     pub static PyExc_SystemError: *mut PyObject;
     pub static PyExc_TypeError: *mut PyObject;
@@ -396,6 +396,9 @@ macro_rules! cstr {
 pub(crate) use cstr;
 
 /// Copies `bytes` into an array (for `cstr!`, at compile time).
+// Evaluated by the compiler only (a `static` initialiser), where an index out
+// of bounds is a compile error; and the loop stays within both arrays.
+#[allow(clippy::indexing_slicing)]
 pub const fn to_array<const N: usize>(bytes: &[u8]) -> [u8; N] {
     let mut out = [0u8; N];
     let mut i = 0;
@@ -406,12 +409,26 @@ pub const fn to_array<const N: usize>(bytes: &[u8]) -> [u8; N] {
     out
 }
 
+/// A static object of CPython (`_Py_NoneStruct`, `PyList_Type` ...): C code
+/// writes to it (reference counts), hence the `UnsafeCell`; Rust only takes
+/// its address.
+#[repr(transparent)]
+pub struct StaticObject(core::cell::UnsafeCell<PyObjectHead>);
+
+impl StaticObject {
+    /// The object's address.
+    #[inline(always)]
+    pub const fn as_ptr(&self) -> *mut PyObjectHead {
+        self.0.get()
+    }
+}
+
 /// `Py_None`.
 #[inline(always)]
-#[allow(unused_unsafe)] // needed before Rust 1.82
 pub fn py_none() -> *mut PyObject {
-    // SAFETY: only the address of the extern static is taken, never a reference.
-    unsafe { core::ptr::addr_of_mut!(_Py_NoneStruct).cast() }
+    // SAFETY: only the address of the extern static is taken (the reference
+    // is to an UnsafeCell, which allows C's writes).
+    unsafe { _Py_NoneStruct.as_ptr().cast() }
 }
 
 /// `Py_TYPE(o)`: every object of a default build starts with `ob_refcnt`,

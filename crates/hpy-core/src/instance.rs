@@ -27,7 +27,7 @@
 //! of this code) and never sets an exception.
 
 use core::ffi::{c_char, c_int, c_void};
-use core::ptr::{self, addr_of_mut, null_mut};
+use core::ptr::{self, null_mut};
 
 use hpy_sys::*;
 
@@ -100,10 +100,14 @@ pub unsafe fn info_of(t: *mut PyTypeObject) -> Option<&'static TypeInfo> {
     // TypeInfo lives as long as its capsule, which the type holds.
     unsafe {
         let cache = (*tobj(t)).tp_cache;
-        if cache.is_null() || ffi::py_type(cache) != addr_of_mut!(ffi::PyCapsule_Type).cast() {
+        if cache.is_null()
+            || ffi::py_type(cache) != ffi::PyCapsule_Type.as_ptr().cast::<PyTypeObject>()
+        {
             return None;
         }
-        let info = (*cache.cast::<ffi::CapsuleObject>()).pointer.cast::<TypeInfo>();
+        let info = (*cache.cast::<ffi::CapsuleObject>())
+            .pointer
+            .cast::<TypeInfo>();
         if info.is_null() || (*info).magic != TYPE_INFO_MAGIC {
             return None;
         }
@@ -133,19 +137,25 @@ pub unsafe fn hpy_type_in_chain(
 /// The offset of the C struct of a pure type of `shape` (see the module
 /// documentation); None for an unknown shape. Legacy gives 0.
 pub fn header_size(shape: HPyType_BuiltinShape) -> Option<isize> {
-    let base: *mut TypeObject = match shape {
-        HPyType_BuiltinShape_Legacy => return Some(0),
-        HPyType_BuiltinShape_Object => {
-            return round_up(core::mem::size_of::<ffi::PyObjectHead>() as isize, MAX_ALIGN)
+    // SAFETY: only the addresses of CPython's static type objects are taken.
+    let base: *mut TypeObject = unsafe {
+        match shape {
+            HPyType_BuiltinShape_Legacy => return Some(0),
+            HPyType_BuiltinShape_Object => {
+                return round_up(
+                    core::mem::size_of::<ffi::PyObjectHead>() as isize,
+                    MAX_ALIGN,
+                )
+            }
+            HPyType_BuiltinShape_Type => ffi::PyType_Type.as_ptr().cast(),
+            HPyType_BuiltinShape_Long => ffi::PyLong_Type.as_ptr().cast(),
+            HPyType_BuiltinShape_Float => ffi::PyFloat_Type.as_ptr().cast(),
+            HPyType_BuiltinShape_Unicode => ffi::PyUnicode_Type.as_ptr().cast(),
+            HPyType_BuiltinShape_Tuple => ffi::PyTuple_Type.as_ptr().cast(),
+            HPyType_BuiltinShape_List => ffi::PyList_Type.as_ptr().cast(),
+            HPyType_BuiltinShape_Dict => ffi::PyDict_Type.as_ptr().cast(),
+            _ => return None,
         }
-        HPyType_BuiltinShape_Type => addr_of_mut!(ffi::PyType_Type),
-        HPyType_BuiltinShape_Long => addr_of_mut!(ffi::PyLong_Type),
-        HPyType_BuiltinShape_Float => addr_of_mut!(ffi::PyFloat_Type),
-        HPyType_BuiltinShape_Unicode => addr_of_mut!(ffi::PyUnicode_Type),
-        HPyType_BuiltinShape_Tuple => addr_of_mut!(ffi::PyTuple_Type).cast(),
-        HPyType_BuiltinShape_List => addr_of_mut!(ffi::PyList_Type).cast(),
-        HPyType_BuiltinShape_Dict => addr_of_mut!(ffi::PyDict_Type),
-        _ => return None,
     };
     // SAFETY: static built-in type objects of the running interpreter.
     let (basicsize, itemsize) = unsafe { ((*base).tp_basicsize, (*base).tp_itemsize) };
@@ -354,7 +364,11 @@ pub unsafe extern "C" fn hpy_alloc(t: *mut PyTypeObject, n: isize) -> *mut PyObj
 /// (or of a subclass), allocated through its `tp_alloc`, with its C struct
 /// zeroed and stored in `*data`.
 #[cfg_attr(feature = "export", no_mangle)]
-pub unsafe extern "C" fn ctx_New(_ctx: *mut HPyContext, h_type: HPy, data: *mut *mut c_void) -> HPy {
+pub unsafe extern "C" fn ctx_New(
+    _ctx: *mut HPyContext,
+    h_type: HPy,
+    data: *mut *mut c_void,
+) -> HPy {
     let t = h2py(h_type);
     // SAFETY: a live handle.
     if t.is_null() || !unsafe { is_type(t) } {
@@ -663,7 +677,13 @@ pub unsafe fn call_traverse(
     }
     let mut args = VisitArgs { visit, arg };
     // SAFETY: as documented; `args` outlives the call.
-    unsafe { f(object_data(obj), visit_field, ptr::addr_of_mut!(args).cast()) }
+    unsafe {
+        f(
+            object_data(obj),
+            visit_field,
+            ptr::addr_of_mut!(args).cast(),
+        )
+    }
 }
 
 /// The `tp_dealloc` of the Python classes (`subtype_dealloc`), learnt once
@@ -681,7 +701,10 @@ pub unsafe fn learn_subtype_dealloc() {
     if !SUBTYPE_DEALLOC.load(Ordering::Relaxed).is_null() {
         return;
     }
-    let mut slots = [ffi::PyType_Slot { slot: 0, pfunc: null_mut() }];
+    let mut slots = [ffi::PyType_Slot {
+        slot: 0,
+        pfunc: null_mut(),
+    }];
     let mut spec = ffi::PyType_Spec {
         name: cstr!("hpy.ProbeClass"),
         basicsize: 0,
@@ -696,7 +719,10 @@ pub unsafe fn learn_subtype_dealloc() {
         let probe = ffi::PyType_FromSpecWithBases(&mut spec, null_mut());
         if !probe.is_null() {
             let d = (*probe.cast::<TypeObject>()).tp_dealloc;
-            SUBTYPE_DEALLOC.store(d.map_or(null_mut(), |d| d as *mut c_void), Ordering::Relaxed);
+            SUBTYPE_DEALLOC.store(
+                d.map_or(null_mut(), |d| d as *mut c_void),
+                Ordering::Relaxed,
+            );
             ffi::Py_DecRef(probe);
         }
         ffi::PyErr_Restore(saved.0, saved.1, saved.2);
@@ -735,7 +761,8 @@ pub unsafe extern "C" fn hpy_dealloc(obj: *mut PyObject) {
     if DEALLOC_DEPTH.load(Ordering::Relaxed) >= MAX_DEALLOC_DEPTH {
         // SAFETY: a dead, untracked object that nothing refers to.
         unsafe {
-            (*obj.cast::<ffi::PyObjectHead>()).ob_refcnt = DEFERRED.load(Ordering::Relaxed) as isize;
+            (*obj.cast::<ffi::PyObjectHead>()).ob_refcnt =
+                DEFERRED.load(Ordering::Relaxed) as isize;
         }
         DEFERRED.store(obj, Ordering::Relaxed);
         return;
@@ -803,8 +830,12 @@ unsafe fn dealloc_rest(obj: *mut PyObject) {
     // The built-in part: the first base that is neither an HPy type nor a
     // Python class.
     let subtype_dealloc = SUBTYPE_DEALLOC.load(Ordering::Relaxed) as usize;
-    // SAFETY: live types.
-    let mut b = if hpy_root.is_null() { null_mut() } else { unsafe { builtin_base(hpy_root) } };
+    let mut b = if hpy_root.is_null() {
+        null_mut()
+    } else {
+        // SAFETY: a live type.
+        unsafe { builtin_base(hpy_root) }
+    };
     while !b.is_null()
         // SAFETY: a live type.
         && unsafe { (*tobj(b)).tp_dealloc }.map(|d| d as usize) == Some(subtype_dealloc)
@@ -813,7 +844,10 @@ unsafe fn dealloc_rest(obj: *mut PyObject) {
         b = unsafe { (*tobj(b)).tp_base };
     }
     // SAFETY: a live base type, or none.
-    let base = unsafe { b.as_ref().map(|_| ((*tobj(b)).tp_dealloc, (*tobj(b)).tp_flags)) };
+    let base = unsafe {
+        b.as_ref()
+            .map(|_| ((*tobj(b)).tp_dealloc, (*tobj(b)).tp_flags))
+    };
     match base {
         Some((Some(dealloc), flags)) => {
             // SAFETY: the base's dealloc frees its part and the memory
@@ -847,7 +881,9 @@ pub unsafe extern "C" fn free_info(capsule: *mut PyObject) {
     // SAFETY: called by CPython with our capsule, whose pointer is a
     // TypeInfo allocated with PyMem_Malloc.
     unsafe {
-        let info = (*capsule.cast::<ffi::CapsuleObject>()).pointer.cast::<TypeInfo>();
+        let info = (*capsule.cast::<ffi::CapsuleObject>())
+            .pointer
+            .cast::<TypeInfo>();
         if !info.is_null() {
             ffi::PyMem_Free((*info).defs_block);
             (*info).magic = 0;

@@ -25,7 +25,7 @@
 //!   libhpy_cpython.a and called by `PyInit_NAME`; it returns
 //!   `PyModuleDef_Init(pydef)`.
 //! - universal and hybrid loaders:
-//!   [`module_from_spec`]`(ctx, def, name, spec, allow_legacy)` creates the
+//!   [`module_from_spec`]`(gil, ctx, def, name, spec, allow_legacy)` creates the
 //!   module from its spec and runs its exec slots; [`create_pymoduledef`]
 //!   is the conversion alone.
 //!
@@ -43,17 +43,30 @@
 //! `no_std` without `alloc`: memory comes from `PyMem_*` directly. CPython is
 //! reached only through the declarations of [`ffi`], which have the same ABI
 //! on CPython 3.9 to 3.13, so the same object code works on all of them. No
-//! function panics: there is no indexing, unwrapping or unchecked arithmetic
-//! on a path reachable from C (and every profile aborts on panic anyway).
+//! function panics: the lints below forbid panicking macros, unwrapping and
+//! indexing, arithmetic is checked, and tests/test_runtime_no_panic.py finds
+//! no panic machinery in libhpy_cpython.a (every profile aborts on panic
+//! anyway).
+//!
+//! [`gil`] has the runtime's safety idioms: the GIL token, the GIL-guarded
+//! cell and `ErrSet` ("a Python exception is set").
 #![no_std]
-#![deny(unsafe_op_in_unsafe_fn)]
-#![allow(non_snake_case, non_upper_case_globals)] // the C names of the HPy and CPython ABIs
-#![warn(clippy::undocumented_unsafe_blocks)]
+#![allow(non_snake_case, non_upper_case_globals)]
+// the C names of the HPy and CPython ABIs
+// "Never panics", checked: no panicking macro, unwrap, expect or indexing
+// (the workspace lints are in the root Cargo.toml).
+#![deny(
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
 #![allow(clippy::missing_safety_doc)] // the ctx_* functions follow the HPy API documentation
 
 use hpy_sys::{cpy_PyObject, HPy};
 
 pub mod ffi;
+pub mod gil;
 
 pub mod call;
 pub mod capsule;

@@ -30,6 +30,7 @@ use core::sync::atomic::{AtomicPtr, Ordering};
 use hpy_sys::*;
 
 use crate::ffi::{self, cstr, PyMethodDef, PyModuleDef, PyModuleDef_Slot, PyObject};
+use crate::gil::{nonnull, ErrSet, Gil};
 
 /// The block behind each `PyModuleDef` made here; the `PyModuleDef` comes
 /// first, so that `PyModule_GetDef` leads back to the block.
@@ -65,8 +66,9 @@ struct Counts {
 /// Sets SystemError with `format`, whose one `%s` receives the explanation
 /// appended to the errors about `HPy_mod_create`.
 #[inline(never)]
-fn create_error<T>(format: *const c_char) -> Option<T> {
-    // SAFETY: setting an exception; the format takes one NUL-terminated string.
+fn create_error<T>(_gil: Gil, format: *const c_char) -> Result<T, ErrSet> {
+    // SAFETY: with the GIL; `format` is one of the static formats below,
+    // whose one `%s` takes this NUL-terminated string.
     unsafe {
         ffi::PyErr_Format(
             ffi::PyExc_SystemError,
@@ -79,7 +81,7 @@ fn create_error<T>(format: *const c_char) -> Option<T> {
             ),
         )
     };
-    None
+    Err(ErrSet::from_c_api())
 }
 
 /// The reference count given to our `PyModuleDef`s: CPython 3.12+ reads it as
@@ -88,12 +90,12 @@ fn create_error<T>(format: *const c_char) -> Option<T> {
 /// extension get 1 (≤ 3.11) or the same immortal value (≥ 3.12).
 const IMMORTAL_REFCNT: isize = 0xFFFF_FFFF;
 
-/// Sets SystemError with a static message; returns None to propagate it.
+/// Sets SystemError with a message (a static C string of this module).
 #[inline]
-fn system_error<T>(message: *const c_char) -> Option<T> {
-    // SAFETY: setting an exception with a static message, GIL held.
+fn system_error<T>(_gil: Gil, message: *const c_char) -> Result<T, ErrSet> {
+    // SAFETY: with the GIL; the messages are static NUL-terminated strings.
     unsafe { ffi::PyErr_SetString(ffi::PyExc_SystemError, message) };
-    None
+    Err(ErrSet::from_c_api())
 }
 
 /// The `ml_flags` of an HPy method signature.
@@ -108,20 +110,20 @@ fn method_flags(sig: HPyFunc_Signature) -> Option<c_int> {
 }
 
 /// Calls `f` on each define of the NULL-terminated array `defines` (which
-/// may itself be NULL), stopping at the first `None`.
-unsafe fn for_each_define(
+/// may itself be NULL), stopping at the first error.
+unsafe fn for_each_define<E>(
     defines: *mut *mut HPyDef,
-    mut f: impl FnMut(&HPyDef) -> Option<()>,
-) -> Option<()> {
+    mut f: impl FnMut(&HPyDef) -> Result<(), E>,
+) -> Result<(), E> {
     if defines.is_null() {
-        return Some(());
+        return Ok(());
     }
     let mut p = defines;
     loop {
         // SAFETY: `p` is inside the NULL-terminated array (not past the NULL).
         let d = unsafe { *p };
         if d.is_null() {
-            return Some(());
+            return Ok(());
         }
         // SAFETY: a non-NULL entry points to a live HPyDef of the extension.
         f(unsafe { &*d })?;
@@ -131,11 +133,16 @@ unsafe fn for_each_define(
 }
 
 /// Checks `def` as HPy 0.9 does and counts what goes into the tables.
-/// Returns None with an exception set when `def` is not allowed.
-unsafe fn scan(def: &HPyModuleDef, name: *const c_char, allow_legacy: bool) -> Option<Counts> {
+/// Fails (SystemError or ValueError) when `def` is not allowed.
+unsafe fn scan(
+    gil: Gil,
+    def: &HPyModuleDef,
+    name: *const c_char,
+    allow_legacy: bool,
+) -> Result<Counts, ErrSet> {
     let mut c = Counts::default();
     if def.size < 0 {
-        return system_error(cstr!("HPy does not permit HPyModuleDef.size < 0"));
+        return system_error(gil, cstr!("HPy does not permit HPyModuleDef.size < 0"));
     }
     if !def.legacy_methods.is_null() {
         if !allow_legacy {
@@ -150,7 +157,7 @@ unsafe fn scan(def: &HPyModuleDef, name: *const c_char, allow_legacy: bool) -> O
                     name,
                 )
             };
-            return None;
+            return Err(ErrSet::from_c_api());
         }
         let legacy = def.legacy_methods.cast::<PyMethodDef>();
         // SAFETY: legacy_methods is an array of PyMethodDef ended by one
@@ -172,12 +179,13 @@ unsafe fn scan(def: &HPyModuleDef, name: *const c_char, allow_legacy: bool) -> O
                             cstr!("Unsupported HPyMeth signature"),
                         )
                     };
-                    return None;
+                    return Err(ErrSet::from_c_api());
                 }
                 if meth.cpy_trampoline.is_none() || meth.name.is_null() {
-                    return system_error(cstr!(
-                        "HPyDef_METH in HPyModuleDef.defines without name or trampoline"
-                    ));
+                    return system_error(
+                        gil,
+                        cstr!("HPyDef_METH in HPyModuleDef.defines without name or trampoline"),
+                    );
                 }
                 c.methods += 1;
                 c.has_non_create = true;
@@ -187,7 +195,7 @@ unsafe fn scan(def: &HPyModuleDef, name: *const c_char, allow_legacy: bool) -> O
                 let slot = unsafe { &d.u.slot };
                 match slot.slot {
                     HPy_mod_create if c.has_create => {
-                        return system_error(cstr!(
+                        return system_error(gil, cstr!(
                             "Multiple definitions of the HPy_mod_create slot in HPyModuleDef.defines."
                         ));
                     }
@@ -202,18 +210,19 @@ unsafe fn scan(def: &HPyModuleDef, name: *const c_char, allow_legacy: bool) -> O
                                 other,
                             )
                         };
-                        return None;
+                        return Err(ErrSet::from_c_api());
                     }
                 }
                 if slot.cpy_trampoline.is_none() {
-                    return system_error(cstr!(
-                        "HPyDef_SLOT in HPyModuleDef.defines without trampoline"
-                    ));
+                    return system_error(
+                        gil,
+                        cstr!("HPyDef_SLOT in HPyModuleDef.defines without trampoline"),
+                    );
                 }
                 c.slots += 1;
             }
             HPyDef_Kind_Member | HPyDef_Kind_GetSet => {
-                return system_error(cstr!(
+                return system_error(gil, cstr!(
                     "HPyModuleDef.defines may only contain HPyDef_METH and the slots HPy_mod_create and \
                      HPy_mod_exec: HPyDef_MEMBER and HPyDef_GETSET belong in an HPyType_Spec"
                 ));
@@ -227,10 +236,10 @@ unsafe fn scan(def: &HPyModuleDef, name: *const c_char, allow_legacy: bool) -> O
                         other,
                     )
                 };
-                return None;
+                return Err(ErrSet::from_c_api());
             }
         }
-        Some(())
+        Ok(())
     };
     // SAFETY: `defines` is NULL or a NULL-terminated array of live HPyDefs.
     unsafe { for_each_define(def.defines, check) }?;
@@ -238,22 +247,25 @@ unsafe fn scan(def: &HPyModuleDef, name: *const c_char, allow_legacy: bool) -> O
     c.has_globals = !def.globals.is_null() && unsafe { !(*def.globals).is_null() };
     if c.has_create {
         if c.has_non_create {
-            return create_error(cstr!(
+            return create_error(
+                gil,
+                cstr!(
                 "HPyModuleDef defines a HPy_mod_create slot and some other slots or methods. %s"
-            ));
+            ),
+            );
         }
         if !def.legacy_methods.is_null()
             || def.size > 0
             || !def.doc.is_null()
             || !def.globals.is_null()
         {
-            return create_error(cstr!(
+            return create_error(gil, cstr!(
                 "HPyModuleDef defines a HPy_mod_create slot and some of the other fields are not set \
                  to their default value. %s"
             ));
         }
     }
-    Some(c)
+    Ok(c)
 }
 
 /// The exec slot that runs first when the module has `globals`: it sets each
@@ -286,30 +298,29 @@ fn round_up(n: usize, align: usize) -> Option<usize> {
 
 /// Builds the `PyModuleDef` of `def` (see the module documentation). `name`
 /// is copied. Legacy methods and module state are accepted only when
-/// `allow_legacy` (CPython ABI and hybrid). Returns NULL with an exception
-/// set if `def` is not valid or memory runs out.
+/// `allow_legacy` (CPython ABI and hybrid). Fails if `def` is not valid or
+/// memory runs out.
 ///
 /// # Safety
-/// The GIL is held; `def` is NULL or a valid `HPyModuleDef` whose pointers
-/// stay valid forever (they are static data of the extension); `name` is
-/// NULL or a NUL-terminated string.
+/// `def` is NULL or a valid `HPyModuleDef` whose pointers stay valid
+/// forever (they are static data of the extension); `name` is NULL or a
+/// NUL-terminated string.
 pub unsafe fn create_pymoduledef(
+    gil: Gil,
     def: *mut HPyModuleDef,
     name: *const c_char,
     allow_legacy: bool,
-) -> *mut PyModuleDef {
+) -> Result<*mut PyModuleDef, ErrSet> {
     if def.is_null() || name.is_null() {
-        system_error::<()>(cstr!(
-            "HPy module creation: the HPyModuleDef or the module name is NULL"
-        ));
-        return null_mut();
+        return system_error(
+            gil,
+            cstr!("HPy module creation: the HPyModuleDef or the module name is NULL"),
+        );
     }
     // SAFETY: checked non-NULL; the caller passes a valid definition.
     let def = unsafe { &*def };
     // SAFETY: as documented for the caller.
-    let Some(c) = (unsafe { scan(def, name, allow_legacy) }) else {
-        return null_mut();
-    };
+    let c = unsafe { scan(gil, def, name, allow_legacy) }?;
     // SAFETY: `name` is a NUL-terminated string.
     let name_len = unsafe { CStr::from_ptr(name) }.to_bytes().len();
 
@@ -340,9 +351,9 @@ pub unsafe fn create_pymoduledef(
         None => null_mut(),
     };
     let Some((methods_off, slots_off, name_off, _)) = offsets.filter(|_| !block.is_null()) else {
-        // SAFETY: setting MemoryError.
+        // SAFETY: with the GIL, setting MemoryError.
         unsafe { ffi::PyErr_NoMemory() };
-        return null_mut();
+        return Err(ErrSet::from_c_api());
     };
 
     // SAFETY (for the blocks below): the offsets are inside the block and
@@ -400,10 +411,12 @@ pub unsafe fn create_pymoduledef(
             unsafe { slots.add(si).write(entry) };
             si += 1;
         }
-        Some(())
+        Ok::<(), core::convert::Infallible>(())
     };
     // SAFETY: the same array of live HPyDefs that `scan` accepted.
-    unsafe { for_each_define(def.defines, fill) };
+    if let Err(never) = unsafe { for_each_define(def.defines, fill) } {
+        match never {}
+    }
     if c.legacy > 0 {
         // SAFETY: see above; the legacy entries follow the HPy methods.
         unsafe {
@@ -427,7 +440,7 @@ pub unsafe fn create_pymoduledef(
         (*pydef).m_slots = slots;
         (*b).globals = def.globals;
         (*b).source = ptr::addr_of!(*def).cast_mut();
-        pydef
+        Ok(pydef)
     }
 }
 
@@ -446,6 +459,8 @@ pub unsafe extern "C" fn _HPyModuleDef_CPyInit(
     def: *mut HPyModuleDef,
     name: *const c_char,
 ) -> *mut cpy_PyObject {
+    // SAFETY: `PyInit_NAME` runs with the GIL held.
+    let gil = unsafe { Gil::assume() };
     let last = LAST_CPYINIT.load(Ordering::Acquire);
     // SAFETY: a non-NULL LAST_CPYINIT is a complete block that lives forever.
     if !last.is_null() && unsafe { (*last).source } == def {
@@ -453,10 +468,9 @@ pub unsafe extern "C" fn _HPyModuleDef_CPyInit(
         return unsafe { ffi::PyModuleDef_Init(ptr::addr_of_mut!((*last).pydef)) };
     }
     // SAFETY: as documented for the caller.
-    let pydef = unsafe { create_pymoduledef(def, name, true) };
-    if pydef.is_null() {
+    let Ok(pydef) = (unsafe { create_pymoduledef(gil, def, name, true) }) else {
         return null_mut();
-    }
+    };
     LAST_CPYINIT.store(pydef.cast(), Ordering::Release);
     // SAFETY: a complete PyModuleDef that lives forever.
     unsafe { ffi::PyModuleDef_Init(pydef) }
@@ -466,8 +480,7 @@ pub unsafe extern "C" fn _HPyModuleDef_CPyInit(
 /// CPython's import does for a multi-phase `PyInit_NAME`:
 /// `create_pymoduledef`, `PyModule_FromDefAndSpec2`, then, if the result
 /// is a module object (`HPy_mod_create` may return something else), the
-/// exec slots with `PyModule_ExecDef`. Returns a new reference, or NULL
-/// with an exception set.
+/// exec slots with `PyModule_ExecDef`. Returns a new reference.
 ///
 /// `allow_legacy` is false for the pure universal ABI (legacy methods and
 /// module state are refused) and true for the hybrid ABI. The extension's
@@ -475,42 +488,36 @@ pub unsafe extern "C" fn _HPyModuleDef_CPyInit(
 /// slots run here. `name` is copied.
 ///
 /// # Safety
-/// The GIL is held; `def` is what `HPyInit_NAME` returned (static data of
-/// a loaded extension that is never unloaded); `name` is a NUL-terminated
-/// string; `spec` is a live module spec.
+/// `def` is what `HPyInit_NAME` returned (static data of a loaded extension
+/// that is never unloaded); `name` is a NUL-terminated string; `spec` is a
+/// live module spec.
 pub unsafe fn module_from_spec(
+    gil: Gil,
     _ctx: *mut HPyContext,
     def: *mut HPyModuleDef,
     name: *const c_char,
     spec: *mut cpy_PyObject,
     allow_legacy: bool,
-) -> *mut cpy_PyObject {
+) -> Result<*mut cpy_PyObject, ErrSet> {
     // SAFETY: as documented for the caller.
-    let pydef = unsafe { create_pymoduledef(def, name, allow_legacy) };
-    if pydef.is_null() {
-        return null_mut();
-    }
-    // SAFETY: a complete PyModuleDef that lives forever (even if creation
-    // fails: a half-made module may still point to it), and a live spec.
-    let module = unsafe { ffi::PyModule_FromDefAndSpec2(pydef, spec, ffi::PYTHON_API_VERSION) };
-    if module.is_null() {
-        return null_mut();
-    }
+    let pydef = unsafe { create_pymoduledef(gil, def, name, allow_legacy) }?;
+    // SAFETY: with the GIL; a complete PyModuleDef that lives forever (even
+    // if creation fails: a half-made module may still point to it), and a
+    // live spec.
+    let module =
+        nonnull(unsafe { ffi::PyModule_FromDefAndSpec2(pydef, spec, ffi::PYTHON_API_VERSION) })?;
     // SAFETY: `module` is a live object; PyModule_Type a static type.
     let is_module = unsafe {
-        ffi::is_exact(module, ptr::addr_of_mut!(ffi::PyModule_Type))
-            || ffi::PyType_IsSubtype(
-                ffi::py_type(module),
-                ptr::addr_of_mut!(ffi::PyModule_Type).cast(),
-            ) != 0
+        ffi::is_exact(module, ffi::PyModule_Type.as_ptr())
+            || ffi::PyType_IsSubtype(ffi::py_type(module), ffi::PyModule_Type.as_ptr().cast()) != 0
     };
     // SAFETY: a module made from `pydef`.
     if is_module && unsafe { ffi::PyModule_ExecDef(module, pydef) } != 0 {
         // SAFETY: dropping the new reference on failure.
         unsafe { ffi::Py_DecRef(module) };
-        return null_mut();
+        return Err(ErrSet::from_c_api());
     }
-    module
+    Ok(module)
 }
 
 #[cfg(test)]

@@ -12,13 +12,14 @@ use core::ffi::{c_char, c_int};
 use hpy_sys::{HPy, HPyContext, HPy_ssize_t};
 
 use crate::ffi::{self, PyObject};
+use crate::gil::Gil;
 use crate::{h2py, py2h};
 
 /// Calls `f(key)` with a new int object for `idx`, then releases it.
 /// Returns `err` if the int cannot be created.
 #[inline]
-unsafe fn with_int_key<T>(idx: HPy_ssize_t, err: T, f: impl FnOnce(*mut PyObject) -> T) -> T {
-    // SAFETY: plain C-API call, GIL held.
+fn with_int_key<T>(_gil: Gil, idx: HPy_ssize_t, err: T, f: impl FnOnce(*mut PyObject) -> T) -> T {
+    // SAFETY: plain C-API call, with the GIL.
     let key = unsafe { ffi::PyLong_FromSsize_t(idx) };
     if key.is_null() {
         return err;
@@ -50,15 +51,18 @@ pub unsafe extern "C" fn ctx_GetItem_i(_ctx: *mut HPyContext, obj: HPy, idx: HPy
     let o = h2py(obj);
     // SAFETY: `obj` is a live handle; reading its type is allowed.
     let seq = unsafe {
-        ffi::is_exact(o, core::ptr::addr_of_mut!(ffi::PyList_Type))
-            || ffi::is_exact(o, core::ptr::addr_of_mut!(ffi::PyTuple_Type))
+        ffi::is_exact(o, ffi::PyList_Type.as_ptr()) || ffi::is_exact(o, ffi::PyTuple_Type.as_ptr())
     };
     if seq {
         // SAFETY: an exact list or tuple; sq_item checks the bounds.
         return py2h(unsafe { ffi::PySequence_GetItem(o, idx) });
     }
-    // SAFETY: live objects; the C-API checks the rest.
-    unsafe { with_int_key(idx, HPy::NULL, |key| py2h(ffi::PyObject_GetItem(o, key))) }
+    // SAFETY: context functions are called with the GIL.
+    let gil = unsafe { Gil::assume() };
+    // SAFETY: (in the closure) live objects; the C-API checks the rest.
+    with_int_key(gil, idx, HPy::NULL, |key| unsafe {
+        py2h(ffi::PyObject_GetItem(o, key))
+    })
 }
 
 /// `HPy_GetItem_s`: `obj[utf8_key]`.
@@ -86,12 +90,16 @@ pub unsafe extern "C" fn ctx_SetItem_i(
 ) -> c_int {
     let o = h2py(obj);
     // SAFETY: `obj` is a live handle; reading its type is allowed.
-    if unsafe { ffi::is_exact(o, core::ptr::addr_of_mut!(ffi::PyList_Type)) } {
+    if unsafe { ffi::is_exact(o, ffi::PyList_Type.as_ptr()) } {
         // SAFETY: an exact list; sq_ass_item checks the bounds and increfs.
         return unsafe { ffi::PySequence_SetItem(o, idx, h2py(value)) };
     }
-    // SAFETY: live objects; the C-API checks the rest.
-    unsafe { with_int_key(idx, -1, |key| ffi::PyObject_SetItem(o, key, h2py(value))) }
+    // SAFETY: context functions are called with the GIL.
+    let gil = unsafe { Gil::assume() };
+    // SAFETY: (in the closure) live objects; the C-API checks the rest.
+    with_int_key(gil, idx, -1, |key| unsafe {
+        ffi::PyObject_SetItem(o, key, h2py(value))
+    })
 }
 
 /// `HPy_SetItem_s`: `obj[utf8_key] = value`.
@@ -113,8 +121,12 @@ pub unsafe extern "C" fn ctx_SetItem_s(
 /// `HPy_DelItem_i`: `del obj[idx]`.
 #[cfg_attr(feature = "export", no_mangle)]
 pub unsafe extern "C" fn ctx_DelItem_i(_ctx: *mut HPyContext, obj: HPy, idx: HPy_ssize_t) -> c_int {
-    // SAFETY: live objects; the C-API checks the rest.
-    unsafe { with_int_key(idx, -1, |key| ffi::PyObject_DelItem(h2py(obj), key)) }
+    // SAFETY: context functions are called with the GIL.
+    let gil = unsafe { Gil::assume() };
+    // SAFETY: (in the closure) live objects; the C-API checks the rest.
+    with_int_key(gil, idx, -1, |key| unsafe {
+        ffi::PyObject_DelItem(h2py(obj), key)
+    })
 }
 
 /// `HPy_DelItem_s`: `del obj[utf8_key]`.

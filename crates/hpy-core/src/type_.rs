@@ -57,7 +57,10 @@ pub unsafe extern "C" fn ctx_Type_GetBuiltinShape(
 /// `HPyType_GetName`: the type's `tp_name` (for an HPy type, the name given
 /// in its spec, "module.Name"); NULL with TypeError if `type` is not a type.
 #[cfg_attr(feature = "export", no_mangle)]
-pub unsafe extern "C" fn ctx_Type_GetName(_ctx: *mut HPyContext, type_: HPy) -> *const core::ffi::c_char {
+pub unsafe extern "C" fn ctx_Type_GetName(
+    _ctx: *mut HPyContext,
+    type_: HPy,
+) -> *const core::ffi::c_char {
     let t = h2py(type_);
     // SAFETY: a live handle.
     if t.is_null() || !unsafe { crate::instance::is_type(t) } {

@@ -35,12 +35,14 @@
 
 use core::ffi::{c_char, c_int, c_uint, c_ulong, c_void, CStr};
 use core::mem::size_of;
-use core::ptr::{self, addr_of_mut, null_mut};
+use core::ptr::{self, null_mut};
 use core::sync::atomic::{AtomicPtr, Ordering};
 
 use hpy_sys::*;
 
-use crate::ffi::{self, cstr, PyGetSetDef, PyMemberDef, PyMethodDef, PyObject, PyTypeObject};
+use crate::ffi::{
+    self, cstr, PyGetSetDef, PyMemberDef, PyMethodDef, PyObject, PyTypeObject, TypeObject,
+};
 use crate::instance::{self, raise, round_up, tobj, Exc, TypeInfo};
 use crate::{h2py, py2h};
 
@@ -191,7 +193,9 @@ unsafe fn scan(spec: &HPyType_Spec, allow_legacy: bool) -> Option<Scan> {
                     unsafe {
                         ffi::PyErr_Format(
                             ffi::PyExc_TypeError,
-                            cstr!("member '%s' of type '%s' has an unknown HPyMember_FieldType (%d)"),
+                            cstr!(
+                                "member '%s' of type '%s' has an unknown HPyMember_FieldType (%d)"
+                            ),
                             m.name,
                             name,
                             m.type_ as c_int,
@@ -247,17 +251,28 @@ unsafe fn scan(spec: &HPyType_Spec, allow_legacy: bool) -> Option<Scan> {
                                     name,
                                 );
                             }
-                            s.destroy = core::mem::transmute::<HPyCFunction, Option<instance::HPyDestroy>>(sl.impl_);
+                            s.destroy = core::mem::transmute::<
+                                HPyCFunction,
+                                Option<instance::HPyDestroy>,
+                            >(sl.impl_);
                             return Some(());
                         }
                         HPy_tp_traverse => {
-                            s.traverse = core::mem::transmute::<HPyCFunction, Option<instance::HPyTraverse>>(sl.impl_);
+                            s.traverse = core::mem::transmute::<
+                                HPyCFunction,
+                                Option<instance::HPyTraverse>,
+                            >(sl.impl_);
                         }
                         HPy_tp_new => {
-                            s.new = core::mem::transmute::<cpy_PyCFunction, Option<ffi::newfunc>>(sl.cpy_trampoline);
+                            s.new = core::mem::transmute::<cpy_PyCFunction, Option<ffi::newfunc>>(
+                                sl.cpy_trampoline,
+                            );
                         }
                         HPy_tp_call => {
-                            s.call = core::mem::transmute::<cpy_PyCFunction, Option<ffi::vectorcallfunc>>(sl.cpy_trampoline);
+                            s.call = core::mem::transmute::<
+                                cpy_PyCFunction,
+                                Option<ffi::vectorcallfunc>,
+                            >(sl.cpy_trampoline);
                             return Some(());
                         }
                         _ => {}
@@ -383,7 +398,11 @@ unsafe fn read_params(
             }
             HPyType_SpecParam_Metaclass => {
                 if !meta.is_null() {
-                    return raise(Exc::Value, cstr!("metaclass was specified multiple times"), None);
+                    return raise(
+                        Exc::Value,
+                        cstr!("metaclass was specified multiple times"),
+                        None,
+                    );
                 }
                 meta = h2py(param.object);
                 // SAFETY: a live handle.
@@ -411,7 +430,11 @@ unsafe fn read_params(
         p = unsafe { p.add(1) };
     }
     if n_tuple > 1 {
-        return raise(Exc::Type, cstr!("multiple specifications of HPyType_SpecParam_BasesTuple"), None);
+        return raise(
+            Exc::Type,
+            cstr!("multiple specifications of HPyType_SpecParam_BasesTuple"),
+            None,
+        );
     }
     if n_tuple == 1 && n_base > 0 {
         return raise(
@@ -422,8 +445,13 @@ unsafe fn read_params(
     }
     if n_tuple == 1 {
         // SAFETY: a live handle (or null).
-        if tuple.is_null() || !unsafe { ffi::type_has_flag(tuple, ffi::Py_TPFLAGS_TUPLE_SUBCLASS) } {
-            return raise(Exc::Type, cstr!("HPyType_SpecParam_BasesTuple must be a tuple of types"), None);
+        if tuple.is_null() || !unsafe { ffi::type_has_flag(tuple, ffi::Py_TPFLAGS_TUPLE_SUBCLASS) }
+        {
+            return raise(
+                Exc::Type,
+                cstr!("HPyType_SpecParam_BasesTuple must be a tuple of types"),
+                None,
+            );
         }
         // SAFETY: a live tuple.
         unsafe { ffi::Py_IncRef(tuple) };
@@ -454,9 +482,13 @@ unsafe fn read_params(
 
 /// The bases a type will have (the items of `bases`, or `object`), as
 /// `f(base)` calls; stops at the first None.
-unsafe fn for_each_base(bases: *mut PyObject, mut f: impl FnMut(*mut PyTypeObject) -> Option<()>) -> Option<()> {
+unsafe fn for_each_base(
+    bases: *mut PyObject,
+    mut f: impl FnMut(*mut PyTypeObject) -> Option<()>,
+) -> Option<()> {
     if bases.is_null() {
-        return f(addr_of_mut!(ffi::PyBaseObject_Type).cast());
+        // SAFETY: only the address of CPython's static `object` is taken.
+        return f(unsafe { ffi::PyBaseObject_Type.as_ptr() }.cast::<PyTypeObject>());
     }
     // SAFETY: `bases` is a live object; PyTuple_Size fails (-1) on a non-tuple.
     let n = unsafe { ffi::PyTuple_Size(bases) };
@@ -514,7 +546,9 @@ unsafe fn check_layout(
                 if bi.shape != HPyType_BuiltinShape_Legacy && spec.basicsize != 0 {
                     return raise(
                         Exc::Type,
-                        cstr!("A legacy type should not inherit its memory layout from a pure type"),
+                        cstr!(
+                            "A legacy type should not inherit its memory layout from a pure type"
+                        ),
                         None,
                     );
                 }
@@ -566,7 +600,11 @@ fn from_metaclass() -> Option<FromMetaclass> {
 /// type is made by `PyType_FromSpecWithBases` and then given the metaclass,
 /// which must then have the layout and `tp_new` of `type` (a Python
 /// subclass of `type` without `__slots__` or `__new__`).
-unsafe fn create(spec: *mut ffi::PyType_Spec, bases: *mut PyObject, meta: *mut PyObject) -> *mut PyObject {
+unsafe fn create(
+    spec: *mut ffi::PyType_Spec,
+    bases: *mut PyObject,
+    meta: *mut PyObject,
+) -> *mut PyObject {
     if !meta.is_null() {
         if let Some(f) = from_metaclass() {
             // SAFETY: CPython 3.12+'s function with a valid spec.
@@ -575,8 +613,11 @@ unsafe fn create(spec: *mut ffi::PyType_Spec, bases: *mut PyObject, meta: *mut P
         // SAFETY: `meta` is a live type; PyType_Type a static one.
         let compatible = unsafe {
             let m = &*meta.cast::<ffi::TypeObject>();
-            let t = &*addr_of_mut!(ffi::PyType_Type);
-            ffi::PyType_IsSubtype(meta.cast(), addr_of_mut!(ffi::PyType_Type).cast()) != 0
+            let t = &*ffi::PyType_Type.as_ptr().cast::<TypeObject>();
+            ffi::PyType_IsSubtype(
+                meta.cast(),
+                ffi::PyType_Type.as_ptr().cast::<PyTypeObject>(),
+            ) != 0
                 && m.tp_basicsize == t.tp_basicsize
                 && m.tp_itemsize == t.tp_itemsize
         };
@@ -590,10 +631,16 @@ unsafe fn create(spec: *mut ffi::PyType_Spec, bases: *mut PyObject, meta: *mut P
         // SAFETY: as above.
         let same_new = unsafe {
             (*meta.cast::<ffi::TypeObject>()).tp_new.map(|f| f as usize)
-                == (*addr_of_mut!(ffi::PyType_Type)).tp_new.map(|f| f as usize)
+                == (*ffi::PyType_Type.as_ptr().cast::<TypeObject>())
+                    .tp_new
+                    .map(|f| f as usize)
         };
         if !same_new {
-            return raise(Exc::Type, cstr!("Metaclasses with custom tp_new are not supported."), null_mut());
+            return raise(
+                Exc::Type,
+                cstr!("Metaclasses with custom tp_new are not supported."),
+                null_mut(),
+            );
         }
     }
     // SAFETY: a valid spec; bases NULL or a live object.
@@ -639,7 +686,11 @@ pub unsafe extern "C" fn ctx_Type_FromSpec(
     // SAFETY: the extension's spec.
     let spec = unsafe { &*spec };
     if spec.name.is_null() {
-        return raise(Exc::System, cstr!("HPyType_FromSpec: the spec has no name"), HPy::NULL);
+        return raise(
+            Exc::System,
+            cstr!("HPyType_FromSpec: the spec has no name"),
+            HPy::NULL,
+        );
     }
     let allow_legacy = ctx != PURE_UNIVERSAL_CTX.load(Ordering::Relaxed);
     // SAFETY: GIL held.
@@ -660,15 +711,27 @@ pub unsafe extern "C" fn ctx_Type_FromSpec(
 }
 
 /// The part of `ctx_Type_FromSpec` after the checks of the spec and params.
-unsafe fn build(spec: &HPyType_Spec, s: &Scan, bases: *mut PyObject, meta: *mut PyObject) -> *mut PyObject {
+unsafe fn build(
+    spec: &HPyType_Spec,
+    s: &Scan,
+    bases: *mut PyObject,
+    meta: *mut PyObject,
+) -> *mut PyObject {
     let name = spec.name;
     let Some(header) = instance::header_size(spec.builtin_shape) else {
         // SAFETY: setting an exception; %d takes an int.
-        unsafe { ffi::PyErr_Format(ffi::PyExc_ValueError, cstr!("invalid shape: %d"), spec.builtin_shape as c_int) };
+        unsafe {
+            ffi::PyErr_Format(
+                ffi::PyExc_ValueError,
+                cstr!("invalid shape: %d"),
+                spec.builtin_shape as c_int,
+            )
+        };
         return null_mut();
     };
     if spec.basicsize != 0
-        && (spec.builtin_shape == HPyType_BuiltinShape_Long || spec.builtin_shape == HPyType_BuiltinShape_Tuple)
+        && (spec.builtin_shape == HPyType_BuiltinShape_Long
+            || spec.builtin_shape == HPyType_BuiltinShape_Tuple)
     {
         // The items (digits, elements) of int and tuple objects start inside
         // the C struct of the base and run on for as many items as the object
@@ -682,17 +745,34 @@ unsafe fn build(spec: &HPyType_Spec, s: &Scan, bases: *mut PyObject, meta: *mut 
         .unwrap_or(null_mut());
     }
     if spec.basicsize < 0 || spec.itemsize < 0 {
-        return raise(Exc::Value, cstr!("HPyType_Spec: negative basicsize or itemsize"), null_mut());
+        return raise(
+            Exc::Value,
+            cstr!("HPyType_Spec: negative basicsize or itemsize"),
+            null_mut(),
+        );
     }
-    if spec.basicsize == 0 && s.members > s.vectorcall_member.map_or(0, |_| 1) && spec.builtin_shape != HPyType_BuiltinShape_Legacy {
-        return raise(Exc::Type, cstr!("Type claims to have basicsize==0 but defines members"), null_mut());
+    if spec.basicsize == 0
+        && s.members > s.vectorcall_member.map_or(0, |_| 1)
+        && spec.builtin_shape != HPyType_BuiltinShape_Legacy
+    {
+        return raise(
+            Exc::Type,
+            cstr!("Type claims to have basicsize==0 but defines members"),
+            null_mut(),
+        );
     }
     let mut basicsize: isize = if spec.basicsize == 0 {
         0
     } else {
         match header.checked_add(spec.basicsize as isize) {
             Some(b) => b,
-            None => return raise(Exc::Overflow, cstr!("HPyType_Spec.basicsize is too large"), null_mut()),
+            None => {
+                return raise(
+                    Exc::Overflow,
+                    cstr!("HPyType_Spec.basicsize is too large"),
+                    null_mut(),
+                )
+            }
         }
     };
     // SAFETY: live bases.
@@ -715,7 +795,11 @@ unsafe fn build(spec: &HPyType_Spec, s: &Scan, bases: *mut PyObject, meta: *mut 
         vectorcall_offset = off.saturating_add(header);
     } else if wants_slot {
         if spec.itemsize != 0 {
-            return raise(Exc::Type, cstr!("Cannot use HPy call protocol with var objects"), null_mut());
+            return raise(
+                Exc::Type,
+                cstr!("Cannot use HPy call protocol with var objects"),
+                null_mut(),
+            );
         }
         let mut start = if basicsize != 0 { basicsize } else { header };
         // SAFETY: live bases.
@@ -726,7 +810,11 @@ unsafe fn build(spec: &HPyType_Spec, s: &Scan, bases: *mut PyObject, meta: *mut 
             })
         };
         let Some(off) = round_up(start, size_of::<usize>() as isize) else {
-            return raise(Exc::Overflow, cstr!("HPyType_Spec.basicsize is too large"), null_mut());
+            return raise(
+                Exc::Overflow,
+                cstr!("HPyType_Spec.basicsize is too large"),
+                null_mut(),
+            );
         };
         vectorcall_offset = off;
         basicsize = off.saturating_add(size_of::<usize>() as isize);
@@ -734,8 +822,13 @@ unsafe fn build(spec: &HPyType_Spec, s: &Scan, bases: *mut PyObject, meta: *mut 
     if vectorcall_offset > 0 {
         flags |= ffi::Py_TPFLAGS_HAVE_VECTORCALL as c_ulong;
     }
-    let (Ok(c_basicsize), Ok(c_flags)) = (c_int::try_from(basicsize), c_uint::try_from(flags)) else {
-        return raise(Exc::Overflow, cstr!("HPyType_Spec: basicsize or flags out of range"), null_mut());
+    let (Ok(c_basicsize), Ok(c_flags)) = (c_int::try_from(basicsize), c_uint::try_from(flags))
+    else {
+        return raise(
+            Exc::Overflow,
+            cstr!("HPyType_Spec: basicsize or flags out of range"),
+            null_mut(),
+        );
     };
 
     // The tables: methods | members | getsets, one block (kept by the type).
@@ -743,12 +836,20 @@ unsafe fn build(spec: &HPyType_Spec, s: &Scan, bases: *mut PyObject, meta: *mut 
     let n_members = s
         .members
         .saturating_add(s.legacy_members.1)
-        .saturating_add(usize::from(vectorcall_offset > 0 && s.vectorcall_member.is_none()));
+        .saturating_add(usize::from(
+            vectorcall_offset > 0 && s.vectorcall_member.is_none(),
+        ));
     let n_getsets = s.getsets.saturating_add(s.legacy_getsets.1);
     let offsets = (|| {
-        let m = n_methods.checked_add(1)?.checked_mul(size_of::<PyMethodDef>())?;
-        let mb = n_members.checked_add(1)?.checked_mul(size_of::<PyMemberDef>())?;
-        let g = n_getsets.checked_add(1)?.checked_mul(size_of::<PyGetSetDef>())?;
+        let m = n_methods
+            .checked_add(1)?
+            .checked_mul(size_of::<PyMethodDef>())?;
+        let mb = n_members
+            .checked_add(1)?
+            .checked_mul(size_of::<PyMemberDef>())?;
+        let g = n_getsets
+            .checked_add(1)?
+            .checked_mul(size_of::<PyGetSetDef>())?;
         Some((m, m.checked_add(mb)?, m.checked_add(mb)?.checked_add(g)?))
     })();
     let Some((members_off, getsets_off, total)) = offsets else {
@@ -773,7 +874,11 @@ unsafe fn build(spec: &HPyType_Spec, s: &Scan, bases: *mut PyObject, meta: *mut 
         )
     };
     let (mut mi, mut bi, mut gi) = (0usize, 0usize, 0usize);
-    let member_base = if spec.builtin_shape == HPyType_BuiltinShape_Legacy { 0 } else { header };
+    let member_base = if spec.builtin_shape == HPyType_BuiltinShape_Legacy {
+        0
+    } else {
+        header
+    };
     if vectorcall_offset > 0 && s.vectorcall_member.is_none() {
         // SAFETY: entry 0 of the members table exists (counted above).
         unsafe {
@@ -817,8 +922,12 @@ unsafe fn build(spec: &HPyType_Spec, s: &Scan, bases: *mut PyObject, meta: *mut 
                     let g = &d.u.getset;
                     getsets.add(gi).write(PyGetSetDef {
                         name: g.name,
-                        get: g.getter_cpy_trampoline.map_or(null_mut(), |f| f as *mut c_void),
-                        set: g.setter_cpy_trampoline.map_or(null_mut(), |f| f as *mut c_void),
+                        get: g
+                            .getter_cpy_trampoline
+                            .map_or(null_mut(), |f| f as *mut c_void),
+                        set: g
+                            .setter_cpy_trampoline
+                            .map_or(null_mut(), |f| f as *mut c_void),
                         doc: g.doc,
                         closure: g.closure,
                     });
@@ -847,7 +956,9 @@ unsafe fn build(spec: &HPyType_Spec, s: &Scan, bases: *mut PyObject, meta: *mut 
 
     // The slots: HPy ones, doc, legacy ones, then ours; freed after creation.
     const EXTRA: usize = 10;
-    let Some(slots) = alloc_table::<ffi::PyType_Slot>(s.slots.saturating_add(s.legacy_slots).saturating_add(EXTRA)) else {
+    let Some(slots) = alloc_table::<ffi::PyType_Slot>(
+        s.slots.saturating_add(s.legacy_slots).saturating_add(EXTRA),
+    ) else {
         // SAFETY: our block, not used by anything yet.
         unsafe { ffi::PyMem_Free(block.cast()) };
         return null_mut();
@@ -868,7 +979,10 @@ unsafe fn build(spec: &HPyType_Spec, s: &Scan, bases: *mut PyObject, meta: *mut 
             match sl.slot {
                 HPy_tp_destroy | HPy_tp_call => {}
                 HPy_tp_new => push(ffi::Py_tp_new, instance::hpy_tp_new as *mut c_void),
-                other => push(other as c_int, sl.cpy_trampoline.map_or(null_mut(), |f| f as *mut c_void)),
+                other => push(
+                    other as c_int,
+                    sl.cpy_trampoline.map_or(null_mut(), |f| f as *mut c_void),
+                ),
             }
         }
         Some(())
@@ -896,7 +1010,10 @@ unsafe fn build(spec: &HPyType_Spec, s: &Scan, bases: *mut PyObject, meta: *mut 
         unsafe {
             while (*p).slot != 0 {
                 let sl = *p;
-                if sl.slot != ffi::Py_tp_methods && sl.slot != ffi::Py_tp_members && sl.slot != ffi::Py_tp_getset {
+                if sl.slot != ffi::Py_tp_methods
+                    && sl.slot != ffi::Py_tp_members
+                    && sl.slot != ffi::Py_tp_getset
+                {
                     push(sl.slot, sl.pfunc);
                 }
                 p = p.add(1);
@@ -958,8 +1075,12 @@ unsafe fn install_info(
         }
         _ => None,
     };
-    // SAFETY: a live type chain.
-    let base_info = if base.is_null() { None } else { unsafe { instance::hpy_type_in_chain(base) }.map(|(_, i)| i) };
+    let base_info = if base.is_null() {
+        None
+    } else {
+        // SAFETY: a live type chain.
+        unsafe { instance::hpy_type_in_chain(base) }.map(|(_, i)| i)
+    };
     let (default_call, vc_offset) = match (s.call, vectorcall_offset, base_info) {
         (None, 0, Some(bi)) => (bi.default_call, bi.vectorcall_offset),
         (call, off, _) => (call, off),
@@ -989,7 +1110,11 @@ unsafe fn install_info(
     // SAFETY: our TypeInfo; the capsule frees it (and the tables) when the
     // type releases it.
     let capsule = unsafe {
-        ffi::PyCapsule_New(info.cast(), instance::info_capsule_name(), Some(instance::free_info))
+        ffi::PyCapsule_New(
+            info.cast(),
+            instance::info_capsule_name(),
+            Some(instance::free_info),
+        )
     };
     if capsule.is_null() {
         // SAFETY: ours; the tables stay (the type points to them).

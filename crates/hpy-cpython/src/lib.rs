@@ -12,15 +12,25 @@
 //! standard library into the extension: it adds only the code of the
 //! functions the extension uses. Its only undefined symbols are CPython's
 //! (plus `memcpy` and `strlen` from the C library).
-#![no_std]
-#![deny(unsafe_op_in_unsafe_fn)]
-#![warn(clippy::undocumented_unsafe_blocks)]
-#![allow(non_upper_case_globals)] // the C names of the HPy ABI
+// no_std; a test build (`cargo clippy --all-targets` makes one) has std's
+// panic handler instead of ours.
+#![cfg_attr(not(test), no_std)]
+// "Never panics", checked: no panicking macro, unwrap, expect or indexing
+// (the workspace lints are in the root Cargo.toml).
+#![deny(
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
+#![allow(non_upper_case_globals)] // the C names of the HPy ABI (HPyFunc_TRAVERSEPROC)
 
 use core::ffi::c_void;
 
 use hpy_core::ffi;
-use hpy_sys::{HPyCFunction, HPyContext, HPyFunc_Signature, HPyFunc_TRAVERSEPROC, _HPyFunc_args_TRAVERSEPROC};
+use hpy_sys::{
+    _HPyFunc_args_TRAVERSEPROC, HPyCFunction, HPyContext, HPyFunc_Signature, HPyFunc_TRAVERSEPROC,
+};
 
 // Links hpy-core, and with it every exported ctx_* function.
 pub use hpy_core;
@@ -28,6 +38,7 @@ pub use hpy_core;
 /// No Rust panic can unwind into C (every profile aborts), and hpy-core has
 /// no panicking path; should one be reached anyway, stop the interpreter
 /// with a message rather than continue in an unknown state.
+#[cfg(not(test))]
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {
     // SAFETY: Py_FatalError accepts any NUL-terminated message and never returns.
@@ -63,9 +74,7 @@ pub unsafe extern "C" fn ctx_CallRealFunctionFromTrampoline(
                 let a = &mut *args.cast::<_HPyFunc_args_TRAVERSEPROC>();
                 let f: hpy_core::HPyTraverse = core::mem::transmute(func);
                 a.result = match a.visit {
-                    Some(visit) => {
-                        hpy_core::call_traverse(f, a.self_.cast(), visit, a.arg)
-                    }
+                    Some(visit) => hpy_core::call_traverse(f, a.self_.cast(), visit, a.arg),
                     None => 0,
                 };
             }

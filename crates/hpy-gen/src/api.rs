@@ -5,8 +5,16 @@ use std::fmt;
 /// One entry of the context, in context order.
 #[derive(Debug, Clone)]
 pub enum Entry {
-    Field { index: usize, ctype: String, name: String },
-    Handle { index: usize, name: String, object: String },
+    Field {
+        index: usize,
+        ctype: String,
+        name: String,
+    },
+    Handle {
+        index: usize,
+        name: String,
+        object: String,
+    },
     Func(Func),
 }
 
@@ -54,12 +62,16 @@ pub struct Func {
 
 impl Func {
     pub fn has_attr(&self, name: &str) -> bool {
-        self.attrs.iter().any(|a| a == name || a.starts_with(&format!("{name}(")) || a.starts_with(&format!("{name}=")))
+        self.attrs.iter().any(|a| {
+            a == name || a.starts_with(&format!("{name}(")) || a.starts_with(&format!("{name}="))
+        })
     }
 
     /// The value of `@key=VALUE`, if present.
     pub fn attr_value(&self, key: &str) -> Option<&str> {
-        self.attrs.iter().find_map(|a| a.strip_prefix(key).and_then(|r| r.strip_prefix('=')))
+        self.attrs
+            .iter()
+            .find_map(|a| a.strip_prefix(key).and_then(|r| r.strip_prefix('=')))
     }
 
     /// The public name as `context.tsv` spells it (empty for `@internal`).
@@ -120,7 +132,11 @@ fn parse_param(text: &str) -> Option<Param> {
     if is_array {
         ctype = normalise_type(&format!("{ctype} *"));
     }
-    Some(Param { ctype, name, text: text.to_string() })
+    Some(Param {
+        ctype,
+        name,
+        text: text.to_string(),
+    })
 }
 
 fn parse_func(index: usize, ctx_name: &str, rest: &str) -> Result<Func, String> {
@@ -146,10 +162,20 @@ fn parse_func(index: usize, ctx_name: &str, rest: &str) -> Result<Func, String> 
     };
     let mut attrs = Vec::new();
     for w in words {
-        let a = w.strip_prefix('@').ok_or_else(|| format!("attribute `{w}` must start with @"))?;
+        let a = w
+            .strip_prefix('@')
+            .ok_or_else(|| format!("attribute `{w}` must start with @"))?;
         attrs.push(a.to_string());
     }
-    Ok(Func { index, ctx_name: ctx_name.to_string(), c_name, ret, params, mapping, attrs })
+    Ok(Func {
+        index,
+        ctx_name: ctx_name.to_string(),
+        c_name,
+        ret,
+        params,
+        mapping,
+        attrs,
+    })
 }
 
 pub fn parse(text: &str) -> Result<Vec<Entry>, ParseError> {
@@ -159,24 +185,45 @@ pub fn parse(text: &str) -> Result<Vec<Entry>, ParseError> {
         if line.is_empty() {
             continue;
         }
-        let err = |message: String| ParseError { line: lineno + 1, message };
-        let (index, rest) = line.split_once(char::is_whitespace).ok_or_else(|| err("incomplete line".into()))?;
-        let index: usize = index.parse().map_err(|_| err(format!("`{index}` is not an index")))?;
+        let err = |message: String| ParseError {
+            line: lineno + 1,
+            message,
+        };
+        let (index, rest) = line
+            .split_once(char::is_whitespace)
+            .ok_or_else(|| err("incomplete line".into()))?;
+        let index: usize = index
+            .parse()
+            .map_err(|_| err(format!("`{index}` is not an index")))?;
         if index != entries.len() {
-            return Err(err(format!("index {index} out of order (expected {})", entries.len())));
+            return Err(err(format!(
+                "index {index} out of order (expected {})",
+                entries.len()
+            )));
         }
         let rest = rest.trim();
-        let (kind, rest) = rest.split_once(char::is_whitespace).ok_or_else(|| err("incomplete line".into()))?;
+        let (kind, rest) = rest
+            .split_once(char::is_whitespace)
+            .ok_or_else(|| err("incomplete line".into()))?;
         let entry = match kind {
             "field" => {
-                let (ctype, name) = split_decl(rest).ok_or_else(|| err("cannot read the field".into()))?;
+                let (ctype, name) =
+                    split_decl(rest).ok_or_else(|| err("cannot read the field".into()))?;
                 Entry::Field { index, ctype, name }
             }
             "handle" => {
-                let (name, object) = rest.split_once("=>").ok_or_else(|| err("missing `=> OBJECT`".into()))?;
-                Entry::Handle { index, name: name.trim().to_string(), object: object.trim().to_string() }
+                let (name, object) = rest
+                    .split_once("=>")
+                    .ok_or_else(|| err("missing `=> OBJECT`".into()))?;
+                Entry::Handle {
+                    index,
+                    name: name.trim().to_string(),
+                    object: object.trim().to_string(),
+                }
             }
-            ctx_name if ctx_name.starts_with("ctx_") => Entry::Func(parse_func(index, ctx_name, rest).map_err(err)?),
+            ctx_name if ctx_name.starts_with("ctx_") => {
+                Entry::Func(parse_func(index, ctx_name, rest).map_err(err)?)
+            }
             other => return Err(err(format!("unknown entry kind `{other}`"))),
         };
         entries.push(entry);

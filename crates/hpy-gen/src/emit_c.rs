@@ -82,11 +82,19 @@ pub fn cpython_api(entries: &[Entry]) -> String {
             Mapping::Core => {
                 let params: Vec<&str> = f.params.iter().map(|p| p.text.as_str()).collect();
                 let sep = if f.ret.ends_with('*') { "" } else { " " };
-                let decl = format!("_HPy_HIDDEN extern {}{sep}{}({});\n", f.ret, f.ctx_name, params.join(", "));
+                let decl = format!(
+                    "_HPy_HIDDEN extern {}{sep}{}({});\n",
+                    f.ret,
+                    f.ctx_name,
+                    params.join(", ")
+                );
                 (format!("{}({})", f.ctx_name, names.join(", ")), Some(decl))
             }
             Mapping::Todo => {
-                let unused: String = names[1..].iter().map(|n| format!("    (void){n};\n")).collect();
+                let unused: String = names[1..]
+                    .iter()
+                    .map(|n| format!("    (void){n};\n"))
+                    .collect();
                 let ret = match c_error_value(&f.ret, f.attr_value("err")) {
                     Some(v) => format!("    return {v};\n"),
                     None => String::new(),
@@ -105,9 +113,16 @@ pub fn cpython_api(entries: &[Entry]) -> String {
             "HPy" if f.mapping != Mapping::Core => format!("return _py2h({call});"),
             _ => format!("return {call};"),
         };
-        let unused = if f.mapping == Mapping::Core { "" } else { "    (void)ctx;\n" };
+        let unused = if f.mapping == Mapping::Core {
+            ""
+        } else {
+            "    (void)ctx;\n"
+        };
         out.push_str(decl.as_deref().unwrap_or(""));
-        out.push_str(&format!("HPyAPI_FUNC {}\n{{\n{unused}    {body}\n}}\n\n", prototype(f)));
+        out.push_str(&format!(
+            "HPyAPI_FUNC {}\n{{\n{unused}    {body}\n}}\n\n",
+            prototype(f)
+        ));
     }
     out
 }

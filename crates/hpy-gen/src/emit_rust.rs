@@ -9,7 +9,11 @@ fn rust_params(f: &Func, named: bool) -> String {
     f.params
         .iter()
         .map(|p| {
-            let prefix = if named { format!("{}: ", rust_ident(&p.name)) } else { String::new() };
+            let prefix = if named {
+                format!("{}: ", rust_ident(&p.name))
+            } else {
+                String::new()
+            };
             format!("{prefix}{}", rust_type(&p.ctype))
         })
         .collect::<Vec<_>>()
@@ -32,7 +36,9 @@ pub fn context_struct(entries: &[Entry]) -> String {
     out.push_str("#[repr(C)]\npub struct HPyContext {\n");
     for e in entries {
         match e {
-            Entry::Field { ctype, name, .. } => out.push_str(&format!("    pub {name}: {},\n", rust_type(ctype))),
+            Entry::Field { ctype, name, .. } => {
+                out.push_str(&format!("    pub {name}: {},\n", rust_type(ctype)))
+            }
             Entry::Handle { name, .. } => out.push_str(&format!("    pub {name}: HPy,\n")),
             Entry::Func(f) => out.push_str(&format!(
                 "    pub {}: unsafe extern \"C\" fn({}){},\n",
@@ -44,7 +50,10 @@ pub fn context_struct(entries: &[Entry]) -> String {
     }
     out.push_str("}\n\n");
     out.push_str("/// The number of entries in the context.\n");
-    out.push_str(&format!("pub const HPY_CONTEXT_ENTRIES: usize = {};\n", entries.len()));
+    out.push_str(&format!(
+        "pub const HPY_CONTEXT_ENTRIES: usize = {};\n",
+        entries.len()
+    ));
     out
 }
 
@@ -61,14 +70,23 @@ pub fn universal_context(entries: &[Entry]) -> String {
          use crate::handles::{h2py, py2h};\n\n",
     );
     for f in entries.iter().filter_map(as_func) {
-        let sig = format!("pub unsafe extern \"C\" fn {}({}){}", f.ctx_name, rust_params(f, true), rust_ret(f));
+        let sig = format!(
+            "pub unsafe extern \"C\" fn {}({}){}",
+            f.ctx_name,
+            rust_params(f, true),
+            rust_ret(f)
+        );
         match &f.mapping {
             Mapping::Forward(cpy) => {
                 let args: Vec<String> = f.params[1..]
                     .iter()
                     .map(|p| {
                         let name = rust_ident(&p.name);
-                        if p.ctype == "HPy" { format!("h2py({name})") } else { format!("{name} as _") }
+                        if p.ctype == "HPy" {
+                            format!("h2py({name})")
+                        } else {
+                            format!("{name} as _")
+                        }
                     })
                     .collect();
                 let call = format!("ffi::{cpy}({})", args.join(", "));
@@ -82,7 +100,9 @@ pub fn universal_context(entries: &[Entry]) -> String {
                 ));
             }
             Mapping::Todo => {
-                let ret = rust_error_value(&f.ret, f.attr_value("err")).map(|v| format!("\n    {v}")).unwrap_or_default();
+                let ret = rust_error_value(&f.ret, f.attr_value("err"))
+                    .map(|v| format!("\n    {v}"))
+                    .unwrap_or_default();
                 out.push_str(&format!(
                     "{sig} {{\n    // SAFETY: called with the GIL held, like every context function.\n    \
                      ffi::PyErr_SetString(ffi::PyExc_SystemError, c\"HPy function {} is not implemented\".as_ptr());{ret}\n}}\n\n",
@@ -92,9 +112,15 @@ pub fn universal_context(entries: &[Entry]) -> String {
             Mapping::Core | Mapping::Inline | Mapping::Runtime => {}
         }
     }
-    out.push_str("/// A universal context with every slot filled; `name` must be a static string.\n");
-    out.push_str("///\n/// # Safety\n/// Call with the GIL held, after the interpreter is initialised.\n");
-    out.push_str("pub unsafe fn new_context(name: *const c_char, private: *mut c_void) -> HPyContext {\n");
+    out.push_str(
+        "/// A universal context with every slot filled; `name` must be a static string.\n",
+    );
+    out.push_str(
+        "///\n/// # Safety\n/// Call with the GIL held, after the interpreter is initialised.\n",
+    );
+    out.push_str(
+        "pub unsafe fn new_context(name: *const c_char, private: *mut c_void) -> HPyContext {\n",
+    );
     out.push_str("    HPyContext {\n");
     for e in entries {
         match e {
@@ -110,7 +136,9 @@ pub fn universal_context(entries: &[Entry]) -> String {
             Entry::Handle { name, object, .. } => {
                 let value = match object.as_str() {
                     "builtins" => "ffi::PyImport_AddModule(c\"builtins\".as_ptr())".to_string(),
-                    o if o.starts_with('&') => format!("core::ptr::addr_of_mut!(ffi::{}).cast()", &o[1..]),
+                    o if o.starts_with('&') => {
+                        format!("core::ptr::addr_of_mut!(ffi::{}).cast()", &o[1..])
+                    }
                     o if o.starts_with("PyExc_") => format!("ffi::{o}"),
                     o => format!("ffi::{o}()"),
                 };

@@ -35,23 +35,57 @@ fn load_api(root: &Path) -> Result<Api, String> {
     let entries = api::parse(&read("hpy.api")?).map_err(|e| e.to_string())?;
     let enums = enums::parse(&read("enums.api")?)?;
     let args_blocks = trampoline_args::parse(&read("trampoline_args.api")?)?;
-    Ok(Api { entries, enums, args_blocks })
+    Ok(Api {
+        entries,
+        enums,
+        args_blocks,
+    })
 }
 
 /// Every generated file: (path relative to the repo root, contents).
 fn render(api: &Api) -> Vec<(&'static str, String)> {
     let entries = &api.entries;
     vec![
-        ("python/hpy/devel/include/hpy/autogen_enums.h", enums::emit_c(&api.enums)),
-        ("crates/hpy-sys/src/autogen_enums.rs", enums::emit_rust(&api.enums)),
-        ("python/hpy/devel/include/hpy/autogen_hpyfunc_args.h", trampoline_args::emit_c(&api.args_blocks)),
-        ("crates/hpy-sys/src/autogen_hpyfunc_args.rs", trampoline_args::emit_rust(&api.args_blocks)),
-        ("python/hpy/devel/include/hpy/autogen_ctx.h", emit_c::context_struct(entries)),
-        ("python/hpy/devel/include/hpy/universal/autogen_trampolines.h", emit_c::universal_trampolines(entries)),
-        ("python/hpy/devel/include/hpy/cpython/autogen_api_impl.h", emit_c::cpython_api(entries)),
-        ("python/hpy/devel/include/hpy/cpython/autogen_ctx_init.h", emit_c::cpython_ctx_init(entries)),
-        ("crates/hpy-sys/src/autogen_context.rs", emit_rust::context_struct(entries)),
-        ("crates/hpy-universal/src/autogen_context.rs", emit_rust::universal_context(entries)),
+        (
+            "python/hpy/devel/include/hpy/autogen_enums.h",
+            enums::emit_c(&api.enums),
+        ),
+        (
+            "crates/hpy-sys/src/autogen_enums.rs",
+            enums::emit_rust(&api.enums),
+        ),
+        (
+            "python/hpy/devel/include/hpy/autogen_hpyfunc_args.h",
+            trampoline_args::emit_c(&api.args_blocks),
+        ),
+        (
+            "crates/hpy-sys/src/autogen_hpyfunc_args.rs",
+            trampoline_args::emit_rust(&api.args_blocks),
+        ),
+        (
+            "python/hpy/devel/include/hpy/autogen_ctx.h",
+            emit_c::context_struct(entries),
+        ),
+        (
+            "python/hpy/devel/include/hpy/universal/autogen_trampolines.h",
+            emit_c::universal_trampolines(entries),
+        ),
+        (
+            "python/hpy/devel/include/hpy/cpython/autogen_api_impl.h",
+            emit_c::cpython_api(entries),
+        ),
+        (
+            "python/hpy/devel/include/hpy/cpython/autogen_ctx_init.h",
+            emit_c::cpython_ctx_init(entries),
+        ),
+        (
+            "crates/hpy-sys/src/autogen_context.rs",
+            emit_rust::context_struct(entries),
+        ),
+        (
+            "crates/hpy-universal/src/autogen_context.rs",
+            emit_rust::universal_context(entries),
+        ),
     ]
 }
 
@@ -59,7 +93,9 @@ fn render(api: &Api) -> Vec<(&'static str, String)> {
 fn stale_files(root: &Path, api: &Api) -> Vec<&'static str> {
     render(api)
         .into_iter()
-        .filter(|(path, text)| std::fs::read_to_string(root.join(path)).ok().as_deref() != Some(text.as_str()))
+        .filter(|(path, text)| {
+            std::fs::read_to_string(root.join(path)).ok().as_deref() != Some(text.as_str())
+        })
         .map(|(path, _)| path)
         .collect()
 }
@@ -79,7 +115,11 @@ fn main() -> ExitCode {
         for path in &stale {
             eprintln!("hpy-gen: {path} is stale; run `cargo run -p hpy-gen`");
         }
-        return if stale.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE };
+        return if stale.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        };
     }
     for (path, text) in render(&api) {
         let full = root.join(path);
@@ -110,7 +150,10 @@ mod tests {
         let root = repo_root();
         let api = load_api(&root).unwrap();
         let stale = stale_files(&root, &api);
-        assert!(stale.is_empty(), "stale generated files (run `cargo run -p hpy-gen`): {stale:?}");
+        assert!(
+            stale.is_empty(),
+            "stale generated files (run `cargo run -p hpy-gen`): {stale:?}"
+        );
     }
 
     /// `api/hpy.api` against the ABI table `../shared/hpy-abi/context.tsv`:
@@ -121,22 +164,38 @@ mod tests {
         let root = repo_root();
         let tsv_path = root.join("../shared/hpy-abi/context.tsv");
         let Ok(tsv) = std::fs::read_to_string(&tsv_path) else {
-            eprintln!("SKIPPED: {} not found (it is beside the repository in CI)", tsv_path.display());
+            eprintln!(
+                "SKIPPED: {} not found (it is beside the repository in CI)",
+                tsv_path.display()
+            );
             return;
         };
         let entries = load_api(&root).unwrap().entries;
-        let rows: Vec<Vec<&str>> = tsv.lines().skip(1).map(|l| l.split('\t').collect()).collect();
+        let rows: Vec<Vec<&str>> = tsv
+            .lines()
+            .skip(1)
+            .map(|l| l.split('\t').collect())
+            .collect();
         assert_eq!(entries.len(), rows.len(), "number of entries");
         for (entry, row) in entries.iter().zip(&rows) {
-            let (index, kind, name, ty, params, public) = (row[0], row[1], row[2], row[3], row[4], row[5]);
+            let (index, kind, name, ty, params, public) =
+                (row[0], row[1], row[2], row[3], row[4], row[5]);
             assert_eq!(entry.index().to_string(), index);
             let norm = |s: &str| api::normalise_type(s);
             match entry {
                 Entry::Field { ctype, name: n, .. } => {
-                    assert_eq!((kind, name, norm(ty)), ("field", n.as_str(), ctype.clone()), "entry {index}");
+                    assert_eq!(
+                        (kind, name, norm(ty)),
+                        ("field", n.as_str(), ctype.clone()),
+                        "entry {index}"
+                    );
                 }
                 Entry::Handle { name: n, .. } => {
-                    assert_eq!((kind, name, ty), ("handle", n.as_str(), "HPy"), "entry {index}");
+                    assert_eq!(
+                        (kind, name, ty),
+                        ("handle", n.as_str(), "HPy"),
+                        "entry {index}"
+                    );
                 }
                 Entry::Func(f) => {
                     assert_eq!(kind, "function", "entry {index}");
@@ -158,7 +217,10 @@ mod tests {
         let root = repo_root();
         let tsv_path = root.join("../shared/hpy-abi/enums.tsv");
         let Ok(tsv) = std::fs::read_to_string(&tsv_path) else {
-            eprintln!("SKIPPED: {} not found (it is beside the repository in CI)", tsv_path.display());
+            eprintln!(
+                "SKIPPED: {} not found (it is beside the repository in CI)",
+                tsv_path.display()
+            );
             return;
         };
         let theirs: Vec<(String, String, i64)> = tsv
@@ -173,7 +235,11 @@ mod tests {
             .unwrap()
             .enums
             .iter()
-            .flat_map(|e| e.members.iter().map(|m| (e.name.clone(), m.name.clone(), m.value)))
+            .flat_map(|e| {
+                e.members
+                    .iter()
+                    .map(|m| (e.name.clone(), m.name.clone(), m.value))
+            })
             .collect();
         assert_eq!(ours, theirs);
     }
@@ -185,7 +251,10 @@ mod tests {
         let root = repo_root();
         let tsv_path = root.join("../shared/hpy-abi/structs.tsv");
         let Ok(tsv) = std::fs::read_to_string(&tsv_path) else {
-            eprintln!("SKIPPED: {} not found (it is beside the repository in CI)", tsv_path.display());
+            eprintln!(
+                "SKIPPED: {} not found (it is beside the repository in CI)",
+                tsv_path.display()
+            );
             return;
         };
         let theirs: Vec<(String, String)> = tsv
@@ -199,7 +268,11 @@ mod tests {
             .unwrap()
             .args_blocks
             .iter()
-            .flat_map(|b| b.declarations.iter().map(move |d| (b.struct_name(), api::normalise_type(d))))
+            .flat_map(|b| {
+                b.declarations
+                    .iter()
+                    .map(move |d| (b.struct_name(), api::normalise_type(d)))
+            })
             .collect();
         assert_eq!(ours, theirs);
     }

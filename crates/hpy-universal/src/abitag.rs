@@ -17,21 +17,25 @@ pub enum FileTag<'a> {
     NotHpy { tag: &'a str },
 }
 
+/// `bytes` split at the last `sep`, which is in neither part; None without
+/// one.
+fn rsplit_last(bytes: &[u8], sep: u8) -> Option<(&[u8], &[u8])> {
+    let mut parts = bytes.rsplitn(2, |&c| c == sep);
+    let after = parts.next()?;
+    let before = parts.next()?;
+    Some((before, after))
+}
+
 /// The ABI tag of a file name (the last path component is used): the last
 /// dotted part before the file extension.
 pub fn parse(path: &[u8]) -> FileTag<'_> {
-    let base = match path.iter().rposition(|&c| c == b'/') {
-        Some(slash) => &path[slash + 1..],
-        None => path,
-    };
+    let base = rsplit_last(path, b'/').map_or(path, |(_, after)| after);
     // Drop the file extension (".so", ".pyd", ".dylib").
-    let stem = match base.iter().rposition(|&c| c == b'.') {
-        Some(dot) => &base[..dot],
-        None => return FileTag::NotHpy { tag: "" },
+    let Some((stem, _extension)) = rsplit_last(base, b'.') else {
+        return FileTag::NotHpy { tag: "" };
     };
-    let tag = match stem.iter().rposition(|&c| c == b'.') {
-        Some(dot) => &stem[dot + 1..],
-        None => return FileTag::NotHpy { tag: "" },
+    let Some((_, tag)) = rsplit_last(stem, b'.') else {
+        return FileTag::NotHpy { tag: "" };
     };
     let tag = match core::str::from_utf8(tag) {
         Ok(tag) => tag,
@@ -67,7 +71,7 @@ pub fn python_tag_of_ext_suffix(ext_suffix: &str) -> Option<String> {
     else {
         return None;
     };
-    let parts: Vec<&str> = soabi.split('-').collect();
+    let mut parts: Vec<&str> = soabi.split('-').collect();
     let keep = match parts.first() {
         Some(&"cpython") => 2,
         Some(first) if first.starts_with("cp") => 1,
@@ -75,7 +79,8 @@ pub fn python_tag_of_ext_suffix(ext_suffix: &str) -> Option<String> {
         Some(first) if first.starts_with("graalpy") => 3,
         _ => parts.len(),
     };
-    let tag = parts[..keep.min(parts.len())].join("-");
+    parts.truncate(keep);
+    let tag = parts.join("-");
     match tag.strip_prefix("cpython-") {
         Some(version) => Some(format!("cp{version}")),
         None => Some(tag),

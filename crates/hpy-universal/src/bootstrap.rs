@@ -9,31 +9,29 @@
 //! It then sets the module's `__file__`, `__loader__`, `__name__`,
 //! `__package__` and `__spec__` (and the spec's `origin`).
 
-#![deny(unsafe_op_in_unsafe_fn)]
-
 use core::ffi::CStr;
 use core::ptr;
 
 use pyo3_ffi as ffi;
 
-use crate::loader::{self, set_error, str_of, Mode};
-
-type Obj = *mut ffi::PyObject;
+use crate::context::Mode;
+use crate::loader;
+use crate::python::{nonneg, nonnull, or_null, set_error, str_of, ErrSet, Exc, Gil, KwName, Obj};
 
 /// `_load_bootstrap(name, ext_name, package, file, loader, spec, env)`.
 ///
 /// # Safety
 /// Called by CPython with the GIL held (METH_VARARGS | METH_KEYWORDS).
 pub unsafe extern "C" fn load_bootstrap(_module: Obj, args: Obj, kwargs: Obj) -> Obj {
-    static KWLIST: [crate::KwName; 8] = [
-        crate::KwName(c"name".as_ptr()),
-        crate::KwName(c"ext_name".as_ptr()),
-        crate::KwName(c"package".as_ptr()),
-        crate::KwName(c"file".as_ptr()),
-        crate::KwName(c"loader".as_ptr()),
-        crate::KwName(c"spec".as_ptr()),
-        crate::KwName(c"env".as_ptr()),
-        crate::KwName(ptr::null()),
+    static KWLIST: [KwName; 8] = [
+        KwName(c"name".as_ptr()),
+        KwName(c"ext_name".as_ptr()),
+        KwName(c"package".as_ptr()),
+        KwName(c"file".as_ptr()),
+        KwName(c"loader".as_ptr()),
+        KwName(c"spec".as_ptr()),
+        KwName(c"env".as_ptr()),
+        KwName(ptr::null()),
     ];
     let mut name: Obj = ptr::null_mut();
     let mut ext_name: Obj = ptr::null_mut();
@@ -42,6 +40,8 @@ pub unsafe extern "C" fn load_bootstrap(_module: Obj, args: Obj, kwargs: Obj) ->
     let mut py_loader: Obj = ptr::null_mut();
     let mut spec: Obj = ptr::null_mut();
     let mut env: Obj = ptr::null_mut();
+    // SAFETY: CPython calls a method's C function with the GIL.
+    let gil = unsafe { Gil::assume() };
     // SAFETY: with the GIL; the format matches the seven out-pointers ("U"
     // and "O" store borrowed references); KWLIST is NULL-terminated.
     let ok = unsafe {
@@ -62,73 +62,107 @@ pub unsafe extern "C" fn load_bootstrap(_module: Obj, args: Obj, kwargs: Obj) ->
     if ok == 0 {
         return ptr::null_mut();
     }
-    // SAFETY: (rest of the function) with the GIL; the objects are the live
-    // arguments (borrowed) and the new references made here, each released.
-    unsafe {
-        let Some(module_name) = str_of(name) else {
-            return ptr::null_mut();
-        };
-        let Some(mode) = mode_from_environ(&module_name, env) else {
-            return ptr::null_mut();
-        };
-        match mapping_get(env, c"HPY_LOG") {
-            Err(()) => return ptr::null_mut(),
-            Ok(None) => {}
-            Ok(Some(value)) => {
-                ffi::Py_DECREF(value);
-                let with = match mode {
-                    Mode::Universal => "",
-                    Mode::Debug => " with a debug context",
-                    Mode::Trace => " with a trace context",
-                };
-                let line = format!("Loading '{module_name}' in HPy universal mode{with}\n");
-                if write_stdout(&line).is_err() {
-                    return ptr::null_mut();
-                }
-            }
-        }
+    let arguments = Arguments {
+        name,
+        ext_name,
+        package,
+        file,
+        loader: py_loader,
+        spec,
+        env,
+    };
+    // SAFETY: the arguments are live (borrowed from the call) and `name` a
+    // str.
+    or_null(unsafe { load_with(gil, &arguments) })
+}
 
-        // PyUnicode_FSConverter type-checks `file` and stores a new bytes
-        // reference in `path_bytes` on success.
-        let mut path_bytes: Obj = ptr::null_mut();
-        if ffi::PyUnicode_FSConverter(file, ptr::addr_of_mut!(path_bytes).cast()) == 0 {
-            return ptr::null_mut();
-        }
-        let module = loader::load(name, path_bytes, spec, mode);
+/// The arguments of `_load_bootstrap` (borrowed references).
+struct Arguments {
+    name: Obj,
+    ext_name: Obj,
+    package: Obj,
+    file: Obj,
+    loader: Obj,
+    spec: Obj,
+    env: Obj,
+}
+
+/// The work of `_load_bootstrap`: returns the module (a new reference).
+///
+/// # Safety
+/// The arguments are live objects and `name` is a str.
+unsafe fn load_with(gil: Gil, a: &Arguments) -> Result<Obj, ErrSet> {
+    // SAFETY: `a.name` is a live str.
+    let module_name = unsafe { str_of(gil, a.name) }?;
+    // SAFETY: `a.env` is a live object.
+    let mode = unsafe { mode_from_environ(gil, &module_name, a.env) }?;
+    // SAFETY: as above.
+    if let Some(value) = unsafe { mapping_get(gil, a.env, c"HPY_LOG") }? {
+        // SAFETY: with the GIL; our own reference.
+        unsafe { ffi::Py_DECREF(value) };
+        let with = match mode {
+            Mode::Universal => "",
+            Mode::Debug => " with a debug context",
+            Mode::Trace => " with a trace context",
+        };
+        write_stdout(
+            gil,
+            &format!("Loading '{module_name}' in HPy universal mode{with}\n"),
+        )?;
+    }
+
+    // PyUnicode_FSConverter type-checks `file` and stores a new bytes
+    // reference in `path_bytes` on success.
+    let mut path_bytes: Obj = ptr::null_mut();
+    // SAFETY: with the GIL; `a.file` is live; the out-pointer is ours.
+    if unsafe { ffi::PyUnicode_FSConverter(a.file, ptr::addr_of_mut!(path_bytes).cast()) } == 0 {
+        return Err(ErrSet::from_c_api());
+    }
+    // SAFETY: `a.name` is a str, `path_bytes` the bytes object just made,
+    // `a.spec` live; our reference to `path_bytes` is released after.
+    let module = unsafe {
+        let module = loader::load(gil, a.name, path_bytes, a.spec, mode);
         ffi::Py_DECREF(path_bytes);
-        if module.is_null() {
-            return ptr::null_mut();
-        }
-        let attributes: [(Obj, &CStr, Obj); 6] = [
-            (module, c"__file__", file),
-            (module, c"__loader__", py_loader),
-            (module, c"__name__", ext_name),
-            (module, c"__package__", package),
-            (spec, c"origin", file),
-            (module, c"__spec__", spec),
-        ];
-        for (target, attribute, value) in attributes {
-            if ffi::PyObject_SetAttrString(target, attribute.as_ptr(), value) < 0 {
+        module?
+    };
+    let attributes: [(Obj, &CStr, Obj); 6] = [
+        (module, c"__file__", a.file),
+        (module, c"__loader__", a.loader),
+        (module, c"__name__", a.ext_name),
+        (module, c"__package__", a.package),
+        (a.spec, c"origin", a.file),
+        (module, c"__spec__", a.spec),
+    ];
+    for (target, attribute, value) in attributes {
+        // SAFETY: with the GIL; all live objects; the names are static C
+        // strings; `module` is our new reference, released on failure.
+        unsafe {
+            if let Err(err) = nonneg(ffi::PyObject_SetAttrString(
+                target,
+                attribute.as_ptr(),
+                value,
+            )) {
                 ffi::Py_DECREF(module);
-                return ptr::null_mut();
+                return Err(err);
             }
         }
-        module
     }
+    Ok(module)
 }
 
 /// The mode that `HPY` in `env` asks for the module `module_name`; None
-/// with an exception set if `HPY` is not valid.
-unsafe fn mode_from_environ(module_name: &str, env: Obj) -> Option<Mode> {
-    // SAFETY: with the GIL; `env` is a live object and `value` our own
-    // reference, released once read.
+/// ValueError if `HPY` is not valid.
+///
+/// # Safety
+/// `env` is a live object.
+unsafe fn mode_from_environ(gil: Gil, module_name: &str, env: Obj) -> Result<Mode, ErrSet> {
+    // SAFETY: `env` is a live object.
+    let Some(value) = (unsafe { mapping_get(gil, env, c"HPY") })? else {
+        return Ok(Mode::Universal);
+    };
+    // SAFETY: with the GIL; `value` is our own reference, released once read.
     let text = unsafe {
-        let value = match mapping_get(env, c"HPY") {
-            Err(()) => return None,
-            Ok(None) => return Some(Mode::Universal),
-            Ok(Some(value)) => value,
-        };
-        let text = str_of(value);
+        let text = str_of(gil, value);
         ffi::Py_DECREF(value);
         text?
     };
@@ -158,25 +192,24 @@ unsafe fn mode_from_environ(module_name: &str, env: Obj) -> Option<Mode> {
         "trace" => Some(Mode::Trace),
         _ => None,
     });
-    if mode.is_none() {
-        // SAFETY: with the GIL.
-        unsafe {
-            set_error(
-                ffi::PyExc_ValueError,
-                &format!(
-                    "invalid HPy mode in the HPY environment variable: '{text}' (expected universal, \
-                     debug or trace, or MODULE:MODE,... per module)"
-                ),
-            );
-        }
-    }
-    mode
+    mode.ok_or_else(|| {
+        set_error(
+            gil,
+            Exc::ValueError,
+            &format!(
+                "invalid HPy mode in the HPY environment variable: '{text}' (expected universal, \
+                 debug or trace, or MODULE:MODE,... per module)"
+            ),
+        )
+    })
 }
 
-/// `mapping[key]`: Ok(Some(new reference)), Ok(None) if the key is missing,
-/// Err with an exception set on any other error.
-unsafe fn mapping_get(mapping: Obj, key: &CStr) -> Result<Option<Obj>, ()> {
-    // SAFETY: with the GIL; `key` is NUL-terminated.
+/// `mapping[key]`: Some(new reference), or None if the key is missing.
+///
+/// # Safety
+/// `mapping` is a live object.
+unsafe fn mapping_get(_gil: Gil, mapping: Obj, key: &CStr) -> Result<Option<Obj>, ErrSet> {
+    // SAFETY: with the GIL; `mapping` is live and `key` NUL-terminated.
     unsafe {
         let value = ffi::PyMapping_GetItemString(mapping, key.as_ptr());
         if !value.is_null() {
@@ -187,11 +220,11 @@ unsafe fn mapping_get(mapping: Obj, key: &CStr) -> Result<Option<Obj>, ()> {
             return Ok(None);
         }
     }
-    Err(())
+    Err(ErrSet::from_c_api())
 }
 
 /// Writes `text` to `sys.stdout` (nothing if there is none).
-unsafe fn write_stdout(text: &str) -> Result<(), ()> {
+fn write_stdout(_gil: Gil, text: &str) -> Result<(), ErrSet> {
     // SAFETY: with the GIL; `stdout` is borrowed from sys, every new
     // reference is released, the text is passed with its length.
     unsafe {
@@ -199,17 +232,13 @@ unsafe fn write_stdout(text: &str) -> Result<(), ()> {
         if stdout.is_null() || stdout == ffi::Py_None() {
             return Ok(());
         }
-        let line =
-            ffi::PyUnicode_FromStringAndSize(text.as_ptr().cast(), text.len() as ffi::Py_ssize_t);
-        if line.is_null() {
-            return Err(());
-        }
+        let line = nonnull(ffi::PyUnicode_FromStringAndSize(
+            text.as_ptr().cast(),
+            text.len() as ffi::Py_ssize_t,
+        ))?;
         let result = ffi::PyObject_CallMethod(stdout, c"write".as_ptr(), c"O".as_ptr(), line);
         ffi::Py_DECREF(line);
-        if result.is_null() {
-            return Err(());
-        }
-        ffi::Py_DECREF(result);
+        ffi::Py_DECREF(nonnull(result)?);
     }
     Ok(())
 }

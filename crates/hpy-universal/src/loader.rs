@@ -11,9 +11,7 @@
 //! (so that imports fail as usual) and a RuntimeError (what HPy 0.9 raised),
 //! with `.name` and `.path` set and a message naming the module and the file.
 
-#![deny(unsafe_op_in_unsafe_fn)]
-
-use core::ffi::{c_char, c_int, c_void, CStr};
+use core::ffi::{c_char, c_void, CStr};
 use core::ptr;
 use std::sync::OnceLock;
 
@@ -21,59 +19,31 @@ use hpy_sys::{HPyContext, HPyModuleDef, HPY_ABI_VERSION, HPY_ABI_VERSION_MINOR};
 use pyo3_ffi as ffi;
 
 use crate::abitag::{self, FileTag};
-use crate::context;
+use crate::context::{self, Mode};
 use crate::method_call;
+use crate::python::{
+    nonnull, set_error, str_of, str_ref, type_name, ErrSet, Exc, Gil, GilCell, Obj,
+};
 
-type Obj = *mut ffi::PyObject;
-
-/// The value of `mode` in `load(..., mode=)`: HPy 0.9's MODE_* constants.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Mode {
-    Universal = 0,
-    Debug = 1,
-    Trace = 2,
-}
-
-impl Mode {
-    pub fn from_int(mode: c_int) -> Option<Mode> {
-        match mode {
-            0 => Some(Mode::Universal),
-            1 => Some(Mode::Debug),
-            2 => Some(Mode::Trace),
-            _ => None,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Mode::Universal => "universal",
-            Mode::Debug => "debug",
-            Mode::Trace => "trace",
-        }
-    }
-}
-
-// `hpy.universal.HPyLoadError`, created by PyInit_universal; never freed.
-static mut LOAD_ERROR: Obj = ptr::null_mut();
+/// `hpy.universal.HPyLoadError`, created by PyInit_universal; never freed.
+static LOAD_ERROR: GilCell<Obj> = GilCell::new(ptr::null_mut());
 
 /// Creates `hpy.universal.HPyLoadError(ImportError, RuntimeError)` (once);
-/// returns a borrowed reference to it, or NULL with an exception set.
-///
-/// # Safety
-/// Call with the GIL held.
-pub unsafe fn create_load_error_class() -> Obj {
-    // SAFETY: the GIL serialises access to LOAD_ERROR; the exception objects
-    // are static, the strings static and NUL-terminated, and `bases` is our
-    // own reference, released once used.
-    unsafe {
-        let existing = *ptr::addr_of!(LOAD_ERROR);
-        if !existing.is_null() {
-            return existing;
-        }
-        let bases = ffi::PyTuple_Pack(2, ffi::PyExc_ImportError, ffi::PyExc_RuntimeError);
-        if bases.is_null() {
-            return ptr::null_mut();
-        }
+/// returns a borrowed reference to it.
+pub fn create_load_error_class(gil: Gil) -> Result<Obj, ErrSet> {
+    let existing = LOAD_ERROR.get(gil);
+    if !existing.is_null() {
+        return Ok(existing);
+    }
+    // SAFETY: with the GIL; the exception objects are static, the strings
+    // static and NUL-terminated, and `bases` is our own reference, released
+    // once used.
+    let class = unsafe {
+        let bases = nonnull(ffi::PyTuple_Pack(
+            2,
+            ffi::PyExc_ImportError,
+            ffi::PyExc_RuntimeError,
+        ))?;
         let class = ffi::PyErr_NewExceptionWithDoc(
             c"hpy.universal.HPyLoadError".as_ptr(),
             c"An HPy extension module could not be loaded: the file is not an HPy universal or \
@@ -84,12 +54,14 @@ HPy 0.9, a RuntimeError."
             ptr::null_mut(),
         );
         ffi::Py_DECREF(bases);
-        *ptr::addr_of_mut!(LOAD_ERROR) = class;
-        class
-    }
+        nonnull(class)?
+    };
+    LOAD_ERROR.set(gil, class);
+    Ok(class)
 }
 
-/// What is being loaded, for the work and the error messages.
+/// What is being loaded, for the work and the error messages. Made by
+/// `load` only, from its arguments, which outlive it.
 struct Target<'a> {
     /// The `name` argument (a str), for `.name`.
     name_obj: Obj,
@@ -107,23 +79,24 @@ struct Target<'a> {
 
 /// Loads the extension at `path` (a bytes object, from
 /// PyUnicode_FSConverter) as the module `name` (a str) with `spec`. Returns a
-/// new reference to the module, or NULL with an exception set.
+/// new reference to the module.
 ///
 /// # Safety
-/// Call with the GIL held; `name` must be a str and `path` a bytes object.
-pub unsafe fn load(name_obj: Obj, path_obj: Obj, spec: Obj, mode: Mode) -> Obj {
-    // SAFETY: with the GIL; `name_obj` is a str, whose UTF-8 buffer CPython
-    // keeps as long as `name_obj` lives (longer than this call).
-    let name = match unsafe { str_ref(name_obj) } {
-        Some(name) => name,
-        None => return ptr::null_mut(),
-    };
-    // SAFETY: `path_obj` is a bytes object (made by PyUnicode_FSConverter,
-    // so NUL-terminated without embedded NULs) that outlives this call.
-    let path_c = unsafe { ffi::PyBytes_AsString(path_obj) };
-    if path_c.is_null() {
-        return ptr::null_mut();
-    }
+/// `name` must be a str, `path` a bytes object and `spec` a live object.
+pub unsafe fn load(
+    gil: Gil,
+    name_obj: Obj,
+    path_obj: Obj,
+    spec: Obj,
+    mode: Mode,
+) -> Result<Obj, ErrSet> {
+    // SAFETY: `name_obj` is a str, whose UTF-8 buffer CPython keeps as long
+    // as `name_obj` lives (longer than this call).
+    let name = unsafe { str_ref(gil, name_obj) }?;
+    // SAFETY: with the GIL; `path_obj` is a bytes object (made by
+    // PyUnicode_FSConverter, so NUL-terminated without embedded NULs) that
+    // outlives this call.
+    let path_c = nonnull(unsafe { ffi::PyBytes_AsString(path_obj) })?;
     // SAFETY: as above.
     let path = unsafe { CStr::from_ptr(path_c) }.to_bytes();
     let short = name.rsplit('.').next().unwrap_or(name).replace('-', "_");
@@ -144,19 +117,17 @@ pub unsafe fn load(name_obj: Obj, path_obj: Obj, spec: Obj, mode: Mode) -> Obj {
              and no HPY={mode} in the environment)",
             mode = mode.name(),
         );
-        // SAFETY: with the GIL.
-        return unsafe { set_error(ffi::PyExc_NotImplementedError, &message) };
+        return Err(set_error(gil, Exc::NotImplementedError, &message));
     }
     // SAFETY: with the GIL; `spec` is a live object.
     if unsafe { ffi::PyObject_HasAttrString(spec, c"name".as_ptr()) } == 0 {
         let message = format!(
             "hpy.universal.load: argument 'spec' must be a module spec (an object with a 'name', such \
              as importlib.util.spec_from_file_location('{name}', path) returns), not {}",
-            // SAFETY: with the GIL; `spec` is a live object.
-            unsafe { type_name(spec) }
+            // SAFETY: `spec` is a live object.
+            unsafe { type_name(gil, spec) }
         );
-        // SAFETY: with the GIL.
-        return unsafe { set_error(ffi::PyExc_TypeError, &message) };
+        return Err(set_error(gil, Exc::TypeError, &message));
     }
     if target.short.is_empty()
         || !target
@@ -169,27 +140,23 @@ pub unsafe fn load(name_obj: Obj, path_obj: Obj, spec: Obj, mode: Mode) -> Obj {
              extension module (ASCII letters, digits and '_')",
             name, target.path_text, target.short
         );
-        // SAFETY: with the GIL.
-        return unsafe { load_error(&target, message) };
+        return Err(load_error(gil, &target, message));
     }
-    // SAFETY: with the GIL; `target` describes the arguments, `spec` is live.
-    unsafe { load_target(&target, spec, mode) }
+    // SAFETY: `spec` is live.
+    unsafe { load_target(gil, &target, spec, mode) }
 }
 
 /// The work of `load` once the arguments are checked.
 ///
 /// # Safety
-/// With the GIL; `spec` is a live object with a `name`.
-unsafe fn load_target(t: &Target<'_>, spec: Obj, mode: Mode) -> Obj {
+/// `spec` is a live object with a `name`.
+unsafe fn load_target(gil: Gil, t: &Target<'_>, spec: Obj, mode: Mode) -> Result<Obj, ErrSet> {
     // Which context, from the file name; files that are not HPy universal or
     // hybrid extensions are not even opened (that would run their code).
     let (tag_major, hybrid) = match abitag::parse(t.path) {
         FileTag::Universal { major } => (major, false),
         FileTag::Hybrid { major, python } => {
-            // SAFETY: with the GIL.
-            let Some(running) = (unsafe { running_python_tag() }) else {
-                return ptr::null_mut();
-            };
+            let running = running_python_tag(gil)?;
             if python != running {
                 let message = format!(
                     "cannot load HPy extension module '{}' from '{}': it is a hybrid module built for \
@@ -197,8 +164,7 @@ unsafe fn load_target(t: &Target<'_>, spec: Obj, mode: Mode) -> Obj {
                      --hpy-abi=universal)",
                     t.name, t.path_text, python, running
                 );
-                // SAFETY: with the GIL.
-                return unsafe { load_error(t, message) };
+                return Err(load_error(gil, t, message));
             }
             (major, true)
         }
@@ -208,9 +174,9 @@ unsafe fn load_target(t: &Target<'_>, spec: Obj, mode: Mode) -> Obj {
             } else {
                 format!("its file name has the ABI tag '{tag}', which is not an HPy one")
             };
-            // SAFETY: with the GIL; not knowing the tag only makes the
-            // message less precise, so its error is dropped.
-            let running = unsafe { running_python_tag() }.unwrap_or_else(|| {
+            // Not knowing the tag only makes the message less precise, so
+            // its error is dropped.
+            let running = running_python_tag(gil).unwrap_or_else(|_| {
                 // SAFETY: with the GIL.
                 unsafe { ffi::PyErr_Clear() };
                 "cp3XY"
@@ -227,8 +193,7 @@ unsafe fn load_target(t: &Target<'_>, spec: Obj, mode: Mode) -> Obj {
                 HPY_ABI_VERSION,
                 running
             );
-            // SAFETY: with the GIL.
-            return unsafe { load_error(t, message) };
+            return Err(load_error(gil, t, message));
         }
     };
 
@@ -242,8 +207,7 @@ unsafe fn load_target(t: &Target<'_>, spec: Obj, mode: Mode) -> Obj {
             // SAFETY: right after the failed dlopen, on the same thread.
             unsafe { dlerror_text() }
         );
-        // SAFETY: with the GIL.
-        return unsafe { load_error(t, message) };
+        return Err(load_error(gil, t, message));
     };
 
     // SAFETY: (rest of the function) with the GIL. The four symbols have the
@@ -253,12 +217,8 @@ unsafe fn load_target(t: &Target<'_>, spec: Obj, mode: Mode) -> Obj {
     // never unloaded once its module code has run.
     unsafe {
         type VersionFn = unsafe extern "C" fn() -> u32;
-        let Ok(major_fn) = lib.symbol(t, "get_required_hpy_major_version_") else {
-            return ptr::null_mut();
-        };
-        let Ok(minor_fn) = lib.symbol(t, "get_required_hpy_minor_version_") else {
-            return ptr::null_mut();
-        };
+        let major_fn = lib.symbol(gil, t, "get_required_hpy_major_version_")?;
+        let minor_fn = lib.symbol(gil, t, "get_required_hpy_minor_version_")?;
         let major = core::mem::transmute::<*mut c_void, VersionFn>(major_fn)();
         let minor = core::mem::transmute::<*mut c_void, VersionFn>(minor_fn)();
         if major != HPY_ABI_VERSION || minor > HPY_ABI_VERSION_MINOR {
@@ -267,7 +227,7 @@ unsafe fn load_target(t: &Target<'_>, spec: Obj, mode: Mode) -> Obj {
                  version: {}.{}. Current HPy version: {}.{}.",
                 t.short, major, minor, HPY_ABI_VERSION, HPY_ABI_VERSION_MINOR
             );
-            return load_error(t, message);
+            return Err(load_error(gil, t, message));
         }
         if tag_major != major {
             let message = format!(
@@ -275,14 +235,10 @@ unsafe fn load_target(t: &Target<'_>, spec: Obj, mode: Mode) -> Obj {
                  but the module requires HPy {}.{}",
                 t.name, t.path_text, tag_major, major, minor
             );
-            return load_error(t, message);
+            return Err(load_error(gil, t, message));
         }
-        let Ok(init_ctx_fn) = lib.symbol(t, "HPyInitGlobalContext_") else {
-            return ptr::null_mut();
-        };
-        let Ok(init_fn) = lib.symbol(t, "HPyInit_") else {
-            return ptr::null_mut();
-        };
+        let init_ctx_fn = lib.symbol(gil, t, "HPyInitGlobalContext_")?;
+        let init_fn = lib.symbol(gil, t, "HPyInit_")?;
 
         // From here on the module's code runs and keeps pointers into the
         // library: it stays loaded for the life of the process.
@@ -300,15 +256,23 @@ unsafe fn load_target(t: &Target<'_>, spec: Obj, mode: Mode) -> Obj {
         )();
         if def.is_null() {
             if !ffi::PyErr_Occurred().is_null() {
-                return ptr::null_mut();
+                return Err(ErrSet::from_c_api());
             }
             let message = format!(
                 "cannot load HPy extension module '{}' from '{}': HPyInit_{}() returned NULL",
                 t.name, t.path_text, t.short
             );
-            return load_error(t, message);
+            return Err(load_error(gil, t, message));
         }
-        crate::module::create(ctx, def, t.name_obj, spec, hybrid, method_call::for_mode(mode))
+        crate::module::create(
+            gil,
+            ctx,
+            def,
+            t.name_obj,
+            spec,
+            hybrid,
+            method_call::for_mode(mode),
+        )
     }
 }
 
@@ -333,11 +297,8 @@ impl Library {
         }
     }
 
-    /// The address of the symbol `PREFIX` + NAME, or Err with HPyLoadError set.
-    ///
-    /// # Safety
-    /// With the GIL.
-    unsafe fn symbol(&self, t: &Target<'_>, prefix: &str) -> Result<*mut c_void, ()> {
+    /// The address of the symbol `PREFIX` + NAME, or HPyLoadError.
+    fn symbol(&self, gil: Gil, t: &Target<'_>, prefix: &str) -> Result<*mut c_void, ErrSet> {
         let symbol = format!("{prefix}{}\0", t.short);
         // SAFETY: `self.0` is an open handle; `symbol` is NUL-terminated;
         // dlerror only touches thread-local state.
@@ -361,9 +322,7 @@ impl Library {
             // SAFETY: right after the failed dlsym, on the same thread.
             unsafe { dlerror_text() }
         );
-        // SAFETY: with the GIL.
-        unsafe { load_error(t, message) };
-        Err(())
+        Err(load_error(gil, t, message))
     }
 
     /// Leaves the library loaded for good.
@@ -401,142 +360,58 @@ unsafe fn dlerror_text() -> String {
 
 /// The Python tag that hybrid extensions built for this interpreter carry
 /// (`cp311`), from importlib's extension suffixes as `hpy.devel.abitag`
-/// computes it. None with an exception set if it cannot be found.
-///
-/// # Safety
-/// With the GIL.
-unsafe fn running_python_tag() -> Option<&'static str> {
+/// computes it.
+fn running_python_tag(gil: Gil) -> Result<&'static str, ErrSet> {
     static TAG: OnceLock<String> = OnceLock::new();
     if let Some(tag) = TAG.get() {
-        return Some(tag.as_str());
+        return Ok(tag.as_str());
     }
-    // SAFETY: with the GIL.
-    let suffix = unsafe { first_extension_suffix() }?;
+    let suffix = first_extension_suffix(gil)?;
     let Some(tag) = abitag::python_tag_of_ext_suffix(&suffix) else {
         let message = format!("hpy.universal: unexpected extension suffix '{suffix}'");
-        // SAFETY: with the GIL.
-        unsafe { set_error(ffi::PyExc_SystemError, &message) };
-        return None;
+        return Err(set_error(gil, Exc::SystemError, &message));
     };
-    let _ = TAG.set(tag);
-    TAG.get().map(String::as_str)
+    Ok(TAG.get_or_init(|| tag).as_str())
 }
 
-/// `importlib.machinery.EXTENSION_SUFFIXES[0]`, or None with an exception set.
-///
-/// # Safety
-/// With the GIL.
-unsafe fn first_extension_suffix() -> Option<String> {
-    // SAFETY: with the GIL; every new reference is released.
+/// `importlib.machinery.EXTENSION_SUFFIXES[0]`.
+fn first_extension_suffix(gil: Gil) -> Result<String, ErrSet> {
+    // SAFETY: with the GIL; the names are static C strings; every new
+    // reference is released once used.
     unsafe {
-        let machinery = ffi::PyImport_ImportModule(c"importlib.machinery".as_ptr());
-        if machinery.is_null() {
-            return None;
-        }
+        let machinery = nonnull(ffi::PyImport_ImportModule(c"importlib.machinery".as_ptr()))?;
         let suffixes = ffi::PyObject_GetAttrString(machinery, c"EXTENSION_SUFFIXES".as_ptr());
         ffi::Py_DECREF(machinery);
-        if suffixes.is_null() {
-            return None;
-        }
+        let suffixes = nonnull(suffixes)?;
         let first = ffi::PySequence_GetItem(suffixes, 0);
         ffi::Py_DECREF(suffixes);
-        if first.is_null() {
-            return None;
-        }
-        let text = str_of(first);
+        let first = nonnull(first)?;
+        let text = str_of(gil, first);
         ffi::Py_DECREF(first);
         text
     }
 }
 
-/// The UTF-8 text of a str object, borrowed from it, or None with an
-/// exception set.
-///
-/// # Safety
-/// With the GIL; the result must not outlive `obj` (the lifetime is the
-/// caller's promise).
-unsafe fn str_ref<'a>(obj: Obj) -> Option<&'a str> {
-    let mut len: ffi::Py_ssize_t = 0;
-    // SAFETY: with the GIL; PyUnicode_AsUTF8AndSize type-checks `obj` and
-    // returns a buffer of `len` bytes of UTF-8 that lives as long as `obj`.
-    unsafe {
-        let data = ffi::PyUnicode_AsUTF8AndSize(obj, &mut len);
-        if data.is_null() {
-            return None;
-        }
-        let bytes = core::slice::from_raw_parts(data.cast::<u8>(), len as usize);
-        match core::str::from_utf8(bytes) {
-            Ok(text) => Some(text),
-            Err(_) => {
-                set_error(
-                    ffi::PyExc_SystemError,
-                    "hpy.universal: a str is not valid UTF-8",
-                );
-                None
-            }
-        }
-    }
-}
-
-/// The text of a str object, or None with an exception set.
-///
-/// # Safety
-/// With the GIL.
-pub(crate) unsafe fn str_of(obj: Obj) -> Option<String> {
-    // SAFETY: with the GIL; the text is copied before `obj` can go away.
-    unsafe { str_ref(obj) }.map(str::to_string)
-}
-
-/// The name of the type of `obj`, for messages.
-///
-/// # Safety
-/// With the GIL; `obj` is a live object.
-unsafe fn type_name(obj: Obj) -> String {
-    // SAFETY: as documented; tp_name is a NUL-terminated string.
-    unsafe {
-        let name = (*ffi::Py_TYPE(obj)).tp_name;
-        if name.is_null() {
-            return "?".to_string();
-        }
-        CStr::from_ptr(name).to_string_lossy().into_owned()
-    }
-}
-
-/// Raises `exc_type(message)`; returns NULL.
-///
-/// # Safety
-/// With the GIL; `exc_type` is an exception class.
-pub(crate) unsafe fn set_error(exc_type: Obj, message: &str) -> Obj {
-    // SAFETY: as documented; the message is passed with its length and our
-    // reference to it released (PyErr_SetObject does not steal it).
-    unsafe {
-        let text = ffi::PyUnicode_FromStringAndSize(
-            message.as_ptr().cast(),
-            message.len() as ffi::Py_ssize_t,
-        );
-        if !text.is_null() {
-            ffi::PyErr_SetObject(exc_type, text);
-            ffi::Py_DECREF(text);
-        }
-    }
-    ptr::null_mut()
-}
-
-/// Raises HPyLoadError(message, name=..., path=...); returns NULL.
-///
-/// # Safety
-/// With the GIL.
-unsafe fn load_error(t: &Target<'_>, message: String) -> Obj {
-    // SAFETY: with the GIL; every new reference is released (nothing is
-    // stolen); LOAD_ERROR, a subclass of ImportError, was created by
+/// Raises HPyLoadError(message, name=..., path=...).
+fn load_error(gil: Gil, t: &Target<'_>, message: String) -> ErrSet {
+    // HPyLoadError, a subclass of ImportError, is created by
     // PyInit_universal before any load.
+    let class = LOAD_ERROR.get(gil);
+    // SAFETY: with the GIL; `t.name_obj` is the live str that `load` got
+    // (a Target lives within that call); every new reference is released
+    // (nothing is stolen).
     unsafe {
+        let class = if class.is_null() {
+            ffi::PyExc_ImportError
+        } else {
+            class
+        };
         let path = ffi::PyUnicode_DecodeFSDefaultAndSize(
             t.path.as_ptr().cast(),
             t.path.len() as ffi::Py_ssize_t,
         );
         if path.is_null() {
-            return ptr::null_mut();
+            return ErrSet::from_c_api();
         }
         let text = ffi::PyUnicode_FromStringAndSize(
             message.as_ptr().cast(),
@@ -544,17 +419,11 @@ unsafe fn load_error(t: &Target<'_>, message: String) -> Obj {
         );
         if text.is_null() {
             ffi::Py_DECREF(path);
-            return ptr::null_mut();
+            return ErrSet::from_c_api();
         }
-        let class = *ptr::addr_of!(LOAD_ERROR);
-        let class = if class.is_null() {
-            ffi::PyExc_ImportError
-        } else {
-            class
-        };
         ffi::PyErr_SetImportErrorSubclass(class, text, t.name_obj, path);
         ffi::Py_DECREF(text);
         ffi::Py_DECREF(path);
     }
-    ptr::null_mut()
+    ErrSet::from_c_api()
 }

@@ -22,7 +22,7 @@
 //! Calls that do not go through `vectorcall` call `ml_meth`: CPython 3.11+
 //! specializes call sites of METH_O and METH_FASTCALL functions to call it
 //! directly, and C code may do the same. In the record, `ml_meth` is a
-//! thunk of the pool of method_thunks.rs, which calls the HPy function
+//! thunk of the pool of method_call/thunks.rs, which calls the HPy function
 //! directly too; once the pool is used up it stays the trampoline, which
 //! works just as well, through `ctx_CallRealFunctionFromTrampoline`. The
 //! flags do not change, so CPython still specializes the call sites. Each
@@ -36,7 +36,6 @@
 //! handles in theirs (and will need thunks of their own).
 
 #![allow(non_upper_case_globals)]
-#![deny(unsafe_op_in_unsafe_fn)]
 
 use core::ffi::{c_int, c_void};
 use core::ptr;
@@ -44,11 +43,10 @@ use core::ptr;
 use hpy_sys::*;
 use pyo3_ffi as ffi;
 
-use crate::api::PY_VECTORCALL_ARGUMENTS_OFFSET;
+use crate::context::Mode;
 use crate::handles::{h2py, py2h};
-use crate::loader::Mode;
+use crate::python::{Gil, PY_VECTORCALL_ARGUMENTS_OFFSET};
 
-#[path = "method_thunks.rs"]
 mod thunks;
 
 use thunks::Shape;
@@ -64,7 +62,7 @@ type Ctx = *mut HPyContext;
 struct MethodRecord {
     /// A copy of the function's `PyMethodDef`: CPython reads the name, doc,
     /// flags and C function from here. The C function is a thunk of
-    /// method_thunks.rs (the trampoline when none was left).
+    /// method_call/thunks.rs (the trampoline when none was left).
     def: ffi::PyMethodDef,
     /// The HPy function (`HPyMeth.impl`), of the C type of the signature.
     impl_: unsafe extern "C" fn(),
@@ -76,7 +74,7 @@ struct MethodRecord {
 }
 
 /// The vectorcall functions of one mode, one per method signature, and
-/// whether the thunks of method_thunks.rs (which take universal handles)
+/// whether the thunks of method_call/thunks.rs (which take universal handles)
 /// may replace the trampoline in `ml_meth`.
 pub struct DirectCalls {
     noargs: ffi::vectorcallfunc,
@@ -139,10 +137,11 @@ pub fn for_mode(mode: Mode) -> Option<&'static DirectCalls> {
 /// trampoline path; no exception is left set.
 ///
 /// # Safety
-/// With the GIL; `module` is a live object just created from `def` (static
-/// data of an extension that is never unloaded) by `hpy_core::module_from_spec`
-/// with the context `ctx`, which lives forever.
+/// `module` is a live object just created from `def` (static data of an
+/// extension that is never unloaded) by `hpy_core::module_from_spec` with
+/// the context `ctx`, which lives forever.
 pub unsafe fn install(
+    gil: Gil,
     module: Obj,
     def: *const HPyModuleDef,
     ctx: Ctx,
@@ -175,7 +174,7 @@ pub unsafe fn install(
         // member of the union is in use.
         if unsafe { (*d).kind } == HPyDef_Kind_Meth {
             // SAFETY: as above; with the GIL; `dict` is the module's dict.
-            unsafe { switch_method(module, dict, &(*d).u.meth, ctx, calls) };
+            unsafe { switch_method(gil, module, dict, &(*d).u.meth, ctx, calls) };
         }
         // SAFETY: the NULL was not reached yet, so the next entry exists.
         p = unsafe { p.add(1) };
@@ -188,6 +187,7 @@ pub unsafe fn install(
 /// # Safety
 /// As for `install`; `dict` is the module's dict, `meth` a define of `def`.
 unsafe fn switch_method(
+    _gil: Gil,
     module: Obj,
     dict: Obj,
     meth: &HPyMeth,
@@ -307,12 +307,10 @@ unsafe fn delegate(callable: Obj, args: *const Obj, nargsf: usize, kwnames: Obj)
 }
 
 /// Py_EnterRecursiveCall, as CPython's vectorcalls of builtin functions call
-/// it; true when the call may go ahead, false with RecursionError set.
-///
-/// # Safety
-/// With the GIL; a true result must be matched by `leave_recursive_call`.
+/// it; true when the call may go ahead, false with RecursionError set. A
+/// true result must be matched by `leave_recursive_call`.
 #[inline(always)]
-unsafe fn enter_recursive_call() -> bool {
+fn enter_recursive_call(_gil: Gil) -> bool {
     // SAFETY: with the GIL; the message is a static C string.
     unsafe { ffi::Py_EnterRecursiveCall(c" while calling a Python object".as_ptr()) == 0 }
 }
@@ -320,10 +318,11 @@ unsafe fn enter_recursive_call() -> bool {
 /// Py_LeaveRecursiveCall after a successful `enter_recursive_call`.
 ///
 /// # Safety
-/// With the GIL, after a successful `enter_recursive_call`.
+/// After a successful `enter_recursive_call` (CPython's recursion depth
+/// would drift otherwise).
 #[inline(always)]
-unsafe fn leave_recursive_call() {
-    // SAFETY: as documented.
+unsafe fn leave_recursive_call(_gil: Gil) {
+    // SAFETY: with the GIL, as documented.
     unsafe { ffi::Py_LeaveRecursiveCall() }
 }
 
@@ -339,16 +338,17 @@ unsafe extern "C" fn universal_noargs(
         return unsafe { delegate(callable, args, nargsf, kwnames) };
     }
     // SAFETY: CPython calls this only for function objects switched by
-    // `install` (their vectorcall), with the GIL and valid arguments; the
-    // record's `impl_` has the C type of its signature.
+    // `install` (their vectorcall), with the GIL (the token) and valid
+    // arguments; the record's `impl_` has the C type of its signature.
     unsafe {
-        if !enter_recursive_call() {
+        let gil = Gil::assume();
+        if !enter_recursive_call(gil) {
             return ptr::null_mut();
         }
         let (record, ctx, self_) = record_of(callable);
         let f: FnNoargs = core::mem::transmute((*record).impl_);
         let result = h2py(f(ctx, self_));
-        leave_recursive_call();
+        leave_recursive_call(gil);
         result
     }
 }
@@ -366,13 +366,14 @@ unsafe extern "C" fn universal_o(
     }
     // SAFETY: as in universal_noargs; `args` has one item.
     unsafe {
-        if !enter_recursive_call() {
+        let gil = Gil::assume();
+        if !enter_recursive_call(gil) {
             return ptr::null_mut();
         }
         let (record, ctx, self_) = record_of(callable);
         let f: FnO = core::mem::transmute((*record).impl_);
         let result = h2py(f(ctx, self_, py2h(*args)));
-        leave_recursive_call();
+        leave_recursive_call(gil);
         result
     }
 }
@@ -391,14 +392,15 @@ unsafe extern "C" fn universal_varargs(
     // SAFETY: as in universal_noargs; `args` has `nargs` items, which are
     // the handles (handles.rs: same size and alignment).
     unsafe {
-        if !enter_recursive_call() {
+        let gil = Gil::assume();
+        if !enter_recursive_call(gil) {
             return ptr::null_mut();
         }
         let (record, ctx, self_) = record_of(callable);
         let f: FnVarargs = core::mem::transmute((*record).impl_);
         let nargs = nargsf & !PY_VECTORCALL_ARGUMENTS_OFFSET;
         let result = h2py(f(ctx, self_, args.cast::<HPy>(), nargs));
-        leave_recursive_call();
+        leave_recursive_call(gil);
         result
     }
 }
@@ -413,14 +415,15 @@ unsafe extern "C" fn universal_keywords(
     // SAFETY: as in universal_varargs; `kwnames` is NULL or a tuple of str
     // whose values follow the positional arguments in `args`.
     unsafe {
-        if !enter_recursive_call() {
+        let gil = Gil::assume();
+        if !enter_recursive_call(gil) {
             return ptr::null_mut();
         }
         let (record, ctx, self_) = record_of(callable);
         let f: FnKeywords = core::mem::transmute((*record).impl_);
         let nargs = nargsf & !PY_VECTORCALL_ARGUMENTS_OFFSET;
         let result = h2py(f(ctx, self_, args.cast::<HPy>(), nargs, py2h(kwnames)));
-        leave_recursive_call();
+        leave_recursive_call(gil);
         result
     }
 }

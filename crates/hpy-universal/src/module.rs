@@ -4,43 +4,40 @@
 //! module's functions get the direct call path of their mode
 //! (method_call.rs).
 
-#![deny(unsafe_op_in_unsafe_fn)]
-
 use hpy_sys::{HPyContext, HPyModuleDef};
 use pyo3_ffi as ffi;
 
 use crate::method_call::{self, DirectCalls};
+use crate::python::{nonnull, ErrSet, Gil, Obj};
 
 /// Creates the module `name` (a str) described by `def` with `spec` and runs
 /// its exec slots; `hybrid` allows the legacy features. Its HPy methods then
 /// get the direct vectorcalls `calls` (none: they keep their trampolines).
-/// Returns a new reference, or NULL with an exception set.
+/// Returns a new reference.
 ///
 /// # Safety
-/// With the GIL held, after `HPyInitGlobalContext_NAME(ctx)`; `def` is what
-/// `HPyInit_NAME` returned and `name` a str.
+/// After `HPyInitGlobalContext_NAME(ctx)`; `def` is what `HPyInit_NAME`
+/// returned, `name` a str and `spec` a live object.
 pub unsafe fn create(
+    gil: Gil,
     ctx: *mut HPyContext,
     def: *mut HPyModuleDef,
-    name: *mut ffi::PyObject,
-    spec: *mut ffi::PyObject,
+    name: Obj,
+    spec: Obj,
     hybrid: bool,
     calls: Option<&'static DirectCalls>,
-) -> *mut ffi::PyObject {
+) -> Result<Obj, ErrSet> {
     // SAFETY: with the GIL; `name` is a str, whose UTF-8 form lives as long
     // as `name` (module_from_spec copies it).
-    let name = unsafe { ffi::PyUnicode_AsUTF8(name) };
-    if name.is_null() {
-        return core::ptr::null_mut();
+    let name = nonnull(unsafe { ffi::PyUnicode_AsUTF8(name) }.cast_mut())?;
+    // SAFETY: with the GIL, as documented above (CPython checks that `spec`
+    // has a `name`).
+    let module: Obj =
+        unsafe { hpy_core::module_from_spec(gil, ctx, def, name, spec.cast(), hybrid) }?.cast();
+    if let Some(calls) = calls {
+        // SAFETY: `module` was just made from `def` with `ctx` (both live
+        // forever).
+        unsafe { method_call::install(gil, module, def, ctx, calls) };
     }
-    // SAFETY: as documented above; `spec` is a live object (CPython checks
-    // that it has a `name`).
-    let module: *mut ffi::PyObject =
-        unsafe { hpy_core::module_from_spec(ctx, def, name, spec.cast(), hybrid).cast() };
-    if let (false, Some(calls)) = (module.is_null(), calls) {
-        // SAFETY: with the GIL; `module` was just made from `def` with `ctx`
-        // (both live forever).
-        unsafe { method_call::install(module, def, ctx, calls) };
-    }
-    module
+    Ok(module)
 }

@@ -41,8 +41,6 @@
 //! x86-64 an Acquire load is a plain `mov`, as a Relaxed one; on AArch64 it
 //! is an `ldar` instead of an `ldr`.
 
-#![deny(unsafe_op_in_unsafe_fn)]
-
 use core::ffi::c_void;
 use core::ptr;
 use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
@@ -51,6 +49,7 @@ use hpy_sys::*;
 use pyo3_ffi as ffi;
 
 use crate::handles::{h2py, py2h};
+use crate::python::Gil;
 
 type Obj = *mut ffi::PyObject;
 type Ctx = *mut HPyContext;
@@ -135,7 +134,8 @@ impl Pool {
     #[inline(always)]
     fn get<const I: usize>(&self) -> Option<(*mut c_void, Ctx)> {
         const { assert!(I < POOL_SIZE) };
-        let slot = &self.slots[I];
+        // In bounds (checked above at compile time), so no check is left.
+        let slot = self.slots.get(I)?;
         let impl_ = slot.impl_.load(Ordering::Acquire);
         if impl_.is_null() {
             return None;
@@ -160,7 +160,7 @@ impl Pool {
                 && slot.ctx.load(Ordering::Relaxed) == ctx
                 && slot.trampoline.load(Ordering::Relaxed) == trampoline
         };
-        if let Some(i) = self.slots[..taken].iter().position(same) {
+        if let Some(i) = self.slots.iter().take(taken).position(same) {
             return Some(i);
         }
         let i = self
@@ -261,9 +261,9 @@ pub unsafe fn take(
 /// The result of a thunk whose slot is free: SystemError.
 #[cold]
 #[inline(never)]
-fn unfilled() -> Obj {
-    // SAFETY: thunks are called by CPython as ml_meth, with the GIL; the
-    // exception type is a static object, the message a static C string.
+fn unfilled(_gil: Gil) -> Obj {
+    // SAFETY: with the GIL; the exception type is a static object, the
+    // message a static C string.
     unsafe {
         ffi::PyErr_SetString(
             ffi::PyExc_SystemError,
@@ -294,9 +294,11 @@ unsafe fn slot<const I: usize, F: Copy>(pool: &Pool) -> Option<(F, Ctx)> {
 
 /// `METH_NOARGS` thunk number `I`.
 unsafe extern "C" fn thunk_noargs<const I: usize>(self_: Obj, _null: Obj) -> Obj {
+    // SAFETY: CPython calls a thunk (an `ml_meth`) with the GIL.
+    let gil = unsafe { Gil::assume() };
     // SAFETY: NOARGS holds HPy functions of type FnNoargs.
     let Some((f, ctx)) = (unsafe { slot::<I, FnNoargs>(&NOARGS) }) else {
-        return unfilled();
+        return unfilled(gil);
     };
     // SAFETY: the HPy function with its context; `self_` is the live module,
     // whose handle is its pointer.
@@ -305,9 +307,11 @@ unsafe extern "C" fn thunk_noargs<const I: usize>(self_: Obj, _null: Obj) -> Obj
 
 /// `METH_O` thunk number `I`.
 unsafe extern "C" fn thunk_o<const I: usize>(self_: Obj, arg: Obj) -> Obj {
+    // SAFETY: CPython calls a thunk (an `ml_meth`) with the GIL.
+    let gil = unsafe { Gil::assume() };
     // SAFETY: O holds HPy functions of type FnO.
     let Some((f, ctx)) = (unsafe { slot::<I, FnO>(&O) }) else {
-        return unfilled();
+        return unfilled(gil);
     };
     // SAFETY: as in thunk_noargs; `arg` is a live object (borrowed from the
     // caller, as the handle is).
@@ -320,9 +324,11 @@ unsafe extern "C" fn thunk_varargs<const I: usize>(
     args: *mut Obj,
     nargs: ffi::Py_ssize_t,
 ) -> Obj {
+    // SAFETY: CPython calls a thunk (an `ml_meth`) with the GIL.
+    let gil = unsafe { Gil::assume() };
     // SAFETY: VARARGS holds HPy functions of type FnVarargs.
     let Some((f, ctx)) = (unsafe { slot::<I, FnVarargs>(&VARARGS) }) else {
-        return unfilled();
+        return unfilled(gil);
     };
     // SAFETY: as in thunk_noargs; `args` holds `nargs` (>= 0) live objects,
     // which are the handles (handles.rs: same size and alignment).
@@ -343,9 +349,11 @@ unsafe extern "C" fn thunk_keywords<const I: usize>(
     nargs: ffi::Py_ssize_t,
     kwnames: Obj,
 ) -> Obj {
+    // SAFETY: CPython calls a thunk (an `ml_meth`) with the GIL.
+    let gil = unsafe { Gil::assume() };
     // SAFETY: KEYWORDS holds HPy functions of type FnKeywords.
     let Some((f, ctx)) = (unsafe { slot::<I, FnKeywords>(&KEYWORDS) }) else {
-        return unfilled();
+        return unfilled(gil);
     };
     // SAFETY: as in thunk_varargs; `kwnames` is NULL or a tuple of str whose
     // values follow the positional arguments in `args`. `nargs` is a plain

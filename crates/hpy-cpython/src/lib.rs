@@ -11,7 +11,8 @@
 //! `PyMem_*` itself), so it needs no global allocator, and it brings no
 //! standard library into the extension: it adds only the code of the
 //! functions the extension uses. Its only undefined symbols are CPython's
-//! (plus `memcpy` and `strlen` from the C library).
+//! (plus `memcpy`, `strlen` and, for HPyType_FromSpec with a metaclass,
+//! `dlsym` from the C library).
 // no_std; a test build (`cargo clippy --all-targets` makes one) has std's
 // panic handler instead of ours.
 #![cfg_attr(not(test), no_std)]

@@ -148,25 +148,19 @@ pub struct HPyContext {
     pub ctx_FatalError: unsafe extern "C" fn(*mut HPyContext, *const c_char),
     pub ctx_Err_SetString: unsafe extern "C" fn(*mut HPyContext, HPy, *const c_char),
     pub ctx_Err_SetObject: unsafe extern "C" fn(*mut HPyContext, HPy, HPy),
-    pub ctx_Err_SetFromErrnoWithFilename:
-        unsafe extern "C" fn(*mut HPyContext, HPy, *const c_char) -> HPy,
-    pub ctx_Err_SetFromErrnoWithFilenameObjects:
-        unsafe extern "C" fn(*mut HPyContext, HPy, HPy, HPy),
+    pub ctx_Err_SetFromErrnoWithFilename: unsafe extern "C" fn(*mut HPyContext, HPy, *const c_char) -> HPy,
+    pub ctx_Err_SetFromErrnoWithFilenameObjects: unsafe extern "C" fn(*mut HPyContext, HPy, HPy, HPy),
     pub ctx_Err_Occurred: unsafe extern "C" fn(*mut HPyContext) -> c_int,
     pub ctx_Err_ExceptionMatches: unsafe extern "C" fn(*mut HPyContext, HPy) -> c_int,
     pub ctx_Err_NoMemory: unsafe extern "C" fn(*mut HPyContext),
     pub ctx_Err_Clear: unsafe extern "C" fn(*mut HPyContext),
     pub ctx_Err_NewException: unsafe extern "C" fn(*mut HPyContext, *const c_char, HPy, HPy) -> HPy,
-    pub ctx_Err_NewExceptionWithDoc:
-        unsafe extern "C" fn(*mut HPyContext, *const c_char, *const c_char, HPy, HPy) -> HPy,
-    pub ctx_Err_WarnEx:
-        unsafe extern "C" fn(*mut HPyContext, HPy, *const c_char, HPy_ssize_t) -> c_int,
+    pub ctx_Err_NewExceptionWithDoc: unsafe extern "C" fn(*mut HPyContext, *const c_char, *const c_char, HPy, HPy) -> HPy,
+    pub ctx_Err_WarnEx: unsafe extern "C" fn(*mut HPyContext, HPy, *const c_char, HPy_ssize_t) -> c_int,
     pub ctx_Err_WriteUnraisable: unsafe extern "C" fn(*mut HPyContext, HPy),
     pub ctx_IsTrue: unsafe extern "C" fn(*mut HPyContext, HPy) -> c_int,
-    pub ctx_Type_FromSpec:
-        unsafe extern "C" fn(*mut HPyContext, *mut HPyType_Spec, *mut HPyType_SpecParam) -> HPy,
-    pub ctx_Type_GenericNew:
-        unsafe extern "C" fn(*mut HPyContext, HPy, *const HPy, HPy_ssize_t, HPy) -> HPy,
+    pub ctx_Type_FromSpec: unsafe extern "C" fn(*mut HPyContext, *mut HPyType_Spec, *mut HPyType_SpecParam) -> HPy,
+    pub ctx_Type_GenericNew: unsafe extern "C" fn(*mut HPyContext, HPy, *const HPy, HPy_ssize_t, HPy) -> HPy,
     pub ctx_GetAttr: unsafe extern "C" fn(*mut HPyContext, HPy, HPy) -> HPy,
     pub ctx_GetAttr_s: unsafe extern "C" fn(*mut HPyContext, HPy, *const c_char) -> HPy,
     pub ctx_HasAttr: unsafe extern "C" fn(*mut HPyContext, HPy, HPy) -> c_int,
@@ -199,26 +193,20 @@ pub struct HPyContext {
     pub ctx_Bytes_AsString: unsafe extern "C" fn(*mut HPyContext, HPy) -> *const c_char,
     pub ctx_Bytes_AS_STRING: unsafe extern "C" fn(*mut HPyContext, HPy) -> *const c_char,
     pub ctx_Bytes_FromString: unsafe extern "C" fn(*mut HPyContext, *const c_char) -> HPy,
-    pub ctx_Bytes_FromStringAndSize:
-        unsafe extern "C" fn(*mut HPyContext, *const c_char, HPy_ssize_t) -> HPy,
+    pub ctx_Bytes_FromStringAndSize: unsafe extern "C" fn(*mut HPyContext, *const c_char, HPy_ssize_t) -> HPy,
     pub ctx_Unicode_FromString: unsafe extern "C" fn(*mut HPyContext, *const c_char) -> HPy,
     pub ctx_Unicode_Check: unsafe extern "C" fn(*mut HPyContext, HPy) -> c_int,
     pub ctx_Unicode_AsASCIIString: unsafe extern "C" fn(*mut HPyContext, HPy) -> HPy,
     pub ctx_Unicode_AsLatin1String: unsafe extern "C" fn(*mut HPyContext, HPy) -> HPy,
     pub ctx_Unicode_AsUTF8String: unsafe extern "C" fn(*mut HPyContext, HPy) -> HPy,
-    pub ctx_Unicode_AsUTF8AndSize:
-        unsafe extern "C" fn(*mut HPyContext, HPy, *mut HPy_ssize_t) -> *const c_char,
-    pub ctx_Unicode_FromWideChar:
-        unsafe extern "C" fn(*mut HPyContext, *const wchar_t, HPy_ssize_t) -> HPy,
+    pub ctx_Unicode_AsUTF8AndSize: unsafe extern "C" fn(*mut HPyContext, HPy, *mut HPy_ssize_t) -> *const c_char,
+    pub ctx_Unicode_FromWideChar: unsafe extern "C" fn(*mut HPyContext, *const wchar_t, HPy_ssize_t) -> HPy,
     pub ctx_Unicode_DecodeFSDefault: unsafe extern "C" fn(*mut HPyContext, *const c_char) -> HPy,
-    pub ctx_Unicode_DecodeFSDefaultAndSize:
-        unsafe extern "C" fn(*mut HPyContext, *const c_char, HPy_ssize_t) -> HPy,
+    pub ctx_Unicode_DecodeFSDefaultAndSize: unsafe extern "C" fn(*mut HPyContext, *const c_char, HPy_ssize_t) -> HPy,
     pub ctx_Unicode_EncodeFSDefault: unsafe extern "C" fn(*mut HPyContext, HPy) -> HPy,
     pub ctx_Unicode_ReadChar: unsafe extern "C" fn(*mut HPyContext, HPy, HPy_ssize_t) -> HPy_UCS4,
-    pub ctx_Unicode_DecodeASCII:
-        unsafe extern "C" fn(*mut HPyContext, *const c_char, HPy_ssize_t, *const c_char) -> HPy,
-    pub ctx_Unicode_DecodeLatin1:
-        unsafe extern "C" fn(*mut HPyContext, *const c_char, HPy_ssize_t, *const c_char) -> HPy,
+    pub ctx_Unicode_DecodeASCII: unsafe extern "C" fn(*mut HPyContext, *const c_char, HPy_ssize_t, *const c_char) -> HPy,
+    pub ctx_Unicode_DecodeLatin1: unsafe extern "C" fn(*mut HPyContext, *const c_char, HPy_ssize_t, *const c_char) -> HPy,
     pub ctx_List_Check: unsafe extern "C" fn(*mut HPyContext, HPy) -> c_int,
     pub ctx_List_New: unsafe extern "C" fn(*mut HPyContext, HPy_ssize_t) -> HPy,
     pub ctx_List_Append: unsafe extern "C" fn(*mut HPyContext, HPy, HPy) -> c_int,
@@ -229,16 +217,13 @@ pub struct HPyContext {
     pub ctx_Import_ImportModule: unsafe extern "C" fn(*mut HPyContext, *const c_char) -> HPy,
     pub ctx_FromPyObject: unsafe extern "C" fn(*mut HPyContext, *mut cpy_PyObject) -> HPy,
     pub ctx_AsPyObject: unsafe extern "C" fn(*mut HPyContext, HPy) -> *mut cpy_PyObject,
-    pub ctx_CallRealFunctionFromTrampoline:
-        unsafe extern "C" fn(*mut HPyContext, HPyFunc_Signature, HPyCFunction, *mut c_void),
+    pub ctx_CallRealFunctionFromTrampoline: unsafe extern "C" fn(*mut HPyContext, HPyFunc_Signature, HPyCFunction, *mut c_void),
     pub ctx_ListBuilder_New: unsafe extern "C" fn(*mut HPyContext, HPy_ssize_t) -> HPyListBuilder,
-    pub ctx_ListBuilder_Set:
-        unsafe extern "C" fn(*mut HPyContext, HPyListBuilder, HPy_ssize_t, HPy),
+    pub ctx_ListBuilder_Set: unsafe extern "C" fn(*mut HPyContext, HPyListBuilder, HPy_ssize_t, HPy),
     pub ctx_ListBuilder_Build: unsafe extern "C" fn(*mut HPyContext, HPyListBuilder) -> HPy,
     pub ctx_ListBuilder_Cancel: unsafe extern "C" fn(*mut HPyContext, HPyListBuilder),
     pub ctx_TupleBuilder_New: unsafe extern "C" fn(*mut HPyContext, HPy_ssize_t) -> HPyTupleBuilder,
-    pub ctx_TupleBuilder_Set:
-        unsafe extern "C" fn(*mut HPyContext, HPyTupleBuilder, HPy_ssize_t, HPy),
+    pub ctx_TupleBuilder_Set: unsafe extern "C" fn(*mut HPyContext, HPyTupleBuilder, HPy_ssize_t, HPy),
     pub ctx_TupleBuilder_Build: unsafe extern "C" fn(*mut HPyContext, HPyTupleBuilder) -> HPy,
     pub ctx_TupleBuilder_Cancel: unsafe extern "C" fn(*mut HPyContext, HPyTupleBuilder),
     pub ctx_Tracker_New: unsafe extern "C" fn(*mut HPyContext, HPy_ssize_t) -> HPyTracker,
@@ -258,8 +243,7 @@ pub struct HPyContext {
     pub ctx_AsStruct_Unicode: unsafe extern "C" fn(*mut HPyContext, HPy) -> *mut c_void,
     pub ctx_AsStruct_Tuple: unsafe extern "C" fn(*mut HPyContext, HPy) -> *mut c_void,
     pub ctx_AsStruct_List: unsafe extern "C" fn(*mut HPyContext, HPy) -> *mut c_void,
-    pub ctx_Type_GetBuiltinShape:
-        unsafe extern "C" fn(*mut HPyContext, HPy) -> HPyType_BuiltinShape,
+    pub ctx_Type_GetBuiltinShape: unsafe extern "C" fn(*mut HPyContext, HPy) -> HPyType_BuiltinShape,
     pub ctx_DelItem: unsafe extern "C" fn(*mut HPyContext, HPy, HPy) -> c_int,
     pub ctx_DelItem_i: unsafe extern "C" fn(*mut HPyContext, HPy, HPy_ssize_t) -> c_int,
     pub ctx_DelItem_s: unsafe extern "C" fn(*mut HPyContext, HPy, *const c_char) -> c_int,
@@ -269,48 +253,30 @@ pub struct HPyContext {
     pub h_CapsuleType: HPy,
     pub h_SliceType: HPy,
     pub h_Builtins: HPy,
-    pub ctx_Capsule_New: unsafe extern "C" fn(
-        *mut HPyContext,
-        *mut c_void,
-        *const c_char,
-        *mut HPyCapsule_Destructor,
-    ) -> HPy,
-    pub ctx_Capsule_Get:
-        unsafe extern "C" fn(*mut HPyContext, HPy, _HPyCapsule_key, *const c_char) -> *mut c_void,
+    pub ctx_Capsule_New: unsafe extern "C" fn(*mut HPyContext, *mut c_void, *const c_char, *mut HPyCapsule_Destructor) -> HPy,
+    pub ctx_Capsule_Get: unsafe extern "C" fn(*mut HPyContext, HPy, _HPyCapsule_key, *const c_char) -> *mut c_void,
     pub ctx_Capsule_IsValid: unsafe extern "C" fn(*mut HPyContext, HPy, *const c_char) -> c_int,
-    pub ctx_Capsule_Set:
-        unsafe extern "C" fn(*mut HPyContext, HPy, _HPyCapsule_key, *mut c_void) -> c_int,
-    pub ctx_Compile_s:
-        unsafe extern "C" fn(*mut HPyContext, *const c_char, *const c_char, HPy_SourceKind) -> HPy,
+    pub ctx_Capsule_Set: unsafe extern "C" fn(*mut HPyContext, HPy, _HPyCapsule_key, *mut c_void) -> c_int,
+    pub ctx_Compile_s: unsafe extern "C" fn(*mut HPyContext, *const c_char, *const c_char, HPy_SourceKind) -> HPy,
     pub ctx_EvalCode: unsafe extern "C" fn(*mut HPyContext, HPy, HPy, HPy) -> HPy,
     pub ctx_ContextVar_New: unsafe extern "C" fn(*mut HPyContext, *const c_char, HPy) -> HPy,
     pub ctx_ContextVar_Get: unsafe extern "C" fn(*mut HPyContext, HPy, HPy, *mut HPy) -> i32,
     pub ctx_ContextVar_Set: unsafe extern "C" fn(*mut HPyContext, HPy, HPy) -> HPy,
     pub ctx_Type_GetName: unsafe extern "C" fn(*mut HPyContext, HPy) -> *const c_char,
     pub ctx_Type_IsSubtype: unsafe extern "C" fn(*mut HPyContext, HPy, HPy) -> c_int,
-    pub ctx_Unicode_FromEncodedObject:
-        unsafe extern "C" fn(*mut HPyContext, HPy, *const c_char, *const c_char) -> HPy,
-    pub ctx_Unicode_Substring:
-        unsafe extern "C" fn(*mut HPyContext, HPy, HPy_ssize_t, HPy_ssize_t) -> HPy,
+    pub ctx_Unicode_FromEncodedObject: unsafe extern "C" fn(*mut HPyContext, HPy, *const c_char, *const c_char) -> HPy,
+    pub ctx_Unicode_Substring: unsafe extern "C" fn(*mut HPyContext, HPy, HPy_ssize_t, HPy_ssize_t) -> HPy,
     pub ctx_Dict_Keys: unsafe extern "C" fn(*mut HPyContext, HPy) -> HPy,
     pub ctx_Dict_Copy: unsafe extern "C" fn(*mut HPyContext, HPy) -> HPy,
-    pub ctx_Slice_Unpack: unsafe extern "C" fn(
-        *mut HPyContext,
-        HPy,
-        *mut HPy_ssize_t,
-        *mut HPy_ssize_t,
-        *mut HPy_ssize_t,
-    ) -> c_int,
-    pub ctx_SetCallFunction:
-        unsafe extern "C" fn(*mut HPyContext, HPy, *mut HPyCallFunction) -> c_int,
+    pub ctx_Slice_Unpack: unsafe extern "C" fn(*mut HPyContext, HPy, *mut HPy_ssize_t, *mut HPy_ssize_t, *mut HPy_ssize_t) -> c_int,
+    pub ctx_SetCallFunction: unsafe extern "C" fn(*mut HPyContext, HPy, *mut HPyCallFunction) -> c_int,
     pub ctx_Call: unsafe extern "C" fn(*mut HPyContext, HPy, *const HPy, usize, HPy) -> HPy,
     pub ctx_CallMethod: unsafe extern "C" fn(*mut HPyContext, HPy, *const HPy, usize, HPy) -> HPy,
     pub h_DictType: HPy,
     pub ctx_AsStruct_Dict: unsafe extern "C" fn(*mut HPyContext, HPy) -> *mut c_void,
     pub ctx_List_Insert: unsafe extern "C" fn(*mut HPyContext, HPy, HPy_ssize_t, HPy) -> c_int,
     pub ctx_GetSlice: unsafe extern "C" fn(*mut HPyContext, HPy, HPy_ssize_t, HPy_ssize_t) -> HPy,
-    pub ctx_SetSlice:
-        unsafe extern "C" fn(*mut HPyContext, HPy, HPy_ssize_t, HPy_ssize_t, HPy) -> c_int,
+    pub ctx_SetSlice: unsafe extern "C" fn(*mut HPyContext, HPy, HPy_ssize_t, HPy_ssize_t, HPy) -> c_int,
     pub ctx_DelSlice: unsafe extern "C" fn(*mut HPyContext, HPy, HPy_ssize_t, HPy_ssize_t) -> c_int,
     pub ctx_GetIter: unsafe extern "C" fn(*mut HPyContext, HPy) -> HPy,
     pub ctx_Iter_Next: unsafe extern "C" fn(*mut HPyContext, HPy) -> HPy,

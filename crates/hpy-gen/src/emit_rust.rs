@@ -35,7 +35,9 @@ pub fn context_struct(entries: &[Entry]) -> String {
             Entry::Field { ctype, name, .. } => out.push_str(&format!("    pub {name}: {},\n", rust_type(ctype))),
             Entry::Handle { name, .. } => out.push_str(&format!("    pub {name}: HPy,\n")),
             Entry::Func(f) => out.push_str(&format!(
-                "    pub {}: unsafe extern \"C\" fn({}){},\n",
+                "    /// `{}`: {}\n    pub {}: unsafe extern \"C\" fn({}){},\n",
+                f.c_name,
+                f.doc.replace('*', "\\*"),
                 f.ctx_name,
                 rust_params(f, false),
                 rust_ret(f)
@@ -45,6 +47,9 @@ pub fn context_struct(entries: &[Entry]) -> String {
     out.push_str("}\n\n");
     out.push_str("/// The number of entries in the context.\n");
     out.push_str(&format!("pub const HPY_CONTEXT_ENTRIES: usize = {};\n", entries.len()));
+    out.push_str("\n/// The newest ABI minor version among the context's entries (0 is HPy\n");
+    out.push_str("/// 0.9.0): a runtime with this context accepts modules that require it.\n");
+    out.push_str(&format!("pub const HPY_CONTEXT_MINOR_VERSION: u32 = {};\n", max_minor(entries)));
     out
 }
 
@@ -82,7 +87,7 @@ pub fn universal_context(entries: &[Entry]) -> String {
                 ));
             }
             Mapping::Todo => {
-                let ret = rust_error_value(&f.ret, f.attr_value("err")).map(|v| format!("\n    {v}")).unwrap_or_default();
+                let ret = rust_error_value(&f.ret, f.err_value()).map(|v| format!("\n    {v}")).unwrap_or_default();
                 out.push_str(&format!(
                     "{sig} {{\n    // SAFETY: called with the GIL held, like every context function.\n    \
                      ffi::PyErr_SetString(ffi::PyExc_SystemError, c\"HPy function {} is not implemented\".as_ptr());{ret}\n}}\n\n",
@@ -128,6 +133,11 @@ pub fn universal_context(entries: &[Entry]) -> String {
     }
     out.push_str("    }\n}\n");
     out
+}
+
+/// The newest ABI minor version among the entries.
+pub fn max_minor(entries: &[Entry]) -> u32 {
+    entries.iter().filter_map(as_func).map(Func::minor).max().unwrap_or(0)
 }
 
 fn as_func(e: &Entry) -> Option<&Func> {

@@ -278,7 +278,11 @@ pub unsafe extern "C" fn ctx_Callable_Check(ctx: *mut HPyContext, h: HPy) -> c_i
     ffi::PyCallable_Check(h2py(h)) as _
 }
 
-pub unsafe extern "C" fn ctx_Err_SetString(ctx: *mut HPyContext, h_type: HPy, utf8_message: *const c_char) {
+pub unsafe extern "C" fn ctx_Err_SetString(
+    ctx: *mut HPyContext,
+    h_type: HPy,
+    utf8_message: *const c_char,
+) {
     // SAFETY: handles are live object pointers; the C-API checks the rest.
     ffi::PyErr_SetString(h2py(h_type), utf8_message as _);
 }
@@ -288,12 +292,24 @@ pub unsafe extern "C" fn ctx_Err_SetObject(ctx: *mut HPyContext, h_type: HPy, h_
     ffi::PyErr_SetObject(h2py(h_type), h2py(h_value));
 }
 
-pub unsafe extern "C" fn ctx_Err_SetFromErrnoWithFilename(ctx: *mut HPyContext, h_type: HPy, filename_fsencoded: *const c_char) -> HPy {
+pub unsafe extern "C" fn ctx_Err_SetFromErrnoWithFilename(
+    ctx: *mut HPyContext,
+    h_type: HPy,
+    filename_fsencoded: *const c_char,
+) -> HPy {
     // SAFETY: handles are live object pointers; the C-API checks the rest.
-    py2h(ffi::PyErr_SetFromErrnoWithFilename(h2py(h_type), filename_fsencoded as _))
+    py2h(ffi::PyErr_SetFromErrnoWithFilename(
+        h2py(h_type),
+        filename_fsencoded as _,
+    ))
 }
 
-pub unsafe extern "C" fn ctx_Err_SetFromErrnoWithFilenameObjects(ctx: *mut HPyContext, h_type: HPy, filename1: HPy, filename2: HPy) {
+pub unsafe extern "C" fn ctx_Err_SetFromErrnoWithFilenameObjects(
+    ctx: *mut HPyContext,
+    h_type: HPy,
+    filename1: HPy,
+    filename2: HPy,
+) {
     // SAFETY: handles are live object pointers; the C-API checks the rest.
     ffi::PyErr_SetFromErrnoWithFilenameObjects(h2py(h_type), h2py(filename1), h2py(filename2));
 }
@@ -313,17 +329,42 @@ pub unsafe extern "C" fn ctx_Err_Clear(ctx: *mut HPyContext) {
     ffi::PyErr_Clear();
 }
 
-pub unsafe extern "C" fn ctx_Err_NewException(ctx: *mut HPyContext, utf8_name: *const c_char, base: HPy, dict: HPy) -> HPy {
+pub unsafe extern "C" fn ctx_Err_NewException(
+    ctx: *mut HPyContext,
+    utf8_name: *const c_char,
+    base: HPy,
+    dict: HPy,
+) -> HPy {
     // SAFETY: handles are live object pointers; the C-API checks the rest.
-    py2h(ffi::PyErr_NewException(utf8_name as _, h2py(base), h2py(dict)))
+    py2h(ffi::PyErr_NewException(
+        utf8_name as _,
+        h2py(base),
+        h2py(dict),
+    ))
 }
 
-pub unsafe extern "C" fn ctx_Err_NewExceptionWithDoc(ctx: *mut HPyContext, utf8_name: *const c_char, utf8_doc: *const c_char, base: HPy, dict: HPy) -> HPy {
+pub unsafe extern "C" fn ctx_Err_NewExceptionWithDoc(
+    ctx: *mut HPyContext,
+    utf8_name: *const c_char,
+    utf8_doc: *const c_char,
+    base: HPy,
+    dict: HPy,
+) -> HPy {
     // SAFETY: handles are live object pointers; the C-API checks the rest.
-    py2h(ffi::PyErr_NewExceptionWithDoc(utf8_name as _, utf8_doc as _, h2py(base), h2py(dict)))
+    py2h(ffi::PyErr_NewExceptionWithDoc(
+        utf8_name as _,
+        utf8_doc as _,
+        h2py(base),
+        h2py(dict),
+    ))
 }
 
-pub unsafe extern "C" fn ctx_Err_WarnEx(ctx: *mut HPyContext, category: HPy, utf8_message: *const c_char, stack_level: HPy_ssize_t) -> c_int {
+pub unsafe extern "C" fn ctx_Err_WarnEx(
+    ctx: *mut HPyContext,
+    category: HPy,
+    utf8_message: *const c_char,
+    stack_level: HPy_ssize_t,
+) -> c_int {
     // SAFETY: handles are live object pointers; the C-API checks the rest.
     ffi::PyErr_WarnEx(h2py(category), utf8_message as _, stack_level as _) as _
 }
@@ -338,15 +379,31 @@ pub unsafe extern "C" fn ctx_IsTrue(ctx: *mut HPyContext, h: HPy) -> c_int {
     ffi::PyObject_IsTrue(h2py(h)) as _
 }
 
-pub unsafe extern "C" fn ctx_Type_FromSpec(ctx: *mut HPyContext, spec: *mut HPyType_Spec, params: *mut HPyType_SpecParam) -> HPy {
+pub unsafe extern "C" fn ctx_Type_FromSpec(
+    ctx: *mut HPyContext,
+    spec: *mut HPyType_Spec,
+    params: *mut HPyType_SpecParam,
+) -> HPy {
     // SAFETY: called with the GIL held, like every context function.
-    ffi::PyErr_SetString(ffi::PyExc_SystemError, c"HPy function ctx_Type_FromSpec is not implemented".as_ptr());
+    ffi::PyErr_SetString(
+        ffi::PyExc_SystemError,
+        c"HPy function ctx_Type_FromSpec is not implemented".as_ptr(),
+    );
     HPy::NULL
 }
 
-pub unsafe extern "C" fn ctx_Type_GenericNew(ctx: *mut HPyContext, type_: HPy, args: *const HPy, nargs: HPy_ssize_t, kw: HPy) -> HPy {
+pub unsafe extern "C" fn ctx_Type_GenericNew(
+    ctx: *mut HPyContext,
+    type_: HPy,
+    args: *const HPy,
+    nargs: HPy_ssize_t,
+    kw: HPy,
+) -> HPy {
     // SAFETY: called with the GIL held, like every context function.
-    ffi::PyErr_SetString(ffi::PyExc_SystemError, c"HPy function ctx_Type_GenericNew is not implemented".as_ptr());
+    ffi::PyErr_SetString(
+        ffi::PyExc_SystemError,
+        c"HPy function ctx_Type_GenericNew is not implemented".as_ptr(),
+    );
     HPy::NULL
 }
 
@@ -355,7 +412,11 @@ pub unsafe extern "C" fn ctx_GetAttr(ctx: *mut HPyContext, obj: HPy, name: HPy) 
     py2h(ffi::PyObject_GetAttr(h2py(obj), h2py(name)))
 }
 
-pub unsafe extern "C" fn ctx_GetAttr_s(ctx: *mut HPyContext, obj: HPy, utf8_name: *const c_char) -> HPy {
+pub unsafe extern "C" fn ctx_GetAttr_s(
+    ctx: *mut HPyContext,
+    obj: HPy,
+    utf8_name: *const c_char,
+) -> HPy {
     // SAFETY: handles are live object pointers; the C-API checks the rest.
     py2h(ffi::PyObject_GetAttrString(h2py(obj), utf8_name as _))
 }
@@ -365,17 +426,31 @@ pub unsafe extern "C" fn ctx_HasAttr(ctx: *mut HPyContext, obj: HPy, name: HPy) 
     ffi::PyObject_HasAttr(h2py(obj), h2py(name)) as _
 }
 
-pub unsafe extern "C" fn ctx_HasAttr_s(ctx: *mut HPyContext, obj: HPy, utf8_name: *const c_char) -> c_int {
+pub unsafe extern "C" fn ctx_HasAttr_s(
+    ctx: *mut HPyContext,
+    obj: HPy,
+    utf8_name: *const c_char,
+) -> c_int {
     // SAFETY: handles are live object pointers; the C-API checks the rest.
     ffi::PyObject_HasAttrString(h2py(obj), utf8_name as _) as _
 }
 
-pub unsafe extern "C" fn ctx_SetAttr(ctx: *mut HPyContext, obj: HPy, name: HPy, value: HPy) -> c_int {
+pub unsafe extern "C" fn ctx_SetAttr(
+    ctx: *mut HPyContext,
+    obj: HPy,
+    name: HPy,
+    value: HPy,
+) -> c_int {
     // SAFETY: handles are live object pointers; the C-API checks the rest.
     ffi::PyObject_SetAttr(h2py(obj), h2py(name), h2py(value)) as _
 }
 
-pub unsafe extern "C" fn ctx_SetAttr_s(ctx: *mut HPyContext, obj: HPy, utf8_name: *const c_char, value: HPy) -> c_int {
+pub unsafe extern "C" fn ctx_SetAttr_s(
+    ctx: *mut HPyContext,
+    obj: HPy,
+    utf8_name: *const c_char,
+    value: HPy,
+) -> c_int {
     // SAFETY: handles are live object pointers; the C-API checks the rest.
     ffi::PyObject_SetAttrString(h2py(obj), utf8_name as _, h2py(value)) as _
 }
@@ -390,7 +465,12 @@ pub unsafe extern "C" fn ctx_Contains(ctx: *mut HPyContext, container: HPy, key:
     ffi::PySequence_Contains(h2py(container), h2py(key)) as _
 }
 
-pub unsafe extern "C" fn ctx_SetItem(ctx: *mut HPyContext, obj: HPy, key: HPy, value: HPy) -> c_int {
+pub unsafe extern "C" fn ctx_SetItem(
+    ctx: *mut HPyContext,
+    obj: HPy,
+    key: HPy,
+    value: HPy,
+) -> c_int {
     // SAFETY: handles are live object pointers; the C-API checks the rest.
     ffi::PyObject_SetItem(h2py(obj), h2py(key), h2py(value)) as _
 }
@@ -402,19 +482,28 @@ pub unsafe extern "C" fn ctx_Type(ctx: *mut HPyContext, obj: HPy) -> HPy {
 
 pub unsafe extern "C" fn ctx_AsStruct_Object(ctx: *mut HPyContext, h: HPy) -> *mut c_void {
     // SAFETY: called with the GIL held, like every context function.
-    ffi::PyErr_SetString(ffi::PyExc_SystemError, c"HPy function ctx_AsStruct_Object is not implemented".as_ptr());
+    ffi::PyErr_SetString(
+        ffi::PyExc_SystemError,
+        c"HPy function ctx_AsStruct_Object is not implemented".as_ptr(),
+    );
     core::ptr::null_mut()
 }
 
 pub unsafe extern "C" fn ctx_AsStruct_Legacy(ctx: *mut HPyContext, h: HPy) -> *mut c_void {
     // SAFETY: called with the GIL held, like every context function.
-    ffi::PyErr_SetString(ffi::PyExc_SystemError, c"HPy function ctx_AsStruct_Legacy is not implemented".as_ptr());
+    ffi::PyErr_SetString(
+        ffi::PyExc_SystemError,
+        c"HPy function ctx_AsStruct_Legacy is not implemented".as_ptr(),
+    );
     core::ptr::null_mut()
 }
 
 pub unsafe extern "C" fn ctx_New(ctx: *mut HPyContext, h_type: HPy, data: *mut *mut c_void) -> HPy {
     // SAFETY: called with the GIL held, like every context function.
-    ffi::PyErr_SetString(ffi::PyExc_SystemError, c"HPy function ctx_New is not implemented".as_ptr());
+    ffi::PyErr_SetString(
+        ffi::PyExc_SystemError,
+        c"HPy function ctx_New is not implemented".as_ptr(),
+    );
     HPy::NULL
 }
 
@@ -443,7 +532,12 @@ pub unsafe extern "C" fn ctx_RichCompare(ctx: *mut HPyContext, v: HPy, w: HPy, o
     py2h(ffi::PyObject_RichCompare(h2py(v), h2py(w), op as _))
 }
 
-pub unsafe extern "C" fn ctx_RichCompareBool(ctx: *mut HPyContext, v: HPy, w: HPy, op: c_int) -> c_int {
+pub unsafe extern "C" fn ctx_RichCompareBool(
+    ctx: *mut HPyContext,
+    v: HPy,
+    w: HPy,
+    op: c_int,
+) -> c_int {
     // SAFETY: handles are live object pointers; the C-API checks the rest.
     ffi::PyObject_RichCompareBool(h2py(v), h2py(w), op as _) as _
 }
@@ -483,7 +577,11 @@ pub unsafe extern "C" fn ctx_Bytes_FromString(ctx: *mut HPyContext, bytes: *cons
     py2h(ffi::PyBytes_FromString(bytes as _))
 }
 
-pub unsafe extern "C" fn ctx_Bytes_FromStringAndSize(ctx: *mut HPyContext, bytes: *const c_char, len: HPy_ssize_t) -> HPy {
+pub unsafe extern "C" fn ctx_Bytes_FromStringAndSize(
+    ctx: *mut HPyContext,
+    bytes: *const c_char,
+    len: HPy_ssize_t,
+) -> HPy {
     // SAFETY: handles are live object pointers; the C-API checks the rest.
     py2h(ffi::PyBytes_FromStringAndSize(bytes as _, len as _))
 }
@@ -513,22 +611,37 @@ pub unsafe extern "C" fn ctx_Unicode_AsUTF8String(ctx: *mut HPyContext, h: HPy) 
     py2h(ffi::PyUnicode_AsUTF8String(h2py(h)))
 }
 
-pub unsafe extern "C" fn ctx_Unicode_AsUTF8AndSize(ctx: *mut HPyContext, h: HPy, size: *mut HPy_ssize_t) -> *const c_char {
+pub unsafe extern "C" fn ctx_Unicode_AsUTF8AndSize(
+    ctx: *mut HPyContext,
+    h: HPy,
+    size: *mut HPy_ssize_t,
+) -> *const c_char {
     // SAFETY: handles are live object pointers; the C-API checks the rest.
     ffi::PyUnicode_AsUTF8AndSize(h2py(h), size as _) as _
 }
 
-pub unsafe extern "C" fn ctx_Unicode_FromWideChar(ctx: *mut HPyContext, w: *const wchar_t, size: HPy_ssize_t) -> HPy {
+pub unsafe extern "C" fn ctx_Unicode_FromWideChar(
+    ctx: *mut HPyContext,
+    w: *const wchar_t,
+    size: HPy_ssize_t,
+) -> HPy {
     // SAFETY: handles are live object pointers; the C-API checks the rest.
     py2h(ffi::PyUnicode_FromWideChar(w as _, size as _))
 }
 
-pub unsafe extern "C" fn ctx_Unicode_DecodeFSDefault(ctx: *mut HPyContext, v: *const c_char) -> HPy {
+pub unsafe extern "C" fn ctx_Unicode_DecodeFSDefault(
+    ctx: *mut HPyContext,
+    v: *const c_char,
+) -> HPy {
     // SAFETY: handles are live object pointers; the C-API checks the rest.
     py2h(ffi::PyUnicode_DecodeFSDefault(v as _))
 }
 
-pub unsafe extern "C" fn ctx_Unicode_DecodeFSDefaultAndSize(ctx: *mut HPyContext, v: *const c_char, size: HPy_ssize_t) -> HPy {
+pub unsafe extern "C" fn ctx_Unicode_DecodeFSDefaultAndSize(
+    ctx: *mut HPyContext,
+    v: *const c_char,
+    size: HPy_ssize_t,
+) -> HPy {
     // SAFETY: handles are live object pointers; the C-API checks the rest.
     py2h(ffi::PyUnicode_DecodeFSDefaultAndSize(v as _, size as _))
 }
@@ -538,19 +651,41 @@ pub unsafe extern "C" fn ctx_Unicode_EncodeFSDefault(ctx: *mut HPyContext, h: HP
     py2h(ffi::PyUnicode_EncodeFSDefault(h2py(h)))
 }
 
-pub unsafe extern "C" fn ctx_Unicode_ReadChar(ctx: *mut HPyContext, h: HPy, index: HPy_ssize_t) -> HPy_UCS4 {
+pub unsafe extern "C" fn ctx_Unicode_ReadChar(
+    ctx: *mut HPyContext,
+    h: HPy,
+    index: HPy_ssize_t,
+) -> HPy_UCS4 {
     // SAFETY: handles are live object pointers; the C-API checks the rest.
     ffi::PyUnicode_ReadChar(h2py(h), index as _) as _
 }
 
-pub unsafe extern "C" fn ctx_Unicode_DecodeASCII(ctx: *mut HPyContext, ascii: *const c_char, size: HPy_ssize_t, errors: *const c_char) -> HPy {
+pub unsafe extern "C" fn ctx_Unicode_DecodeASCII(
+    ctx: *mut HPyContext,
+    ascii: *const c_char,
+    size: HPy_ssize_t,
+    errors: *const c_char,
+) -> HPy {
     // SAFETY: handles are live object pointers; the C-API checks the rest.
-    py2h(ffi::PyUnicode_DecodeASCII(ascii as _, size as _, errors as _))
+    py2h(ffi::PyUnicode_DecodeASCII(
+        ascii as _,
+        size as _,
+        errors as _,
+    ))
 }
 
-pub unsafe extern "C" fn ctx_Unicode_DecodeLatin1(ctx: *mut HPyContext, latin1: *const c_char, size: HPy_ssize_t, errors: *const c_char) -> HPy {
+pub unsafe extern "C" fn ctx_Unicode_DecodeLatin1(
+    ctx: *mut HPyContext,
+    latin1: *const c_char,
+    size: HPy_ssize_t,
+    errors: *const c_char,
+) -> HPy {
     // SAFETY: handles are live object pointers; the C-API checks the rest.
-    py2h(ffi::PyUnicode_DecodeLatin1(latin1 as _, size as _, errors as _))
+    py2h(ffi::PyUnicode_DecodeLatin1(
+        latin1 as _,
+        size as _,
+        errors as _,
+    ))
 }
 
 pub unsafe extern "C" fn ctx_List_Check(ctx: *mut HPyContext, h: HPy) -> c_int {
@@ -578,50 +713,77 @@ pub unsafe extern "C" fn ctx_Tuple_Check(ctx: *mut HPyContext, h: HPy) -> c_int 
     ffi::PyTuple_Check(h2py(h)) as _
 }
 
-pub unsafe extern "C" fn ctx_Import_ImportModule(ctx: *mut HPyContext, utf8_name: *const c_char) -> HPy {
+pub unsafe extern "C" fn ctx_Import_ImportModule(
+    ctx: *mut HPyContext,
+    utf8_name: *const c_char,
+) -> HPy {
     // SAFETY: handles are live object pointers; the C-API checks the rest.
     py2h(ffi::PyImport_ImportModule(utf8_name as _))
 }
 
 pub unsafe extern "C" fn ctx_AsStruct_Type(ctx: *mut HPyContext, h: HPy) -> *mut c_void {
     // SAFETY: called with the GIL held, like every context function.
-    ffi::PyErr_SetString(ffi::PyExc_SystemError, c"HPy function ctx_AsStruct_Type is not implemented".as_ptr());
+    ffi::PyErr_SetString(
+        ffi::PyExc_SystemError,
+        c"HPy function ctx_AsStruct_Type is not implemented".as_ptr(),
+    );
     core::ptr::null_mut()
 }
 
 pub unsafe extern "C" fn ctx_AsStruct_Long(ctx: *mut HPyContext, h: HPy) -> *mut c_void {
     // SAFETY: called with the GIL held, like every context function.
-    ffi::PyErr_SetString(ffi::PyExc_SystemError, c"HPy function ctx_AsStruct_Long is not implemented".as_ptr());
+    ffi::PyErr_SetString(
+        ffi::PyExc_SystemError,
+        c"HPy function ctx_AsStruct_Long is not implemented".as_ptr(),
+    );
     core::ptr::null_mut()
 }
 
 pub unsafe extern "C" fn ctx_AsStruct_Float(ctx: *mut HPyContext, h: HPy) -> *mut c_void {
     // SAFETY: called with the GIL held, like every context function.
-    ffi::PyErr_SetString(ffi::PyExc_SystemError, c"HPy function ctx_AsStruct_Float is not implemented".as_ptr());
+    ffi::PyErr_SetString(
+        ffi::PyExc_SystemError,
+        c"HPy function ctx_AsStruct_Float is not implemented".as_ptr(),
+    );
     core::ptr::null_mut()
 }
 
 pub unsafe extern "C" fn ctx_AsStruct_Unicode(ctx: *mut HPyContext, h: HPy) -> *mut c_void {
     // SAFETY: called with the GIL held, like every context function.
-    ffi::PyErr_SetString(ffi::PyExc_SystemError, c"HPy function ctx_AsStruct_Unicode is not implemented".as_ptr());
+    ffi::PyErr_SetString(
+        ffi::PyExc_SystemError,
+        c"HPy function ctx_AsStruct_Unicode is not implemented".as_ptr(),
+    );
     core::ptr::null_mut()
 }
 
 pub unsafe extern "C" fn ctx_AsStruct_Tuple(ctx: *mut HPyContext, h: HPy) -> *mut c_void {
     // SAFETY: called with the GIL held, like every context function.
-    ffi::PyErr_SetString(ffi::PyExc_SystemError, c"HPy function ctx_AsStruct_Tuple is not implemented".as_ptr());
+    ffi::PyErr_SetString(
+        ffi::PyExc_SystemError,
+        c"HPy function ctx_AsStruct_Tuple is not implemented".as_ptr(),
+    );
     core::ptr::null_mut()
 }
 
 pub unsafe extern "C" fn ctx_AsStruct_List(ctx: *mut HPyContext, h: HPy) -> *mut c_void {
     // SAFETY: called with the GIL held, like every context function.
-    ffi::PyErr_SetString(ffi::PyExc_SystemError, c"HPy function ctx_AsStruct_List is not implemented".as_ptr());
+    ffi::PyErr_SetString(
+        ffi::PyExc_SystemError,
+        c"HPy function ctx_AsStruct_List is not implemented".as_ptr(),
+    );
     core::ptr::null_mut()
 }
 
-pub unsafe extern "C" fn ctx_Type_GetBuiltinShape(ctx: *mut HPyContext, h_type: HPy) -> HPyType_BuiltinShape {
+pub unsafe extern "C" fn ctx_Type_GetBuiltinShape(
+    ctx: *mut HPyContext,
+    h_type: HPy,
+) -> HPyType_BuiltinShape {
     // SAFETY: called with the GIL held, like every context function.
-    ffi::PyErr_SetString(ffi::PyExc_SystemError, c"HPy function ctx_Type_GetBuiltinShape is not implemented".as_ptr());
+    ffi::PyErr_SetString(
+        ffi::PyExc_SystemError,
+        c"HPy function ctx_Type_GetBuiltinShape is not implemented".as_ptr(),
+    );
     -2
 }
 
@@ -630,33 +792,67 @@ pub unsafe extern "C" fn ctx_DelItem(ctx: *mut HPyContext, obj: HPy, key: HPy) -
     ffi::PyObject_DelItem(h2py(obj), h2py(key)) as _
 }
 
-pub unsafe extern "C" fn ctx_EvalCode(ctx: *mut HPyContext, code: HPy, globals: HPy, locals: HPy) -> HPy {
+pub unsafe extern "C" fn ctx_EvalCode(
+    ctx: *mut HPyContext,
+    code: HPy,
+    globals: HPy,
+    locals: HPy,
+) -> HPy {
     // SAFETY: handles are live object pointers; the C-API checks the rest.
-    py2h(ffi::PyEval_EvalCode(h2py(code), h2py(globals), h2py(locals)))
+    py2h(ffi::PyEval_EvalCode(
+        h2py(code),
+        h2py(globals),
+        h2py(locals),
+    ))
 }
 
-pub unsafe extern "C" fn ctx_ContextVar_New(ctx: *mut HPyContext, name: *const c_char, default_value: HPy) -> HPy {
+pub unsafe extern "C" fn ctx_ContextVar_New(
+    ctx: *mut HPyContext,
+    name: *const c_char,
+    default_value: HPy,
+) -> HPy {
     // SAFETY: handles are live object pointers; the C-API checks the rest.
     py2h(ffi::PyContextVar_New(name as _, h2py(default_value)))
 }
 
-pub unsafe extern "C" fn ctx_ContextVar_Set(ctx: *mut HPyContext, context_var: HPy, value: HPy) -> HPy {
+pub unsafe extern "C" fn ctx_ContextVar_Set(
+    ctx: *mut HPyContext,
+    context_var: HPy,
+    value: HPy,
+) -> HPy {
     // SAFETY: handles are live object pointers; the C-API checks the rest.
     py2h(ffi::PyContextVar_Set(h2py(context_var), h2py(value)))
 }
 
 pub unsafe extern "C" fn ctx_Type_GetName(ctx: *mut HPyContext, type_: HPy) -> *const c_char {
     // SAFETY: called with the GIL held, like every context function.
-    ffi::PyErr_SetString(ffi::PyExc_SystemError, c"HPy function ctx_Type_GetName is not implemented".as_ptr());
+    ffi::PyErr_SetString(
+        ffi::PyExc_SystemError,
+        c"HPy function ctx_Type_GetName is not implemented".as_ptr(),
+    );
     core::ptr::null()
 }
 
-pub unsafe extern "C" fn ctx_Unicode_FromEncodedObject(ctx: *mut HPyContext, obj: HPy, encoding: *const c_char, errors: *const c_char) -> HPy {
+pub unsafe extern "C" fn ctx_Unicode_FromEncodedObject(
+    ctx: *mut HPyContext,
+    obj: HPy,
+    encoding: *const c_char,
+    errors: *const c_char,
+) -> HPy {
     // SAFETY: handles are live object pointers; the C-API checks the rest.
-    py2h(ffi::PyUnicode_FromEncodedObject(h2py(obj), encoding as _, errors as _))
+    py2h(ffi::PyUnicode_FromEncodedObject(
+        h2py(obj),
+        encoding as _,
+        errors as _,
+    ))
 }
 
-pub unsafe extern "C" fn ctx_Unicode_Substring(ctx: *mut HPyContext, str: HPy, start: HPy_ssize_t, end: HPy_ssize_t) -> HPy {
+pub unsafe extern "C" fn ctx_Unicode_Substring(
+    ctx: *mut HPyContext,
+    str: HPy,
+    start: HPy_ssize_t,
+    end: HPy_ssize_t,
+) -> HPy {
     // SAFETY: handles are live object pointers; the C-API checks the rest.
     py2h(ffi::PyUnicode_Substring(h2py(str), start as _, end as _))
 }
@@ -671,39 +867,76 @@ pub unsafe extern "C" fn ctx_Dict_Copy(ctx: *mut HPyContext, h: HPy) -> HPy {
     py2h(ffi::PyDict_Copy(h2py(h)))
 }
 
-pub unsafe extern "C" fn ctx_Slice_Unpack(ctx: *mut HPyContext, slice: HPy, start: *mut HPy_ssize_t, stop: *mut HPy_ssize_t, step: *mut HPy_ssize_t) -> c_int {
+pub unsafe extern "C" fn ctx_Slice_Unpack(
+    ctx: *mut HPyContext,
+    slice: HPy,
+    start: *mut HPy_ssize_t,
+    stop: *mut HPy_ssize_t,
+    step: *mut HPy_ssize_t,
+) -> c_int {
     // SAFETY: handles are live object pointers; the C-API checks the rest.
     ffi::PySlice_Unpack(h2py(slice), start as _, stop as _, step as _) as _
 }
 
-pub unsafe extern "C" fn ctx_SetCallFunction(ctx: *mut HPyContext, h: HPy, func: *mut HPyCallFunction) -> c_int {
+pub unsafe extern "C" fn ctx_SetCallFunction(
+    ctx: *mut HPyContext,
+    h: HPy,
+    func: *mut HPyCallFunction,
+) -> c_int {
     // SAFETY: called with the GIL held, like every context function.
-    ffi::PyErr_SetString(ffi::PyExc_SystemError, c"HPy function ctx_SetCallFunction is not implemented".as_ptr());
+    ffi::PyErr_SetString(
+        ffi::PyExc_SystemError,
+        c"HPy function ctx_SetCallFunction is not implemented".as_ptr(),
+    );
     -1
 }
 
 pub unsafe extern "C" fn ctx_AsStruct_Dict(ctx: *mut HPyContext, h: HPy) -> *mut c_void {
     // SAFETY: called with the GIL held, like every context function.
-    ffi::PyErr_SetString(ffi::PyExc_SystemError, c"HPy function ctx_AsStruct_Dict is not implemented".as_ptr());
+    ffi::PyErr_SetString(
+        ffi::PyExc_SystemError,
+        c"HPy function ctx_AsStruct_Dict is not implemented".as_ptr(),
+    );
     core::ptr::null_mut()
 }
 
-pub unsafe extern "C" fn ctx_List_Insert(ctx: *mut HPyContext, h_list: HPy, index: HPy_ssize_t, h_item: HPy) -> c_int {
+pub unsafe extern "C" fn ctx_List_Insert(
+    ctx: *mut HPyContext,
+    h_list: HPy,
+    index: HPy_ssize_t,
+    h_item: HPy,
+) -> c_int {
     // SAFETY: handles are live object pointers; the C-API checks the rest.
     ffi::PyList_Insert(h2py(h_list), index as _, h2py(h_item)) as _
 }
 
-pub unsafe extern "C" fn ctx_GetSlice(ctx: *mut HPyContext, obj: HPy, start: HPy_ssize_t, end: HPy_ssize_t) -> HPy {
+pub unsafe extern "C" fn ctx_GetSlice(
+    ctx: *mut HPyContext,
+    obj: HPy,
+    start: HPy_ssize_t,
+    end: HPy_ssize_t,
+) -> HPy {
     // SAFETY: handles are live object pointers; the C-API checks the rest.
     py2h(ffi::PySequence_GetSlice(h2py(obj), start as _, end as _))
 }
 
-pub unsafe extern "C" fn ctx_SetSlice(ctx: *mut HPyContext, obj: HPy, start: HPy_ssize_t, end: HPy_ssize_t, value: HPy) -> c_int {
+pub unsafe extern "C" fn ctx_SetSlice(
+    ctx: *mut HPyContext,
+    obj: HPy,
+    start: HPy_ssize_t,
+    end: HPy_ssize_t,
+    value: HPy,
+) -> c_int {
     // SAFETY: handles are live object pointers; the C-API checks the rest.
     ffi::PySequence_SetSlice(h2py(obj), start as _, end as _, h2py(value)) as _
 }
 
-pub unsafe extern "C" fn ctx_DelSlice(ctx: *mut HPyContext, obj: HPy, start: HPy_ssize_t, end: HPy_ssize_t) -> c_int {
+pub unsafe extern "C" fn ctx_DelSlice(
+    ctx: *mut HPyContext,
+    obj: HPy,
+    start: HPy_ssize_t,
+    end: HPy_ssize_t,
+) -> c_int {
     // SAFETY: handles are live object pointers; the C-API checks the rest.
     ffi::PySequence_DelSlice(h2py(obj), start as _, end as _) as _
 }
@@ -723,7 +956,12 @@ pub unsafe extern "C" fn ctx_Iter_Check(ctx: *mut HPyContext, obj: HPy) -> c_int
     ffi::PyIter_Check(h2py(obj)) as _
 }
 
-pub unsafe extern "C" fn ctx_Slice_New(ctx: *mut HPyContext, start: HPy, stop: HPy, step: HPy) -> HPy {
+pub unsafe extern "C" fn ctx_Slice_New(
+    ctx: *mut HPyContext,
+    start: HPy,
+    stop: HPy,
+    step: HPy,
+) -> HPy {
     // SAFETY: handles are live object pointers; the C-API checks the rest.
     py2h(ffi::PySlice_New(h2py(start), h2py(stop), h2py(step)))
 }

@@ -174,7 +174,7 @@ typedef uint32_t HPy_UCS4;
 #include "hpy/hpydef.h"
 #include "hpy/hpytype.h"
 #include "hpy/hpymodule.h"
-#include "hpy/autogen_hpyfunc_args.h"  /* from api/trampoline_args.api */
+#include "hpy/autogen_hpyfunc_args.h"  /* from api/signatures.api */
 
 #ifdef HPY_ABI_CPYTHON
 #  include "hpy/cpython/hpyfunc_trampolines.h"

@@ -84,7 +84,7 @@ fn render_unformatted(api: &Api) -> Vec<(&'static str, String)> {
         ("crates/hpy-sys/src/autogen_hpyfunc.rs", signatures::hpyfunc_rust(sigs)),
         ("python/hpy/devel/include/hpy/universal/autogen_hpyfunc_trampolines.h", signatures::universal_trampolines(sigs)),
         ("python/hpy/devel/include/hpy/cpython/autogen_hpyfunc_trampolines.h", signatures::cpython_trampolines(sigs)),
-        ("crates/hpy-universal/src/autogen_trampoline_dispatch.rs", signatures::dispatch_rust(sigs)),
+        ("crates/hpy-universal/src/api/autogen_trampoline_dispatch.rs", signatures::dispatch_rust(sigs)),
         ("python/hpy/devel/include/hpy/autogen_ctx.h", emit_c::context_struct(entries)),
         ("python/hpy/devel/include/hpy/universal/autogen_trampolines.h", emit_c::universal_trampolines(entries)),
         ("python/hpy/devel/include/hpy/cpython/autogen_api_impl.h", emit_c::cpython_api(entries)),

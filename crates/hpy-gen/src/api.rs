@@ -5,8 +5,16 @@ use std::fmt;
 /// One entry of the context, in context order.
 #[derive(Debug, Clone)]
 pub enum Entry {
-    Field { index: usize, ctype: String, name: String },
-    Handle { index: usize, name: String, object: String },
+    Field {
+        index: usize,
+        ctype: String,
+        name: String,
+    },
+    Handle {
+        index: usize,
+        name: String,
+        object: String,
+    },
     Func(Func),
 }
 
@@ -110,7 +118,11 @@ pub enum Attr {
     RetLen(RetLen),
     /// `@array_len(ARRAY,COUNT)` or `@array_len(ARRAY,COUNT+len(NAMES))`:
     /// the number of items of the array parameter ARRAY.
-    ArrayLen { array: String, count: String, plus_len_of: Option<String> },
+    ArrayLen {
+        array: String,
+        count: String,
+        plus_len_of: Option<String>,
+    },
     /// `@requires(P,KIND)`: handle P must be an object of that kind.
     Requires(String, ObjKind),
     /// `@no_python`: never runs Python code (no __del__, __eq__, __hash__,
@@ -195,7 +207,10 @@ impl Func {
 
 fn parse_extra(s: &str) -> Result<(&str, u32), String> {
     match s.split_once('+') {
-        Some((base, n)) => Ok((base, n.parse().map_err(|_| format!("`{n}` is not a number"))?)),
+        Some((base, n)) => Ok((
+            base,
+            n.parse().map_err(|_| format!("`{n}` is not a number"))?,
+        )),
         None => Ok((s, 0)),
     }
 }
@@ -205,7 +220,9 @@ fn parse_extra(s: &str) -> Result<(&str, u32), String> {
 pub fn parse_attr(text: &str, params: &[Param], ret: &str) -> Result<Attr, String> {
     let (name, args) = match text.split_once('(') {
         Some((n, rest)) => {
-            let args = rest.strip_suffix(')').ok_or_else(|| format!("`@{text}`: missing `)`"))?;
+            let args = rest
+                .strip_suffix(')')
+                .ok_or_else(|| format!("`@{text}`: missing `)`"))?;
             (n, Some(args))
         }
         None => (text, None),
@@ -216,10 +233,19 @@ pub fn parse_attr(text: &str, params: &[Param], ret: &str) -> Result<Attr, Strin
             Ok(p.to_string())
         } else {
             let names: Vec<&str> = params.iter().skip(1).map(|q| q.name.as_str()).collect();
-            Err(format!("`@{text}`: `{p}` is not a parameter (parameters: {})", names.join(", ")))
+            Err(format!(
+                "`@{text}`: `{p}` is not a parameter (parameters: {})",
+                names.join(", ")
+            ))
         }
     };
-    let ctype = |p: &str| params.iter().find(|q| q.name == p).map(|q| q.ctype.clone()).unwrap_or_default();
+    let ctype = |p: &str| {
+        params
+            .iter()
+            .find(|q| q.name == p)
+            .map(|q| q.ctype.clone())
+            .unwrap_or_default()
+    };
     let one = |want: &str| -> Result<String, String> {
         match args {
             Some(a) if !a.contains(',') => param(a),
@@ -234,16 +260,26 @@ pub fn parse_attr(text: &str, params: &[Param], ret: &str) -> Result<Attr, Strin
         }
     };
     let attr = match name {
-        "close" | "consumes" | "to_tracker" | "ret_borrowed" | "out_handle" | "out_data" | "public_mut" => {
+        "close" | "consumes" | "to_tracker" | "ret_borrowed" | "out_handle" | "out_data"
+        | "public_mut" => {
             let p = one("PARAM")?;
             let t = ctype(&p);
             let (ok, want) = match name {
                 "close" | "to_tracker" => (t == "HPy", "an HPy"),
-                "consumes" => (matches!(t.as_str(), "HPyListBuilder" | "HPyTupleBuilder" | "HPyTracker"), "a builder or tracker"),
+                "consumes" => (
+                    matches!(
+                        t.as_str(),
+                        "HPyListBuilder" | "HPyTupleBuilder" | "HPyTracker"
+                    ),
+                    "a builder or tracker",
+                ),
                 "out_handle" => (t == "HPy *", "an `HPy *`"),
                 "out_data" => (t.ends_with("**"), "a pointer to a pointer"),
                 "public_mut" => (t.starts_with("const ") && t.ends_with('*'), "a const array"),
-                _ => (t == "HPy" && ret.ends_with('*'), "an HPy, on a function returning a pointer,"),
+                _ => (
+                    t == "HPy" && ret.ends_with('*'),
+                    "an HPy, on a function returning a pointer,",
+                ),
             };
             if !ok {
                 return Err(format!("`@{text}`: `{p}` must be {want}"));
@@ -259,13 +295,17 @@ pub fn parse_attr(text: &str, params: &[Param], ret: &str) -> Result<Attr, Strin
             }
         }
         "ret_len" => {
-            let a = args.ok_or_else(|| format!("`@{name}` needs `(len(PARAM)+N)` or `(*PARAM+N)`"))?;
+            let a =
+                args.ok_or_else(|| format!("`@{name}` needs `(len(PARAM)+N)` or `(*PARAM+N)`"))?;
             if !ret.ends_with('*') {
                 return Err(format!("`@{text}` on a function that returns no pointer"));
             }
             let (base, extra) = parse_extra(a)?;
             if let Some(p) = base.strip_prefix("len(").and_then(|b| b.strip_suffix(')')) {
-                Attr::RetLen(RetLen::LenOf { param: param(p)?, extra })
+                Attr::RetLen(RetLen::LenOf {
+                    param: param(p)?,
+                    extra,
+                })
             } else if let Some(p) = base.strip_prefix('*') {
                 let p = param(p)?;
                 if !ctype(&p).ends_with('*') {
@@ -278,14 +318,18 @@ pub fn parse_attr(text: &str, params: &[Param], ret: &str) -> Result<Attr, Strin
         }
         "array_len" => {
             let a = args.ok_or_else(|| format!("`@{name}` needs `(ARRAY,COUNT)`"))?;
-            let (array, count) = a.split_once(',').ok_or_else(|| format!("`@{text}`: expected `(ARRAY,COUNT)`"))?;
+            let (array, count) = a
+                .split_once(',')
+                .ok_or_else(|| format!("`@{text}`: expected `(ARRAY,COUNT)`"))?;
             let array = param(array)?;
             if !ctype(&array).ends_with('*') {
                 return Err(format!("`@{text}`: `{array}` is not an array"));
             }
             let (count, plus_len_of) = match count.split_once("+len(") {
                 Some((c, rest)) => {
-                    let names = rest.strip_suffix(')').ok_or_else(|| format!("`@{text}`: missing `)`"))?;
+                    let names = rest
+                        .strip_suffix(')')
+                        .ok_or_else(|| format!("`@{text}`: missing `)`"))?;
                     (param(c)?, Some(param(names)?))
                 }
                 None => (param(count)?, None),
@@ -293,11 +337,17 @@ pub fn parse_attr(text: &str, params: &[Param], ret: &str) -> Result<Attr, Strin
             if !matches!(ctype(&count).as_str(), "size_t" | "HPy_ssize_t") {
                 return Err(format!("`@{text}`: `{count}` is not a count"));
             }
-            Attr::ArrayLen { array, count, plus_len_of }
+            Attr::ArrayLen {
+                array,
+                count,
+                plus_len_of,
+            }
         }
         "requires" => {
             let a = args.ok_or_else(|| format!("`@{name}` needs `(PARAM,KIND)`"))?;
-            let (p, kind) = a.split_once(',').ok_or_else(|| format!("`@{text}`: expected `(PARAM,KIND)`"))?;
+            let (p, kind) = a
+                .split_once(',')
+                .ok_or_else(|| format!("`@{text}`: expected `(PARAM,KIND)`"))?;
             let p = param(p)?;
             if ctype(&p) != "HPy" {
                 return Err(format!("`@{text}`: `{p}` is not a handle"));
@@ -308,15 +358,23 @@ pub fn parse_attr(text: &str, params: &[Param], ret: &str) -> Result<Attr, Strin
             Attr::Requires(p, kind)
         }
         "public_ret" => {
-            let t = args.ok_or_else(|| format!("`@{name}` needs `(TYPE)`"))?.trim();
+            let t = args
+                .ok_or_else(|| format!("`@{name}` needs `(TYPE)`"))?
+                .trim();
             if ret != "void" || t != "HPy" {
-                return Err(format!("`@{text}`: only a void entry can return `HPy` publicly"));
+                return Err(format!(
+                    "`@{text}`: only a void entry can return `HPy` publicly"
+                ));
             }
             Attr::PublicRet(t.to_string())
         }
         "minor" => {
             let n = args.ok_or_else(|| format!("`@{name}` needs `(N)`"))?;
-            Attr::Minor(n.trim().parse().map_err(|_| format!("`@{text}`: `{n}` is not a number"))?)
+            Attr::Minor(
+                n.trim()
+                    .parse()
+                    .map_err(|_| format!("`@{text}`: `{n}` is not a number"))?,
+            )
         }
         "err" => {
             let v = args.ok_or_else(|| format!("`@{name}` needs `(VALUE)`"))?;
@@ -382,7 +440,11 @@ pub fn parse_param(text: &str) -> Option<Param> {
     if is_array {
         ctype = normalise_type(&format!("{ctype} *"));
     }
-    Some(Param { ctype, name, text: text.to_string() })
+    Some(Param {
+        ctype,
+        name,
+        text: text.to_string(),
+    })
 }
 
 fn parse_func(index: usize, ctx_name: &str, rest: &str) -> Result<Func, String> {
@@ -408,24 +470,40 @@ fn parse_func(index: usize, ctx_name: &str, rest: &str) -> Result<Func, String> 
     };
     let mut attrs = Vec::new();
     for w in words {
-        let a = w.strip_prefix('@').ok_or_else(|| format!("attribute `{w}` must start with @"))?;
+        let a = w
+            .strip_prefix('@')
+            .ok_or_else(|| format!("attribute `{w}` must start with @"))?;
         let attr = parse_attr(a, &params, &ret)?;
         if attrs.contains(&attr) {
             return Err(format!("attribute `{w}` given twice"));
         }
         attrs.push(attr);
     }
-    Ok(Func { index, ctx_name: ctx_name.to_string(), c_name, ret, params, mapping, attrs, doc: String::new() })
+    Ok(Func {
+        index,
+        ctx_name: ctx_name.to_string(),
+        c_name,
+        ret,
+        params,
+        mapping,
+        attrs,
+        doc: String::new(),
+    })
 }
 
 pub fn parse(text: &str) -> Result<Vec<Entry>, ParseError> {
     let mut entries = Vec::new();
     let mut doc: Option<(usize, String)> = None;
     for (lineno, raw) in text.lines().enumerate() {
-        let err = |message: String| ParseError { line: lineno + 1, message };
+        let err = |message: String| ParseError {
+            line: lineno + 1,
+            message,
+        };
         if let Some(d) = raw.trim().strip_prefix("##") {
             if doc.is_some() {
-                return Err(err("two `##` lines: an entry's description is one line".into()));
+                return Err(err(
+                    "two `##` lines: an entry's description is one line".into()
+                ));
             }
             doc = Some((lineno + 1, d.trim().to_string()));
             continue;
@@ -434,39 +512,65 @@ pub fn parse(text: &str) -> Result<Vec<Entry>, ParseError> {
         if line.is_empty() {
             continue;
         }
-        let (index, rest) = line.split_once(char::is_whitespace).ok_or_else(|| err("incomplete line".into()))?;
-        let index: usize = index.parse().map_err(|_| err(format!("`{index}` is not an index")))?;
+        let (index, rest) = line
+            .split_once(char::is_whitespace)
+            .ok_or_else(|| err("incomplete line".into()))?;
+        let index: usize = index
+            .parse()
+            .map_err(|_| err(format!("`{index}` is not an index")))?;
         if index != entries.len() {
-            return Err(err(format!("index {index} out of order (expected {})", entries.len())));
+            return Err(err(format!(
+                "index {index} out of order (expected {})",
+                entries.len()
+            )));
         }
         let rest = rest.trim();
-        let (kind, rest) = rest.split_once(char::is_whitespace).ok_or_else(|| err("incomplete line".into()))?;
+        let (kind, rest) = rest
+            .split_once(char::is_whitespace)
+            .ok_or_else(|| err("incomplete line".into()))?;
         let entry = match kind {
             "field" => {
-                let (ctype, name) = split_decl(rest).ok_or_else(|| err("cannot read the field".into()))?;
+                let (ctype, name) =
+                    split_decl(rest).ok_or_else(|| err("cannot read the field".into()))?;
                 Entry::Field { index, ctype, name }
             }
             "handle" => {
-                let (name, object) = rest.split_once("=>").ok_or_else(|| err("missing `=> OBJECT`".into()))?;
-                Entry::Handle { index, name: name.trim().to_string(), object: object.trim().to_string() }
+                let (name, object) = rest
+                    .split_once("=>")
+                    .ok_or_else(|| err("missing `=> OBJECT`".into()))?;
+                Entry::Handle {
+                    index,
+                    name: name.trim().to_string(),
+                    object: object.trim().to_string(),
+                }
             }
             ctx_name if ctx_name.starts_with("ctx_") => {
                 let mut f = parse_func(index, ctx_name, rest).map_err(err)?;
                 match doc.take() {
                     Some((_, d)) if !d.is_empty() => f.doc = d,
-                    _ => return Err(err(format!("{ctx_name} has no `## DESCRIPTION` line before it"))),
+                    _ => {
+                        return Err(err(format!(
+                            "{ctx_name} has no `## DESCRIPTION` line before it"
+                        )))
+                    }
                 }
                 Entry::Func(f)
             }
             other => return Err(err(format!("unknown entry kind `{other}`"))),
         };
         if let Some((line, _)) = doc.take() {
-            return Err(ParseError { line, message: "a `##` description before an entry that takes none".into() });
+            return Err(ParseError {
+                line,
+                message: "a `##` description before an entry that takes none".into(),
+            });
         }
         entries.push(entry);
     }
     if let Some((line, _)) = doc {
-        return Err(ParseError { line, message: "a `##` description at the end of the file".into() });
+        return Err(ParseError {
+            line,
+            message: "a `##` description at the end of the file".into(),
+        });
     }
     Ok(entries)
 }
@@ -483,34 +587,69 @@ mod tests {
 
     #[test]
     fn attributes_are_typed_and_checked() {
-        let ok = parse_one("ctx_Close  void HPy_Close(HPyContext *ctx, HPy h)  => inline  @close(h) @no_python").unwrap();
-        let Entry::Func(f) = &ok[1] else { panic!("not a function") };
+        let ok = parse_one(
+            "ctx_Close  void HPy_Close(HPyContext *ctx, HPy h)  => inline  @close(h) @no_python",
+        )
+        .unwrap();
+        let Entry::Func(f) = &ok[1] else {
+            panic!("not a function")
+        };
         assert_eq!(f.attrs, vec![Attr::Close("h".into()), Attr::NoPython]);
         assert_eq!(f.doc, "Does something.");
 
         // A misspelt parameter name is an error on the entry's line.
-        let e = parse_one("ctx_Close  void HPy_Close(HPyContext *ctx, HPy h)  => inline  @close(hh)").unwrap_err();
+        let e =
+            parse_one("ctx_Close  void HPy_Close(HPyContext *ctx, HPy h)  => inline  @close(hh)")
+                .unwrap_err();
         assert_eq!(e.line, 3);
-        assert!(e.message.contains("`hh` is not a parameter"), "{}", e.message);
+        assert!(
+            e.message.contains("`hh` is not a parameter"),
+            "{}",
+            e.message
+        );
         // So is an unknown attribute (a typo of @consumes) ...
-        let e = parse_one("ctx_Close  void HPy_Close(HPyContext *ctx, HPy h)  => inline  @consume(h)").unwrap_err();
-        assert!(e.message.contains("unknown attribute `@consume`"), "{}", e.message);
+        let e =
+            parse_one("ctx_Close  void HPy_Close(HPyContext *ctx, HPy h)  => inline  @consume(h)")
+                .unwrap_err();
+        assert!(
+            e.message.contains("unknown attribute `@consume`"),
+            "{}",
+            e.message
+        );
         // ... a parameter of the wrong type ...
-        let e = parse_one("ctx_Close  void HPy_Close(HPyContext *ctx, HPy h)  => inline  @consumes(h)").unwrap_err();
+        let e =
+            parse_one("ctx_Close  void HPy_Close(HPyContext *ctx, HPy h)  => inline  @consumes(h)")
+                .unwrap_err();
         assert!(e.message.contains("builder or tracker"), "{}", e.message);
         // ... and an array length naming a parameter that does not exist.
         let e = parse_one("ctx_T  HPy HPyTuple_FromArray(HPyContext *ctx, const HPy items[], HPy_ssize_t n)  => core  @array_len(items,len)")
             .unwrap_err();
-        assert!(e.message.contains("`len` is not a parameter"), "{}", e.message);
+        assert!(
+            e.message.contains("`len` is not a parameter"),
+            "{}",
+            e.message
+        );
         let f = parse_one("ctx_T  HPy HPyTuple_FromArray(HPyContext *ctx, const HPy items[], HPy_ssize_t n)  => core  @array_len(items,n)")
             .unwrap();
-        let Entry::Func(f) = &f[1] else { panic!("not a function") };
-        assert_eq!(f.attrs, vec![Attr::ArrayLen { array: "items".into(), count: "n".into(), plus_len_of: None }]);
+        let Entry::Func(f) = &f[1] else {
+            panic!("not a function")
+        };
+        assert_eq!(
+            f.attrs,
+            vec![Attr::ArrayLen {
+                array: "items".into(),
+                count: "n".into(),
+                plus_len_of: None
+            }]
+        );
     }
 
     #[test]
     fn every_function_needs_a_description() {
-        let e = parse(&format!("{HEADER}  1  ctx_Close  void HPy_Close(HPyContext *ctx, HPy h)  => inline\n")).unwrap_err();
+        let e = parse(&format!(
+            "{HEADER}  1  ctx_Close  void HPy_Close(HPyContext *ctx, HPy h)  => inline\n"
+        ))
+        .unwrap_err();
         assert_eq!(e.line, 2);
         assert!(e.message.contains("no `## DESCRIPTION`"), "{}", e.message);
     }

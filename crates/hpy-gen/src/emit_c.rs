@@ -89,7 +89,10 @@ pub fn universal_trampolines(entries: &[Entry]) -> String {
         };
         let text = format!("HPyAPI_FUNC {attr}{}\n{{\n    {body}\n}}\n\n", prototype(f));
         if f.has(&Attr::Legacy) {
-            out.push_str(&public_function(f, &format!("#ifdef HPY_ABI_HYBRID\n{}#endif\n\n", text)));
+            out.push_str(&public_function(
+                f,
+                &format!("#ifdef HPY_ABI_HYBRID\n{}#endif\n\n", text),
+            ));
         } else {
             out.push_str(&public_function(f, &text));
         }
@@ -118,11 +121,19 @@ pub fn cpython_api(entries: &[Entry]) -> String {
             Mapping::Core => {
                 let params: Vec<&str> = f.params.iter().map(|p| p.text.as_str()).collect();
                 let sep = if f.ret.ends_with('*') { "" } else { " " };
-                let decl = format!("_HPy_HIDDEN extern {}{sep}{}({});\n", f.ret, f.ctx_name, params.join(", "));
+                let decl = format!(
+                    "_HPy_HIDDEN extern {}{sep}{}({});\n",
+                    f.ret,
+                    f.ctx_name,
+                    params.join(", ")
+                );
                 (format!("{}({})", f.ctx_name, names.join(", ")), Some(decl))
             }
             Mapping::Todo => {
-                let unused: String = names[1..].iter().map(|n| format!("    (void){n};\n")).collect();
+                let unused: String = names[1..]
+                    .iter()
+                    .map(|n| format!("    (void){n};\n"))
+                    .collect();
                 let ret = match c_error_value(f.public_ret(), f.err_value()) {
                     Some(v) => format!("    return {v};\n"),
                     None => String::new(),
@@ -141,7 +152,11 @@ pub fn cpython_api(entries: &[Entry]) -> String {
             "HPy" if f.mapping != Mapping::Core => format!("return _py2h({call});"),
             _ => finish(f, &call),
         };
-        let unused = if f.mapping == Mapping::Core { "" } else { "    (void)ctx;\n" };
+        let unused = if f.mapping == Mapping::Core {
+            ""
+        } else {
+            "    (void)ctx;\n"
+        };
         let text = format!(
             "{}HPyAPI_FUNC {}\n{{\n{unused}    {body}\n}}\n\n",
             decl.as_deref().unwrap_or(""),

@@ -21,17 +21,31 @@ pub fn parse(text: &str) -> Result<Vec<Enum>, String> {
             continue;
         }
         if let Some(name) = line.strip_prefix("enum ") {
-            enums.push(Enum { name: name.trim().to_string(), members: Vec::new() });
+            enums.push(Enum {
+                name: name.trim().to_string(),
+                members: Vec::new(),
+            });
             continue;
         }
-        let current = enums.last_mut().ok_or_else(|| err("a member before any `enum NAME`"))?;
-        let (member, rest) = line.split_once('=').ok_or_else(|| err("expected `MEMBER = VALUE`"))?;
+        let current = enums
+            .last_mut()
+            .ok_or_else(|| err("a member before any `enum NAME`"))?;
+        let (member, rest) = line
+            .split_once('=')
+            .ok_or_else(|| err("expected `MEMBER = VALUE`"))?;
         let (value, signature) = match rest.split_once("->") {
             Some((v, s)) => (v, Some(s.trim().to_string())),
             None => (rest, None),
         };
-        let value = value.trim().parse().map_err(|_| err("the value is not an integer"))?;
-        current.members.push(Member { name: member.trim().to_string(), value, signature });
+        let value = value
+            .trim()
+            .parse()
+            .map_err(|_| err("the value is not an integer"))?;
+        current.members.push(Member {
+            name: member.trim().to_string(),
+            value,
+            signature,
+        });
     }
     Ok(enums)
 }
@@ -67,7 +81,10 @@ pub fn emit_rust(enums: &[Enum]) -> String {
     for e in enums {
         out.push_str(&format!("\npub type {} = c_int;\n", e.name));
         for m in &e.members {
-            out.push_str(&format!("pub const {}: {} = {};\n", m.name, e.name, m.value));
+            out.push_str(&format!(
+                "pub const {}: {} = {};\n",
+                m.name, e.name, m.value
+            ));
         }
     }
     out.push_str("\n/// The signature of the function that `slot` takes, if `slot` is a slot.\n");

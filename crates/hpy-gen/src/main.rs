@@ -35,7 +35,11 @@ fn load_api(root: &Path) -> Result<Api, String> {
     let entries = api::parse(&read("hpy.api")?).map_err(|e| e.to_string())?;
     let enums = enums::parse(&read("enums.api")?)?;
     let signatures = signatures::parse(&read("signatures.api")?)?;
-    Ok(Api { entries, enums, signatures })
+    Ok(Api {
+        entries,
+        enums,
+        signatures,
+    })
 }
 
 /// Every generated file: (path relative to the repo root, contents).
@@ -43,7 +47,13 @@ fn render(api: &Api) -> Result<Vec<(&'static str, String)>, String> {
     let files = render_unformatted(api);
     files
         .into_iter()
-        .map(|(path, text)| if path.ends_with(".rs") { rustfmt(&text).map(|t| (path, t)) } else { Ok((path, text)) })
+        .map(|(path, text)| {
+            if path.ends_with(".rs") {
+                rustfmt(&text).map(|t| (path, t))
+            } else {
+                Ok((path, text))
+            }
+        })
         .collect()
 }
 
@@ -64,10 +74,18 @@ fn rustfmt(text: &str) -> Result<String, String> {
     let mut stdin = child.stdin.take().ok_or("rustfmt: no stdin")?;
     let input = text.to_string();
     let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
-    let out = child.wait_with_output().map_err(|e| format!("rustfmt: {e}"))?;
-    writer.join().map_err(|_| "rustfmt: writer thread failed")?.map_err(|e| format!("rustfmt: {e}"))?;
+    let out = child
+        .wait_with_output()
+        .map_err(|e| format!("rustfmt: {e}"))?;
+    writer
+        .join()
+        .map_err(|_| "rustfmt: writer thread failed")?
+        .map_err(|e| format!("rustfmt: {e}"))?;
     if !out.status.success() {
-        return Err(format!("rustfmt rejected generated code:\n{}", String::from_utf8_lossy(&out.stderr)));
+        return Err(format!(
+            "rustfmt rejected generated code:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
     }
     String::from_utf8(out.stdout).map_err(|e| format!("rustfmt: {e}"))
 }
@@ -76,21 +94,66 @@ fn render_unformatted(api: &Api) -> Vec<(&'static str, String)> {
     let entries = &api.entries;
     let sigs = &api.signatures;
     vec![
-        ("python/hpy/devel/include/hpy/autogen_enums.h", enums::emit_c(&api.enums)),
-        ("crates/hpy-sys/src/autogen_enums.rs", enums::emit_rust(&api.enums)),
-        ("python/hpy/devel/include/hpy/autogen_hpyfunc_args.h", signatures::args_c(sigs)),
-        ("crates/hpy-sys/src/autogen_hpyfunc_args.rs", signatures::args_rust(sigs)),
-        ("python/hpy/devel/include/hpy/autogen_hpyfunc.h", signatures::hpyfunc_c(sigs)),
-        ("crates/hpy-sys/src/autogen_hpyfunc.rs", signatures::hpyfunc_rust(sigs)),
-        ("python/hpy/devel/include/hpy/universal/autogen_hpyfunc_trampolines.h", signatures::universal_trampolines(sigs)),
-        ("python/hpy/devel/include/hpy/cpython/autogen_hpyfunc_trampolines.h", signatures::cpython_trampolines(sigs)),
-        ("crates/hpy-universal/src/api/autogen_trampoline_dispatch.rs", signatures::dispatch_rust(sigs)),
-        ("python/hpy/devel/include/hpy/autogen_ctx.h", emit_c::context_struct(entries)),
-        ("python/hpy/devel/include/hpy/universal/autogen_trampolines.h", emit_c::universal_trampolines(entries)),
-        ("python/hpy/devel/include/hpy/cpython/autogen_api_impl.h", emit_c::cpython_api(entries)),
-        ("python/hpy/devel/include/hpy/cpython/autogen_ctx_init.h", emit_c::cpython_ctx_init(entries)),
-        ("crates/hpy-sys/src/autogen_context.rs", emit_rust::context_struct(entries)),
-        ("crates/hpy-universal/src/autogen_context.rs", emit_rust::universal_context(entries)),
+        (
+            "python/hpy/devel/include/hpy/autogen_enums.h",
+            enums::emit_c(&api.enums),
+        ),
+        (
+            "crates/hpy-sys/src/autogen_enums.rs",
+            enums::emit_rust(&api.enums),
+        ),
+        (
+            "python/hpy/devel/include/hpy/autogen_hpyfunc_args.h",
+            signatures::args_c(sigs),
+        ),
+        (
+            "crates/hpy-sys/src/autogen_hpyfunc_args.rs",
+            signatures::args_rust(sigs),
+        ),
+        (
+            "python/hpy/devel/include/hpy/autogen_hpyfunc.h",
+            signatures::hpyfunc_c(sigs),
+        ),
+        (
+            "crates/hpy-sys/src/autogen_hpyfunc.rs",
+            signatures::hpyfunc_rust(sigs),
+        ),
+        (
+            "python/hpy/devel/include/hpy/universal/autogen_hpyfunc_trampolines.h",
+            signatures::universal_trampolines(sigs),
+        ),
+        (
+            "python/hpy/devel/include/hpy/cpython/autogen_hpyfunc_trampolines.h",
+            signatures::cpython_trampolines(sigs),
+        ),
+        (
+            "crates/hpy-universal/src/api/autogen_trampoline_dispatch.rs",
+            signatures::dispatch_rust(sigs),
+        ),
+        (
+            "python/hpy/devel/include/hpy/autogen_ctx.h",
+            emit_c::context_struct(entries),
+        ),
+        (
+            "python/hpy/devel/include/hpy/universal/autogen_trampolines.h",
+            emit_c::universal_trampolines(entries),
+        ),
+        (
+            "python/hpy/devel/include/hpy/cpython/autogen_api_impl.h",
+            emit_c::cpython_api(entries),
+        ),
+        (
+            "python/hpy/devel/include/hpy/cpython/autogen_ctx_init.h",
+            emit_c::cpython_ctx_init(entries),
+        ),
+        (
+            "crates/hpy-sys/src/autogen_context.rs",
+            emit_rust::context_struct(entries),
+        ),
+        (
+            "crates/hpy-universal/src/autogen_context.rs",
+            emit_rust::universal_context(entries),
+        ),
     ]
 }
 
@@ -99,7 +162,9 @@ fn render_unformatted(api: &Api) -> Vec<(&'static str, String)> {
 fn stale_files(root: &Path, api: &Api) -> Result<Vec<&'static str>, String> {
     Ok(render(api)?
         .into_iter()
-        .filter(|(path, text)| std::fs::read_to_string(root.join(path)).ok().as_deref() != Some(text.as_str()))
+        .filter(|(path, text)| {
+            std::fs::read_to_string(root.join(path)).ok().as_deref() != Some(text.as_str())
+        })
         .map(|(path, _)| path)
         .collect())
 }
@@ -124,13 +189,19 @@ fn main() -> ExitCode {
     if check {
         let stale: Vec<&str> = files
             .iter()
-            .filter(|(path, text)| std::fs::read_to_string(root.join(path)).ok().as_deref() != Some(text.as_str()))
+            .filter(|(path, text)| {
+                std::fs::read_to_string(root.join(path)).ok().as_deref() != Some(text.as_str())
+            })
             .map(|(path, _)| *path)
             .collect();
         for path in &stale {
             eprintln!("hpy-gen: {path} is stale; run `cargo run -p hpy-gen`");
         }
-        return if stale.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE };
+        return if stale.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        };
     }
     for (path, text) in files {
         let full = root.join(path);
@@ -161,7 +232,10 @@ mod tests {
     fn abi_table(name: &str) -> String {
         let path = repo_root().join("../shared/hpy-abi").join(name);
         std::fs::read_to_string(&path).unwrap_or_else(|e| {
-            panic!("{}: {e}: the ABI tables must be beside the repository (../shared/hpy-abi)", path.display())
+            panic!(
+                "{}: {e}: the ABI tables must be beside the repository (../shared/hpy-abi)",
+                path.display()
+            )
         })
     }
 
@@ -170,7 +244,10 @@ mod tests {
         let root = repo_root();
         let api = load_api(&root).unwrap();
         let stale = stale_files(&root, &api).unwrap();
-        assert!(stale.is_empty(), "stale generated files (run `cargo run -p hpy-gen`): {stale:?}");
+        assert!(
+            stale.is_empty(),
+            "stale generated files (run `cargo run -p hpy-gen`): {stale:?}"
+        );
     }
 
     /// `api/hpy.api` against the ABI table `../shared/hpy-abi/context.tsv`:
@@ -181,18 +258,31 @@ mod tests {
         let root = repo_root();
         let tsv = abi_table("context.tsv");
         let entries = load_api(&root).unwrap().entries;
-        let rows: Vec<Vec<&str>> = tsv.lines().skip(1).map(|l| l.split('\t').collect()).collect();
+        let rows: Vec<Vec<&str>> = tsv
+            .lines()
+            .skip(1)
+            .map(|l| l.split('\t').collect())
+            .collect();
         assert_eq!(entries.len(), rows.len(), "number of entries");
         for (entry, row) in entries.iter().zip(&rows) {
-            let (index, kind, name, ty, params, public) = (row[0], row[1], row[2], row[3], row[4], row[5]);
+            let (index, kind, name, ty, params, public) =
+                (row[0], row[1], row[2], row[3], row[4], row[5]);
             assert_eq!(entry.index().to_string(), index);
             let norm = |s: &str| api::normalise_type(s);
             match entry {
                 Entry::Field { ctype, name: n, .. } => {
-                    assert_eq!((kind, name, norm(ty)), ("field", n.as_str(), ctype.clone()), "entry {index}");
+                    assert_eq!(
+                        (kind, name, norm(ty)),
+                        ("field", n.as_str(), ctype.clone()),
+                        "entry {index}"
+                    );
                 }
                 Entry::Handle { name: n, .. } => {
-                    assert_eq!((kind, name, ty), ("handle", n.as_str(), "HPy"), "entry {index}");
+                    assert_eq!(
+                        (kind, name, ty),
+                        ("handle", n.as_str(), "HPy"),
+                        "entry {index}"
+                    );
                 }
                 Entry::Func(f) => {
                     assert_eq!(kind, "function", "entry {index}");
@@ -215,7 +305,11 @@ mod tests {
     #[test]
     fn public_prototypes_match_public_api_tsv() {
         let tsv = abi_table("public-api.tsv");
-        let rows: Vec<Vec<&str>> = tsv.lines().skip(1).map(|l| l.split('\t').collect()).collect();
+        let rows: Vec<Vec<&str>> = tsv
+            .lines()
+            .skip(1)
+            .map(|l| l.split('\t').collect())
+            .collect();
         let entries = load_api(&repo_root()).unwrap().entries;
         let mut checked = 0;
         for f in entries.iter().filter_map(|e| match e {
@@ -230,13 +324,31 @@ mod tests {
                 );
                 continue;
             };
-            assert_eq!(f.minor(), 0, "{} is in public-api.tsv (HPy 0.9.0) but marked @minor", f.c_name);
+            assert_eq!(
+                f.minor(),
+                0,
+                "{} is in public-api.tsv (HPy 0.9.0) but marked @minor",
+                f.c_name
+            );
             assert_eq!(row[3], "context", "{} is a context function", f.c_name);
             // The generated headers declare a @noreturn function `_HPy_NO_RETURN`.
-            let noreturn = if f.has(&api::Attr::NoReturn) { "_HPy_NO_RETURN " } else { "" };
+            let noreturn = if f.has(&api::Attr::NoReturn) {
+                "_HPy_NO_RETURN "
+            } else {
+                ""
+            };
             let ret = format!("{noreturn}{}", f.public_ret());
-            assert_eq!(api::normalise_type(row[1]), api::normalise_type(&ret), "public return type of {}", f.c_name);
-            let ours: Vec<String> = f.public_params().iter().map(|p| api::normalise_type(p)).collect();
+            assert_eq!(
+                api::normalise_type(row[1]),
+                api::normalise_type(&ret),
+                "public return type of {}",
+                f.c_name
+            );
+            let ours: Vec<String> = f
+                .public_params()
+                .iter()
+                .map(|p| api::normalise_type(p))
+                .collect();
             let theirs: Vec<String> = row[2].split(", ").map(api::normalise_type).collect();
             assert_eq!(ours, theirs, "public parameters of {}", f.c_name);
             checked += 1;
@@ -264,7 +376,11 @@ mod tests {
             .unwrap()
             .enums
             .iter()
-            .flat_map(|e| e.members.iter().map(|m| (e.name.clone(), m.name.clone(), m.value)))
+            .flat_map(|e| {
+                e.members
+                    .iter()
+                    .map(|m| (e.name.clone(), m.name.clone(), m.value))
+            })
             .collect();
         assert_eq!(ours, theirs);
     }
@@ -288,7 +404,11 @@ mod tests {
             .signatures
             .sigs
             .iter()
-            .flat_map(|s| s.fields.iter().map(move |f| (s.struct_name(), api::normalise_type(&f.text))))
+            .flat_map(|s| {
+                s.fields
+                    .iter()
+                    .map(move |f| (s.struct_name(), api::normalise_type(&f.text)))
+            })
             .collect();
         // The same fields in the same order within each struct; the structs
         // in any order.

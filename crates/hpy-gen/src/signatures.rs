@@ -21,7 +21,9 @@ impl Proto {
         }
         let mut params = Vec::new();
         for p in text[open + 1..close].split(',') {
-            params.push(parse_param(p).ok_or_else(|| format!("cannot read parameter `{}`", p.trim()))?);
+            params.push(
+                parse_param(p).ok_or_else(|| format!("cannot read parameter `{}`", p.trim()))?,
+            );
         }
         Ok(Proto { ret, params })
     }
@@ -35,14 +37,23 @@ impl Proto {
 
     /// The Rust function-pointer type.
     fn rust_fn(&self) -> String {
-        let params: Vec<String> =
-            self.params.iter().map(|p| format!("{}: {}", rust_ident(&p.name), rust_type(&p.ctype))).collect();
-        let ret = if self.ret == "void" { String::new() } else { format!(" -> {}", rust_type(&self.ret)) };
+        let params: Vec<String> = self
+            .params
+            .iter()
+            .map(|p| format!("{}: {}", rust_ident(&p.name), rust_type(&p.ctype)))
+            .collect();
+        let ret = if self.ret == "void" {
+            String::new()
+        } else {
+            format!(" -> {}", rust_type(&self.ret))
+        };
         format!("unsafe extern \"C\" fn({}){ret}", params.join(", "))
     }
 
     fn has_ctx(&self) -> bool {
-        self.params.first().is_some_and(|p| p.ctype == "HPyContext *")
+        self.params
+            .first()
+            .is_some_and(|p| p.ctype == "HPyContext *")
     }
 }
 
@@ -64,7 +75,11 @@ impl Conv {
         let Some((kind, rest)) = text.split_once('(') else {
             return Ok(Conv::Plain(text.to_string()));
         };
-        let field = rest.strip_suffix(')').ok_or_else(|| format!("missing `)` in `{text}`"))?.trim().to_string();
+        let field = rest
+            .strip_suffix(')')
+            .ok_or_else(|| format!("missing `)` in `{text}`"))?
+            .trim()
+            .to_string();
         Ok(match kind.trim() {
             "handle" => Conv::Handle(field),
             "handles" => Conv::Handles(field),
@@ -77,7 +92,12 @@ impl Conv {
 
     fn field(&self) -> &str {
         match self {
-            Conv::Handle(f) | Conv::Handles(f) | Conv::Nargsf(f) | Conv::TupleItems(f) | Conv::Cast(f) | Conv::Plain(f) => f,
+            Conv::Handle(f)
+            | Conv::Handles(f)
+            | Conv::Nargsf(f)
+            | Conv::TupleItems(f)
+            | Conv::Cast(f)
+            | Conv::Plain(f) => f,
         }
     }
 
@@ -140,7 +160,9 @@ pub struct Signatures {
 }
 
 fn parse_typed_proto(text: &str) -> Result<(String, Proto), String> {
-    let (name, proto) = text.split_once(':').ok_or("expected `NAME: RET (PARAMS)`")?;
+    let (name, proto) = text
+        .split_once(':')
+        .ok_or("expected `NAME: RET (PARAMS)`")?;
     Ok((name.trim().to_string(), Proto::parse(proto)?))
 }
 
@@ -170,7 +192,10 @@ pub fn parse(text: &str) -> Result<Signatures, String> {
             sigs.push(Signature {
                 name: name.to_string(),
                 typedef: String::new(),
-                hpy: Proto { ret: String::new(), params: Vec::new() },
+                hpy: Proto {
+                    ret: String::new(),
+                    params: Vec::new(),
+                },
                 cpython: None,
                 fields: Vec::new(),
                 call: Vec::new(),
@@ -180,8 +205,13 @@ pub fn parse(text: &str) -> Result<Signatures, String> {
             starts.push(lineno + 1);
             continue;
         }
-        let sig = sigs.last_mut().ok_or_else(|| err("an indented line before any signature"))?;
-        let (key, rest) = line.trim().split_once(char::is_whitespace).ok_or_else(|| err("expected `KEY VALUE`"))?;
+        let sig = sigs
+            .last_mut()
+            .ok_or_else(|| err("an indented line before any signature"))?;
+        let (key, rest) = line
+            .trim()
+            .split_once(char::is_whitespace)
+            .ok_or_else(|| err("expected `KEY VALUE`"))?;
         let rest = rest.trim();
         match key {
             "hpy" => {
@@ -192,7 +222,10 @@ pub fn parse(text: &str) -> Result<Signatures, String> {
             "cpython" => sig.cpython = Some(Proto::parse(rest).map_err(|e| err(&e))?),
             "args" => {
                 for decl in rest.split(';') {
-                    sig.fields.push(parse_param(decl).ok_or_else(|| err(&format!("cannot read `{}`", decl.trim())))?);
+                    sig.fields.push(
+                        parse_param(decl)
+                            .ok_or_else(|| err(&format!("cannot read `{}`", decl.trim())))?,
+                    );
                 }
             }
             "call" => {
@@ -207,7 +240,11 @@ pub fn parse(text: &str) -> Result<Signatures, String> {
                         "dispatch" => sig.by_hand.dispatch = true,
                         "universal" => sig.by_hand.universal = true,
                         "cpython" => sig.by_hand.cpython = true,
-                        other => return Err(err(&format!("unknown part `{other}` (dispatch, universal, cpython)"))),
+                        other => {
+                            return Err(err(&format!(
+                                "unknown part `{other}` (dispatch, universal, cpython)"
+                            )))
+                        }
                     }
                 }
             }
@@ -239,7 +276,10 @@ fn check(sig: &Signature) -> Result<(), String> {
         }
         let arity: usize = sig.call.iter().map(Conv::arity).sum();
         if arity != sig.hpy.params.len() - 1 {
-            return Err(format!("`call` fills {arity} parameters, the HPy function has {}", sig.hpy.params.len() - 1));
+            return Err(format!(
+                "`call` fills {arity} parameters, the HPy function has {}",
+                sig.hpy.params.len() - 1
+            ));
         }
         for c in &sig.call {
             if sig.field(c.field()).is_none() {
@@ -252,13 +292,21 @@ fn check(sig: &Signature) -> Result<(), String> {
             (_, None) => return Err("no `result` field for the result".into()),
             ("HPy", Some(r)) if r.ctype == "cpy_PyObject *" => {}
             (ret, Some(r)) if *ret == r.ctype => {}
-            (ret, Some(r)) => return Err(format!("cannot store a `{ret}` result in a `{}` field", r.ctype)),
+            (ret, Some(r)) => {
+                return Err(format!(
+                    "cannot store a `{ret}` result in a `{}` field",
+                    r.ctype
+                ))
+            }
         }
     }
     if let Some(cpy) = &sig.cpython {
         for f in &sig.fields {
             if f.name != "result" && !cpy.params.iter().any(|p| p.name == f.name) {
-                return Err(format!("field `{}` is no parameter of the `cpython` prototype", f.name));
+                return Err(format!(
+                    "field `{}` is no parameter of the `cpython` prototype",
+                    f.name
+                ));
             }
         }
     }
@@ -286,9 +334,16 @@ pub fn args_rust(s: &Signatures) -> String {
     let mut out = String::from(BANNER_RUST);
     out.push_str("use core::ffi::{c_char, c_int, c_void};\n\nuse crate::*;\n");
     for sig in s.sigs.iter().filter(|s| !s.fields.is_empty()) {
-        out.push_str(&format!("\n#[repr(C)]\npub struct {} {{\n", sig.struct_name()));
+        out.push_str(&format!(
+            "\n#[repr(C)]\npub struct {} {{\n",
+            sig.struct_name()
+        ));
         for f in &sig.fields {
-            out.push_str(&format!("    pub {}: {},\n", rust_ident(&f.name), rust_type(&f.ctype)));
+            out.push_str(&format!(
+                "    pub {}: {},\n",
+                rust_ident(&f.name),
+                rust_type(&f.ctype)
+            ));
         }
         out.push_str("}\n");
     }
@@ -311,7 +366,11 @@ pub fn hpyfunc_c(s: &Signatures) -> String {
     }
     out.push_str("\n/* _HPyFunc_DECLARE_<SIG>(SYM): `static SYM` with the prototype of SIG (see HPyFunc_DECLARE). */\n");
     for sig in &s.sigs {
-        out.push_str(&format!("#define _HPyFunc_DECLARE_HPyFunc_{}(SYM) static {}\n", sig.name, sig.hpy.c_decl("SYM")));
+        out.push_str(&format!(
+            "#define _HPyFunc_DECLARE_HPyFunc_{}(SYM) static {}\n",
+            sig.name,
+            sig.hpy.c_decl("SYM")
+        ));
     }
     out
 }
@@ -321,7 +380,12 @@ pub fn hpyfunc_rust(s: &Signatures) -> String {
     let mut out = String::from(BANNER_RUST);
     out.push_str("use core::ffi::{c_char, c_int, c_void};\n\nuse crate::*;\n");
     for t in &s.typedefs {
-        out.push_str(&format!("\n/// `{}` in C.\npub type {} = {};\n", t.name, t.name, t.proto.rust_fn()));
+        out.push_str(&format!(
+            "\n/// `{}` in C.\npub type {} = {};\n",
+            t.name,
+            t.name,
+            t.proto.rust_fn()
+        ));
     }
     for sig in &s.sigs {
         out.push_str(&format!(
@@ -356,7 +420,10 @@ pub fn universal_trampolines(s: &Signatures) -> String {
     for sig in s.sigs.iter().filter(|s| !s.by_hand.universal) {
         let Some(cpy) = &sig.cpython else { continue };
         let mut lines = vec![
-            format!("#define _HPyFunc_TRAMPOLINE_HPyFunc_{}(SYM, IMPL)", sig.name),
+            format!(
+                "#define _HPyFunc_TRAMPOLINE_HPyFunc_{}(SYM, IMPL)",
+                sig.name
+            ),
             format!("    static {}", cpy.c_decl("SYM")),
             "    {".to_string(),
             format!("        {} a;", sig.struct_name()),
@@ -366,14 +433,25 @@ pub fn universal_trampolines(s: &Signatures) -> String {
                 lines.push("        a.result = 0;".to_string());
                 continue;
             }
-            let p = cpy.params.iter().find(|p| p.name == f.name).expect("checked by `check`");
-            let value = if p.ctype == f.ctype { p.name.clone() } else { format!("({}){}", f.ctype, p.name) };
+            let p = cpy
+                .params
+                .iter()
+                .find(|p| p.name == f.name)
+                .expect("checked by `check`");
+            let value = if p.ctype == f.ctype {
+                p.name.clone()
+            } else {
+                format!("({}){}", f.ctype, p.name)
+            };
             lines.push(format!("        a.{} = {value};", f.name));
         }
         for p in cpy.params.iter().filter(|p| sig.field(&p.name).is_none()) {
             lines.push(format!("        (void){};", p.name));
         }
-        lines.push(format!("        _HPy_TRAMPOLINE_DISPATCH(HPyFunc_{}, IMPL, &a);", sig.name));
+        lines.push(format!(
+            "        _HPy_TRAMPOLINE_DISPATCH(HPyFunc_{}, IMPL, &a);",
+            sig.name
+        ));
         if sig.result().is_some() {
             lines.push("        return a.result;".to_string());
         }
@@ -388,7 +466,9 @@ pub fn universal_trampolines(s: &Signatures) -> String {
 /// they call the HPy function directly.
 pub fn cpython_trampolines(s: &Signatures) -> String {
     let mut out = String::from(BANNER_C);
-    out.push_str("/* Included by hpy/cpython/hpyfunc_trampolines.h, which defines _HPy_CPY_CTX. */\n");
+    out.push_str(
+        "/* Included by hpy/cpython/hpyfunc_trampolines.h, which defines _HPy_CPY_CTX. */\n",
+    );
     for sig in s.sigs.iter().filter(|s| !s.by_hand.cpython) {
         let Some(cpy) = &sig.cpython else { continue };
         let mut args = vec!["_HPy_CPY_CTX".to_string()];
@@ -415,11 +495,18 @@ pub fn cpython_trampolines(s: &Signatures) -> String {
             _ => format!("return {call};"),
         };
         let mut lines = vec![
-            format!("#define _HPyFunc_TRAMPOLINE_HPyFunc_{}(SYM, IMPL)", sig.name),
+            format!(
+                "#define _HPyFunc_TRAMPOLINE_HPyFunc_{}(SYM, IMPL)",
+                sig.name
+            ),
             format!("    static {}", cpy.c_decl("SYM")),
             "    {".to_string(),
         ];
-        for p in cpy.params.iter().filter(|p| !sig.call.iter().any(|c| c.field() == p.name)) {
+        for p in cpy
+            .params
+            .iter()
+            .filter(|p| !sig.call.iter().any(|c| c.field() == p.name))
+        {
             lines.push(format!("        (void){};", p.name));
         }
         lines.push(format!("        {body}"));
@@ -466,7 +553,11 @@ pub fn dispatch_rust(s: &Signatures) -> String {
     // Group the generated arms by everything that makes their code.
     let mut groups: Vec<(String, Vec<&Signature>)> = Vec::new();
     for sig in s.sigs.iter().filter(|s| !s.by_hand.dispatch) {
-        let fields: Vec<String> = sig.fields.iter().map(|f| format!("{} {}", f.ctype, f.name)).collect();
+        let fields: Vec<String> = sig
+            .fields
+            .iter()
+            .map(|f| format!("{} {}", f.ctype, f.name))
+            .collect();
         let types: Vec<&str> = sig.hpy.params.iter().map(|p| p.ctype.as_str()).collect();
         let key = format!("{} {types:?} {fields:?} {:?}", sig.hpy.ret, sig.call);
         match groups.iter_mut().find(|(k, _)| *k == key) {
@@ -485,7 +576,10 @@ pub fn dispatch_rust(s: &Signatures) -> String {
         let mut body = Vec::new();
         let has_result = sig.result().is_some();
         let borrow = if has_result { "&mut *" } else { "&*" };
-        body.push(format!("let a = {borrow}args.cast::<{}>();", sig.struct_name()));
+        body.push(format!(
+            "let a = {borrow}args.cast::<{}>();",
+            sig.struct_name()
+        ));
         body.push(format!("let f: {} = cast_fn(func);", sig.typedef));
         let mut call_args = vec!["ctx".to_string()];
         let mut hpy_params = sig.hpy.params[1..].iter();
@@ -496,10 +590,14 @@ pub fn dispatch_rust(s: &Signatures) -> String {
             match c {
                 Conv::Handle(_) => call_args.push(format!("h(a.{f})")),
                 Conv::Handles(_) => call_args.push(format!("a.{f}.cast::<HPy>()")),
-                Conv::Nargsf(_) => call_args.push(format!("a.{f} & !PY_VECTORCALL_ARGUMENTS_OFFSET")),
+                Conv::Nargsf(_) => {
+                    call_args.push(format!("a.{f} & !PY_VECTORCALL_ARGUMENTS_OFFSET"))
+                }
                 Conv::TupleItems(_) => {
                     hpy_params.next();
-                    body.push(format!("let ({f}_items, {f}_len) = tuple_items(a.{f}.cast());"));
+                    body.push(format!(
+                        "let ({f}_items, {f}_len) = tuple_items(a.{f}.cast());"
+                    ));
                     call_args.push(format!("{f}_items"));
                     call_args.push(format!("{f}_len"));
                 }
@@ -526,16 +624,27 @@ pub fn dispatch_rust(s: &Signatures) -> String {
         let text = format!(
             "            {} => {{\n{}            }}\n",
             pattern.join(" | "),
-            body.iter().map(|l| format!("                {l}\n")).collect::<String>()
+            body.iter()
+                .map(|l| format!("                {l}\n"))
+                .collect::<String>()
         );
-        arms.push((s.sigs.iter().position(|x| x.name == sig.name).unwrap_or(0), text));
+        arms.push((
+            s.sigs.iter().position(|x| x.name == sig.name).unwrap_or(0),
+            text,
+        ));
     }
     for sig in s.sigs.iter().filter(|s| s.by_hand.dispatch) {
-        let pattern: Vec<String> =
-            std::iter::once(&sig.name).chain(&sig.also).map(|n| format!("HPyFunc_{n}")).collect();
+        let pattern: Vec<String> = std::iter::once(&sig.name)
+            .chain(&sig.also)
+            .map(|n| format!("HPyFunc_{n}"))
+            .collect();
         arms.push((
             usize::MAX,
-            format!("            {} => call_{}(ctx, func, args),\n", pattern.join(" | "), sig.name.to_lowercase()),
+            format!(
+                "            {} => call_{}(ctx, func, args),\n",
+                pattern.join(" | "),
+                sig.name.to_lowercase()
+            ),
         ));
     }
     for (_, text) in &arms {

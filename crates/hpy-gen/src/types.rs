@@ -13,11 +13,22 @@ pub fn rust_type(ctype: &str) -> String {
             Some(b) => (true, b.to_string()),
             None => (is_const, base.to_string()),
         };
-        let pointee = if base == "void" { "c_void".to_string() } else { rust_type(&base) };
+        let pointee = if base == "void" {
+            "c_void".to_string()
+        } else {
+            rust_type(&base)
+        };
         return format!("{} {pointee}", if is_const { "*const" } else { "*mut" });
     }
     if let Some(base) = ctype.strip_suffix(" **") {
-        return format!("*mut *mut {}", if base == "void" { "c_void".to_string() } else { rust_type(base) });
+        return format!(
+            "*mut *mut {}",
+            if base == "void" {
+                "c_void".to_string()
+            } else {
+                rust_type(base)
+            }
+        );
     }
     match ctype {
         "void" => "()",
@@ -37,7 +48,9 @@ pub fn rust_type(ctype: &str) -> String {
 
 /// A C identifier that is a Rust keyword gets a trailing underscore.
 pub fn rust_ident(name: &str) -> String {
-    const KEYWORDS: &[&str] = &["type", "ref", "in", "fn", "impl", "mod", "move", "loop", "match", "self", "use", "where"];
+    const KEYWORDS: &[&str] = &[
+        "type", "ref", "in", "fn", "impl", "mod", "move", "loop", "match", "self", "use", "where",
+    ];
     if KEYWORDS.contains(&name) {
         format!("{name}_")
     } else {
@@ -50,7 +63,14 @@ pub fn is_pointer(ctype: &str) -> bool {
 }
 
 /// Handle-like one-word structs; their error value is the zero struct.
-const STRUCT_TYPES: &[&str] = &["HPyListBuilder", "HPyTupleBuilder", "HPyTracker", "HPyThreadState", "HPyField", "HPyGlobal"];
+const STRUCT_TYPES: &[&str] = &[
+    "HPyListBuilder",
+    "HPyTupleBuilder",
+    "HPyTracker",
+    "HPyThreadState",
+    "HPyField",
+    "HPyGlobal",
+];
 const UNSIGNED_TYPES: &[&str] = &["uint32_t", "uint64_t", "size_t", "HPy_UCS4"];
 
 /// The value a function of this return type returns on error, in C.
@@ -97,17 +117,29 @@ mod tests {
         assert_eq!(rust_type("HPyContext *"), "*mut HPyContext");
         assert_eq!(rust_type("const HPy *"), "*const HPy");
         assert_eq!(rust_type("uint64_t"), "u64");
-        assert_eq!(rust_type("cpy_PyObject * const *"), "*const *mut cpy_PyObject");
+        assert_eq!(
+            rust_type("cpy_PyObject * const *"),
+            "*const *mut cpy_PyObject"
+        );
     }
 
     #[test]
     fn error_values() {
         assert_eq!(c_error_value("HPy", None).unwrap(), "HPy_NULL");
         assert_eq!(c_error_value("uint32_t", None).unwrap(), "((uint32_t)-1)");
-        assert_eq!(c_error_value("HPyTracker", None).unwrap(), "((HPyTracker){0})");
+        assert_eq!(
+            c_error_value("HPyTracker", None).unwrap(),
+            "((HPyTracker){0})"
+        );
         assert_eq!(rust_error_value("HPy_UCS4", None).unwrap(), "HPy_UCS4::MAX");
-        assert_eq!(rust_error_value("const char *", None).unwrap(), "core::ptr::null()");
-        assert_eq!(c_error_value("HPyType_BuiltinShape", Some("-2")).unwrap(), "(HPyType_BuiltinShape)-2");
+        assert_eq!(
+            rust_error_value("const char *", None).unwrap(),
+            "core::ptr::null()"
+        );
+        assert_eq!(
+            c_error_value("HPyType_BuiltinShape", Some("-2")).unwrap(),
+            "(HPyType_BuiltinShape)-2"
+        );
         assert!(c_error_value("void", None).is_none());
     }
 }

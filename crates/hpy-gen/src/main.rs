@@ -8,6 +8,7 @@ mod emit_c;
 mod emit_rust;
 mod enums;
 mod signatures;
+mod structs;
 mod types;
 
 use std::path::{Path, PathBuf};
@@ -25,6 +26,7 @@ struct Api {
     entries: Vec<Entry>,
     enums: Vec<enums::Enum>,
     signatures: signatures::Signatures,
+    structs: structs::Structs,
 }
 
 fn load_api(root: &Path) -> Result<Api, String> {
@@ -35,10 +37,12 @@ fn load_api(root: &Path) -> Result<Api, String> {
     let entries = api::parse(&read("hpy.api")?).map_err(|e| e.to_string())?;
     let enums = enums::parse(&read("enums.api")?)?;
     let signatures = signatures::parse(&read("signatures.api")?)?;
+    let structs = structs::parse(&read("structs.api")?)?;
     Ok(Api {
         entries,
         enums,
         signatures,
+        structs,
     })
 }
 
@@ -153,6 +157,14 @@ fn render_unformatted(api: &Api) -> Vec<(&'static str, String)> {
         (
             "crates/hpy-universal/src/autogen_context.rs",
             emit_rust::universal_context(entries),
+        ),
+        (
+            "tests/c/layout.c",
+            structs::layout_c(&api.structs, &api.enums, sigs, entries),
+        ),
+        (
+            "crates/hpy-sys/tests/layout/autogen_facts.rs",
+            structs::layout_rust(&api.structs, &api.enums, sigs, entries),
         ),
     ]
 }
@@ -382,6 +394,46 @@ mod tests {
                     .map(|m| (e.name.clone(), m.name.clone(), m.value))
             })
             .collect();
+        assert_eq!(ours, theirs);
+    }
+
+    /// The structs of `api/structs.api` against the other rows of
+    /// `../shared/hpy-abi/structs.tsv`: the same structs with the same field
+    /// names in the same order (the layout test then compares sizes and
+    /// offsets between C and Rust).
+    #[test]
+    fn structs_match_structs_tsv() {
+        let tsv = abi_table("structs.tsv");
+        let mut theirs: Vec<(String, Vec<String>)> = Vec::new();
+        for row in tsv
+            .lines()
+            .skip(1)
+            .map(|l| l.split('\t').collect::<Vec<_>>())
+        {
+            if row[0].starts_with("_HPyFunc_args_") {
+                continue;
+            }
+            let decl = row[2];
+            let (_, name) = api::split_decl(decl.trim_start_matches("union:")).unwrap();
+            let name = if decl.starts_with("union:") {
+                format!("u.{name}")
+            } else {
+                name
+            };
+            match theirs.last_mut() {
+                Some((s, fields)) if s == row[0] => fields.push(name),
+                _ => theirs.push((row[0].to_string(), vec![name])),
+            }
+        }
+        let mut ours: Vec<(String, Vec<String>)> = load_api(&repo_root())
+            .unwrap()
+            .structs
+            .structs
+            .iter()
+            .map(|s| (s.name.clone(), s.fields.clone()))
+            .collect();
+        ours.sort();
+        theirs.sort();
         assert_eq!(ours, theirs);
     }
 

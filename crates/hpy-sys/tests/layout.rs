@@ -35,7 +35,10 @@ fn c_facts() -> BTreeMap<String, usize> {
     let status = Command::new(&cc)
         .args(["-std=c99", "-DHPY_ABI_UNIVERSAL", "-o"])
         .arg(&exe)
-        .arg(format!("-I{}", include.join("hpy/forbid_python_h").display()))
+        .arg(format!(
+            "-I{}",
+            include.join("hpy/forbid_python_h").display()
+        ))
         .arg(format!("-I{}", include.display()))
         .arg(root.join("tests/c/layout.c"))
         .status()
@@ -60,11 +63,17 @@ fn rust_layout_matches_c_headers() {
         match rust.get(key) {
             Some(r) if r == c_value => {}
             Some(r) => problems.push(format!("{key}: C {c_value}, Rust {r}")),
-            None => problems.push(format!("{key}: printed by layout.c but not checked on the Rust side")),
+            None => problems.push(format!(
+                "{key}: printed by layout.c but not checked on the Rust side"
+            )),
         }
     }
     for key in rust.keys().filter(|k| !c.contains_key(*k)) {
         problems.push(format!("{key}: not printed by layout.c"));
     }
-    assert!(problems.is_empty(), "layout mismatches:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "layout mismatches:\n{}",
+        problems.join("\n")
+    );
 }

@@ -95,7 +95,11 @@ unsafe fn call_getbufferproc(
 
 /// `HPyFunc_TRAVERSEPROC`: see `traverse`.
 #[inline(never)]
-unsafe fn call_traverseproc(_ctx: *mut HPyContext, func: unsafe extern "C" fn(), args: *mut c_void) {
+unsafe fn call_traverseproc(
+    _ctx: *mut HPyContext,
+    func: unsafe extern "C" fn(),
+    args: *mut c_void,
+) {
     // SAFETY: as in ctx_CallRealFunctionFromTrampoline, for this signature.
     unsafe {
         let a = &mut *args.cast::<_HPyFunc_args_TRAVERSEPROC>();
@@ -106,7 +110,11 @@ unsafe fn call_traverseproc(_ctx: *mut HPyContext, func: unsafe extern "C" fn(),
 
 /// `HPyFunc_CAPSULE_DESTRUCTOR`: `args` is the capsule being destroyed.
 #[inline(never)]
-unsafe fn call_capsule_destructor(_ctx: *mut HPyContext, func: unsafe extern "C" fn(), args: *mut c_void) {
+unsafe fn call_capsule_destructor(
+    _ctx: *mut HPyContext,
+    func: unsafe extern "C" fn(),
+    args: *mut c_void,
+) {
     let capsule = args.cast::<ffi::PyObject>();
     // SAFETY: the capsule trampoline passes the live capsule and the
     // extension's destructor, which takes its name, pointer and context.
@@ -193,7 +201,12 @@ unsafe extern "C" fn visit_field(field: *mut HPyField, args: *mut c_void) -> c_i
 
 /// Calls an HPy traverse function on the C struct of `obj` with an adapter
 /// from HPy's visitor to CPython's.
-unsafe fn traverse(f: HPyFunc_traverseproc, obj: Obj, visit: cpy_visitproc, arg: *mut c_void) -> c_int {
+unsafe fn traverse(
+    f: HPyFunc_traverseproc,
+    obj: Obj,
+    visit: cpy_visitproc,
+    arg: *mut c_void,
+) -> c_int {
     let mut args = VisitArgs { visit, arg };
     // SAFETY: `obj` is an instance of an HPy type (its tp_traverse is this
     // trampoline), so it has the C struct that the traverse function expects;

@@ -71,11 +71,17 @@ pub struct cpy_Py_buffer {
 pub type HPyCFunction = Option<unsafe extern "C" fn()>;
 pub type cpy_PyCFunction =
     Option<unsafe extern "C" fn(*mut cpy_PyObject, *mut cpy_PyObject) -> *mut cpy_PyObject>;
-pub type cpy_getter = Option<unsafe extern "C" fn(*mut cpy_PyObject, *mut c_void) -> *mut cpy_PyObject>;
+pub type cpy_getter =
+    Option<unsafe extern "C" fn(*mut cpy_PyObject, *mut c_void) -> *mut cpy_PyObject>;
 pub type cpy_setter =
     Option<unsafe extern "C" fn(*mut cpy_PyObject, *mut cpy_PyObject, *mut c_void) -> c_int>;
 pub type cpy_vectorcallfunc = Option<
-    unsafe extern "C" fn(*mut cpy_PyObject, *const *mut cpy_PyObject, usize, *mut cpy_PyObject) -> *mut cpy_PyObject,
+    unsafe extern "C" fn(
+        *mut cpy_PyObject,
+        *const *mut cpy_PyObject,
+        usize,
+        *mut cpy_PyObject,
+    ) -> *mut cpy_PyObject,
 >;
 pub type cpy_PyCapsule_Destructor = Option<unsafe extern "C" fn(*mut cpy_PyObject)>;
 pub type cpy_visitproc = Option<unsafe extern "C" fn(*mut cpy_PyObject, *mut c_void) -> c_int>;

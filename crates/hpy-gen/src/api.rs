@@ -125,8 +125,9 @@ pub enum Attr {
     },
     /// `@requires(P,KIND)`: handle P must be an object of that kind.
     Requires(String, ObjKind),
-    /// `@no_python`: never runs Python code (no __del__, __eq__, __hash__,
-    /// __index__ ..., no GIL release); without it a function may.
+    /// `@no_python`: runs no Python code when it succeeds (no __del__,
+    /// __eq__, __hash__, __index__ ..., no GC-tracked allocation, no GIL
+    /// release); without it a function may.
     NoPython,
     /// `@public_ret(TYPE)`: the public function returns TYPE (its error
     /// value, always) where the context entry returns void.

@@ -149,11 +149,13 @@ impl Signature {
 }
 
 /// A helper function type (`typedef NAME: RET (PARAMS)`).
+#[derive(Debug)]
 pub struct Typedef {
     pub name: String,
     pub proto: Proto,
 }
 
+#[derive(Debug)]
 pub struct Signatures {
     pub typedefs: Vec<Typedef>,
     pub sigs: Vec<Signature>,
@@ -652,4 +654,44 @@ pub fn dispatch_rust(s: &Signatures) -> String {
     }
     out.push_str("            _ => unknown_signature(sig),\n        }\n    }\n}\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = "O\n    hpy      HPyFunc_o: HPy (HPyContext *ctx, HPy self, HPy arg)\n    \
+                        cpython  cpy_PyObject *(cpy_PyObject *self, cpy_PyObject *arg)\n    \
+                        args     cpy_PyObject *self; cpy_PyObject *arg; cpy_PyObject *result\n    \
+                        call     handle(self), handle(arg)\n";
+
+    #[test]
+    fn a_signature_is_checked_against_its_parts() {
+        let s = parse(GOOD).unwrap();
+        assert_eq!(
+            s.sigs[0].call,
+            vec![Conv::Handle("self".into()), Conv::Handle("arg".into())]
+        );
+        // one argument too few for the HPy function
+        let e = parse(&GOOD.replace("handle(self), handle(arg)", "handle(self)")).unwrap_err();
+        assert!(
+            e.contains("signatures.api:1: O: `call` fills 1 parameters, the HPy function has 2"),
+            "{e}"
+        );
+        // a conversion of a field that does not exist
+        let e = parse(&GOOD.replace("handle(arg)\n", "handle(argh)\n")).unwrap_err();
+        assert!(e.contains("`argh`, which is not a field"), "{e}");
+        // an unknown conversion, with its line
+        let e = parse(&GOOD.replace("handle(arg)\n", "handel(arg)\n")).unwrap_err();
+        assert!(
+            e.contains("signatures.api:5: unknown conversion `handel`"),
+            "{e}"
+        );
+        // a result that cannot hold the HPy function's
+        let e = parse(&GOOD.replace("cpy_PyObject *result", "int result")).unwrap_err();
+        assert!(
+            e.contains("cannot store a `HPy` result in a `int` field"),
+            "{e}"
+        );
+    }
 }

@@ -391,9 +391,12 @@ def test_long_conversions(make_module):
     for bad in (lmax + 1, lmin - 1):
         with pytest.raises(OverflowError):
             mod.Long_AsLong(bad)
-    for bad in ('1', 1.5, None):
+    for bad in ('1', None):
         with pytest.raises(TypeError):
             mod.Long_AsLong(bad)
+    if sys.version_info >= (3, 10):    # 3.9 still calls float.__int__
+        with pytest.raises(TypeError):
+            mod.Long_AsLong(1.5)
 
     assert mod.Long_AsLongLong(-2**63) == str(-2**63)
     with pytest.raises(OverflowError):

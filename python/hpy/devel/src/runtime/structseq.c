@@ -10,7 +10,8 @@
  * n_unnamed_fields as CPython's have.
  *
  * - CPython ABI: a real CPython struct sequence (PyStructSequence_NewType);
- *   unnamed fields have no attribute.
+ *   unnamed fields have no attribute (on CPython 3.9 and 3.10, which do not
+ *   export their marker for unnamed fields, they are named _INDEX).
  * - universal and hybrid ABIs: Python.h is not available (universal) or
  *   the handles are not PyObject pointers on every runtime (hybrid), so the
  *   type is made, as HPy 0.9 makes it, with collections.namedtuple through
@@ -22,6 +23,7 @@
  * desc->doc (None if NULL).
  */
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,9 +70,24 @@ HPyStructSequence_NewType(HPyContext *ctx, HPyStructSequence_Desc *desc)
     }
     for (i = 0; i <= n; i++) {
         fields[i].name = desc->fields[i].name;
-        if (fields[i].name == HPyStructSequence_UnnamedField)
-            fields[i].name = PyStructSequence_UnnamedField;
         fields[i].doc = desc->fields[i].doc;
+        if (fields[i].name == HPyStructSequence_UnnamedField) {
+#if PY_VERSION_HEX >= 0x030B0000
+            fields[i].name = PyStructSequence_UnnamedField;
+#else
+            /* CPython exports its marker from 3.11 on only: name the field
+               _INDEX, as namedtuple does in the other ABIs. The type keeps
+               pointers to its field names, so this one is never freed. */
+            char *name = (char *)malloc(24);
+            if (name == NULL) {
+                free(fields);
+                HPyErr_NoMemory(ctx);
+                return HPy_NULL;
+            }
+            snprintf(name, 24, "_%ld", (long)i);
+            fields[i].name = name;
+#endif
+        }
     }
     d.name = desc->name;
     d.doc = desc->doc;

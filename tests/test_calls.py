@@ -50,7 +50,7 @@ SRC = r"""
     static HPy f_varargs_impl(HPyContext *ctx, HPy self, const HPy *args,
                               size_t nargs)
     {
-        return HPyTuple_FromArray(ctx, args, (HPy_ssize_t)nargs);
+        return HPyTuple_FromArray(ctx, (HPy *)args, (HPy_ssize_t)nargs);
     }
 
     /* Returns (all argument values, kwnames or None). */
@@ -65,7 +65,7 @@ SRC = r"""
             if (nkw < 0)
                 return HPy_NULL;
         }
-        HPy all = HPyTuple_FromArray(ctx, args, (HPy_ssize_t)nargs + nkw);
+        HPy all = HPyTuple_FromArray(ctx, (HPy *)args, (HPy_ssize_t)nargs + nkw);
         if (HPy_IsNull(all))
             return HPy_NULL;
         HPy items[2] = { all, HPy_IsNull(kwnames) ? ctx->h_None : kwnames };

@@ -143,7 +143,7 @@ VERSION_SRC = """
 """
 
 
-@pytest.mark.parametrize('major, minor', [(1, 0), (2, 5), (0, 1), (0, 42)])
+@pytest.mark.parametrize('major, minor', [(1, 0), (2, 5), (0, 2), (0, 42)])
 def test_unsupported_hpy_version(compiler, major, minor):
     name = 'vmod_%d_%d' % (major, minor)
     path = compiler.compile_plain(
@@ -152,7 +152,7 @@ def test_unsupported_hpy_version(compiler, major, minor):
     msg = check_load_error(name, path)
     assert msg == (
         "HPy extension module '%s' requires unsupported version of the HPy "
-        "runtime. Requested version: %d.%d. Current HPy version: 0.0."
+        "runtime. Requested version: %d.%d. Current HPy version: 0.1."
         % (name, major, minor))
 
 

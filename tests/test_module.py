@@ -66,47 +66,61 @@ def test_negative_size_is_an_error(make_module):
 
 
 def test_exec_slots_run_in_order(make_module):
+    # Every HPy_mod_exec slot among the defines runs once, on the module that
+    # was created, in the order of the defines array (not of the source),
+    # after the module's functions have been added.
     mod = make_module("""
-        HPyDef_SLOT(exec1, HPy_mod_exec)
-        static int exec1_impl(HPyContext *ctx, HPy mod)
+        /* appends `tag` to mod.log (made by whichever slot runs first) and
+           notes whether mod.f exists at that point */
+        static int log_exec(HPyContext *ctx, HPy mod, const char *tag)
         {
-            HPy list = HPyList_New(ctx, 0);
-            if (HPy_IsNull(list))
+            HPy log, entry;
+            int err;
+            if (!HPy_HasAttr_s(ctx, mod, "log")) {
+                HPy empty = HPyList_New(ctx, 0);
+                if (HPy_IsNull(empty))
+                    return -1;
+                err = HPy_SetAttr_s(ctx, mod, "log", empty);
+                HPy_Close(ctx, empty);
+                if (err < 0)
+                    return -1;
+            }
+            log = HPy_GetAttr_s(ctx, mod, "log");
+            if (HPy_IsNull(log))
                 return -1;
-            HPy_SetAttr_s(ctx, mod, "data", list);
-            HPy_Close(ctx, list);
-            return 0;
+            entry = HPy_BuildValue(ctx, "(si)", tag, HPy_HasAttr_s(ctx, mod, "f"));
+            err = HPy_IsNull(entry) ? -1 : HPyList_Append(ctx, log, entry);
+            HPy_Close(ctx, entry);
+            HPy_Close(ctx, log);
+            return err;
         }
 
-        HPyDef_SLOT(exec2, HPy_mod_exec)
-        static int exec2_impl(HPyContext *ctx, HPy mod)
+        HPyDef_SLOT(exec_c, HPy_mod_exec)
+        static int exec_c_impl(HPyContext *ctx, HPy mod)
         {
-            HPy list = HPy_GetAttr_s(ctx, mod, "data");
-            if (HPy_IsNull(list))
-                return -1;
-            if (HPy_Length(ctx, list) != 0) {
-                HPyErr_SetString(ctx, ctx->h_RuntimeError, "exec2 ran first");
-                HPy_Close(ctx, list);
-                return -1;
-            }
-            HPy item = HPyLong_FromLong(ctx, 42);
-            HPyList_Append(ctx, list, item);
-            HPy_Close(ctx, item);
-            HPy_Close(ctx, list);
-            return 0;
+            return log_exec(ctx, mod, "c");
+        }
+        HPyDef_SLOT(exec_a, HPy_mod_exec)
+        static int exec_a_impl(HPyContext *ctx, HPy mod)
+        {
+            return log_exec(ctx, mod, "a");
+        }
+        HPyDef_SLOT(exec_b, HPy_mod_exec)
+        static int exec_b_impl(HPyContext *ctx, HPy mod)
+        {
+            return log_exec(ctx, mod, "b");
         }
         """ + SIMPLE_F + """
-        static HPyDef *moduledefs[] = { &exec1, &f, &exec2, NULL };
+        static HPyDef *moduledefs[] = { &exec_b, &f, &exec_c, &exec_a, NULL };
         static HPyModuleDef moduledef = {
-            .doc = "Some doc",
-            .size = 0,
+            .doc = "exec order",
             .defines = moduledefs,
         };
         @HPy_MODINIT(moduledef)
     """)
-    assert mod.data == [42]
+    assert mod.log == [('b', 1), ('c', 1), ('a', 1)]
     assert mod.f() == 42
-    assert mod.__doc__ == 'Some doc'
+    assert mod.__doc__ == 'exec order'
 
 
 def test_exec_slot_error(make_module):

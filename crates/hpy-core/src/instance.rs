@@ -42,11 +42,11 @@ pub const TYPE_INFO_MAGIC: u64 = 0x6870_795f_7273_0001; // "hpy_rs" v1
 pub const MAX_ALIGN: isize = 16;
 
 /// The visitor an HPy traverse function receives.
-pub type HPyVisit = unsafe extern "C" fn(*mut HPyField, *mut c_void) -> c_int;
-/// An HPy traverse function (`HPyFunc_traverseproc`).
-pub type HPyTraverse = unsafe extern "C" fn(*mut c_void, HPyVisit, *mut c_void) -> c_int;
-/// An HPy destroy function (`HPyFunc_destroyfunc`).
-pub type HPyDestroy = unsafe extern "C" fn(*mut c_void);
+pub type HPyVisit = HPyFunc_visitproc;
+/// An HPy traverse function.
+pub type HPyTraverse = HPyFunc_traverseproc;
+/// An HPy destroy function.
+pub type HPyDestroy = HPyFunc_destroyfunc;
 
 /// What hpy-core knows of an HPy type beyond what CPython stores.
 #[repr(C)]

@@ -85,10 +85,6 @@ pub type cpy_vectorcallfunc = Option<
 >;
 pub type cpy_PyCapsule_Destructor = Option<unsafe extern "C" fn(*mut cpy_PyObject)>;
 pub type cpy_visitproc = Option<unsafe extern "C" fn(*mut cpy_PyObject, *mut c_void) -> c_int>;
-pub type HPyFunc_Capsule_Destructor =
-    Option<unsafe extern "C" fn(*const c_char, *mut c_void, *mut c_void)>;
-pub type HPyFunc_keywords =
-    Option<unsafe extern "C" fn(*mut HPyContext, HPy, *const HPy, usize, HPy) -> HPy>;
 
 pub const _Py_TPFLAGS_HEAPTYPE: c_ulong = 1 << 9;
 pub const _Py_TPFLAGS_HAVE_VERSION_TAG: c_ulong = 1 << 18;
@@ -157,14 +153,14 @@ pub struct HPyDef {
 #[derive(Clone, Copy)]
 pub struct HPyCapsule_Destructor {
     pub cpy_trampoline: cpy_PyCapsule_Destructor,
-    pub impl_: HPyFunc_Capsule_Destructor,
+    pub impl_: Option<HPyFunc_Capsule_Destructor>,
 }
 
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct HPyCallFunction {
     pub cpy_trampoline: cpy_vectorcallfunc,
-    pub impl_: HPyFunc_keywords,
+    pub impl_: Option<HPyFunc_keywords>,
 }
 
 #[repr(C)]

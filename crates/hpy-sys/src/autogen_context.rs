@@ -86,166 +86,343 @@ pub struct HPyContext {
     pub h_UnicodeType: HPy,
     pub h_TupleType: HPy,
     pub h_ListType: HPy,
+    /// `HPy_Dup`: A new handle to the same object.
     pub ctx_Dup: unsafe extern "C" fn(*mut HPyContext, HPy) -> HPy,
+    /// `HPy_Close`: Closes a handle; the object may be freed.
     pub ctx_Close: unsafe extern "C" fn(*mut HPyContext, HPy),
+    /// `HPyLong_FromInt32_t`: A Python int from a 32-bit signed integer.
     pub ctx_Long_FromInt32_t: unsafe extern "C" fn(*mut HPyContext, i32) -> HPy,
+    /// `HPyLong_FromUInt32_t`: A Python int from a 32-bit unsigned integer.
     pub ctx_Long_FromUInt32_t: unsafe extern "C" fn(*mut HPyContext, u32) -> HPy,
+    /// `HPyLong_FromInt64_t`: A Python int from a 64-bit signed integer.
     pub ctx_Long_FromInt64_t: unsafe extern "C" fn(*mut HPyContext, i64) -> HPy,
+    /// `HPyLong_FromUInt64_t`: A Python int from a 64-bit unsigned integer.
     pub ctx_Long_FromUInt64_t: unsafe extern "C" fn(*mut HPyContext, u64) -> HPy,
+    /// `HPyLong_FromSize_t`: A Python int from a size_t.
     pub ctx_Long_FromSize_t: unsafe extern "C" fn(*mut HPyContext, usize) -> HPy,
+    /// `HPyLong_FromSsize_t`: A Python int from an HPy_ssize_t.
     pub ctx_Long_FromSsize_t: unsafe extern "C" fn(*mut HPyContext, HPy_ssize_t) -> HPy,
+    /// `HPyLong_AsInt32_t`: The value of an int as int32_t; OverflowError if it does not fit.
     pub ctx_Long_AsInt32_t: unsafe extern "C" fn(*mut HPyContext, HPy) -> i32,
+    /// `HPyLong_AsUInt32_t`: The value of a non-negative int as uint32_t; OverflowError if it does not fit.
     pub ctx_Long_AsUInt32_t: unsafe extern "C" fn(*mut HPyContext, HPy) -> u32,
+    /// `HPyLong_AsUInt32_tMask`: The low 32 bits of an int, without overflow check.
     pub ctx_Long_AsUInt32_tMask: unsafe extern "C" fn(*mut HPyContext, HPy) -> u32,
+    /// `HPyLong_AsInt64_t`: The value of an int as int64_t; OverflowError if it does not fit.
     pub ctx_Long_AsInt64_t: unsafe extern "C" fn(*mut HPyContext, HPy) -> i64,
+    /// `HPyLong_AsUInt64_t`: The value of a non-negative int as uint64_t; OverflowError if it does not fit.
     pub ctx_Long_AsUInt64_t: unsafe extern "C" fn(*mut HPyContext, HPy) -> u64,
+    /// `HPyLong_AsUInt64_tMask`: The low 64 bits of an int, without overflow check.
     pub ctx_Long_AsUInt64_tMask: unsafe extern "C" fn(*mut HPyContext, HPy) -> u64,
+    /// `HPyLong_AsSize_t`: The value of a non-negative int as size_t.
     pub ctx_Long_AsSize_t: unsafe extern "C" fn(*mut HPyContext, HPy) -> usize,
+    /// `HPyLong_AsSsize_t`: The value of an int as HPy_ssize_t.
     pub ctx_Long_AsSsize_t: unsafe extern "C" fn(*mut HPyContext, HPy) -> HPy_ssize_t,
+    /// `HPyLong_AsVoidPtr`: The value of an int as a C pointer.
     pub ctx_Long_AsVoidPtr: unsafe extern "C" fn(*mut HPyContext, HPy) -> *mut c_void,
+    /// `HPyLong_AsDouble`: The value of an int as a double; OverflowError when out of range.
     pub ctx_Long_AsDouble: unsafe extern "C" fn(*mut HPyContext, HPy) -> f64,
+    /// `HPyFloat_FromDouble`: A Python float from a double.
     pub ctx_Float_FromDouble: unsafe extern "C" fn(*mut HPyContext, f64) -> HPy,
+    /// `HPyFloat_AsDouble`: The value of a float (or of an object with __float__) as a double.
     pub ctx_Float_AsDouble: unsafe extern "C" fn(*mut HPyContext, HPy) -> f64,
+    /// `HPyBool_FromBool`: True or False from a C bool.
     pub ctx_Bool_FromBool: unsafe extern "C" fn(*mut HPyContext, bool) -> HPy,
+    /// `HPy_Length`: len(h), or -1 with an exception.
     pub ctx_Length: unsafe extern "C" fn(*mut HPyContext, HPy) -> HPy_ssize_t,
+    /// `HPyNumber_Check`: Whether the object supports the number protocol.
     pub ctx_Number_Check: unsafe extern "C" fn(*mut HPyContext, HPy) -> c_int,
+    /// `HPy_Add`: h1 + h2
     pub ctx_Add: unsafe extern "C" fn(*mut HPyContext, HPy, HPy) -> HPy,
+    /// `HPy_Subtract`: h1 - h2
     pub ctx_Subtract: unsafe extern "C" fn(*mut HPyContext, HPy, HPy) -> HPy,
+    /// `HPy_Multiply`: h1 \* h2
     pub ctx_Multiply: unsafe extern "C" fn(*mut HPyContext, HPy, HPy) -> HPy,
+    /// `HPy_MatrixMultiply`: h1 @ h2
     pub ctx_MatrixMultiply: unsafe extern "C" fn(*mut HPyContext, HPy, HPy) -> HPy,
+    /// `HPy_FloorDivide`: h1 // h2
     pub ctx_FloorDivide: unsafe extern "C" fn(*mut HPyContext, HPy, HPy) -> HPy,
+    /// `HPy_TrueDivide`: h1 / h2
     pub ctx_TrueDivide: unsafe extern "C" fn(*mut HPyContext, HPy, HPy) -> HPy,
+    /// `HPy_Remainder`: h1 % h2
     pub ctx_Remainder: unsafe extern "C" fn(*mut HPyContext, HPy, HPy) -> HPy,
+    /// `HPy_Divmod`: divmod(h1, h2)
     pub ctx_Divmod: unsafe extern "C" fn(*mut HPyContext, HPy, HPy) -> HPy,
+    /// `HPy_Power`: pow(h1, h2, h3); h3 may be None.
     pub ctx_Power: unsafe extern "C" fn(*mut HPyContext, HPy, HPy, HPy) -> HPy,
+    /// `HPy_Negative`: -h1
     pub ctx_Negative: unsafe extern "C" fn(*mut HPyContext, HPy) -> HPy,
+    /// `HPy_Positive`: +h1
     pub ctx_Positive: unsafe extern "C" fn(*mut HPyContext, HPy) -> HPy,
+    /// `HPy_Absolute`: abs(h1)
     pub ctx_Absolute: unsafe extern "C" fn(*mut HPyContext, HPy) -> HPy,
+    /// `HPy_Invert`: ~h1
     pub ctx_Invert: unsafe extern "C" fn(*mut HPyContext, HPy) -> HPy,
+    /// `HPy_Lshift`: h1 << h2
     pub ctx_Lshift: unsafe extern "C" fn(*mut HPyContext, HPy, HPy) -> HPy,
+    /// `HPy_Rshift`: h1 >> h2
     pub ctx_Rshift: unsafe extern "C" fn(*mut HPyContext, HPy, HPy) -> HPy,
+    /// `HPy_And`: h1 & h2
     pub ctx_And: unsafe extern "C" fn(*mut HPyContext, HPy, HPy) -> HPy,
+    /// `HPy_Xor`: h1 ^ h2
     pub ctx_Xor: unsafe extern "C" fn(*mut HPyContext, HPy, HPy) -> HPy,
+    /// `HPy_Or`: h1 | h2
     pub ctx_Or: unsafe extern "C" fn(*mut HPyContext, HPy, HPy) -> HPy,
+    /// `HPy_Index`: operator.index(h1)
     pub ctx_Index: unsafe extern "C" fn(*mut HPyContext, HPy) -> HPy,
+    /// `HPy_Long`: int(h1)
     pub ctx_Long: unsafe extern "C" fn(*mut HPyContext, HPy) -> HPy,
+    /// `HPy_Float`: float(h1)
     pub ctx_Float: unsafe extern "C" fn(*mut HPyContext, HPy) -> HPy,
+    /// `HPy_InPlaceAdd`: h1 += h2 (returns the result)
     pub ctx_InPlaceAdd: unsafe extern "C" fn(*mut HPyContext, HPy, HPy) -> HPy,
+    /// `HPy_InPlaceSubtract`: h1 -= h2 (returns the result)
     pub ctx_InPlaceSubtract: unsafe extern "C" fn(*mut HPyContext, HPy, HPy) -> HPy,
+    /// `HPy_InPlaceMultiply`: h1 \*= h2 (returns the result)
     pub ctx_InPlaceMultiply: unsafe extern "C" fn(*mut HPyContext, HPy, HPy) -> HPy,
+    /// `HPy_InPlaceMatrixMultiply`: h1 @= h2 (returns the result)
     pub ctx_InPlaceMatrixMultiply: unsafe extern "C" fn(*mut HPyContext, HPy, HPy) -> HPy,
+    /// `HPy_InPlaceFloorDivide`: h1 //= h2 (returns the result)
     pub ctx_InPlaceFloorDivide: unsafe extern "C" fn(*mut HPyContext, HPy, HPy) -> HPy,
+    /// `HPy_InPlaceTrueDivide`: h1 /= h2 (returns the result)
     pub ctx_InPlaceTrueDivide: unsafe extern "C" fn(*mut HPyContext, HPy, HPy) -> HPy,
+    /// `HPy_InPlaceRemainder`: h1 %= h2 (returns the result)
     pub ctx_InPlaceRemainder: unsafe extern "C" fn(*mut HPyContext, HPy, HPy) -> HPy,
+    /// `HPy_InPlacePower`: h1 \*\*= h2, with modulus h3 (returns the result)
     pub ctx_InPlacePower: unsafe extern "C" fn(*mut HPyContext, HPy, HPy, HPy) -> HPy,
+    /// `HPy_InPlaceLshift`: h1 <<= h2 (returns the result)
     pub ctx_InPlaceLshift: unsafe extern "C" fn(*mut HPyContext, HPy, HPy) -> HPy,
+    /// `HPy_InPlaceRshift`: h1 >>= h2 (returns the result)
     pub ctx_InPlaceRshift: unsafe extern "C" fn(*mut HPyContext, HPy, HPy) -> HPy,
+    /// `HPy_InPlaceAnd`: h1 &= h2 (returns the result)
     pub ctx_InPlaceAnd: unsafe extern "C" fn(*mut HPyContext, HPy, HPy) -> HPy,
+    /// `HPy_InPlaceXor`: h1 ^= h2 (returns the result)
     pub ctx_InPlaceXor: unsafe extern "C" fn(*mut HPyContext, HPy, HPy) -> HPy,
+    /// `HPy_InPlaceOr`: h1 |= h2 (returns the result)
     pub ctx_InPlaceOr: unsafe extern "C" fn(*mut HPyContext, HPy, HPy) -> HPy,
+    /// `HPyCallable_Check`: Whether the object can be called.
     pub ctx_Callable_Check: unsafe extern "C" fn(*mut HPyContext, HPy) -> c_int,
+    /// `HPy_CallTupleDict`: callable(\*args, \*\*kw) with a tuple and a dict (either may be null).
     pub ctx_CallTupleDict: unsafe extern "C" fn(*mut HPyContext, HPy, HPy, HPy) -> HPy,
+    /// `HPy_FatalError`: Prints the message and aborts the process.
     pub ctx_FatalError: unsafe extern "C" fn(*mut HPyContext, *const c_char),
+    /// `HPyErr_SetString`: Raises h_type with a UTF-8 message.
     pub ctx_Err_SetString: unsafe extern "C" fn(*mut HPyContext, HPy, *const c_char),
+    /// `HPyErr_SetObject`: Raises h_type with h_value as its argument.
     pub ctx_Err_SetObject: unsafe extern "C" fn(*mut HPyContext, HPy, HPy),
-    pub ctx_Err_SetFromErrnoWithFilename: unsafe extern "C" fn(*mut HPyContext, HPy, *const c_char) -> HPy,
-    pub ctx_Err_SetFromErrnoWithFilenameObjects: unsafe extern "C" fn(*mut HPyContext, HPy, HPy, HPy),
+    /// `HPyErr_SetFromErrnoWithFilename`: Raises h_type (an OSError) from errno, naming a file.
+    pub ctx_Err_SetFromErrnoWithFilename:
+        unsafe extern "C" fn(*mut HPyContext, HPy, *const c_char) -> HPy,
+    /// `HPyErr_SetFromErrnoWithFilenameObjects`: Raises h_type (an OSError) from errno, naming one or two files given as objects.
+    pub ctx_Err_SetFromErrnoWithFilenameObjects:
+        unsafe extern "C" fn(*mut HPyContext, HPy, HPy, HPy),
+    /// `HPyErr_Occurred`: Whether an exception is set.
     pub ctx_Err_Occurred: unsafe extern "C" fn(*mut HPyContext) -> c_int,
+    /// `HPyErr_ExceptionMatches`: Whether the current exception matches exc (a class or a tuple of classes).
     pub ctx_Err_ExceptionMatches: unsafe extern "C" fn(*mut HPyContext, HPy) -> c_int,
+    /// `HPyErr_NoMemory`: Raises MemoryError.
     pub ctx_Err_NoMemory: unsafe extern "C" fn(*mut HPyContext),
+    /// `HPyErr_Clear`: Clears the current exception.
     pub ctx_Err_Clear: unsafe extern "C" fn(*mut HPyContext),
+    /// `HPyErr_NewException`: Creates an exception class named `module.Name`.
     pub ctx_Err_NewException: unsafe extern "C" fn(*mut HPyContext, *const c_char, HPy, HPy) -> HPy,
-    pub ctx_Err_NewExceptionWithDoc: unsafe extern "C" fn(*mut HPyContext, *const c_char, *const c_char, HPy, HPy) -> HPy,
-    pub ctx_Err_WarnEx: unsafe extern "C" fn(*mut HPyContext, HPy, *const c_char, HPy_ssize_t) -> c_int,
+    /// `HPyErr_NewExceptionWithDoc`: Creates an exception class with a docstring.
+    pub ctx_Err_NewExceptionWithDoc:
+        unsafe extern "C" fn(*mut HPyContext, *const c_char, *const c_char, HPy, HPy) -> HPy,
+    /// `HPyErr_WarnEx`: Issues a warning of the given category; -1 if it was turned into an error.
+    pub ctx_Err_WarnEx:
+        unsafe extern "C" fn(*mut HPyContext, HPy, *const c_char, HPy_ssize_t) -> c_int,
+    /// `HPyErr_WriteUnraisable`: Reports the current exception as unraisable (in the context of obj) and clears it.
     pub ctx_Err_WriteUnraisable: unsafe extern "C" fn(*mut HPyContext, HPy),
+    /// `HPy_IsTrue`: bool(h) as 1 or 0, or -1 with an exception.
     pub ctx_IsTrue: unsafe extern "C" fn(*mut HPyContext, HPy) -> c_int,
-    pub ctx_Type_FromSpec: unsafe extern "C" fn(*mut HPyContext, *mut HPyType_Spec, *mut HPyType_SpecParam) -> HPy,
-    pub ctx_Type_GenericNew: unsafe extern "C" fn(*mut HPyContext, HPy, *const HPy, HPy_ssize_t, HPy) -> HPy,
+    /// `HPyType_FromSpec`: Creates a type from an HPyType_Spec and its params.
+    pub ctx_Type_FromSpec:
+        unsafe extern "C" fn(*mut HPyContext, *mut HPyType_Spec, *mut HPyType_SpecParam) -> HPy,
+    /// `HPyType_GenericNew`: The default tp_new: allocates an instance of type.
+    pub ctx_Type_GenericNew:
+        unsafe extern "C" fn(*mut HPyContext, HPy, *const HPy, HPy_ssize_t, HPy) -> HPy,
+    /// `HPy_GetAttr`: getattr(obj, name)
     pub ctx_GetAttr: unsafe extern "C" fn(*mut HPyContext, HPy, HPy) -> HPy,
+    /// `HPy_GetAttr_s`: getattr(obj, name) with a UTF-8 name.
     pub ctx_GetAttr_s: unsafe extern "C" fn(*mut HPyContext, HPy, *const c_char) -> HPy,
+    /// `HPy_HasAttr`: hasattr(obj, name), errors swallowed.
     pub ctx_HasAttr: unsafe extern "C" fn(*mut HPyContext, HPy, HPy) -> c_int,
+    /// `HPy_HasAttr_s`: hasattr(obj, name) with a UTF-8 name, errors swallowed.
     pub ctx_HasAttr_s: unsafe extern "C" fn(*mut HPyContext, HPy, *const c_char) -> c_int,
+    /// `HPy_SetAttr`: setattr(obj, name, value)
     pub ctx_SetAttr: unsafe extern "C" fn(*mut HPyContext, HPy, HPy, HPy) -> c_int,
+    /// `HPy_SetAttr_s`: setattr(obj, name, value) with a UTF-8 name.
     pub ctx_SetAttr_s: unsafe extern "C" fn(*mut HPyContext, HPy, *const c_char, HPy) -> c_int,
+    /// `HPy_GetItem`: obj[key]
     pub ctx_GetItem: unsafe extern "C" fn(*mut HPyContext, HPy, HPy) -> HPy,
+    /// `HPy_GetItem_i`: obj[idx] with a C index.
     pub ctx_GetItem_i: unsafe extern "C" fn(*mut HPyContext, HPy, HPy_ssize_t) -> HPy,
+    /// `HPy_GetItem_s`: obj[key] with a UTF-8 string key.
     pub ctx_GetItem_s: unsafe extern "C" fn(*mut HPyContext, HPy, *const c_char) -> HPy,
+    /// `HPy_Contains`: key in container, as 1 or 0, or -1 with an exception.
     pub ctx_Contains: unsafe extern "C" fn(*mut HPyContext, HPy, HPy) -> c_int,
+    /// `HPy_SetItem`: obj[key] = value
     pub ctx_SetItem: unsafe extern "C" fn(*mut HPyContext, HPy, HPy, HPy) -> c_int,
+    /// `HPy_SetItem_i`: obj[idx] = value with a C index.
     pub ctx_SetItem_i: unsafe extern "C" fn(*mut HPyContext, HPy, HPy_ssize_t, HPy) -> c_int,
+    /// `HPy_SetItem_s`: obj[key] = value with a UTF-8 string key.
     pub ctx_SetItem_s: unsafe extern "C" fn(*mut HPyContext, HPy, *const c_char, HPy) -> c_int,
+    /// `HPy_Type`: type(obj), as a new handle.
     pub ctx_Type: unsafe extern "C" fn(*mut HPyContext, HPy) -> HPy,
+    /// `HPy_TypeCheck`: Whether obj is an instance of type or of a subtype.
     pub ctx_TypeCheck: unsafe extern "C" fn(*mut HPyContext, HPy, HPy) -> c_int,
+    /// `HPy_Is`: Whether two handles refer to the same object.
     pub ctx_Is: unsafe extern "C" fn(*mut HPyContext, HPy, HPy) -> c_int,
+    /// `_HPy_AsStruct_Object`: The C struct of an instance of an HPy type of shape Object.
     pub ctx_AsStruct_Object: unsafe extern "C" fn(*mut HPyContext, HPy) -> *mut c_void,
+    /// `_HPy_AsStruct_Legacy`: The C struct of an instance of a legacy HPy type.
     pub ctx_AsStruct_Legacy: unsafe extern "C" fn(*mut HPyContext, HPy) -> *mut c_void,
+    /// `_HPy_New`: Allocates an instance of h_type and writes a pointer to its C struct to \*data.
     pub ctx_New: unsafe extern "C" fn(*mut HPyContext, HPy, *mut *mut c_void) -> HPy,
+    /// `HPy_Repr`: repr(obj)
     pub ctx_Repr: unsafe extern "C" fn(*mut HPyContext, HPy) -> HPy,
+    /// `HPy_Str`: str(obj)
     pub ctx_Str: unsafe extern "C" fn(*mut HPyContext, HPy) -> HPy,
+    /// `HPy_ASCII`: ascii(obj)
     pub ctx_ASCII: unsafe extern "C" fn(*mut HPyContext, HPy) -> HPy,
+    /// `HPy_Bytes`: bytes(obj)
     pub ctx_Bytes: unsafe extern "C" fn(*mut HPyContext, HPy) -> HPy,
+    /// `HPy_RichCompare`: Compares v and w with the operator op; returns the result object.
     pub ctx_RichCompare: unsafe extern "C" fn(*mut HPyContext, HPy, HPy, c_int) -> HPy,
+    /// `HPy_RichCompareBool`: Compares v and w with the operator op; 1, 0, or -1 with an exception.
     pub ctx_RichCompareBool: unsafe extern "C" fn(*mut HPyContext, HPy, HPy, c_int) -> c_int,
+    /// `HPy_Hash`: hash(obj), or -1 with an exception.
     pub ctx_Hash: unsafe extern "C" fn(*mut HPyContext, HPy) -> HPy_hash_t,
+    /// `HPyBytes_Check`: Whether the object is a bytes (or subclass) instance.
     pub ctx_Bytes_Check: unsafe extern "C" fn(*mut HPyContext, HPy) -> c_int,
+    /// `HPyBytes_Size`: The length of a bytes object; TypeError for others.
     pub ctx_Bytes_Size: unsafe extern "C" fn(*mut HPyContext, HPy) -> HPy_ssize_t,
+    /// `HPyBytes_GET_SIZE`: The length of a bytes object, unchecked.
     pub ctx_Bytes_GET_SIZE: unsafe extern "C" fn(*mut HPyContext, HPy) -> HPy_ssize_t,
+    /// `HPyBytes_AsString`: The NUL-terminated contents of a bytes object.
     pub ctx_Bytes_AsString: unsafe extern "C" fn(*mut HPyContext, HPy) -> *const c_char,
+    /// `HPyBytes_AS_STRING`: The NUL-terminated contents of a bytes object, unchecked.
     pub ctx_Bytes_AS_STRING: unsafe extern "C" fn(*mut HPyContext, HPy) -> *const c_char,
+    /// `HPyBytes_FromString`: A bytes object from a NUL-terminated C string.
     pub ctx_Bytes_FromString: unsafe extern "C" fn(*mut HPyContext, *const c_char) -> HPy,
-    pub ctx_Bytes_FromStringAndSize: unsafe extern "C" fn(*mut HPyContext, *const c_char, HPy_ssize_t) -> HPy,
+    /// `HPyBytes_FromStringAndSize`: A bytes object of len bytes, copied from `bytes` (or zeroed when NULL).
+    pub ctx_Bytes_FromStringAndSize:
+        unsafe extern "C" fn(*mut HPyContext, *const c_char, HPy_ssize_t) -> HPy,
+    /// `HPyUnicode_FromString`: A str from a NUL-terminated UTF-8 string.
     pub ctx_Unicode_FromString: unsafe extern "C" fn(*mut HPyContext, *const c_char) -> HPy,
+    /// `HPyUnicode_Check`: Whether the object is a str (or subclass) instance.
     pub ctx_Unicode_Check: unsafe extern "C" fn(*mut HPyContext, HPy) -> c_int,
+    /// `HPyUnicode_AsASCIIString`: The str encoded as ASCII, as bytes.
     pub ctx_Unicode_AsASCIIString: unsafe extern "C" fn(*mut HPyContext, HPy) -> HPy,
+    /// `HPyUnicode_AsLatin1String`: The str encoded as Latin-1, as bytes.
     pub ctx_Unicode_AsLatin1String: unsafe extern "C" fn(*mut HPyContext, HPy) -> HPy,
+    /// `HPyUnicode_AsUTF8String`: The str encoded as UTF-8, as bytes.
     pub ctx_Unicode_AsUTF8String: unsafe extern "C" fn(*mut HPyContext, HPy) -> HPy,
-    pub ctx_Unicode_AsUTF8AndSize: unsafe extern "C" fn(*mut HPyContext, HPy, *mut HPy_ssize_t) -> *const c_char,
-    pub ctx_Unicode_FromWideChar: unsafe extern "C" fn(*mut HPyContext, *const wchar_t, HPy_ssize_t) -> HPy,
+    /// `HPyUnicode_AsUTF8AndSize`: The UTF-8 form of a str, kept alive by the str; its length goes to \*size.
+    pub ctx_Unicode_AsUTF8AndSize:
+        unsafe extern "C" fn(*mut HPyContext, HPy, *mut HPy_ssize_t) -> *const c_char,
+    /// `HPyUnicode_FromWideChar`: A str from size wchar_t (size -1: NUL-terminated).
+    pub ctx_Unicode_FromWideChar:
+        unsafe extern "C" fn(*mut HPyContext, *const wchar_t, HPy_ssize_t) -> HPy,
+    /// `HPyUnicode_DecodeFSDefault`: A str decoded from the file-system encoding.
     pub ctx_Unicode_DecodeFSDefault: unsafe extern "C" fn(*mut HPyContext, *const c_char) -> HPy,
-    pub ctx_Unicode_DecodeFSDefaultAndSize: unsafe extern "C" fn(*mut HPyContext, *const c_char, HPy_ssize_t) -> HPy,
+    /// `HPyUnicode_DecodeFSDefaultAndSize`: A str decoded from size bytes in the file-system encoding.
+    pub ctx_Unicode_DecodeFSDefaultAndSize:
+        unsafe extern "C" fn(*mut HPyContext, *const c_char, HPy_ssize_t) -> HPy,
+    /// `HPyUnicode_EncodeFSDefault`: The str encoded in the file-system encoding, as bytes.
     pub ctx_Unicode_EncodeFSDefault: unsafe extern "C" fn(*mut HPyContext, HPy) -> HPy,
+    /// `HPyUnicode_ReadChar`: The code point at an index of a str.
     pub ctx_Unicode_ReadChar: unsafe extern "C" fn(*mut HPyContext, HPy, HPy_ssize_t) -> HPy_UCS4,
-    pub ctx_Unicode_DecodeASCII: unsafe extern "C" fn(*mut HPyContext, *const c_char, HPy_ssize_t, *const c_char) -> HPy,
-    pub ctx_Unicode_DecodeLatin1: unsafe extern "C" fn(*mut HPyContext, *const c_char, HPy_ssize_t, *const c_char) -> HPy,
+    /// `HPyUnicode_DecodeASCII`: A str decoded from size ASCII bytes.
+    pub ctx_Unicode_DecodeASCII:
+        unsafe extern "C" fn(*mut HPyContext, *const c_char, HPy_ssize_t, *const c_char) -> HPy,
+    /// `HPyUnicode_DecodeLatin1`: A str decoded from size Latin-1 bytes.
+    pub ctx_Unicode_DecodeLatin1:
+        unsafe extern "C" fn(*mut HPyContext, *const c_char, HPy_ssize_t, *const c_char) -> HPy,
+    /// `HPyList_Check`: Whether the object is a list (or subclass) instance.
     pub ctx_List_Check: unsafe extern "C" fn(*mut HPyContext, HPy) -> c_int,
+    /// `HPyList_New`: A new list of len items, each None.
     pub ctx_List_New: unsafe extern "C" fn(*mut HPyContext, HPy_ssize_t) -> HPy,
+    /// `HPyList_Append`: Appends h_item to a list.
     pub ctx_List_Append: unsafe extern "C" fn(*mut HPyContext, HPy, HPy) -> c_int,
+    /// `HPyDict_Check`: Whether the object is a dict (or subclass) instance.
     pub ctx_Dict_Check: unsafe extern "C" fn(*mut HPyContext, HPy) -> c_int,
+    /// `HPyDict_New`: A new empty dict.
     pub ctx_Dict_New: unsafe extern "C" fn(*mut HPyContext) -> HPy,
+    /// `HPyTuple_Check`: Whether the object is a tuple (or subclass) instance.
     pub ctx_Tuple_Check: unsafe extern "C" fn(*mut HPyContext, HPy) -> c_int,
+    /// `HPyTuple_FromArray`: A tuple of the n handles of items.
     pub ctx_Tuple_FromArray: unsafe extern "C" fn(*mut HPyContext, *const HPy, HPy_ssize_t) -> HPy,
+    /// `HPyImport_ImportModule`: import a module by its UTF-8 dotted name.
     pub ctx_Import_ImportModule: unsafe extern "C" fn(*mut HPyContext, *const c_char) -> HPy,
+    /// `HPy_FromPyObject`: A new handle for a PyObject\* (hybrid ABI).
     pub ctx_FromPyObject: unsafe extern "C" fn(*mut HPyContext, *mut cpy_PyObject) -> HPy,
+    /// `HPy_AsPyObject`: A new reference to the object of a handle (hybrid ABI).
     pub ctx_AsPyObject: unsafe extern "C" fn(*mut HPyContext, HPy) -> *mut cpy_PyObject,
-    pub ctx_CallRealFunctionFromTrampoline: unsafe extern "C" fn(*mut HPyContext, HPyFunc_Signature, HPyCFunction, *mut c_void),
+    /// `_HPy_CallRealFunctionFromTrampoline`: Calls an HPy function for a trampoline of signature sig.
+    pub ctx_CallRealFunctionFromTrampoline:
+        unsafe extern "C" fn(*mut HPyContext, HPyFunc_Signature, HPyCFunction, *mut c_void),
+    /// `HPyListBuilder_New`: Starts building a list of size items.
     pub ctx_ListBuilder_New: unsafe extern "C" fn(*mut HPyContext, HPy_ssize_t) -> HPyListBuilder,
-    pub ctx_ListBuilder_Set: unsafe extern "C" fn(*mut HPyContext, HPyListBuilder, HPy_ssize_t, HPy),
+    /// `HPyListBuilder_Set`: Sets item index of a list being built.
+    pub ctx_ListBuilder_Set:
+        unsafe extern "C" fn(*mut HPyContext, HPyListBuilder, HPy_ssize_t, HPy),
+    /// `HPyListBuilder_Build`: The finished list; the builder is used up.
     pub ctx_ListBuilder_Build: unsafe extern "C" fn(*mut HPyContext, HPyListBuilder) -> HPy,
+    /// `HPyListBuilder_Cancel`: Abandons a list being built.
     pub ctx_ListBuilder_Cancel: unsafe extern "C" fn(*mut HPyContext, HPyListBuilder),
+    /// `HPyTupleBuilder_New`: Starts building a tuple of size items.
     pub ctx_TupleBuilder_New: unsafe extern "C" fn(*mut HPyContext, HPy_ssize_t) -> HPyTupleBuilder,
-    pub ctx_TupleBuilder_Set: unsafe extern "C" fn(*mut HPyContext, HPyTupleBuilder, HPy_ssize_t, HPy),
+    /// `HPyTupleBuilder_Set`: Sets item index of a tuple being built.
+    pub ctx_TupleBuilder_Set:
+        unsafe extern "C" fn(*mut HPyContext, HPyTupleBuilder, HPy_ssize_t, HPy),
+    /// `HPyTupleBuilder_Build`: The finished tuple; the builder is used up.
     pub ctx_TupleBuilder_Build: unsafe extern "C" fn(*mut HPyContext, HPyTupleBuilder) -> HPy,
+    /// `HPyTupleBuilder_Cancel`: Abandons a tuple being built.
     pub ctx_TupleBuilder_Cancel: unsafe extern "C" fn(*mut HPyContext, HPyTupleBuilder),
+    /// `HPyTracker_New`: A tracker with room for size handles.
     pub ctx_Tracker_New: unsafe extern "C" fn(*mut HPyContext, HPy_ssize_t) -> HPyTracker,
+    /// `HPyTracker_Add`: Adds a handle to be closed by the tracker.
     pub ctx_Tracker_Add: unsafe extern "C" fn(*mut HPyContext, HPyTracker, HPy) -> c_int,
+    /// `HPyTracker_ForgetAll`: Drops every tracked handle without closing it.
     pub ctx_Tracker_ForgetAll: unsafe extern "C" fn(*mut HPyContext, HPyTracker),
+    /// `HPyTracker_Close`: Closes every tracked handle and frees the tracker.
     pub ctx_Tracker_Close: unsafe extern "C" fn(*mut HPyContext, HPyTracker),
+    /// `HPyField_Store`: Stores h in a field of target_object.
     pub ctx_Field_Store: unsafe extern "C" fn(*mut HPyContext, HPy, *mut HPyField, HPy),
+    /// `HPyField_Load`: A new handle for the object in a field of source_object.
     pub ctx_Field_Load: unsafe extern "C" fn(*mut HPyContext, HPy, HPyField) -> HPy,
+    /// `HPy_ReenterPythonExecution`: Takes the GIL back (end of a section without Python).
     pub ctx_ReenterPythonExecution: unsafe extern "C" fn(*mut HPyContext, HPyThreadState),
+    /// `HPy_LeavePythonExecution`: Releases the GIL for a section that does not touch Python.
     pub ctx_LeavePythonExecution: unsafe extern "C" fn(*mut HPyContext) -> HPyThreadState,
+    /// `HPyGlobal_Store`: Stores h in a module-level global.
     pub ctx_Global_Store: unsafe extern "C" fn(*mut HPyContext, *mut HPyGlobal, HPy),
+    /// `HPyGlobal_Load`: A new handle for the object in a global.
     pub ctx_Global_Load: unsafe extern "C" fn(*mut HPyContext, HPyGlobal) -> HPy,
+    /// `_HPy_Dump`: Prints debugging information about an object to stderr.
     pub ctx_Dump: unsafe extern "C" fn(*mut HPyContext, HPy),
+    /// `_HPy_AsStruct_Type`: The C struct of an instance of an HPy type of shape Type.
     pub ctx_AsStruct_Type: unsafe extern "C" fn(*mut HPyContext, HPy) -> *mut c_void,
+    /// `_HPy_AsStruct_Long`: The C struct of an instance of an HPy type of shape Long.
     pub ctx_AsStruct_Long: unsafe extern "C" fn(*mut HPyContext, HPy) -> *mut c_void,
+    /// `_HPy_AsStruct_Float`: The C struct of an instance of an HPy type of shape Float.
     pub ctx_AsStruct_Float: unsafe extern "C" fn(*mut HPyContext, HPy) -> *mut c_void,
+    /// `_HPy_AsStruct_Unicode`: The C struct of an instance of an HPy type of shape Unicode.
     pub ctx_AsStruct_Unicode: unsafe extern "C" fn(*mut HPyContext, HPy) -> *mut c_void,
+    /// `_HPy_AsStruct_Tuple`: The C struct of an instance of an HPy type of shape Tuple.
     pub ctx_AsStruct_Tuple: unsafe extern "C" fn(*mut HPyContext, HPy) -> *mut c_void,
+    /// `_HPy_AsStruct_List`: The C struct of an instance of an HPy type of shape List.
     pub ctx_AsStruct_List: unsafe extern "C" fn(*mut HPyContext, HPy) -> *mut c_void,
-    pub ctx_Type_GetBuiltinShape: unsafe extern "C" fn(*mut HPyContext, HPy) -> HPyType_BuiltinShape,
+    /// `_HPyType_GetBuiltinShape`: The built-in shape of an HPy type.
+    pub ctx_Type_GetBuiltinShape:
+        unsafe extern "C" fn(*mut HPyContext, HPy) -> HPyType_BuiltinShape,
+    /// `HPy_DelItem`: del obj[key]
     pub ctx_DelItem: unsafe extern "C" fn(*mut HPyContext, HPy, HPy) -> c_int,
+    /// `HPy_DelItem_i`: del obj[idx] with a C index.
     pub ctx_DelItem_i: unsafe extern "C" fn(*mut HPyContext, HPy, HPy_ssize_t) -> c_int,
+    /// `HPy_DelItem_s`: del obj[key] with a UTF-8 string key.
     pub ctx_DelItem_s: unsafe extern "C" fn(*mut HPyContext, HPy, *const c_char) -> c_int,
     pub h_ComplexType: HPy,
     pub h_BytesType: HPy,
@@ -253,36 +430,86 @@ pub struct HPyContext {
     pub h_CapsuleType: HPy,
     pub h_SliceType: HPy,
     pub h_Builtins: HPy,
-    pub ctx_Capsule_New: unsafe extern "C" fn(*mut HPyContext, *mut c_void, *const c_char, *mut HPyCapsule_Destructor) -> HPy,
-    pub ctx_Capsule_Get: unsafe extern "C" fn(*mut HPyContext, HPy, _HPyCapsule_key, *const c_char) -> *mut c_void,
+    /// `HPyCapsule_New`: A capsule holding pointer, with a name and an optional destructor.
+    pub ctx_Capsule_New: unsafe extern "C" fn(
+        *mut HPyContext,
+        *mut c_void,
+        *const c_char,
+        *mut HPyCapsule_Destructor,
+    ) -> HPy,
+    /// `HPyCapsule_Get`: Reads a part (pointer, name, context, destructor) of a capsule.
+    pub ctx_Capsule_Get:
+        unsafe extern "C" fn(*mut HPyContext, HPy, _HPyCapsule_key, *const c_char) -> *mut c_void,
+    /// `HPyCapsule_IsValid`: Whether the object is a capsule with that name and a non-NULL pointer.
     pub ctx_Capsule_IsValid: unsafe extern "C" fn(*mut HPyContext, HPy, *const c_char) -> c_int,
-    pub ctx_Capsule_Set: unsafe extern "C" fn(*mut HPyContext, HPy, _HPyCapsule_key, *mut c_void) -> c_int,
-    pub ctx_Compile_s: unsafe extern "C" fn(*mut HPyContext, *const c_char, *const c_char, HPy_SourceKind) -> HPy,
+    /// `HPyCapsule_Set`: Changes a part (pointer, name, context, destructor) of a capsule.
+    pub ctx_Capsule_Set:
+        unsafe extern "C" fn(*mut HPyContext, HPy, _HPyCapsule_key, *mut c_void) -> c_int,
+    /// `HPy_Compile_s`: Compiles source code of the given kind into a code object.
+    pub ctx_Compile_s:
+        unsafe extern "C" fn(*mut HPyContext, *const c_char, *const c_char, HPy_SourceKind) -> HPy,
+    /// `HPy_EvalCode`: Runs a code object with globals and locals.
     pub ctx_EvalCode: unsafe extern "C" fn(*mut HPyContext, HPy, HPy, HPy) -> HPy,
+    /// `HPyContextVar_New`: A new context variable with an optional default.
     pub ctx_ContextVar_New: unsafe extern "C" fn(*mut HPyContext, *const c_char, HPy) -> HPy,
+    /// `HPyContextVar_Get`: The value of a context variable (or a default) written to \*result.
     pub ctx_ContextVar_Get: unsafe extern "C" fn(*mut HPyContext, HPy, HPy, *mut HPy) -> i32,
+    /// `HPyContextVar_Set`: Sets a context variable; returns the token to reset it.
     pub ctx_ContextVar_Set: unsafe extern "C" fn(*mut HPyContext, HPy, HPy) -> HPy,
+    /// `HPyType_GetName`: The name of a type (tp_name, after its last dot).
     pub ctx_Type_GetName: unsafe extern "C" fn(*mut HPyContext, HPy) -> *const c_char,
+    /// `HPyType_IsSubtype`: Whether sub is type or a subtype of it.
     pub ctx_Type_IsSubtype: unsafe extern "C" fn(*mut HPyContext, HPy, HPy) -> c_int,
-    pub ctx_Unicode_FromEncodedObject: unsafe extern "C" fn(*mut HPyContext, HPy, *const c_char, *const c_char) -> HPy,
-    pub ctx_Unicode_Substring: unsafe extern "C" fn(*mut HPyContext, HPy, HPy_ssize_t, HPy_ssize_t) -> HPy,
+    /// `HPyUnicode_FromEncodedObject`: Decodes a bytes-like object into a str.
+    pub ctx_Unicode_FromEncodedObject:
+        unsafe extern "C" fn(*mut HPyContext, HPy, *const c_char, *const c_char) -> HPy,
+    /// `HPyUnicode_Substring`: str[start:end]
+    pub ctx_Unicode_Substring:
+        unsafe extern "C" fn(*mut HPyContext, HPy, HPy_ssize_t, HPy_ssize_t) -> HPy,
+    /// `HPyDict_Keys`: A list of the keys of a dict.
     pub ctx_Dict_Keys: unsafe extern "C" fn(*mut HPyContext, HPy) -> HPy,
+    /// `HPyDict_Copy`: A shallow copy of a dict.
     pub ctx_Dict_Copy: unsafe extern "C" fn(*mut HPyContext, HPy) -> HPy,
-    pub ctx_Slice_Unpack: unsafe extern "C" fn(*mut HPyContext, HPy, *mut HPy_ssize_t, *mut HPy_ssize_t, *mut HPy_ssize_t) -> c_int,
-    pub ctx_SetCallFunction: unsafe extern "C" fn(*mut HPyContext, HPy, *mut HPyCallFunction) -> c_int,
+    /// `HPySlice_Unpack`: The start, stop and step of a slice, clamped to HPy_ssize_t.
+    pub ctx_Slice_Unpack: unsafe extern "C" fn(
+        *mut HPyContext,
+        HPy,
+        *mut HPy_ssize_t,
+        *mut HPy_ssize_t,
+        *mut HPy_ssize_t,
+    ) -> c_int,
+    /// `HPy_SetCallFunction`: Sets the vectorcall function of an instance of an HPy type.
+    pub ctx_SetCallFunction:
+        unsafe extern "C" fn(*mut HPyContext, HPy, *mut HPyCallFunction) -> c_int,
+    /// `HPy_Call`: callable(\*args) with keyword values after the positional ones, names in kwnames.
     pub ctx_Call: unsafe extern "C" fn(*mut HPyContext, HPy, *const HPy, usize, HPy) -> HPy,
+    /// `HPy_CallMethod`: args[0].name(\*args[1:]) in the vectorcall convention.
     pub ctx_CallMethod: unsafe extern "C" fn(*mut HPyContext, HPy, *const HPy, usize, HPy) -> HPy,
     pub h_DictType: HPy,
+    /// `_HPy_AsStruct_Dict`: The C struct of an instance of an HPy type of shape Dict.
     pub ctx_AsStruct_Dict: unsafe extern "C" fn(*mut HPyContext, HPy) -> *mut c_void,
+    /// `HPyList_Insert`: Inserts h_item into a list before index.
     pub ctx_List_Insert: unsafe extern "C" fn(*mut HPyContext, HPy, HPy_ssize_t, HPy) -> c_int,
+    /// `HPy_GetSlice`: obj[start:end]
     pub ctx_GetSlice: unsafe extern "C" fn(*mut HPyContext, HPy, HPy_ssize_t, HPy_ssize_t) -> HPy,
-    pub ctx_SetSlice: unsafe extern "C" fn(*mut HPyContext, HPy, HPy_ssize_t, HPy_ssize_t, HPy) -> c_int,
+    /// `HPy_SetSlice`: obj[start:end] = value
+    pub ctx_SetSlice:
+        unsafe extern "C" fn(*mut HPyContext, HPy, HPy_ssize_t, HPy_ssize_t, HPy) -> c_int,
+    /// `HPy_DelSlice`: del obj[start:end]
     pub ctx_DelSlice: unsafe extern "C" fn(*mut HPyContext, HPy, HPy_ssize_t, HPy_ssize_t) -> c_int,
+    /// `HPy_GetIter`: iter(obj)
     pub ctx_GetIter: unsafe extern "C" fn(*mut HPyContext, HPy) -> HPy,
+    /// `HPyIter_Next`: The next item of an iterator; HPy_NULL without exception when it is exhausted.
     pub ctx_Iter_Next: unsafe extern "C" fn(*mut HPyContext, HPy) -> HPy,
+    /// `HPyIter_Check`: Whether the object is an iterator.
     pub ctx_Iter_Check: unsafe extern "C" fn(*mut HPyContext, HPy) -> c_int,
+    /// `HPySlice_New`: slice(start, stop, step); each may be null for None.
     pub ctx_Slice_New: unsafe extern "C" fn(*mut HPyContext, HPy, HPy, HPy) -> HPy,
 }
 
 /// The number of entries in the context.
 pub const HPY_CONTEXT_ENTRIES: usize = 276;
+
+/// The newest ABI minor version among the context's entries (0 is HPy
+/// 0.9.0): a runtime with this context accepts modules that require it.
+pub const HPY_CONTEXT_MINOR_VERSION: u32 = 1;

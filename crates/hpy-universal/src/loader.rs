@@ -15,7 +15,7 @@ use core::ffi::{c_char, c_void, CStr};
 use core::ptr;
 use std::sync::OnceLock;
 
-use hpy_sys::{HPyContext, HPyModuleDef, HPY_ABI_VERSION, HPY_ABI_VERSION_MINOR};
+use hpy_sys::{HPyContext, HPyModuleDef, HPY_ABI_VERSION, HPY_CONTEXT_MINOR_VERSION};
 use pyo3_ffi as ffi;
 
 use crate::abitag::{self, FileTag};
@@ -221,11 +221,11 @@ unsafe fn load_target(gil: Gil, t: &Target<'_>, spec: Obj, mode: Mode) -> Result
         let minor_fn = lib.symbol(gil, t, "get_required_hpy_minor_version_")?;
         let major = core::mem::transmute::<*mut c_void, VersionFn>(major_fn)();
         let minor = core::mem::transmute::<*mut c_void, VersionFn>(minor_fn)();
-        if major != HPY_ABI_VERSION || minor > HPY_ABI_VERSION_MINOR {
+        if major != HPY_ABI_VERSION || minor > HPY_CONTEXT_MINOR_VERSION {
             let message = format!(
                 "HPy extension module '{}' requires unsupported version of the HPy runtime. Requested \
                  version: {}.{}. Current HPy version: {}.{}.",
-                t.short, major, minor, HPY_ABI_VERSION, HPY_ABI_VERSION_MINOR
+                t.short, major, minor, HPY_ABI_VERSION, HPY_CONTEXT_MINOR_VERSION
             );
             return Err(load_error(gil, t, message));
         }

@@ -269,11 +269,6 @@ unsafe fn switch_method(
 // vectorcall, whose TypeError is CPython's. The record is read only after
 // Py_EnterRecursiveCall, so that little lives across that call.
 
-type FnNoargs = unsafe extern "C" fn(Ctx, HPy) -> HPy;
-type FnO = unsafe extern "C" fn(Ctx, HPy, HPy) -> HPy;
-type FnVarargs = unsafe extern "C" fn(Ctx, HPy, *const HPy, usize) -> HPy;
-type FnKeywords = unsafe extern "C" fn(Ctx, HPy, *const HPy, usize, HPy) -> HPy;
-
 /// The record of a switched function, its context and its `self` handle.
 ///
 /// # Safety
@@ -346,7 +341,7 @@ unsafe extern "C" fn universal_noargs(
             return ptr::null_mut();
         }
         let (record, ctx, self_) = record_of(callable);
-        let f: FnNoargs = core::mem::transmute((*record).impl_);
+        let f: HPyFunc_noargs = core::mem::transmute((*record).impl_);
         let result = h2py(f(ctx, self_));
         leave_recursive_call(gil);
         result
@@ -371,7 +366,7 @@ unsafe extern "C" fn universal_o(
             return ptr::null_mut();
         }
         let (record, ctx, self_) = record_of(callable);
-        let f: FnO = core::mem::transmute((*record).impl_);
+        let f: HPyFunc_o = core::mem::transmute((*record).impl_);
         let result = h2py(f(ctx, self_, py2h(*args)));
         leave_recursive_call(gil);
         result
@@ -397,7 +392,7 @@ unsafe extern "C" fn universal_varargs(
             return ptr::null_mut();
         }
         let (record, ctx, self_) = record_of(callable);
-        let f: FnVarargs = core::mem::transmute((*record).impl_);
+        let f: HPyFunc_varargs = core::mem::transmute((*record).impl_);
         let nargs = nargsf & !PY_VECTORCALL_ARGUMENTS_OFFSET;
         let result = h2py(f(ctx, self_, args.cast::<HPy>(), nargs));
         leave_recursive_call(gil);
@@ -420,7 +415,7 @@ unsafe extern "C" fn universal_keywords(
             return ptr::null_mut();
         }
         let (record, ctx, self_) = record_of(callable);
-        let f: FnKeywords = core::mem::transmute((*record).impl_);
+        let f: HPyFunc_keywords = core::mem::transmute((*record).impl_);
         let nargs = nargsf & !PY_VECTORCALL_ARGUMENTS_OFFSET;
         let result = h2py(f(ctx, self_, args.cast::<HPy>(), nargs, py2h(kwnames)));
         leave_recursive_call(gil);

@@ -71,19 +71,13 @@ const _: () = assert!(ROWS * COLS == POOL_SIZE);
 /// The environment variable that lowers the usable pool size.
 const LIMIT_VAR: &str = "HPY_RS_METHOD_THUNKS";
 
-// The C types of the HPy functions (hpy/hpyfunc.h).
-type FnNoargs = unsafe extern "C" fn(Ctx, HPy) -> HPy;
-type FnO = unsafe extern "C" fn(Ctx, HPy, HPy) -> HPy;
-type FnVarargs = unsafe extern "C" fn(Ctx, HPy, *const HPy, usize) -> HPy;
-type FnKeywords = unsafe extern "C" fn(Ctx, HPy, *const HPy, usize, HPy) -> HPy;
-
 // Slots keep function pointers as data pointers (`AtomicPtr<c_void>`).
 const _: () = {
     use core::mem::size_of;
-    assert!(size_of::<FnNoargs>() == size_of::<*mut c_void>());
-    assert!(size_of::<FnO>() == size_of::<*mut c_void>());
-    assert!(size_of::<FnVarargs>() == size_of::<*mut c_void>());
-    assert!(size_of::<FnKeywords>() == size_of::<*mut c_void>());
+    assert!(size_of::<HPyFunc_noargs>() == size_of::<*mut c_void>());
+    assert!(size_of::<HPyFunc_o>() == size_of::<*mut c_void>());
+    assert!(size_of::<HPyFunc_varargs>() == size_of::<*mut c_void>());
+    assert!(size_of::<HPyFunc_keywords>() == size_of::<*mut c_void>());
 };
 
 /// The four method shapes (`HPyFunc_Signature` → `ml_flags`, hpy-core's
@@ -296,8 +290,8 @@ unsafe fn slot<const I: usize, F: Copy>(pool: &Pool) -> Option<(F, Ctx)> {
 unsafe extern "C" fn thunk_noargs<const I: usize>(self_: Obj, _null: Obj) -> Obj {
     // SAFETY: CPython calls a thunk (an `ml_meth`) with the GIL.
     let gil = unsafe { Gil::assume() };
-    // SAFETY: NOARGS holds HPy functions of type FnNoargs.
-    let Some((f, ctx)) = (unsafe { slot::<I, FnNoargs>(&NOARGS) }) else {
+    // SAFETY: NOARGS holds HPy functions of type HPyFunc_noargs.
+    let Some((f, ctx)) = (unsafe { slot::<I, HPyFunc_noargs>(&NOARGS) }) else {
         return unfilled(gil);
     };
     // SAFETY: the HPy function with its context; `self_` is the live module,
@@ -309,8 +303,8 @@ unsafe extern "C" fn thunk_noargs<const I: usize>(self_: Obj, _null: Obj) -> Obj
 unsafe extern "C" fn thunk_o<const I: usize>(self_: Obj, arg: Obj) -> Obj {
     // SAFETY: CPython calls a thunk (an `ml_meth`) with the GIL.
     let gil = unsafe { Gil::assume() };
-    // SAFETY: O holds HPy functions of type FnO.
-    let Some((f, ctx)) = (unsafe { slot::<I, FnO>(&O) }) else {
+    // SAFETY: O holds HPy functions of type HPyFunc_o.
+    let Some((f, ctx)) = (unsafe { slot::<I, HPyFunc_o>(&O) }) else {
         return unfilled(gil);
     };
     // SAFETY: as in thunk_noargs; `arg` is a live object (borrowed from the
@@ -326,8 +320,8 @@ unsafe extern "C" fn thunk_varargs<const I: usize>(
 ) -> Obj {
     // SAFETY: CPython calls a thunk (an `ml_meth`) with the GIL.
     let gil = unsafe { Gil::assume() };
-    // SAFETY: VARARGS holds HPy functions of type FnVarargs.
-    let Some((f, ctx)) = (unsafe { slot::<I, FnVarargs>(&VARARGS) }) else {
+    // SAFETY: VARARGS holds HPy functions of type HPyFunc_varargs.
+    let Some((f, ctx)) = (unsafe { slot::<I, HPyFunc_varargs>(&VARARGS) }) else {
         return unfilled(gil);
     };
     // SAFETY: as in thunk_noargs; `args` holds `nargs` (>= 0) live objects,
@@ -351,8 +345,8 @@ unsafe extern "C" fn thunk_keywords<const I: usize>(
 ) -> Obj {
     // SAFETY: CPython calls a thunk (an `ml_meth`) with the GIL.
     let gil = unsafe { Gil::assume() };
-    // SAFETY: KEYWORDS holds HPy functions of type FnKeywords.
-    let Some((f, ctx)) = (unsafe { slot::<I, FnKeywords>(&KEYWORDS) }) else {
+    // SAFETY: KEYWORDS holds HPy functions of type HPyFunc_keywords.
+    let Some((f, ctx)) = (unsafe { slot::<I, HPyFunc_keywords>(&KEYWORDS) }) else {
         return unfilled(gil);
     };
     // SAFETY: as in thunk_varargs; `kwnames` is NULL or a tuple of str whose

@@ -47,7 +47,7 @@
 #endif
 
 #if defined(HPY_ABI_UNIVERSAL) && defined(Py_PYTHON_H)
-#  error "hpy.h: Python.h was included before hpy.h, but this file is compiled for the HPy universal ABI, which must not depend on the CPython C-API. Remove the #include <Python.h>, or build with the hybrid ABI (--hpy-abi=hybrid) to mix HPy and the C-API."
+#  error "It is forbidden to #include <Python.h> when targeting the HPy Universal ABI: Python.h was included before hpy.h, and a universal module must not depend on the CPython C-API. Remove the #include <Python.h>, or build with the hybrid ABI (--hpy-abi=hybrid) to mix HPy and the C-API."
 #endif
 
 #if defined(HPY_ABI_CPYTHON) || defined(HPY_ABI_HYBRID)
@@ -95,7 +95,7 @@ extern "C" {
 
 /* Attached to legacy-only API in universal mode: using it is a compile error. */
 #if defined(HPY_ABI_UNIVERSAL) && _HPY_compiler_has_attribute(error)
-#  define _HPY_LEGACY __attribute__((error("this function is a legacy feature: it needs the hybrid or CPython ABI, not the HPy universal ABI")))
+#  define _HPY_LEGACY __attribute__((error("Cannot use legacy functions when targeting the HPy Universal ABI: this function needs the hybrid or CPython ABI (--hpy-abi=hybrid)")))
 #else
 #  define _HPY_LEGACY
 #endif
@@ -174,7 +174,7 @@ typedef uint32_t HPy_UCS4;
 #include "hpy/hpydef.h"
 #include "hpy/hpytype.h"
 #include "hpy/hpymodule.h"
-#include "hpy/autogen_hpyfunc_args.h"  /* from api/trampoline_args.api */
+#include "hpy/autogen_hpyfunc_args.h"  /* from api/signatures.api */
 
 #ifdef HPY_ABI_CPYTHON
 #  include "hpy/cpython/hpyfunc_trampolines.h"

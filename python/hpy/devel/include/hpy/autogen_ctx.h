@@ -278,3 +278,10 @@ struct _HPyContext_s {
     /* 274 */ int (*ctx_Iter_Check)(HPyContext *ctx, HPy obj);
     /* 275 */ HPy (*ctx_Slice_New)(HPyContext *ctx, HPy start, HPy stop, HPy step);
 };
+
+/* The newest ABI minor version among the entries (0 is HPy 0.9.0). */
+#define _HPY_ABI_VERSION_MINOR_MAX 1
+#if defined(HPY_ABI_VERSION_MINOR_REQUESTED) && \
+    (HPY_ABI_VERSION_MINOR_REQUESTED < 0 || HPY_ABI_VERSION_MINOR_REQUESTED > _HPY_ABI_VERSION_MINOR_MAX)
+#  error "HPY_ABI_VERSION_MINOR_REQUESTED must be an ABI minor version from 0 to 1"
+#endif

@@ -28,6 +28,18 @@ typedef struct {
 _HPy_HIDDEN extern HPyContext *_ctx_for_trampolines;
 #endif
 
+/* ~~~ the ABI minor version the extension requires ~~~
+   0 (HPy 0.9.0) unless the extension defines HPY_ABI_VERSION_MINOR_REQUESTED
+   before including hpy.h, which also declares the functions added to the
+   context after 0.9.0 (see README). A runtime older than the requested
+   version refuses the module at load time instead of crashing on a call.
+   hpy/autogen_ctx.h rejects a version newer than these headers know. */
+#ifdef HPY_ABI_VERSION_MINOR_REQUESTED
+#  define _HPY_ABI_VERSION_MINOR_REQUIRED HPY_ABI_VERSION_MINOR_REQUESTED
+#else
+#  define _HPY_ABI_VERSION_MINOR_REQUIRED 0
+#endif
+
 /* ~~~ HPy_MODINIT(EXTNAME, MODDEF) ~~~
    Write it once per extension, after MODDEF (an HPyModuleDef). EXTNAME is
    the extension's file name without suffix.
@@ -71,7 +83,7 @@ _HPyModuleDef_CPyInit(HPyContext *ctx, HPyModuleDef *def, const char *name);
     }                                                                       \
     HPy_EXPORTED_FUNC uint32_t get_required_hpy_minor_version_##ext_name(void) \
     {                                                                       \
-        return HPY_ABI_VERSION_MINOR;                                       \
+        return _HPY_ABI_VERSION_MINOR_REQUIRED;                             \
     }                                                                       \
     _HPy_CTX_MODIFIER HPyContext *_ctx_for_trampolines;                     \
     HPy_EXPORTED_FUNC void HPyInitGlobalContext_##ext_name(HPyContext *ctx) \

@@ -8,6 +8,16 @@
 
 #include <limits.h>
 
+/* ~~~ legacy functions in the universal ABI ~~~
+   HPy_AsPyObject and HPy_FromPyObject exist in the CPython and hybrid ABIs
+   only. In a universal build they stay declared, so that calling one is a
+   compile error that says why (gcc and clang) instead of an implicit
+   declaration or a link error. */
+#if defined(HPY_ABI_UNIVERSAL) && _HPY_compiler_has_attribute(error)
+HPy HPy_FromPyObject(HPyContext *ctx, cpy_PyObject *obj) _HPY_LEGACY;
+cpy_PyObject *HPy_AsPyObject(HPyContext *ctx, HPy h) _HPY_LEGACY;
+#endif
+
 /* ~~~ errors ~~~ */
 
 /* Raise h_type from errno; always returns HPy_NULL. */

@@ -70,7 +70,9 @@ SHAPES = ADD_TYPE + r"""
                                                                 : &LongWithStruct_spec, params);
     }
     SHAPED(OfList, HPyType_BuiltinShape_List, 0)
+#if defined(HPY_ABI_VERSION_MINOR_REQUESTED)
     SHAPED(OfDict, HPyType_BuiltinShape_Dict, 0)
+#endif
     SHAPED(OfType, HPyType_BuiltinShape_Type, 0)
 
     /* an HPy type inheriting from OfObject: its struct starts with the base's */
@@ -131,7 +133,9 @@ SHAPES = ADD_TYPE + r"""
             add_shaped(ctx, mod, "OfUnicode", &OfUnicode_spec, ctx->h_UnicodeType) < 0 ||
             add_shaped(ctx, mod, "OfTuple", &OfTuple_spec, ctx->h_TupleType) < 0 ||
             add_shaped(ctx, mod, "OfList", &OfList_spec, ctx->h_ListType) < 0 ||
+#if defined(HPY_ABI_VERSION_MINOR_REQUESTED)
             add_shaped(ctx, mod, "OfDict", &OfDict_spec, ctx->h_DictType) < 0 ||
+#endif
             add_shaped(ctx, mod, "OfType", &OfType_spec, ctx->h_TypeType) < 0)
             return -1;
         HPy base = HPy_GetAttr_s(ctx, mod, "OfObject");
@@ -161,8 +165,8 @@ def check_tag(obj):
 def test_shapes(make_module):
     mod = make_module(SHAPES)
     names = ['OfObject', 'OfType', 'OfLong', 'OfFloat', 'OfUnicode',
-             'OfTuple', 'OfList', 'OfDict']
-    assert [mod.shape_of(getattr(mod, n)) for n in names] == list(range(8))
+             'OfTuple', 'OfList']
+    assert [mod.shape_of(getattr(mod, n)) for n in names] == list(range(7))
     assert mod.shape_of(mod.Derived) == 0
     assert mod.shape_of(list) == -1
 
@@ -195,18 +199,11 @@ def test_shapes(make_module):
     assert l[:4] == [1, 2, 3, 4] and len(l) == 104
     assert l.get_tag() == 9008
 
-    d = mod.OfDict(a=1)
-    check_tag(d)
-    for k in range(100):
-        d[k] = k
-    assert d['a'] == 1 and len(d) == 101
-    assert d.get_tag() == 9008
-
     # a metaclass made with the Type shape
     T = mod.OfType('T', (), {'x': 5})
     assert T.x == 5 and type(T) is mod.OfType
     check_tag(T)
-    del o, i, f, u, t, l, d, T
+    del o, i, f, u, t, l, T
     gc.collect()
 
 
@@ -338,3 +335,26 @@ def test_metaclass_with_a_struct(make_module):
     else:
         with pytest.raises(TypeError, match='before CPython 3.12'):
             mod.make_with_meta(mod.OfType)
+
+
+def test_dict_shape(compiler, hpy_abi):
+    # HPyType_BuiltinShape_Dict's accessor (_HPy_AsStruct_Dict) came after
+    # HPy 0.9.0: a module opts in to ABI minor version 1 to use it
+    import support
+    source = support.expand_template(SHAPES, 'mytest_dict')
+    with pytest.raises(support.CompileError, match='HPY_ABI_VERSION_MINOR_REQUESTED'):
+        compiler.compile_source(source.replace(
+            '#if defined(HPY_ABI_VERSION_MINOR_REQUESTED)', '#if 1'),
+            'mytest_dict', support.compile_abi(hpy_abi))
+    path = compiler.compile_source('#define HPY_ABI_VERSION_MINOR_REQUESTED 1\n' + source,
+                                   'mytest_dict', support.compile_abi(hpy_abi))
+    mod = support.load_extension('mytest_dict', path, hpy_abi)
+    assert mod.shape_of(mod.OfDict) == 7
+    d = mod.OfDict(a=1)
+    check_tag(d)
+    for k in range(100):
+        d[k] = k
+    assert d['a'] == 1 and len(d) == 101
+    assert d.get_tag() == 9008
+    del d
+    gc.collect()

@@ -59,6 +59,7 @@ use hpy_sys::{cpy_PyObject, HPy};
 pub mod ffi;
 pub mod gil;
 
+pub mod bytes;
 pub mod call;
 pub mod capsule;
 pub mod contextvar;
@@ -76,6 +77,7 @@ pub mod tuple;
 pub mod tuplebuilder;
 pub mod type_;
 
+pub use bytes::*;
 pub use call::*;
 pub use capsule::*;
 pub use contextvar::*;

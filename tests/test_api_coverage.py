@@ -22,6 +22,7 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TESTS_DIR = REPO_ROOT / 'tests'
+INCLUDE_DIR = REPO_ROOT / 'python' / 'hpy' / 'devel' / 'include'
 API_FILE = REPO_ROOT / 'api' / 'hpy.api'
 PUBLIC_API_TSV = REPO_ROOT.parent / 'shared' / 'hpy-abi' / 'public-api.tsv'
 
@@ -169,3 +170,21 @@ def test_scanner():
     assert _SNIPPET.search('static HPy f(HPyContext *ctx) { return x; }')
     assert _SNIPPET.search('  @INIT\n')
     assert not _SNIPPET.search('HPy res = HPy_Compile_s(ctx, "1", "f", 0);')
+
+
+def test_macros_of_the_scan_call_their_functions():
+    """Each macro of MACRO_USES is defined in hpy.h's headers, and the header
+    that defines it (or the trampolines it reaches) names the function."""
+    headers = {p: p.read_text() for p in INCLUDE_DIR.rglob('*.h')}
+    for func, macros in MACRO_USES.items():
+        for mac in macros:
+            defining = [t for t in headers.values()
+                        if re.search(r'^\s*#\s*define\s+%s\b' % mac, t, re.M)]
+            assert defining, 'macro %s is not defined in %s' % (mac, INCLUDE_DIR)
+        assert any(re.search(r'\b%s\b' % func, t) for t in headers.values()
+                   if not re.search(r'^\s*HPyAPI_FUNC\b.*\b%s\(' % func, t,
+                                    re.M)), func
+    for shape in ('Legacy', 'Object', 'Long', 'Dict'):
+        assert any('#define HPyType_BuiltinShape_%s_AsStruct' % shape in t
+                   and '_HPy_AsStruct_%s' % shape in t
+                   for t in headers.values()), shape

@@ -141,8 +141,17 @@ class Raising:
         raise KeyError('from property')
 
 
+@pytest.fixture
+def unraisable(monkeypatch):
+    # since 3.13 HasAttr reports the exceptions it swallows (other than
+    # AttributeError) to sys.unraisablehook
+    seen = []
+    monkeypatch.setattr('sys.unraisablehook', seen.append)
+    return seen
+
+
 @pytest.mark.parametrize('by', [BY_OBJ, BY_STR])
-def test_attributes(m, by):
+def test_attributes(m, by, unraisable):
     o = Obj()
     assert m.attr(by + GET, o, 'cls_attr', None) == 'class'
     assert m.attr(by + HAS, o, 'cls_attr', None) == 1
@@ -163,16 +172,18 @@ def test_attributes(m, by):
         m.attr(by + SET, int, 'real', 1)
     # HasAttr swallows the exception of a raising getter and says 0
     assert m.attr(by + HAS, Raising(), 'bad', None) == 0
+    assert all(u.exc_type is KeyError for u in unraisable)
     with pytest.raises(KeyError):
         m.attr(by + GET, Raising(), 'bad', None)
 
 
-def test_attribute_name_must_be_str(m):
+def test_attribute_name_must_be_str(m, unraisable):
     with pytest.raises(TypeError):
         m.attr(BY_OBJ + GET, Obj(), 42, None)
     with pytest.raises(TypeError):
         m.attr(BY_OBJ + SET, Obj(), 42, 1)
     assert m.attr(BY_OBJ + HAS, Obj(), 42, None) == 0
+    assert all(u.exc_type is TypeError for u in unraisable)
 
 
 def test_hash(m):

@@ -2,11 +2,13 @@
 HPy_GetSlice / SetSlice / DelSlice, HPy_GetIter, HPyIter_Next / Check,
 HPySlice_New.
 
-They are kept in this one file because using them will need an opt-in
-macro (the snippet below is the one place to add it)."""
+They are declared only when HPY_ABI_VERSION_MINOR_REQUESTED is 1 before
+hpy.h is included (the snippet's @DEFINE below), and a module that opts in
+requires ABI version 0.1 (tests/test_abi_minor_version.py)."""
 import pytest
 
 SRC = r"""
+    @DEFINE(HPY_ABI_VERSION_MINOR_REQUESTED 1)
     HPyDef_METH(list_insert, "list_insert", HPyFunc_VARARGS)
     static HPy list_insert_impl(HPyContext *ctx, HPy self,
                                 const HPy *args, size_t nargs)

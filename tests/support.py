@@ -17,6 +17,8 @@ Snippet markers (each alone on a line):
                           (`moduledef`) and HPy_MODINIT for the module
     @HPy_MODINIT(mdef)    only emit HPy_MODINIT(<module name>, mdef), for
                           snippets that write their own HPyModuleDef
+    @DEFINE(NAME VALUE)   `#define NAME VALUE` before `#include "hpy.h"`
+                          (e.g. HPY_ABI_VERSION_MINOR_REQUESTED 1)
 
 Compiled files are cached by content hash in a directory shared by all
 pytest-xdist workers of one session, so one snippet is compiled once per ABI.
@@ -94,6 +96,7 @@ def expand_template(src, name):
     """Turn a snippet with @-markers into a complete C module source."""
     defines, globals_ = [], []
     out = ['#include "hpy.h"']
+    n_predefined = 0
     for line in textwrap.dedent(src).splitlines():
         m = _MARKER.match(line)
         if not m:
@@ -118,6 +121,9 @@ def expand_template(src, name):
             })
         elif marker == 'HPy_MODINIT':
             out.append('HPy_MODINIT(%s, %s)' % (name, arg))
+        elif marker == 'DEFINE':
+            out.insert(n_predefined, '#define %s' % arg)
+            n_predefined += 1
         else:
             raise ValueError('unknown snippet marker @%s' % marker)
     return '\n'.join(out) + '\n'

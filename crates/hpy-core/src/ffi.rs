@@ -298,6 +298,8 @@ extern "C" {
     pub fn PySequence_GetItem(o: *mut PyObject, i: isize) -> *mut PyObject;
     pub fn PySequence_SetItem(o: *mut PyObject, i: isize, v: *mut PyObject) -> c_int;
 
+    pub fn PyBytes_FromStringAndSize(v: *const c_char, len: isize) -> *mut PyObject;
+
     pub fn PyList_New(n: isize) -> *mut PyObject;
     pub fn PyList_SetItem(list: *mut PyObject, i: isize, item: *mut PyObject) -> c_int;
     pub fn PyTuple_New(n: isize) -> *mut PyObject;

@@ -68,6 +68,7 @@ use hpy_sys::{cpy_PyObject, HPy};
 pub mod ffi;
 pub mod gil;
 
+pub mod bytes;
 pub mod call;
 pub mod capsule;
 pub mod contextvar;
@@ -87,6 +88,7 @@ pub mod tuplebuilder;
 pub mod type_;
 pub mod type_spec;
 
+pub use bytes::*;
 pub use call::*;
 pub use capsule::*;
 pub use contextvar::*;

@@ -171,12 +171,12 @@ pub fn cpython_api(entries: &[Entry]) -> String {
 pub fn cpython_ctx_init(entries: &[Entry]) -> String {
     let mut out = String::from(BANNER);
     out.push_str("static inline void _HPy_InitCPythonContext(HPyContext *ctx)\n{\n");
-    out.push_str("    ctx->name = \"HPy CPython ABI (hpy-rs)\";\n");
+    out.push_str("    ctx->name = \"HPy CPython ABI\";\n");
     out.push_str("    ctx->abi_version = HPY_ABI_VERSION;\n");
     for e in entries {
         if let Entry::Handle { name, object, .. } = e {
             let value = match object.as_str() {
-                "builtins" => "PyImport_AddModule(\"builtins\")".to_string(),
+                "builtins" => "PyModule_GetDict(PyImport_AddModule(\"builtins\"))".to_string(),
                 o if o.starts_with('&') => format!("(PyObject *){o}"),
                 o => o.to_string(),
             };

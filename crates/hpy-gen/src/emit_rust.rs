@@ -157,7 +157,10 @@ pub fn universal_context(entries: &[Entry]) -> String {
             }
             Entry::Handle { name, object, .. } => {
                 let value = match object.as_str() {
-                    "builtins" => "ffi::PyImport_AddModule(c\"builtins\".as_ptr())".to_string(),
+                    "builtins" => {
+                        "ffi::PyModule_GetDict(ffi::PyImport_AddModule(c\"builtins\".as_ptr()))"
+                            .to_string()
+                    }
                     o if o.starts_with('&') => {
                         format!("core::ptr::addr_of_mut!(ffi::{}).cast()", &o[1..])
                     }

@@ -306,7 +306,7 @@ pub struct HPyContext {
     pub ctx_Bytes_AS_STRING: unsafe extern "C" fn(*mut HPyContext, HPy) -> *const c_char,
     /// `HPyBytes_FromString`: A bytes object from a NUL-terminated C string.
     pub ctx_Bytes_FromString: unsafe extern "C" fn(*mut HPyContext, *const c_char) -> HPy,
-    /// `HPyBytes_FromStringAndSize`: A bytes object of len bytes, copied from `bytes` (or zeroed when NULL).
+    /// `HPyBytes_FromStringAndSize`: A bytes object of len bytes copied from `bytes` (ValueError when NULL).
     pub ctx_Bytes_FromStringAndSize:
         unsafe extern "C" fn(*mut HPyContext, *const c_char, HPy_ssize_t) -> HPy,
     /// `HPyUnicode_FromString`: A str from a NUL-terminated UTF-8 string.

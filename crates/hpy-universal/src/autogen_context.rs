@@ -807,18 +807,6 @@ pub unsafe extern "C" fn ctx_Bytes_FromString(_ctx: *mut HPyContext, bytes: *con
     unsafe { py2h(ffi::PyBytes_FromString(bytes.cast())) }
 }
 
-/// `HPyBytes_FromStringAndSize`: A bytes object of len bytes, copied from `bytes` (or zeroed when NULL).
-pub unsafe extern "C" fn ctx_Bytes_FromStringAndSize(
-    _ctx: *mut HPyContext,
-    bytes: *const c_char,
-    len: HPy_ssize_t,
-) -> HPy {
-    // SAFETY: called with the GIL held; handles are live object pointers (or
-    // null, which the C-API rejects); pointers are the caller's, as the C-API
-    // documents them.
-    unsafe { py2h(ffi::PyBytes_FromStringAndSize(bytes.cast(), len)) }
-}
-
 /// `HPyUnicode_FromString`: A str from a NUL-terminated UTF-8 string.
 pub unsafe extern "C" fn ctx_Unicode_FromString(_ctx: *mut HPyContext, utf8: *const c_char) -> HPy {
     // SAFETY: called with the GIL held; handles are live object pointers (or
@@ -1414,7 +1402,7 @@ pub unsafe fn new_context(name: *const c_char, private: *mut c_void) -> HPyConte
             ctx_Bytes_AsString,
             ctx_Bytes_AS_STRING,
             ctx_Bytes_FromString,
-            ctx_Bytes_FromStringAndSize,
+            ctx_Bytes_FromStringAndSize: hpy_core::ctx_Bytes_FromStringAndSize,
             ctx_Unicode_FromString,
             ctx_Unicode_Check,
             ctx_Unicode_AsASCIIString,
@@ -1473,7 +1461,9 @@ pub unsafe fn new_context(name: *const c_char, private: *mut c_void) -> HPyConte
             h_MemoryViewType: py2h(core::ptr::addr_of_mut!(ffi::PyMemoryView_Type).cast()),
             h_CapsuleType: py2h(core::ptr::addr_of_mut!(ffi::PyCapsule_Type).cast()),
             h_SliceType: py2h(core::ptr::addr_of_mut!(ffi::PySlice_Type).cast()),
-            h_Builtins: py2h(ffi::PyImport_AddModule(c"builtins".as_ptr())),
+            h_Builtins: py2h(ffi::PyModule_GetDict(ffi::PyImport_AddModule(
+                c"builtins".as_ptr(),
+            ))),
             ctx_Capsule_New: hpy_core::ctx_Capsule_New,
             ctx_Capsule_Get: hpy_core::ctx_Capsule_Get,
             ctx_Capsule_IsValid: hpy_core::ctx_Capsule_IsValid,

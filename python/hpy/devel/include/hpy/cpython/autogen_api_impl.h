@@ -712,11 +712,11 @@ HPyAPI_FUNC HPy HPyBytes_FromString(HPyContext *ctx, const char *bytes)
     return _py2h(PyBytes_FromString(bytes));
 }
 
-/* HPyBytes_FromStringAndSize: A bytes object of len bytes, copied from `bytes` (or zeroed when NULL). */
+/* HPyBytes_FromStringAndSize: A bytes object of len bytes copied from `bytes` (ValueError when NULL). */
+_HPy_HIDDEN extern HPy ctx_Bytes_FromStringAndSize(HPyContext *ctx, const char *bytes, HPy_ssize_t len);
 HPyAPI_FUNC HPy HPyBytes_FromStringAndSize(HPyContext *ctx, const char *bytes, HPy_ssize_t len)
 {
-    (void)ctx;
-    return _py2h(PyBytes_FromStringAndSize(bytes, len));
+    return ctx_Bytes_FromStringAndSize(ctx, bytes, len);
 }
 
 /* HPyUnicode_FromString: A str from a NUL-terminated UTF-8 string. */

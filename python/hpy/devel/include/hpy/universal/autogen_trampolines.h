@@ -646,7 +646,7 @@ HPyAPI_FUNC HPy HPyBytes_FromString(HPyContext *ctx, const char *bytes)
     return ctx->ctx_Bytes_FromString(ctx, bytes);
 }
 
-/* HPyBytes_FromStringAndSize: A bytes object of len bytes, copied from `bytes` (or zeroed when NULL). */
+/* HPyBytes_FromStringAndSize: A bytes object of len bytes copied from `bytes` (ValueError when NULL). */
 HPyAPI_FUNC HPy HPyBytes_FromStringAndSize(HPyContext *ctx, const char *bytes, HPy_ssize_t len)
 {
     return ctx->ctx_Bytes_FromStringAndSize(ctx, bytes, len);

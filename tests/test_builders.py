@@ -1,0 +1,289 @@
+"""HPyListBuilder, HPyTupleBuilder, HPyTuple_Pack, HPyTracker, and the
+list/tuple type checks.
+
+References are checked with sys.getrefcount: a builder's Set does not steal
+the item, Build and Cancel release what the builder held, a tracker's Close
+closes what it tracks and ForgetAll makes it forget."""
+import sys
+
+import pytest
+
+SRC = r"""
+    /* the sizes that cannot be allocated are not filled */
+    #define MAX_SET 100000
+
+    static HPy_ssize_t ssize_arg(HPyContext *ctx, HPy h)
+    {
+        return HPyLong_AsSsize_t(ctx, h);
+    }
+
+    /* list_build(obj, n): [obj, obj + 1 ... ] built with a list builder */
+    HPyDef_METH(list_build, "list_build", HPyFunc_VARARGS)
+    static HPy list_build_impl(HPyContext *ctx, HPy self,
+                               const HPy *args, size_t nargs)
+    {
+        HPy_ssize_t i, n = ssize_arg(ctx, args[1]);
+        if (n == -1 && HPyErr_Occurred(ctx))
+            return HPy_NULL;
+        HPyListBuilder b = HPyListBuilder_New(ctx, n);
+        for (i = 0; i < n && i < MAX_SET; i++)
+            HPyListBuilder_Set(ctx, b, i, args[0]);
+        return HPyListBuilder_Build(ctx, b);
+    }
+
+    /* list_cancel(obj, n): a builder filled with obj, then cancelled */
+    HPyDef_METH(list_cancel, "list_cancel", HPyFunc_VARARGS)
+    static HPy list_cancel_impl(HPyContext *ctx, HPy self,
+                                const HPy *args, size_t nargs)
+    {
+        HPy_ssize_t i, n = ssize_arg(ctx, args[1]);
+        if (n == -1 && HPyErr_Occurred(ctx))
+            return HPy_NULL;
+        HPyListBuilder b = HPyListBuilder_New(ctx, n);
+        for (i = 0; i < n && i < MAX_SET; i++)
+            HPyListBuilder_Set(ctx, b, i, args[0]);
+        HPyListBuilder_Cancel(ctx, b);
+        return HPy_Dup(ctx, ctx->h_None);
+    }
+
+    HPyDef_METH(tuple_build, "tuple_build", HPyFunc_VARARGS)
+    static HPy tuple_build_impl(HPyContext *ctx, HPy self,
+                                const HPy *args, size_t nargs)
+    {
+        HPy_ssize_t i, n = ssize_arg(ctx, args[1]);
+        if (n == -1 && HPyErr_Occurred(ctx))
+            return HPy_NULL;
+        HPyTupleBuilder b = HPyTupleBuilder_New(ctx, n);
+        for (i = 0; i < n && i < MAX_SET; i++)
+            HPyTupleBuilder_Set(ctx, b, i, args[0]);
+        return HPyTupleBuilder_Build(ctx, b);
+    }
+
+    HPyDef_METH(tuple_cancel, "tuple_cancel", HPyFunc_VARARGS)
+    static HPy tuple_cancel_impl(HPyContext *ctx, HPy self,
+                                 const HPy *args, size_t nargs)
+    {
+        HPy_ssize_t i, n = ssize_arg(ctx, args[1]);
+        if (n == -1 && HPyErr_Occurred(ctx))
+            return HPy_NULL;
+        HPyTupleBuilder b = HPyTupleBuilder_New(ctx, n);
+        for (i = 0; i < n && i < MAX_SET; i++)
+            HPyTupleBuilder_Set(ctx, b, i, args[0]);
+        HPyTupleBuilder_Cancel(ctx, b);
+        return HPy_Dup(ctx, ctx->h_None);
+    }
+
+    /* builders_of_new_items(): each item a new handle, closed after Set */
+    HPyDef_METH(builders_of_new_items, "builders_of_new_items", HPyFunc_NOARGS)
+    static HPy builders_of_new_items_impl(HPyContext *ctx, HPy self)
+    {
+        HPyListBuilder lb = HPyListBuilder_New(ctx, 3);
+        HPyTupleBuilder tb = HPyTupleBuilder_New(ctx, 3);
+        HPy_ssize_t i;
+        for (i = 0; i < 3; i++) {
+            HPy item = HPyLong_FromSsize_t(ctx, 1000 + i);
+            HPyListBuilder_Set(ctx, lb, i, item);
+            HPyTupleBuilder_Set(ctx, tb, i, item);
+            HPy_Close(ctx, item);
+        }
+        HPy l = HPyListBuilder_Build(ctx, lb);
+        HPy t = HPyTupleBuilder_Build(ctx, tb);
+        if (HPy_IsNull(l) || HPy_IsNull(t))
+            return HPy_NULL;
+        HPy res = HPyTuple_Pack(ctx, 2, l, t);
+        HPy_Close(ctx, l);
+        HPy_Close(ctx, t);
+        return res;
+    }
+
+    /* pack(a, b, c): HPyTuple_Pack of 0, 1, 3 and 20 items */
+    HPyDef_METH(pack, "pack", HPyFunc_VARARGS)
+    static HPy pack_impl(HPyContext *ctx, HPy self,
+                         const HPy *args, size_t nargs)
+    {
+        HPy a = args[0], b = args[1], c = args[2];
+        HPy t[4];
+        t[0] = HPyTuple_Pack(ctx, 0);
+        t[1] = HPyTuple_Pack(ctx, 1, a);
+        t[2] = HPyTuple_Pack(ctx, 3, a, b, c);
+        t[3] = HPyTuple_Pack(ctx, 20, a, b, c, a, b, c, a, b, c, a,
+                                      b, c, a, b, c, a, b, c, a, b);
+        HPy res = HPyTuple_FromArray(ctx, t, 4);
+        int i;
+        for (i = 0; i < 4; i++)
+            HPy_Close(ctx, t[i]);
+        return res;
+    }
+
+    /* checks(obj): [HPyList_Check, HPyTuple_Check] */
+    HPyDef_METH(checks, "checks", HPyFunc_O)
+    static HPy checks_impl(HPyContext *ctx, HPy self, HPy arg)
+    {
+        HPy a = HPyLong_FromLong(ctx, HPyList_Check(ctx, arg));
+        HPy b = HPyLong_FromLong(ctx, HPyTuple_Check(ctx, arg));
+        HPy res = HPyTuple_Pack(ctx, 2, a, b);
+        HPy_Close(ctx, a);
+        HPy_Close(ctx, b);
+        return res;
+    }
+
+    /* tracker_close(obj, n, hint): n new handles to obj in a tracker made
+       with size hint `hint`, closed by HPyTracker_Close */
+    HPyDef_METH(tracker_close, "tracker_close", HPyFunc_VARARGS)
+    static HPy tracker_close_impl(HPyContext *ctx, HPy self,
+                                  const HPy *args, size_t nargs)
+    {
+        HPy_ssize_t i, n = ssize_arg(ctx, args[1]);
+        HPy_ssize_t hint = ssize_arg(ctx, args[2]);
+        if (HPyErr_Occurred(ctx))
+            return HPy_NULL;
+        HPyTracker ht = HPyTracker_New(ctx, hint);
+        if (ht._i == 0)
+            return HPy_NULL;
+        for (i = 0; i < n; i++) {
+            if (HPyTracker_Add(ctx, ht, HPy_Dup(ctx, args[0])) < 0) {
+                HPyTracker_Close(ctx, ht);
+                return HPy_NULL;
+            }
+        }
+        HPyTracker_Close(ctx, ht);
+        return HPy_Dup(ctx, ctx->h_None);
+    }
+
+    /* tracker_forget(obj, n): n new handles to obj tracked, ForgetAll, then
+       Close: the handles stay open (the caller drops them with close_n) */
+    HPyDef_METH(tracker_forget, "tracker_forget", HPyFunc_VARARGS)
+    static HPy tracker_forget_impl(HPyContext *ctx, HPy self,
+                                   const HPy *args, size_t nargs)
+    {
+        HPy_ssize_t i, n = ssize_arg(ctx, args[1]);
+        if (n == -1 && HPyErr_Occurred(ctx))
+            return HPy_NULL;
+        HPyTracker ht = HPyTracker_New(ctx, 0);
+        if (ht._i == 0)
+            return HPy_NULL;
+        for (i = 0; i < n; i++)
+            HPyTracker_Add(ctx, ht, HPy_Dup(ctx, args[0]));
+        HPyTracker_ForgetAll(ctx, ht);
+        /* after ForgetAll the tracker is empty and still usable */
+        HPyTracker_Add(ctx, ht, HPy_Dup(ctx, args[0]));
+        HPyTracker_Close(ctx, ht);
+        return HPy_Dup(ctx, ctx->h_None);
+    }
+
+    HPyDef_METH(close_n, "close_n", HPyFunc_VARARGS)
+    static HPy close_n_impl(HPyContext *ctx, HPy self,
+                            const HPy *args, size_t nargs)
+    {
+        HPy_ssize_t i, n = ssize_arg(ctx, args[1]);
+        for (i = 0; i < n; i++)
+            HPy_Close(ctx, args[0]);
+        return HPy_Dup(ctx, ctx->h_None);
+    }
+
+    @EXPORT(list_build)
+    @EXPORT(list_cancel)
+    @EXPORT(tuple_build)
+    @EXPORT(tuple_cancel)
+    @EXPORT(builders_of_new_items)
+    @EXPORT(pack)
+    @EXPORT(checks)
+    @EXPORT(tracker_close)
+    @EXPORT(tracker_forget)
+    @EXPORT(close_n)
+    @INIT
+"""
+
+
+@pytest.fixture
+def m(make_module):
+    return make_module(SRC, name='builders')
+
+
+@pytest.mark.parametrize('kind', ['list', 'tuple'])
+def test_build(m, kind):
+    build = getattr(m, kind + '_build')
+    typ = list if kind == 'list' else tuple
+    obj = object()
+    before = sys.getrefcount(obj)
+    for n in [0, 1, 5, 100]:
+        res = build(obj, n)
+        assert type(res) is typ and len(res) == n
+        assert all(x is obj for x in res)
+        assert sys.getrefcount(obj) == before + n
+        del res
+        assert sys.getrefcount(obj) == before
+
+
+@pytest.mark.parametrize('kind', ['list', 'tuple'])
+def test_cancel_releases_the_items(m, kind):
+    cancel = getattr(m, kind + '_cancel')
+    obj = object()
+    before = sys.getrefcount(obj)
+    for n in [0, 1, 7]:
+        assert cancel(obj, n) is None
+        assert sys.getrefcount(obj) == before
+
+
+@pytest.mark.parametrize('kind', ['list', 'tuple'])
+def test_failed_new_is_reported_by_build(m, kind):
+    # the builder of a size that cannot be allocated is invalid: Set and
+    # Cancel do nothing, Build raises MemoryError
+    build = getattr(m, kind + '_build')
+    cancel = getattr(m, kind + '_cancel')
+    with pytest.raises(MemoryError):
+        build(None, -1)
+    with pytest.raises(MemoryError):
+        build(None, sys.maxsize)
+    assert cancel(None, -1) is None
+
+
+def test_builders_of_new_items(m):
+    assert m.builders_of_new_items() == ([1000, 1001, 1002],
+                                         (1000, 1001, 1002))
+
+
+def test_tuple_pack(m):
+    a, b, c = object(), 'b', 3
+    before = sys.getrefcount(a)
+    res = m.pack(a, b, c)
+    assert res[0] == ()
+    assert res[1] == (a,)
+    assert res[2] == (a, b, c)
+    assert res[3] == (a, b, c) * 6 + (a, b)
+    del res
+    assert sys.getrefcount(a) == before
+
+
+def test_list_and_tuple_checks(m):
+    class L(list):
+        pass
+
+    class T(tuple):
+        pass
+    assert m.checks([]) == (1, 0)
+    assert m.checks(L()) == (1, 0)
+    assert m.checks(()) == (0, 1)
+    assert m.checks(T()) == (0, 1)
+    for obj in [{}, 'ab', None, range(3)]:
+        assert m.checks(obj) == (0, 0)
+
+
+@pytest.mark.parametrize('hint', [0, 1, 5, 1000])
+def test_tracker_close(m, hint):
+    obj = object()
+    before = sys.getrefcount(obj)
+    for n in [0, 1, 3, 50]:
+        assert m.tracker_close(obj, n, hint) is None
+        assert sys.getrefcount(obj) == before
+
+
+def test_tracker_forget_all(m):
+    obj = object()
+    before = sys.getrefcount(obj)
+    m.tracker_forget(obj, 10)
+    # the ten forgotten handles are still open; the one added after
+    # ForgetAll was closed
+    assert sys.getrefcount(obj) == before + 10
+    m.close_n(obj, 10)
+    assert sys.getrefcount(obj) == before

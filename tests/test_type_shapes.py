@@ -124,6 +124,29 @@ SHAPES = ADD_TYPE + r"""
         return HPyType_FromSpec(ctx, &WithMeta_spec, params);
     }
 
+    /* header_of(obj, shape): where the accessor of `shape` puts the C struct
+       of obj, as an offset from the object's start */
+    HPyDef_METH(header_of, "header_of", HPyFunc_VARARGS)
+    static HPy header_of_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs)
+    {
+        HPy h = args[0];
+        char *start = (char *)_HPy_AsStruct_Legacy(ctx, h), *p = NULL;
+        switch (HPyLong_AsLong(ctx, args[1])) {
+        case HPyType_BuiltinShape_Object: p = (char *)_HPy_AsStruct_Object(ctx, h); break;
+        case HPyType_BuiltinShape_Type: p = (char *)_HPy_AsStruct_Type(ctx, h); break;
+        case HPyType_BuiltinShape_Long: p = (char *)_HPy_AsStruct_Long(ctx, h); break;
+        case HPyType_BuiltinShape_Float: p = (char *)_HPy_AsStruct_Float(ctx, h); break;
+        case HPyType_BuiltinShape_Unicode: p = (char *)_HPy_AsStruct_Unicode(ctx, h); break;
+        case HPyType_BuiltinShape_Tuple: p = (char *)_HPy_AsStruct_Tuple(ctx, h); break;
+        case HPyType_BuiltinShape_List: p = (char *)_HPy_AsStruct_List(ctx, h); break;
+#if defined(HPY_ABI_VERSION_MINOR_REQUESTED)
+        case HPyType_BuiltinShape_Dict: p = (char *)_HPy_AsStruct_Dict(ctx, h); break;
+#endif
+        default: p = start; break;
+        }
+        return HPyLong_FromSsize_t(ctx, (HPy_ssize_t)(p - start));
+    }
+
     HPyDef_SLOT(exec_types, HPy_mod_exec)
     static int exec_types_impl(HPyContext *ctx, HPy mod)
     {
@@ -149,6 +172,7 @@ SHAPES = ADD_TYPE + r"""
     @EXPORT(shape_of)
     @EXPORT(make_with_struct)
     @EXPORT(make_with_meta)
+    @EXPORT(header_of)
     @EXPORT(exec_types)
     @INIT
 """
@@ -205,6 +229,27 @@ def test_shapes(make_module):
     check_tag(T)
     del o, i, f, u, t, l, T
     gc.collect()
+
+
+def test_struct_offsets(make_module):
+    # HPy 0.9's layout: the C struct follows the built-in base's C struct,
+    # at a multiple of 16 (the largest alignment of a C scalar)
+    mod = make_module(SHAPES)
+    o = mod.OfObject()
+
+    def c_struct_size(t):
+        # sizeof the built-in's C struct: its basicsize, plus the one item
+        # that the C structs of int and tuple declare
+        return t.__basicsize__ + (t.__itemsize__ if t in (int, tuple) else 0)
+
+    def rounded(n):
+        return (n + 15) // 16 * 16
+    assert mod.header_of(o, 0) == 16
+    assert mod.header_of(o, -1) == 0
+    for shape, t in [(1, type), (2, int), (3, float), (4, str), (5, tuple),
+                     (6, list)]:
+        assert mod.header_of(o, shape) == rounded(c_struct_size(t)), t
+    assert mod.header_of(o, 3) == 32 and mod.header_of(o, 6) == 48
 
 
 def test_hpy_subtype(make_module):
@@ -350,6 +395,7 @@ def test_dict_shape(compiler, hpy_abi):
                                    'mytest_dict', support.compile_abi(hpy_abi))
     mod = support.load_extension('mytest_dict', path, hpy_abi)
     assert mod.shape_of(mod.OfDict) == 7
+    assert mod.header_of(mod.OfDict(), 7) == (dict.__basicsize__ + 15) // 16 * 16
     d = mod.OfDict(a=1)
     check_tag(d)
     for k in range(100):

@@ -1,6 +1,10 @@
 """Call one function of a benchmark module N times (run under callgrind).
 
 usage: callcost.py KIND PATH FUNC N [CALL]
+
+FUNC is a module function (noargs, onearg, varargs, add_ints) or one of the
+type operations on the module's type Obj: `method` (o.meth()), `len`
+(len(o)), `getitem` (o[1]) and `new` (Obj()).
 KIND is `cpython` (an ordinary extension) or `universal` (a .hpy0.so loaded
 through hpy.universal, whichever implementation is installed). CALL is how
 the loop calls the function:
@@ -33,10 +37,26 @@ LOOPS = {
 }
 
 
+TYPE_OPS = {
+    'method': 'o.meth()',
+    'len': 'len(o)',
+    'getitem': 'o[1]',
+    'new': 'T()',
+}
+
+
 def main():
     kind, path, func, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
     call = sys.argv[5] if len(sys.argv) > 5 else 'star'
-    f = getattr(load(kind, path), func)
+    mod = load(kind, path)
+    if func in TYPE_OPS:
+        source = ('def loop(T, n):\n    o = T()\n    for _ in range(n):\n        %s\n'
+                  % TYPE_OPS[func])
+        namespace = {}
+        exec(source, namespace)
+        namespace['loop'](mod.Obj, n)
+        return
+    f = getattr(mod, func)
     args = ARGS[func]
     source = LOOPS[call]
     if call == 'direct':

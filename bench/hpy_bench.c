@@ -44,7 +44,73 @@ static HPy add_ints_impl(HPyContext *ctx, HPy self, const HPy *args, size_t narg
     return HPyLong_FromLong(ctx, a + b);
 }
 
-static HPyDef *module_defines[] = { &noargs, &onearg, &varargs, &add_ints, NULL };
+/* A small type for the cost of type operations: Obj() creates an instance,
+   o.meth() calls a method, len(o) and o[i] go through sequence slots. */
+typedef struct {
+    long value;
+} ObjObject;
+
+HPyType_HELPERS(ObjObject)
+
+HPyDef_SLOT(Obj_new, HPy_tp_new)
+static HPy Obj_new_impl(HPyContext *ctx, HPy cls, const HPy *args,
+                        HPy_ssize_t nargs, HPy kw)
+{
+    (void)args;
+    (void)nargs;
+    (void)kw;
+    ObjObject *o;
+    HPy h = HPy_New(ctx, cls, &o);
+    if (HPy_IsNull(h))
+        return HPy_NULL;
+    o->value = 42;
+    return h;
+}
+
+HPyDef_METH(Obj_meth, "meth", HPyFunc_NOARGS)
+static HPy Obj_meth_impl(HPyContext *ctx, HPy self)
+{
+    (void)self;
+    return HPy_Dup(ctx, ctx->h_None);
+}
+
+HPyDef_SLOT(Obj_len, HPy_sq_length)
+static HPy_ssize_t Obj_len_impl(HPyContext *ctx, HPy self)
+{
+    (void)ctx;
+    (void)self;
+    return 3;
+}
+
+HPyDef_SLOT(Obj_item, HPy_sq_item)
+static HPy Obj_item_impl(HPyContext *ctx, HPy self, HPy_ssize_t i)
+{
+    if (i < 0 || i >= 3) {
+        HPyErr_SetString(ctx, ctx->h_IndexError, "index out of range");
+        return HPy_NULL;
+    }
+    return HPy_Dup(ctx, self);
+}
+
+static HPyDef *Obj_defines[] = { &Obj_new, &Obj_meth, &Obj_len, &Obj_item, NULL };
+
+static HPyType_Spec Obj_spec = {
+    .name = "hpy_bench.Obj",
+    .basicsize = sizeof(ObjObject),
+    .flags = HPy_TPFLAGS_DEFAULT,
+    .builtin_shape = SHAPE(ObjObject),
+    .defines = Obj_defines,
+};
+
+HPyDef_SLOT(bench_exec, HPy_mod_exec)
+static int bench_exec_impl(HPyContext *ctx, HPy module)
+{
+    return HPyHelpers_AddType(ctx, module, "Obj", &Obj_spec, NULL) ? 0 : -1;
+}
+
+static HPyDef *module_defines[] = {
+    &noargs, &onearg, &varargs, &add_ints, &bench_exec, NULL
+};
 
 static HPyModuleDef moduledef = {
     .doc = "call-overhead benchmark",

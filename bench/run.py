@@ -33,6 +33,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 FUNCS = ['noargs', 'onearg', 'varargs', 'add_ints']
+TYPE_OPS = ['method', 'len', 'getitem', 'new']
 
 
 def compile_ext(source, out, include_dirs, macros=(), sources=(), extra_objects=(), link_args=()):
@@ -99,14 +100,16 @@ def reference_venv():
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--reference', action='store_true', help='also measure the reference HPy 0.9.0 runtime')
-    parser.add_argument('--funcs', default=','.join(FUNCS))
+    parser.add_argument('--funcs', default=','.join(FUNCS),
+                        help='comma-separated; also: %s, or "types" for all of those, '
+                             '"all" for everything' % ','.join(TYPE_OPS))
     parser.add_argument('--call', choices=['star', 'direct'], default='star',
                         help='how the loop calls: f(*args) (default) or f(1, 2)')
     opts = parser.parse_args()
     ref_python = reference_venv() if opts.reference else None
     with tempfile.TemporaryDirectory() as tmp:
         built = build_all(Path(tmp), ref_python)
-        funcs = opts.funcs.split(',')
+        funcs = {'types': TYPE_OPS, 'all': FUNCS + TYPE_OPS}.get(opts.funcs) or opts.funcs.split(',')
         loop = 'f(*args)' if opts.call == 'star' else 'f(1, 2)'
         print(f'CPython {sys.version.split()[0]}: instructions per call of {loop} (Python loop included)')
         print(f'{"variant":<18}' + ''.join(f'{f:>18}' for f in funcs))

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The hpy-rs demo: build the proof-of-concept module examples/pof from one C
-# source as a CPython-ABI extension, a universal extension and a hybrid
-# extension; call it in each; then load the very same universal pof.hpy0.so,
-# unchanged, under another CPython version.
+# The hpy-rs demo: build each example (examples/pof, the proof-of-concept
+# module, and examples/vec, two custom types) from one C source as a
+# CPython-ABI extension, a universal extension and a hybrid extension; use it
+# in each; then load the very same universal .hpy0.so files, unchanged, under
+# another CPython version.
 #
 #   bash scripts/demo.sh
 #   HPY_DEMO_PYTHON=3.11 HPY_DEMO_OTHER_PYTHONS="3.12 3.13" bash scripts/demo.sh
@@ -45,22 +46,29 @@ PY="$(venv_with_hpy "$MAIN_VER")"
 
 rm -rf "$DEMO"
 mkdir -p "$DEMO"
-for abi in cpython universal hybrid; do
-    banner "Building examples/pof for the $abi ABI: python setup.py --hpy-abi=$abi build_ext --inplace"
-    mkdir -p "$DEMO/pof-$abi"
-    cp examples/pof/pof.c examples/pof/setup.py examples/pof/pyproject.toml \
-       examples/pof/try_pof.py "$DEMO/pof-$abi/"
-    (cd "$DEMO/pof-$abi" && "$PY" setup.py -q --hpy-abi="$abi" build_ext --inplace >build.log 2>&1) \
-        || { cat "$DEMO/pof-$abi/build.log"; exit 1; }
-    for f in "$DEMO/pof-$abi"/pof*.so "$DEMO/pof-$abi"/pof.py; do
-        [ -e "$f" ] && echo "    built: ${f#"$ROOT"/}"
+# build_example NAME: examples/NAME built in place for each ABI, in
+# build/demo/NAME-ABI, with the example's own setup.py
+build_example() {
+    local name="$1" abi
+    for abi in cpython universal hybrid; do
+        banner "Building examples/$name for the $abi ABI: python setup.py --hpy-abi=$abi build_ext --inplace"
+        mkdir -p "$DEMO/$name-$abi"
+        cp "examples/$name"/*.c "examples/$name/setup.py" "examples/$name/pyproject.toml" \
+           "examples/$name/try_$name.py" "$DEMO/$name-$abi/"
+        (cd "$DEMO/$name-$abi" && "$PY" setup.py -q --hpy-abi="$abi" build_ext --inplace >build.log 2>&1) \
+            || { cat "$DEMO/$name-$abi/build.log"; exit 1; }
+        for f in "$DEMO/$name-$abi/$name"*.so "$DEMO/$name-$abi/$name.py"; do
+            [ -e "$f" ] && echo "    built: ${f#"$ROOT"/}"
+        done
     done
-done
+    for abi in cpython universal hybrid; do
+        banner "Python $MAIN_VER, $abi ABI: import $name"
+        (cd "$DEMO/$name-$abi" && "$PY" "try_$name.py")
+    done
+}
 
-for abi in cpython universal hybrid; do
-    banner "Python $MAIN_VER, $abi ABI: import pof"
-    (cd "$DEMO/pof-$abi" && "$PY" try_pof.py)
-done
+build_example pof
+build_example vec
 
 banner "Python $MAIN_VER, universal ABI through hpy.universal.load('pof', 'pof.hpy0.so', spec)"
 (cd "$DEMO/pof-universal" && "$PY" try_pof.py --load "$DEMO/pof-universal/pof.hpy0.so")
@@ -80,7 +88,10 @@ for ver in $OTHER_VERS; do
     echo "    built with Python $MAIN_VER: $(sha256sum "$UNIVERSAL_SO" | cut -c1-16)...  $UNIVERSAL_SO"
     echo "    loaded by Python $ver:    $(sha256sum "$dir/pof.hpy0.so" | cut -c1-16)...  $dir/pof.hpy0.so"
     (cd "$dir" && "$OPY" try_pof.py)
+    cp "$DEMO/vec-universal/vec.hpy0.so" "$DEMO/vec-universal/vec.py" "$DEMO/vec-universal/try_vec.py" "$dir/"
+    echo "    and the vec example's vec.hpy0.so, built with Python $MAIN_VER:"
+    (cd "$dir" && "$OPY" try_vec.py)
 done
 
 banner "Done"
-echo "CPython ABI, universal and hybrid builds of the same pof.c gave the results above."
+echo "CPython ABI, universal and hybrid builds of the same pof.c and vec.c gave the results above."

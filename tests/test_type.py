@@ -489,3 +489,45 @@ def test_every_member_type(make_module):
         a.str = 'x'                     # read-only in CPython
     with pytest.raises(OverflowError):
         a.l = 2**70
+
+
+WEAKREFABLE = ADD_TYPE + r"""
+    typedef struct {
+        long x;
+        void *weakreflist;      /* managed by CPython */
+    } WObject;
+    HPyType_HELPERS(WObject)
+
+    /* CPython's special member: instances get weak references */
+    HPyDef_MEMBER(W_weaklistoffset, "__weaklistoffset__", HPyMember_HPYSSIZET,
+                  offsetof(WObject, weakreflist), .readonly = 1)
+    HPyDef_MEMBER(W_x, "x", HPyMember_LONG, offsetof(WObject, x))
+
+    static HPyDef *W_defines[] = { &W_weaklistoffset, &W_x, NULL };
+    static HPyType_Spec W_spec = {
+        .name = "mytest.W",
+        .basicsize = sizeof(WObject),
+        .flags = HPy_TPFLAGS_DEFAULT | HPy_TPFLAGS_BASETYPE,
+        .defines = W_defines,
+    };
+
+    HPyDef_SLOT(exec_w, HPy_mod_exec)
+    static int exec_w_impl(HPyContext *ctx, HPy mod)
+    {
+        return add_type(ctx, mod, "W", &W_spec, NULL);
+    }
+
+    @EXPORT(exec_w)
+    @INIT
+"""
+
+
+def test_weaklistoffset_member(make_module):
+    import weakref
+    mod = make_module(WEAKREFABLE)
+    w = mod.W()
+    w.x = 3
+    r = weakref.ref(w)
+    assert r() is w and r().x == 3
+    del w
+    assert r() is None

@@ -214,15 +214,17 @@ static HPy Node_new_impl(HPyContext *ctx, HPy cls, const HPy *args,
 {
     static const char *kwlist[] = {"value", "next", NULL};
     HPy value, next = ctx->h_None;
-    if (!HPyArg_ParseKeywordsDict(ctx, NULL, args, nargs, kw, "O|O:Node",
+    HPyTracker ht;   /* 'O' with keywords needs a tracker (HPy 0.9) */
+    if (!HPyArg_ParseKeywordsDict(ctx, &ht, args, nargs, kw, "O|O:Node",
                                   kwlist, &value, &next))
         return HPy_NULL;
     NodeObject *n;
     HPy h = HPy_New(ctx, cls, &n);
-    if (HPy_IsNull(h))
-        return HPy_NULL;
-    HPyField_Store(ctx, h, &n->value, value);
-    HPyField_Store(ctx, h, &n->next, next);
+    if (!HPy_IsNull(h)) {
+        HPyField_Store(ctx, h, &n->value, value);
+        HPyField_Store(ctx, h, &n->next, next);
+    }
+    HPyTracker_Close(ctx, ht);
     return h;
 }
 

@@ -247,6 +247,7 @@ extern "C" {
     pub fn PyType_GenericAlloc(t: *mut PyTypeObject, n: isize) -> *mut PyObject;
     pub fn PyObject_GC_UnTrack(o: *mut c_void);
     pub fn PyObject_GC_Track(o: *mut c_void);
+    pub fn PyObject_ClearWeakRefs(o: *mut PyObject);
     pub fn PyObject_CallFinalizerFromDealloc(o: *mut PyObject) -> c_int;
     pub fn PyVectorcall_Call(
         callable: *mut PyObject,

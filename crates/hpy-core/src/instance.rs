@@ -752,6 +752,25 @@ pub unsafe extern "C" fn hpy_dealloc(obj: *mut PyObject) {
         // SAFETY: untracking a GC object (a no-op if it is not tracked).
         unsafe { ffi::PyObject_GC_UnTrack(obj.cast()) };
     }
+    // What the HPy type itself declared with the special members
+    // `__weaklistoffset__` and `__dictoffset__` (subtype_dealloc clears only
+    // what a Python subclass added).
+    // SAFETY: a live type chain.
+    if let Some((h, _)) = unsafe { hpy_type_in_chain(t) } {
+        // SAFETY: a live type; the offsets are inside every instance.
+        unsafe {
+            let (weak, dict) = ((*tobj(h)).tp_weaklistoffset, (*tobj(h)).tp_dictoffset);
+            if weak > 0 {
+                ffi::PyObject_ClearWeakRefs(obj);
+            }
+            if dict > 0 {
+                let slot = obj.cast::<u8>().offset(dict).cast::<*mut PyObject>();
+                let d = slot.read();
+                slot.write(null_mut());
+                ffi::Py_DecRef(d);
+            }
+        }
+    }
     // Releasing the fields may deallocate more objects, recursively: a long
     // chain of HPy objects linked through fields would overflow the C stack.
     // Past a depth, the object waits in a list (linked through its

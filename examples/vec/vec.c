@@ -204,6 +204,7 @@ static HPyType_Spec Vec_spec = {
 typedef struct {
     HPyField value;
     HPyField next;
+    void *weakreflist;      /* for weak references (CPython manages it) */
 } NodeObject;
 
 HPyType_HELPERS(NodeObject)
@@ -315,8 +316,13 @@ error:
     return HPy_NULL;
 }
 
+/* CPython's special member: Node instances can be weakly referenced */
+HPyDef_MEMBER(Node_weaklistoffset, "__weaklistoffset__", HPyMember_HPYSSIZET,
+              offsetof(NodeObject, weakreflist), .readonly = 1)
+
 static HPyDef *Node_defines[] = {
-    &Node_new, &Node_traverse, &Node_value, &Node_next, &Node_to_list, NULL
+    &Node_new, &Node_traverse, &Node_value, &Node_next, &Node_to_list,
+    &Node_weaklistoffset, NULL
 };
 
 static HPyType_Spec Node_spec = {

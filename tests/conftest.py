@@ -5,7 +5,7 @@ once per ABI mode. The modes are, in order of precedence:
   - a module-level (or class-level) `HPY_ABIS = [...]` in the test file,
   - `--hpy-abi=MODE` on the command line (repeatable) or the environment
     variable HPY_TEST_ABIS="cpython universal",
-  - support.DEFAULT_ABIS (cpython, universal, hybrid).
+  - support.DEFAULT_ABIS (cpython, universal, hybrid, debug, hybrid+debug).
 """
 import os
 

@@ -184,12 +184,18 @@ def test_stub_honours_hpy_environment(pof_builds, abi):
     lines = p.stdout.splitlines()
     assert lines[0] == "Loading 'pof' in HPy universal mode"
     assert lines[1].split()[0] == '42' and lines[1].split()[1].startswith('pof.hpy0')
-    # debug mode is not there yet: asking for it says so, for this module only
-    p = support.run_python(code, cwd=str(pof_builds[abi]), env={'HPY': 'pof:debug'})
-    assert p.returncode != 0
-    assert 'NotImplementedError' in p.stderr and 'debug' in p.stderr
-    p = support.run_python(code, cwd=str(pof_builds[abi]), env={'HPY': 'other:debug'})
+    # HPY=debug, or HPY=pof:debug for this module only
+    for hpy in ('debug', 'pof:debug', 'other:universal,pof:debug'):
+        p = support.run_python(code, cwd=str(pof_builds[abi]),
+                               env={'HPY': hpy, 'HPY_LOG': '1'})
+        assert p.returncode == 0, p.stderr
+        lines = p.stdout.splitlines()
+        assert lines[0] == "Loading 'pof' in HPy universal mode with a debug context", hpy
+        assert lines[1].split()[0] == '42'
+    p = support.run_python(code, cwd=str(pof_builds[abi]),
+                           env={'HPY': 'other:debug', 'HPY_LOG': '1'})
     assert p.returncode == 0, p.stderr
+    assert p.stdout.splitlines()[0] == "Loading 'pof' in HPy universal mode"
     # a CPython-ABI build ignores HPY altogether
     p = support.run_python(code, cwd=str(pof_builds['cpython']), env={'HPY': 'debug'})
     assert p.returncode == 0, p.stderr

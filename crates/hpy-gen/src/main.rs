@@ -5,6 +5,7 @@
 
 mod api;
 mod emit_c;
+mod emit_debug;
 mod emit_rust;
 mod enums;
 mod signatures;
@@ -157,6 +158,10 @@ fn render_unformatted(api: &Api) -> Vec<(&'static str, String)> {
         (
             "crates/hpy-universal/src/autogen_context.rs",
             emit_rust::universal_context(entries),
+        ),
+        (
+            "crates/hpy-universal/src/debug/autogen_debug_context.rs",
+            emit_debug::debug_context(entries).unwrap_or_else(|e| panic!("emit_debug: {e}")),
         ),
         (
             "tests/c/layout.c",

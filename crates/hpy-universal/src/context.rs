@@ -44,6 +44,8 @@ pub fn init(gil: Gil) {
     HYBRID_CTX.set(gil, MaybeUninit::new(hybrid));
     // Types of pure universal modules may not use legacy features.
     hpy_core::set_pure_universal_context(self::universal());
+    // SAFETY: with the GIL; both contexts are filled and live forever.
+    unsafe { crate::debug::init(gil, self::universal(), self::hybrid()) };
     READY.set(gil, true);
 }
 
@@ -55,6 +57,16 @@ pub fn universal() -> *mut HPyContext {
 /// The context of hybrid modules (valid after `init`).
 pub fn hybrid() -> *mut HPyContext {
     HYBRID_CTX.as_ptr().cast()
+}
+
+/// The context a module of this mode gets (hybrid: of a hybrid module).
+pub fn for_mode(mode: Mode, hybrid: bool) -> *mut HPyContext {
+    match (mode, hybrid) {
+        (Mode::Debug, false) => crate::debug::debug(),
+        (Mode::Debug, true) => crate::debug::hybrid_debug(),
+        (_, false) => universal(),
+        (_, true) => self::hybrid(),
+    }
 }
 
 /// The value of `mode` in `load(..., mode=)`: HPy 0.9's MODE_* constants.

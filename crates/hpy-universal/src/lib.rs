@@ -41,6 +41,7 @@ mod api;
 mod autogen_context;
 mod bootstrap;
 mod context;
+mod debug;
 mod handles;
 mod loader;
 mod method_call;
@@ -230,6 +231,10 @@ fn init_module(gil: Gil) -> Result<Obj, ErrSet> {
                 return Err(err);
             }
         }
+        if let Err(err) = add_debug_module(gil, module) {
+            ffi::Py_DECREF(module);
+            return Err(err);
+        }
         if let Err(err) = nonneg(ffi::PyObject_SetAttrString(
             module,
             c"HPyLoadError".as_ptr(),
@@ -240,4 +245,24 @@ fn init_module(gil: Gil) -> Result<Obj, ErrSet> {
         }
         Ok(module)
     }
+}
+
+/// Adds the submodule `_debug` to `module` (and to `sys.modules` as
+/// `hpy.universal._debug`, so that it can be imported by that name).
+fn add_debug_module(gil: Gil, module: Obj) -> Result<(), ErrSet> {
+    let debug = debug::pymodule::create(gil)?;
+    // SAFETY: with the GIL; `debug` is our new reference, given to the
+    // module (AddObject steals it on success) after sys.modules took its own.
+    unsafe {
+        let modules = ffi::PyImport_GetModuleDict();
+        if ffi::PyDict_SetItemString(modules, c"hpy.universal._debug".as_ptr(), debug) < 0 {
+            ffi::Py_DECREF(debug);
+            return Err(ErrSet::from_c_api());
+        }
+        if ffi::PyModule_AddObject(module, c"_debug".as_ptr(), debug) < 0 {
+            ffi::Py_DECREF(debug);
+            return Err(ErrSet::from_c_api());
+        }
+    }
+    Ok(())
 }

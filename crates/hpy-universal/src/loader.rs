@@ -110,7 +110,7 @@ pub unsafe fn load(
         path_text,
     };
 
-    if mode != Mode::Universal {
+    if mode == Mode::Trace {
         let message = format!(
             "hpy.universal: the HPy {mode} mode is not implemented yet in this runtime (hpy-rs), so \
              '{name}' cannot be loaded in {mode} mode; load it in universal mode (mode=MODE_UNIVERSAL, \
@@ -243,11 +243,7 @@ unsafe fn load_target(gil: Gil, t: &Target<'_>, spec: Obj, mode: Mode) -> Result
         // From here on the module's code runs and keeps pointers into the
         // library: it stays loaded for the life of the process.
         lib.keep();
-        let ctx = if hybrid {
-            context::hybrid()
-        } else {
-            context::universal()
-        };
+        let ctx = context::for_mode(mode, hybrid);
         core::mem::transmute::<*mut c_void, unsafe extern "C" fn(*mut HPyContext)>(init_ctx_fn)(
             ctx,
         );

@@ -1,0 +1,247 @@
+//! The trampoline dispatcher of the debug contexts: every call from CPython
+//! into a debug-mode extension (module functions, slots, methods, exec
+//! slots) comes through here.
+//!
+//! Each object CPython passes in becomes a fresh argument handle (arrays and
+//! tuples of arguments item by item); the HPy function is called with the
+//! debug context; the handle it returns is checked and turned into the new
+//! reference CPython expects; then the argument handles are closed, so that
+//! one kept past the call (in a C global) is caught when used again.
+//!
+//! The `match` on the signature is the generated one of the universal
+//! dispatcher (api/autogen_trampoline_dispatch.rs), included here with the
+//! conversions `h`, `res` and `tuple_items` of debug mode; the signatures
+//! whose arguments are C arrays (VARARGS, KEYWORDS) are converted by hand
+//! before it, and those that carry no handle (traverse, destroy, capsule
+//! destructors) go to the universal dispatcher.
+#![allow(non_snake_case, non_upper_case_globals, dead_code)]
+
+use core::ffi::c_void;
+
+use hpy_sys::*;
+use pyo3_ffi as ffi;
+
+use super::handles;
+use crate::python::{Gil, GilCell, PY_VECTORCALL_ARGUMENTS_OFFSET};
+
+type Obj = *mut ffi::PyObject;
+
+/// The debug context of the call being dispatched (for `h`).
+static CURRENT: GilCell<*mut HPyContext> = GilCell::new(core::ptr::null_mut());
+
+/// `_HPy_CallRealFunctionFromTrampoline` of the debug contexts.
+///
+/// # Safety
+/// Called by a trampoline of signature `sig` with the GIL held (see the
+/// universal dispatcher).
+pub unsafe extern "C" fn ctx_CallRealFunctionFromTrampoline(
+    dctx: *mut HPyContext,
+    sig: HPyFunc_Signature,
+    func: HPyCFunction,
+    args: *mut c_void,
+) {
+    // SAFETY: context functions are called with the GIL held.
+    let gil = unsafe { Gil::assume() };
+    match sig {
+        HPyFunc_TRAVERSEPROC | HPyFunc_DESTROYFUNC | HPyFunc_CAPSULE_DESTRUCTOR => {
+            let u = super::universal_of(dctx);
+            // SAFETY: no handle is involved in these signatures; the
+            // universal dispatcher does the same work for any context.
+            return unsafe { crate::api::ctx_CallRealFunctionFromTrampoline(u, sig, func, args) };
+        }
+        _ => {}
+    }
+    let Some(f) = func else {
+        // SAFETY: the universal dispatcher reports the NULL function.
+        return unsafe { crate::api::ctx_CallRealFunctionFromTrampoline(dctx, sig, func, args) };
+    };
+    let saved = CURRENT.get(gil);
+    CURRENT.set(gil, dctx);
+    let mark = handles::mark(gil);
+    // SAFETY: the trampoline's contract (see the universal dispatcher): `f`
+    // has the C type of `sig` and `args` points to its argument block.
+    unsafe {
+        match sig {
+            HPyFunc_VARARGS => {
+                let a = &mut *args.cast::<_HPyFunc_args_VARARGS>();
+                let g: HPyFunc_varargs = cast_fn(f);
+                let n = a.nargs as usize;
+                let items = handles::open_arg_array(gil, dctx, a.args.cast(), n);
+                a.result = res(g(dctx, h(a.self_), items, n));
+            }
+            HPyFunc_KEYWORDS | HPyFunc_VECTORCALLFUNC => {
+                let a = &mut *args.cast::<_HPyFunc_args_KEYWORDS>();
+                let g: HPyFunc_keywords = cast_fn(f);
+                let nargs = a.nargsf & !PY_VECTORCALL_ARGUMENTS_OFFSET;
+                let kwnames = a.kwnames.cast::<ffi::PyObject>();
+                let nkw = if kwnames.is_null() {
+                    0
+                } else {
+                    ffi::PyTuple_GET_SIZE(kwnames) as usize
+                };
+                let items = handles::open_arg_array(gil, dctx, a.args.cast(), nargs + nkw);
+                a.result = res(g(dctx, h(a.self_), items, nargs, h(a.kwnames)));
+            }
+            _ => ctx_CallRealFunctionFromTrampoline_generated(dctx, sig, Some(f), args),
+        }
+    }
+    handles::close_args(gil, dctx, mark);
+    CURRENT.set(gil, saved);
+}
+
+// The generated dispatcher, under another name.
+mod generated {
+    use super::*;
+    include!("../api/autogen_trampoline_dispatch.rs");
+}
+use generated::ctx_CallRealFunctionFromTrampoline as ctx_CallRealFunctionFromTrampoline_generated;
+
+/// Reinterprets `func` as the function type `F` of its signature.
+///
+/// # Safety
+/// `F` must be the `extern "C"` function-pointer type of the implementation.
+#[inline(always)]
+unsafe fn cast_fn<F: Copy>(func: unsafe extern "C" fn()) -> F {
+    // SAFETY: F is a function-pointer type (the caller's contract).
+    unsafe { core::mem::transmute_copy::<unsafe extern "C" fn(), F>(&func) }
+}
+
+/// An argument handle for an object passed in by CPython.
+fn h(obj: *mut cpy_PyObject) -> HPy {
+    // SAFETY: called by the dispatcher, with the GIL.
+    let gil = unsafe { Gil::assume() };
+    handles::open_arg(gil, CURRENT.get(gil), obj.cast())
+}
+
+/// The new reference returned to CPython for the handle the HPy function
+/// returned (which is closed); a closed or foreign handle is reported.
+fn res(handle: HPy) -> *mut cpy_PyObject {
+    // SAFETY: called by the dispatcher, with the GIL.
+    let gil = unsafe { Gil::assume() };
+    let dctx = CURRENT.get(gil);
+    if handle._i == 0 {
+        return core::ptr::null_mut();
+    }
+    handles::into_object(
+        gil,
+        dctx,
+        handle,
+        c"the return of a call into the extension (an HPy function returned this handle)",
+    )
+    .unwrap_or(core::ptr::null_mut())
+    .cast()
+}
+
+/// The items of an argument tuple as argument handles.
+unsafe fn tuple_items(tuple: Obj) -> (*const HPy, HPy_ssize_t) {
+    // SAFETY: called by the dispatcher, with the GIL.
+    let gil = unsafe { Gil::assume() };
+    if tuple.is_null() {
+        return (core::ptr::null(), 0);
+    }
+    // SAFETY: tp_new and tp_init get a live tuple of arguments.
+    unsafe {
+        let n = ffi::PyTuple_GET_SIZE(tuple);
+        let items = core::ptr::addr_of!((*tuple.cast::<ffi::PyTupleObject>()).ob_item);
+        (
+            handles::open_arg_array(gil, CURRENT.get(gil), items.cast(), n as usize),
+            n,
+        )
+    }
+}
+
+/// `HPyFunc_GETBUFFERPROC`: the handle the function stores in `view->obj`
+/// becomes the reference CPython expects there.
+unsafe fn call_getbufferproc(
+    dctx: *mut HPyContext,
+    func: unsafe extern "C" fn(),
+    args: *mut c_void,
+) {
+    // SAFETY: called by the dispatcher, with the GIL.
+    let gil = unsafe { Gil::assume() };
+    // SAFETY: as in the universal dispatcher: HPy_buffer mirrors Py_buffer.
+    unsafe {
+        let a = &mut *args.cast::<_HPyFunc_args_GETBUFFERPROC>();
+        let f: HPyFunc_getbufferproc = cast_fn(func);
+        let view = a.view.cast::<HPy_buffer>();
+        a.result = f(dctx, h(a.self_), view, a.flags);
+        if !view.is_null() {
+            let obj = (*view).obj;
+            (*view).obj = HPy::NULL;
+            if a.result >= 0 && obj._i != 0 {
+                let o = handles::into_object(gil, dctx, obj, c"HPy_buffer.obj (getbuffer slot)")
+                    .unwrap_or(core::ptr::null_mut());
+                (*view).obj = HPy { _i: o as isize };
+            } else if obj._i != 0 {
+                let _ = handles::close(gil, dctx, obj, c"HPy_buffer.obj (getbuffer slot)");
+            }
+        }
+    }
+}
+
+unsafe fn call_traverseproc(ctx: *mut HPyContext, func: unsafe extern "C" fn(), args: *mut c_void) {
+    // SAFETY: routed to the universal dispatcher before the match (unused).
+    unsafe {
+        crate::api::ctx_CallRealFunctionFromTrampoline(ctx, HPyFunc_TRAVERSEPROC, Some(func), args)
+    }
+}
+
+unsafe fn call_destroyfunc(ctx: *mut HPyContext, func: unsafe extern "C" fn(), args: *mut c_void) {
+    // SAFETY: routed to the universal dispatcher before the match (unused).
+    unsafe {
+        crate::api::ctx_CallRealFunctionFromTrampoline(ctx, HPyFunc_DESTROYFUNC, Some(func), args)
+    }
+}
+
+unsafe fn call_capsule_destructor(
+    ctx: *mut HPyContext,
+    func: unsafe extern "C" fn(),
+    args: *mut c_void,
+) {
+    // SAFETY: routed to the universal dispatcher before the match (unused).
+    unsafe {
+        crate::api::ctx_CallRealFunctionFromTrampoline(
+            ctx,
+            HPyFunc_CAPSULE_DESTRUCTOR,
+            Some(func),
+            args,
+        )
+    }
+}
+
+/// `HPyFunc_MOD_CREATE`: as in universal mode (a module object is refused).
+unsafe fn call_mod_create(dctx: *mut HPyContext, func: unsafe extern "C" fn(), args: *mut c_void) {
+    // SAFETY: as in the universal dispatcher, for this signature.
+    unsafe {
+        let a = &mut *args.cast::<_HPyFunc_args_MOD_CREATE>();
+        let f: HPyFunc_mod_create = cast_fn(func);
+        let result: Obj = res(f(dctx, h(a.spec))).cast();
+        if !result.is_null() && ffi::PyModule_Check(result) != 0 {
+            ffi::Py_DECREF(result);
+            ffi::PyErr_SetString(
+                ffi::PyExc_SystemError,
+                c"HPy_mod_create slot returned a builtin module object. This is currently not supported."
+                    .as_ptr(),
+            );
+            a.result = core::ptr::null_mut();
+        } else {
+            a.result = result.cast();
+        }
+    }
+}
+
+#[cold]
+unsafe fn null_function(_sig: HPyFunc_Signature) {}
+
+#[cold]
+unsafe fn unknown_signature(sig: HPyFunc_Signature) {
+    // SAFETY: with the GIL (called by the dispatcher).
+    unsafe {
+        ffi::PyErr_Format(
+            ffi::PyExc_SystemError,
+            c"HPy: unsupported HPyFunc_Signature %d in _HPy_CallRealFunctionFromTrampoline"
+                .as_ptr(),
+            sig as core::ffi::c_int,
+        );
+    }
+}

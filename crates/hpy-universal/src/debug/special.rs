@@ -1,0 +1,127 @@
+//! The functions of the debug context that are not generated (see
+//! `SPECIAL` in hpy-gen's emit_debug.rs): `HPy_Dup`, `HPy_Close`, the
+//! trackers (which own debug handles), `HPyType_FromSpec` (whose parameters
+//! hold handles) and the trampoline dispatcher (in dispatch.rs).
+#![allow(non_snake_case)]
+
+use core::ffi::c_int;
+
+use hpy_sys::*;
+
+use super::handles;
+use crate::python::Gil;
+
+pub use super::dispatch::ctx_CallRealFunctionFromTrampoline;
+
+/// `HPy_Dup`: a new debug handle for the same object.
+pub unsafe extern "C" fn ctx_Dup(dctx: *mut HPyContext, h: HPy) -> HPy {
+    // SAFETY: a context function, called with the GIL held.
+    let gil = unsafe { Gil::assume() };
+    let Ok(u) = handles::unwrap(gil, dctx, h, c"HPy_Dup") else {
+        return HPy::NULL;
+    };
+    let u_ctx = super::universal_of(dctx);
+    // SAFETY: `u` is an open universal handle; `u_ctx` the live context.
+    let dup = unsafe { ((*u_ctx).ctx_Dup)(u_ctx, u) };
+    handles::wrap(gil, dctx, dup)
+}
+
+/// `HPy_Close`: closes a debug handle; closing a closed handle is reported.
+pub unsafe extern "C" fn ctx_Close(dctx: *mut HPyContext, h: HPy) {
+    // SAFETY: a context function, called with the GIL held.
+    let gil = unsafe { Gil::assume() };
+    let _ = handles::close(gil, dctx, h, c"HPy_Close");
+}
+
+/// `HPyTracker_New`: a tracker of debug handles (`size` is only a hint).
+pub unsafe extern "C" fn ctx_Tracker_New(_dctx: *mut HPyContext, _size: HPy_ssize_t) -> HPyTracker {
+    // SAFETY: a context function, called with the GIL held.
+    let gil = unsafe { Gil::assume() };
+    HPyTracker {
+        _i: handles::tracker_new(gil),
+    }
+}
+
+/// `HPyTracker_Add`: the tracker takes ownership of the (checked) handle.
+pub unsafe extern "C" fn ctx_Tracker_Add(dctx: *mut HPyContext, ht: HPyTracker, h: HPy) -> c_int {
+    const F: &core::ffi::CStr = c"HPyTracker_Add";
+    // SAFETY: a context function, called with the GIL held.
+    let gil = unsafe { Gil::assume() };
+    if handles::unwrap(gil, dctx, h, F).is_err() {
+        return -1;
+    }
+    if handles::tracker_add(gil, ht._i, h) {
+        0
+    } else {
+        let _ = handles::bad_tracker(gil, ht._i, F);
+        -1
+    }
+}
+
+/// `HPyTracker_ForgetAll`: the tracker no longer owns its handles.
+pub unsafe extern "C" fn ctx_Tracker_ForgetAll(_dctx: *mut HPyContext, ht: HPyTracker) {
+    // SAFETY: a context function, called with the GIL held.
+    let gil = unsafe { Gil::assume() };
+    if handles::tracker_take(gil, ht._i, false).is_none() {
+        let _ = handles::bad_tracker(gil, ht._i, c"HPyTracker_ForgetAll");
+    }
+}
+
+/// `HPyTracker_Close`: closes the tracker's handles and the tracker;
+/// closing it twice is reported.
+pub unsafe extern "C" fn ctx_Tracker_Close(dctx: *mut HPyContext, ht: HPyTracker) {
+    const F: &core::ffi::CStr = c"HPyTracker_Close";
+    // SAFETY: a context function, called with the GIL held.
+    let gil = unsafe { Gil::assume() };
+    match handles::tracker_take(gil, ht._i, true) {
+        Some(hs) => {
+            for h in hs {
+                let _ = handles::close(gil, dctx, h, F);
+            }
+        }
+        None => {
+            let _ = handles::bad_tracker(gil, ht._i, F);
+        }
+    }
+}
+
+/// `HPyType_FromSpec`: the handles of `params` are unwrapped.
+pub unsafe extern "C" fn ctx_Type_FromSpec(
+    dctx: *mut HPyContext,
+    spec: *mut HPyType_Spec,
+    params: *mut HPyType_SpecParam,
+) -> HPy {
+    const F: &core::ffi::CStr = c"HPyType_FromSpec";
+    // SAFETY: a context function, called with the GIL held.
+    let gil = unsafe { Gil::assume() };
+    let mut converted: Vec<HPyType_SpecParam> = Vec::new();
+    if !params.is_null() {
+        let mut i = 0;
+        loop {
+            // SAFETY: `params` is an array terminated by an entry of kind 0
+            // (the API's contract).
+            let p = unsafe { &*params.add(i) };
+            let Ok(object) = handles::unwrap(gil, dctx, p.object, F) else {
+                return HPy::NULL;
+            };
+            converted.push(HPyType_SpecParam {
+                kind: p.kind,
+                object,
+            });
+            if p.kind == 0 {
+                break;
+            }
+            i += 1;
+        }
+    }
+    let u = super::universal_of(dctx);
+    let params = if params.is_null() {
+        core::ptr::null_mut()
+    } else {
+        converted.as_mut_ptr()
+    };
+    // SAFETY: `u` is the live universal context; `spec` is the caller's;
+    // `params` is null or the converted, terminated copy.
+    let r = unsafe { ((*u).ctx_Type_FromSpec)(u, spec, params) };
+    handles::wrap(gil, dctx, r)
+}

@@ -13,6 +13,9 @@ import pytest
 
 import support
 
+# the hpy_debug fixture (runs a test under hpy.debug.LeakDetector)
+pytest_plugins = ['hpy.debug.pytest']
+
 
 def pytest_addoption(parser):
     parser.addoption(

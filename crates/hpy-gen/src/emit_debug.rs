@@ -67,7 +67,9 @@ fn emit_func(f: &Func) -> Result<String, String> {
     let err = rust_error_value(&f.ret, f.err_value());
     let fail = match &err {
         Some(v) => format!("return {v};"),
-        None => "return;".to_string(),
+        // a void function cannot report failure: the report's exception
+        // is dropped (the hook has been called)
+        None => "super::handles::drop_report(gil); return;".to_string(),
     };
     let params = f
         .params

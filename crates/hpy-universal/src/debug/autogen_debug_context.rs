@@ -1143,6 +1143,7 @@ pub unsafe extern "C" fn ctx_Err_SetString(
     // arguments are the caller's, as the API documents them.
     unsafe {
         let Ok(u_h_type) = super::handles::unwrap(gil, dctx, h_type, F) else {
+            super::handles::drop_report(gil);
             return;
         };
         ((*u).ctx_Err_SetString)(u, u_h_type, utf8_message);
@@ -1160,9 +1161,11 @@ pub unsafe extern "C" fn ctx_Err_SetObject(dctx: *mut HPyContext, h_type: HPy, h
     // arguments are the caller's, as the API documents them.
     unsafe {
         let Ok(u_h_type) = super::handles::unwrap(gil, dctx, h_type, F) else {
+            super::handles::drop_report(gil);
             return;
         };
         let Ok(u_h_value) = super::handles::unwrap(gil, dctx, h_value, F) else {
+            super::handles::drop_report(gil);
             return;
         };
         ((*u).ctx_Err_SetObject)(u, u_h_type, u_h_value);
@@ -1207,12 +1210,15 @@ pub unsafe extern "C" fn ctx_Err_SetFromErrnoWithFilenameObjects(
     // arguments are the caller's, as the API documents them.
     unsafe {
         let Ok(u_h_type) = super::handles::unwrap(gil, dctx, h_type, F) else {
+            super::handles::drop_report(gil);
             return;
         };
         let Ok(u_filename1) = super::handles::unwrap(gil, dctx, filename1, F) else {
+            super::handles::drop_report(gil);
             return;
         };
         let Ok(u_filename2) = super::handles::unwrap(gil, dctx, filename2, F) else {
+            super::handles::drop_report(gil);
             return;
         };
         ((*u).ctx_Err_SetFromErrnoWithFilenameObjects)(u, u_h_type, u_filename1, u_filename2);
@@ -1367,6 +1373,7 @@ pub unsafe extern "C" fn ctx_Err_WriteUnraisable(dctx: *mut HPyContext, obj: HPy
     // arguments are the caller's, as the API documents them.
     unsafe {
         let Ok(u_obj) = super::handles::unwrap(gil, dctx, obj, F) else {
+            super::handles::drop_report(gil);
             return;
         };
         ((*u).ctx_Err_WriteUnraisable)(u, u_obj);
@@ -2578,9 +2585,11 @@ pub unsafe extern "C" fn ctx_ListBuilder_Set(
     // arguments are the caller's, as the API documents them.
     unsafe {
         let Ok(u_builder) = super::handles::unwrap_builder(gil, builder._lst, F) else {
+            super::handles::drop_report(gil);
             return;
         };
         let Ok(u_h_item) = super::handles::unwrap(gil, dctx, h_item, F) else {
+            super::handles::drop_report(gil);
             return;
         };
         ((*u).ctx_ListBuilder_Set)(u, HPyListBuilder { _lst: u_builder }, index, u_h_item);
@@ -2620,6 +2629,7 @@ pub unsafe extern "C" fn ctx_ListBuilder_Cancel(dctx: *mut HPyContext, builder: 
     // arguments are the caller's, as the API documents them.
     unsafe {
         let Ok(u_builder) = super::handles::unwrap_builder(gil, builder._lst, F) else {
+            super::handles::drop_report(gil);
             return;
         };
         ((*u).ctx_ListBuilder_Cancel)(u, HPyListBuilder { _lst: u_builder });
@@ -2663,9 +2673,11 @@ pub unsafe extern "C" fn ctx_TupleBuilder_Set(
     // arguments are the caller's, as the API documents them.
     unsafe {
         let Ok(u_builder) = super::handles::unwrap_builder(gil, builder._tup, F) else {
+            super::handles::drop_report(gil);
             return;
         };
         let Ok(u_h_item) = super::handles::unwrap(gil, dctx, h_item, F) else {
+            super::handles::drop_report(gil);
             return;
         };
         ((*u).ctx_TupleBuilder_Set)(u, HPyTupleBuilder { _tup: u_builder }, index, u_h_item);
@@ -2705,6 +2717,7 @@ pub unsafe extern "C" fn ctx_TupleBuilder_Cancel(dctx: *mut HPyContext, builder:
     // arguments are the caller's, as the API documents them.
     unsafe {
         let Ok(u_builder) = super::handles::unwrap_builder(gil, builder._tup, F) else {
+            super::handles::drop_report(gil);
             return;
         };
         ((*u).ctx_TupleBuilder_Cancel)(u, HPyTupleBuilder { _tup: u_builder });
@@ -2728,9 +2741,11 @@ pub unsafe extern "C" fn ctx_Field_Store(
     // arguments are the caller's, as the API documents them.
     unsafe {
         let Ok(u_target_object) = super::handles::unwrap(gil, dctx, target_object, F) else {
+            super::handles::drop_report(gil);
             return;
         };
         let Ok(u_h) = super::handles::unwrap(gil, dctx, h, F) else {
+            super::handles::drop_report(gil);
             return;
         };
         ((*u).ctx_Field_Store)(u, u_target_object, target_field, u_h);
@@ -2799,6 +2814,7 @@ pub unsafe extern "C" fn ctx_Global_Store(dctx: *mut HPyContext, global: *mut HP
     // arguments are the caller's, as the API documents them.
     unsafe {
         let Ok(u_h) = super::handles::unwrap(gil, dctx, h, F) else {
+            super::handles::drop_report(gil);
             return;
         };
         ((*u).ctx_Global_Store)(u, global, u_h);
@@ -2831,6 +2847,7 @@ pub unsafe extern "C" fn ctx_Dump(dctx: *mut HPyContext, h: HPy) {
     // arguments are the caller's, as the API documents them.
     unsafe {
         let Ok(u_h) = super::handles::unwrap(gil, dctx, h, F) else {
+            super::handles::drop_report(gil);
             return;
         };
         ((*u).ctx_Dump)(u, u_h);

@@ -322,6 +322,14 @@ fn report(gil: Gil, builder: bool, text: String) -> Invalid {
     Invalid
 }
 
+/// After a report in a function that returns nothing (HPy_Close ...): the
+/// exception set by `report` cannot be returned, so it is dropped.
+#[cold]
+pub fn drop_report(_gil: Gil) {
+    // SAFETY: with the GIL (the token).
+    unsafe { ffi::PyErr_Clear() };
+}
+
 /// Installs a hook (a new reference, or null); returns the old one.
 pub fn set_hook(gil: Gil, builder: bool, hook: Obj) -> Obj {
     with(gil, |t| {
@@ -467,13 +475,16 @@ pub fn close_args(gil: Gil, dctx: *mut HPyContext, m: Mark) {
         )
     });
     for h in handles.into_iter().rev() {
-        let _ = close(
+        let closed = close(
             gil,
             dctx,
             h,
             c"the end of a call into the extension (closing an argument handle that the \
                extension closed itself: argument handles are borrowed, never close them)",
         );
+        if closed.is_err() {
+            drop_report(gil);
+        }
     }
 }
 

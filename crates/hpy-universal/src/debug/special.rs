@@ -30,7 +30,9 @@ pub unsafe extern "C" fn ctx_Dup(dctx: *mut HPyContext, h: HPy) -> HPy {
 pub unsafe extern "C" fn ctx_Close(dctx: *mut HPyContext, h: HPy) {
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let _ = handles::close(gil, dctx, h, c"HPy_Close");
+    if handles::close(gil, dctx, h, c"HPy_Close").is_err() {
+        handles::drop_report(gil);
+    }
 }
 
 /// `HPyTracker_New`: a tracker of debug handles (`size` is only a hint).
@@ -64,6 +66,7 @@ pub unsafe extern "C" fn ctx_Tracker_ForgetAll(_dctx: *mut HPyContext, ht: HPyTr
     let gil = unsafe { Gil::assume() };
     if handles::tracker_take(gil, ht._i, false).is_none() {
         let _ = handles::bad_tracker(gil, ht._i, c"HPyTracker_ForgetAll");
+        handles::drop_report(gil);
     }
 }
 
@@ -76,11 +79,14 @@ pub unsafe extern "C" fn ctx_Tracker_Close(dctx: *mut HPyContext, ht: HPyTracker
     match handles::tracker_take(gil, ht._i, true) {
         Some(hs) => {
             for h in hs {
-                let _ = handles::close(gil, dctx, h, F);
+                if handles::close(gil, dctx, h, F).is_err() {
+                    handles::drop_report(gil);
+                }
             }
         }
         None => {
             let _ = handles::bad_tracker(gil, ht._i, F);
+            handles::drop_report(gil);
         }
     }
 }

@@ -54,7 +54,7 @@ fn array_count(f: &Func, array: &str) -> Option<String> {
         } if arr == array => Some(match plus_len_of {
             None => format!("{} as usize", rust_ident(count)),
             Some(k) => format!(
-                "{} as usize + super::handles::tuple_len(u_{})",
+                "{} as usize + crate::debug::handles::tuple_len(u_{})",
                 rust_ident(count),
                 rust_ident(k)
             ),
@@ -69,7 +69,7 @@ fn emit_func(f: &Func) -> Result<String, String> {
         Some(v) => format!("return {v};"),
         // a void function cannot report failure: the report's exception
         // is dropped (the hook has been called)
-        None => "super::handles::drop_report(gil); return;".to_string(),
+        None => "crate::debug::handles::drop_report(gil); return;".to_string(),
     };
     let params = f
         .params
@@ -98,16 +98,16 @@ fn emit_func(f: &Func) -> Result<String, String> {
         let n = rust_ident(&p.name);
         match p.ctype.as_str() {
             "HPy" => pre.push_str(&format!(
-                "let Ok(u_{n}) = super::handles::unwrap(gil, dctx, {n}, F) else {{ {fail} }};\n"
+                "let Ok(u_{n}) = crate::debug::handles::unwrap(gil, dctx, {n}, F) else {{ {fail} }};\n"
             )),
             "HPyListBuilder" | "HPyTupleBuilder" => {
                 pre.push_str(&format!(
-                    "let Ok(u_{n}) = super::handles::unwrap_builder(gil, {n}._{f}, F) else {{ {fail} }};\n",
+                    "let Ok(u_{n}) = crate::debug::handles::unwrap_builder(gil, {n}._{f}, F) else {{ {fail} }};\n",
                     f = if p.ctype == "HPyListBuilder" { "lst" } else { "tup" }
                 ));
                 if f.has(&Attr::Consumes(p.name.clone())) {
                     post.push_str(&format!(
-                        "super::handles::close_builder(gil, {n}._{});\n",
+                        "crate::debug::handles::close_builder(gil, {n}._{});\n",
                         if p.ctype == "HPyListBuilder" {
                             "lst"
                         } else {
@@ -129,9 +129,9 @@ fn emit_func(f: &Func) -> Result<String, String> {
                 let count = array_count(f, &p.name)
                     .ok_or_else(|| format!("{}: array {} has no @array_len", f.ctx_name, p.name))?;
                 pre.push_str(&format!(
-                    "let Ok(u_{n}) = super::handles::unwrap_array(gil, dctx, {n}, {count}, F) else {{ {fail} }};\n"
+                    "let Ok(u_{n}) = crate::debug::handles::unwrap_array(gil, dctx, {n}, {count}, F) else {{ {fail} }};\n"
                 ));
-                args.push(format!("super::handles::array_ptr({n}, &u_{n})"));
+                args.push(format!("crate::debug::handles::array_ptr({n}, &u_{n})"));
             }
             "HPy *" => {
                 if !f.has(&Attr::OutHandle(p.name.clone())) {
@@ -143,7 +143,7 @@ fn emit_func(f: &Func) -> Result<String, String> {
                 pre.push_str(&format!("let mut u_{n} = HPy::NULL;\n"));
                 args.push(format!("if {n}.is_null() {{ {n} }} else {{ &mut u_{n} }}"));
                 post.push_str(&format!(
-                    "if !{n}.is_null() {{ *{n} = super::handles::wrap(gil, dctx, u_{n}); }}\n"
+                    "if !{n}.is_null() {{ *{n} = crate::debug::handles::wrap(gil, dctx, u_{n}); }}\n"
                 ));
             }
             t if is_plain(t) => args.push(n),
@@ -160,17 +160,17 @@ fn emit_func(f: &Func) -> Result<String, String> {
         _ => None,
     });
     let result = match (f.ret.as_str(), raw, borrowed) {
-        ("HPy", _, _) => "super::handles::wrap(gil, dctx, r)".to_string(),
+        ("HPy", _, _) => "crate::debug::handles::wrap(gil, dctx, r)".to_string(),
         ("HPyListBuilder", _, _) => {
-            "HPyListBuilder { _lst: super::handles::wrap_builder(gil, r._lst) }".to_string()
+            "HPyListBuilder { _lst: crate::debug::handles::wrap_builder(gil, r._lst) }".to_string()
         }
         ("HPyTupleBuilder", _, _) => {
-            "HPyTupleBuilder { _tup: super::handles::wrap_builder(gil, r._tup) }".to_string()
+            "HPyTupleBuilder { _tup: crate::debug::handles::wrap_builder(gil, r._tup) }".to_string()
         }
         (_, Some(len), Some(owner)) => {
             let len = match len {
                 RetLen::LenOf { param, extra } => format!(
-                    "Some(super::handles::object_len(u_{}) + {extra})",
+                    "Some(crate::debug::handles::object_len(u_{}) + {extra})",
                     rust_ident(&param)
                 ),
                 RetLen::Written { param, extra } => format!(
@@ -178,7 +178,10 @@ fn emit_func(f: &Func) -> Result<String, String> {
                     p = rust_ident(&param)
                 ),
             };
-            format!("super::raw::protect(gil, {}, r, {len})", rust_ident(&owner))
+            format!(
+                "crate::debug::raw::protect(gil, {}, r, {len})",
+                rust_ident(&owner)
+            )
         }
         ("HPyTracker", _, _) => return Err(format!("{}: returns a tracker", f.ctx_name)),
         _ => "r".to_string(),
@@ -193,7 +196,7 @@ fn emit_func(f: &Func) -> Result<String, String> {
          const F: &CStr = c\"{}\";\n\
          // SAFETY: a context function, called with the GIL held.\n\
          let gil = unsafe {{ Gil::assume() }};\n\
-         let u = super::universal_of(dctx);\n\
+         let u = crate::debug::handles::universal_of(dctx);\n\
          // SAFETY: `u` is the live universal context this debug context wraps;\n\
          // the handles passed to it are its own (unwrapped above), the other\n\
          // arguments are the caller's, as the API documents them.\n\
@@ -234,11 +237,11 @@ pub fn debug_context(entries: &[Entry]) -> Result<String, String> {
                 other => format!("{other}: (*u).{other},\n"),
             }),
             Entry::Handle { name, .. } => out.push_str(&format!(
-                "{name}: super::handles::constant(gil, (*u).{name}),\n"
+                "{name}: crate::debug::handles::constant(gil, (*u).{name}),\n"
             )),
             Entry::Func(f) => {
                 if SPECIAL.contains(&f.ctx_name.as_str()) {
-                    out.push_str(&format!("{0}: super::special::{0},\n", f.ctx_name));
+                    out.push_str(&format!("{0}: crate::debug::special::{0},\n", f.ctx_name));
                 } else {
                     out.push_str(&format!("{},\n", f.ctx_name));
                 }

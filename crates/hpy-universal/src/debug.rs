@@ -75,11 +75,3 @@ pub fn debug() -> *mut HPyContext {
 pub fn hybrid_debug() -> *mut HPyContext {
     HYBRID_DEBUG_CTX.as_ptr().cast()
 }
-
-/// The context a debug context wraps.
-#[inline(always)]
-fn universal_of(dctx: *mut HPyContext) -> *mut HPyContext {
-    // SAFETY: `dctx` is one of our debug contexts (only they have these
-    // functions), whose `_private` is the wrapped context.
-    unsafe { (*dctx)._private.cast() }
-}

@@ -15,6 +15,7 @@ const ORDER: &[&str] = &[
     "abitag",
     "api",
     "autogen_context",
+    "debug",
     "context",
     "method_call",
     "module",

@@ -19,13 +19,13 @@ pub unsafe extern "C" fn ctx_Long_FromInt32_t(dctx: *mut HPyContext, value: i32)
     const F: &CStr = c"HPyLong_FromInt32_t";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
         let r = ((*u).ctx_Long_FromInt32_t)(u, value);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -34,13 +34,13 @@ pub unsafe extern "C" fn ctx_Long_FromUInt32_t(dctx: *mut HPyContext, value: u32
     const F: &CStr = c"HPyLong_FromUInt32_t";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
         let r = ((*u).ctx_Long_FromUInt32_t)(u, value);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -49,13 +49,13 @@ pub unsafe extern "C" fn ctx_Long_FromInt64_t(dctx: *mut HPyContext, v: i64) -> 
     const F: &CStr = c"HPyLong_FromInt64_t";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
         let r = ((*u).ctx_Long_FromInt64_t)(u, v);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -64,13 +64,13 @@ pub unsafe extern "C" fn ctx_Long_FromUInt64_t(dctx: *mut HPyContext, v: u64) ->
     const F: &CStr = c"HPyLong_FromUInt64_t";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
         let r = ((*u).ctx_Long_FromUInt64_t)(u, v);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -79,13 +79,13 @@ pub unsafe extern "C" fn ctx_Long_FromSize_t(dctx: *mut HPyContext, value: usize
     const F: &CStr = c"HPyLong_FromSize_t";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
         let r = ((*u).ctx_Long_FromSize_t)(u, value);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -94,13 +94,13 @@ pub unsafe extern "C" fn ctx_Long_FromSsize_t(dctx: *mut HPyContext, value: HPy_
     const F: &CStr = c"HPyLong_FromSsize_t";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
         let r = ((*u).ctx_Long_FromSsize_t)(u, value);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -109,12 +109,12 @@ pub unsafe extern "C" fn ctx_Long_AsInt32_t(dctx: *mut HPyContext, h: HPy) -> i3
     const F: &CStr = c"HPyLong_AsInt32_t";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h) = super::handles::unwrap(gil, dctx, h, F) else {
+        let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return -1;
         };
         let r = ((*u).ctx_Long_AsInt32_t)(u, u_h);
@@ -127,12 +127,12 @@ pub unsafe extern "C" fn ctx_Long_AsUInt32_t(dctx: *mut HPyContext, h: HPy) -> u
     const F: &CStr = c"HPyLong_AsUInt32_t";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h) = super::handles::unwrap(gil, dctx, h, F) else {
+        let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return u32::MAX;
         };
         let r = ((*u).ctx_Long_AsUInt32_t)(u, u_h);
@@ -145,12 +145,12 @@ pub unsafe extern "C" fn ctx_Long_AsUInt32_tMask(dctx: *mut HPyContext, h: HPy) 
     const F: &CStr = c"HPyLong_AsUInt32_tMask";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h) = super::handles::unwrap(gil, dctx, h, F) else {
+        let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return u32::MAX;
         };
         let r = ((*u).ctx_Long_AsUInt32_tMask)(u, u_h);
@@ -163,12 +163,12 @@ pub unsafe extern "C" fn ctx_Long_AsInt64_t(dctx: *mut HPyContext, h: HPy) -> i6
     const F: &CStr = c"HPyLong_AsInt64_t";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h) = super::handles::unwrap(gil, dctx, h, F) else {
+        let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return -1;
         };
         let r = ((*u).ctx_Long_AsInt64_t)(u, u_h);
@@ -181,12 +181,12 @@ pub unsafe extern "C" fn ctx_Long_AsUInt64_t(dctx: *mut HPyContext, h: HPy) -> u
     const F: &CStr = c"HPyLong_AsUInt64_t";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h) = super::handles::unwrap(gil, dctx, h, F) else {
+        let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return u64::MAX;
         };
         let r = ((*u).ctx_Long_AsUInt64_t)(u, u_h);
@@ -199,12 +199,12 @@ pub unsafe extern "C" fn ctx_Long_AsUInt64_tMask(dctx: *mut HPyContext, h: HPy) 
     const F: &CStr = c"HPyLong_AsUInt64_tMask";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h) = super::handles::unwrap(gil, dctx, h, F) else {
+        let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return u64::MAX;
         };
         let r = ((*u).ctx_Long_AsUInt64_tMask)(u, u_h);
@@ -217,12 +217,12 @@ pub unsafe extern "C" fn ctx_Long_AsSize_t(dctx: *mut HPyContext, h: HPy) -> usi
     const F: &CStr = c"HPyLong_AsSize_t";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h) = super::handles::unwrap(gil, dctx, h, F) else {
+        let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return usize::MAX;
         };
         let r = ((*u).ctx_Long_AsSize_t)(u, u_h);
@@ -235,12 +235,12 @@ pub unsafe extern "C" fn ctx_Long_AsSsize_t(dctx: *mut HPyContext, h: HPy) -> HP
     const F: &CStr = c"HPyLong_AsSsize_t";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h) = super::handles::unwrap(gil, dctx, h, F) else {
+        let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return -1;
         };
         let r = ((*u).ctx_Long_AsSsize_t)(u, u_h);
@@ -253,12 +253,12 @@ pub unsafe extern "C" fn ctx_Long_AsVoidPtr(dctx: *mut HPyContext, h: HPy) -> *m
     const F: &CStr = c"HPyLong_AsVoidPtr";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h) = super::handles::unwrap(gil, dctx, h, F) else {
+        let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return core::ptr::null_mut();
         };
         let r = ((*u).ctx_Long_AsVoidPtr)(u, u_h);
@@ -271,12 +271,12 @@ pub unsafe extern "C" fn ctx_Long_AsDouble(dctx: *mut HPyContext, h: HPy) -> f64
     const F: &CStr = c"HPyLong_AsDouble";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h) = super::handles::unwrap(gil, dctx, h, F) else {
+        let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return -1.0;
         };
         let r = ((*u).ctx_Long_AsDouble)(u, u_h);
@@ -289,13 +289,13 @@ pub unsafe extern "C" fn ctx_Float_FromDouble(dctx: *mut HPyContext, v: f64) -> 
     const F: &CStr = c"HPyFloat_FromDouble";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
         let r = ((*u).ctx_Float_FromDouble)(u, v);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -304,12 +304,12 @@ pub unsafe extern "C" fn ctx_Float_AsDouble(dctx: *mut HPyContext, h: HPy) -> f6
     const F: &CStr = c"HPyFloat_AsDouble";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h) = super::handles::unwrap(gil, dctx, h, F) else {
+        let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return -1.0;
         };
         let r = ((*u).ctx_Float_AsDouble)(u, u_h);
@@ -322,13 +322,13 @@ pub unsafe extern "C" fn ctx_Bool_FromBool(dctx: *mut HPyContext, v: bool) -> HP
     const F: &CStr = c"HPyBool_FromBool";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
         let r = ((*u).ctx_Bool_FromBool)(u, v);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -337,12 +337,12 @@ pub unsafe extern "C" fn ctx_Length(dctx: *mut HPyContext, h: HPy) -> HPy_ssize_
     const F: &CStr = c"HPy_Length";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h) = super::handles::unwrap(gil, dctx, h, F) else {
+        let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return -1;
         };
         let r = ((*u).ctx_Length)(u, u_h);
@@ -355,12 +355,12 @@ pub unsafe extern "C" fn ctx_Number_Check(dctx: *mut HPyContext, h: HPy) -> c_in
     const F: &CStr = c"HPyNumber_Check";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h) = super::handles::unwrap(gil, dctx, h, F) else {
+        let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return -1;
         };
         let r = ((*u).ctx_Number_Check)(u, u_h);
@@ -373,19 +373,19 @@ pub unsafe extern "C" fn ctx_Add(dctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy
     const F: &CStr = c"HPy_Add";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h1) = super::handles::unwrap(gil, dctx, h1, F) else {
+        let Ok(u_h1) = crate::debug::handles::unwrap(gil, dctx, h1, F) else {
             return HPy::NULL;
         };
-        let Ok(u_h2) = super::handles::unwrap(gil, dctx, h2, F) else {
+        let Ok(u_h2) = crate::debug::handles::unwrap(gil, dctx, h2, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_Add)(u, u_h1, u_h2);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -394,19 +394,19 @@ pub unsafe extern "C" fn ctx_Subtract(dctx: *mut HPyContext, h1: HPy, h2: HPy) -
     const F: &CStr = c"HPy_Subtract";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h1) = super::handles::unwrap(gil, dctx, h1, F) else {
+        let Ok(u_h1) = crate::debug::handles::unwrap(gil, dctx, h1, F) else {
             return HPy::NULL;
         };
-        let Ok(u_h2) = super::handles::unwrap(gil, dctx, h2, F) else {
+        let Ok(u_h2) = crate::debug::handles::unwrap(gil, dctx, h2, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_Subtract)(u, u_h1, u_h2);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -415,19 +415,19 @@ pub unsafe extern "C" fn ctx_Multiply(dctx: *mut HPyContext, h1: HPy, h2: HPy) -
     const F: &CStr = c"HPy_Multiply";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h1) = super::handles::unwrap(gil, dctx, h1, F) else {
+        let Ok(u_h1) = crate::debug::handles::unwrap(gil, dctx, h1, F) else {
             return HPy::NULL;
         };
-        let Ok(u_h2) = super::handles::unwrap(gil, dctx, h2, F) else {
+        let Ok(u_h2) = crate::debug::handles::unwrap(gil, dctx, h2, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_Multiply)(u, u_h1, u_h2);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -436,19 +436,19 @@ pub unsafe extern "C" fn ctx_MatrixMultiply(dctx: *mut HPyContext, h1: HPy, h2: 
     const F: &CStr = c"HPy_MatrixMultiply";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h1) = super::handles::unwrap(gil, dctx, h1, F) else {
+        let Ok(u_h1) = crate::debug::handles::unwrap(gil, dctx, h1, F) else {
             return HPy::NULL;
         };
-        let Ok(u_h2) = super::handles::unwrap(gil, dctx, h2, F) else {
+        let Ok(u_h2) = crate::debug::handles::unwrap(gil, dctx, h2, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_MatrixMultiply)(u, u_h1, u_h2);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -457,19 +457,19 @@ pub unsafe extern "C" fn ctx_FloorDivide(dctx: *mut HPyContext, h1: HPy, h2: HPy
     const F: &CStr = c"HPy_FloorDivide";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h1) = super::handles::unwrap(gil, dctx, h1, F) else {
+        let Ok(u_h1) = crate::debug::handles::unwrap(gil, dctx, h1, F) else {
             return HPy::NULL;
         };
-        let Ok(u_h2) = super::handles::unwrap(gil, dctx, h2, F) else {
+        let Ok(u_h2) = crate::debug::handles::unwrap(gil, dctx, h2, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_FloorDivide)(u, u_h1, u_h2);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -478,19 +478,19 @@ pub unsafe extern "C" fn ctx_TrueDivide(dctx: *mut HPyContext, h1: HPy, h2: HPy)
     const F: &CStr = c"HPy_TrueDivide";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h1) = super::handles::unwrap(gil, dctx, h1, F) else {
+        let Ok(u_h1) = crate::debug::handles::unwrap(gil, dctx, h1, F) else {
             return HPy::NULL;
         };
-        let Ok(u_h2) = super::handles::unwrap(gil, dctx, h2, F) else {
+        let Ok(u_h2) = crate::debug::handles::unwrap(gil, dctx, h2, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_TrueDivide)(u, u_h1, u_h2);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -499,19 +499,19 @@ pub unsafe extern "C" fn ctx_Remainder(dctx: *mut HPyContext, h1: HPy, h2: HPy) 
     const F: &CStr = c"HPy_Remainder";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h1) = super::handles::unwrap(gil, dctx, h1, F) else {
+        let Ok(u_h1) = crate::debug::handles::unwrap(gil, dctx, h1, F) else {
             return HPy::NULL;
         };
-        let Ok(u_h2) = super::handles::unwrap(gil, dctx, h2, F) else {
+        let Ok(u_h2) = crate::debug::handles::unwrap(gil, dctx, h2, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_Remainder)(u, u_h1, u_h2);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -520,19 +520,19 @@ pub unsafe extern "C" fn ctx_Divmod(dctx: *mut HPyContext, h1: HPy, h2: HPy) -> 
     const F: &CStr = c"HPy_Divmod";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h1) = super::handles::unwrap(gil, dctx, h1, F) else {
+        let Ok(u_h1) = crate::debug::handles::unwrap(gil, dctx, h1, F) else {
             return HPy::NULL;
         };
-        let Ok(u_h2) = super::handles::unwrap(gil, dctx, h2, F) else {
+        let Ok(u_h2) = crate::debug::handles::unwrap(gil, dctx, h2, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_Divmod)(u, u_h1, u_h2);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -541,22 +541,22 @@ pub unsafe extern "C" fn ctx_Power(dctx: *mut HPyContext, h1: HPy, h2: HPy, h3: 
     const F: &CStr = c"HPy_Power";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h1) = super::handles::unwrap(gil, dctx, h1, F) else {
+        let Ok(u_h1) = crate::debug::handles::unwrap(gil, dctx, h1, F) else {
             return HPy::NULL;
         };
-        let Ok(u_h2) = super::handles::unwrap(gil, dctx, h2, F) else {
+        let Ok(u_h2) = crate::debug::handles::unwrap(gil, dctx, h2, F) else {
             return HPy::NULL;
         };
-        let Ok(u_h3) = super::handles::unwrap(gil, dctx, h3, F) else {
+        let Ok(u_h3) = crate::debug::handles::unwrap(gil, dctx, h3, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_Power)(u, u_h1, u_h2, u_h3);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -565,16 +565,16 @@ pub unsafe extern "C" fn ctx_Negative(dctx: *mut HPyContext, h1: HPy) -> HPy {
     const F: &CStr = c"HPy_Negative";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h1) = super::handles::unwrap(gil, dctx, h1, F) else {
+        let Ok(u_h1) = crate::debug::handles::unwrap(gil, dctx, h1, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_Negative)(u, u_h1);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -583,16 +583,16 @@ pub unsafe extern "C" fn ctx_Positive(dctx: *mut HPyContext, h1: HPy) -> HPy {
     const F: &CStr = c"HPy_Positive";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h1) = super::handles::unwrap(gil, dctx, h1, F) else {
+        let Ok(u_h1) = crate::debug::handles::unwrap(gil, dctx, h1, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_Positive)(u, u_h1);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -601,16 +601,16 @@ pub unsafe extern "C" fn ctx_Absolute(dctx: *mut HPyContext, h1: HPy) -> HPy {
     const F: &CStr = c"HPy_Absolute";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h1) = super::handles::unwrap(gil, dctx, h1, F) else {
+        let Ok(u_h1) = crate::debug::handles::unwrap(gil, dctx, h1, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_Absolute)(u, u_h1);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -619,16 +619,16 @@ pub unsafe extern "C" fn ctx_Invert(dctx: *mut HPyContext, h1: HPy) -> HPy {
     const F: &CStr = c"HPy_Invert";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h1) = super::handles::unwrap(gil, dctx, h1, F) else {
+        let Ok(u_h1) = crate::debug::handles::unwrap(gil, dctx, h1, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_Invert)(u, u_h1);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -637,19 +637,19 @@ pub unsafe extern "C" fn ctx_Lshift(dctx: *mut HPyContext, h1: HPy, h2: HPy) -> 
     const F: &CStr = c"HPy_Lshift";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h1) = super::handles::unwrap(gil, dctx, h1, F) else {
+        let Ok(u_h1) = crate::debug::handles::unwrap(gil, dctx, h1, F) else {
             return HPy::NULL;
         };
-        let Ok(u_h2) = super::handles::unwrap(gil, dctx, h2, F) else {
+        let Ok(u_h2) = crate::debug::handles::unwrap(gil, dctx, h2, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_Lshift)(u, u_h1, u_h2);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -658,19 +658,19 @@ pub unsafe extern "C" fn ctx_Rshift(dctx: *mut HPyContext, h1: HPy, h2: HPy) -> 
     const F: &CStr = c"HPy_Rshift";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h1) = super::handles::unwrap(gil, dctx, h1, F) else {
+        let Ok(u_h1) = crate::debug::handles::unwrap(gil, dctx, h1, F) else {
             return HPy::NULL;
         };
-        let Ok(u_h2) = super::handles::unwrap(gil, dctx, h2, F) else {
+        let Ok(u_h2) = crate::debug::handles::unwrap(gil, dctx, h2, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_Rshift)(u, u_h1, u_h2);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -679,19 +679,19 @@ pub unsafe extern "C" fn ctx_And(dctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy
     const F: &CStr = c"HPy_And";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h1) = super::handles::unwrap(gil, dctx, h1, F) else {
+        let Ok(u_h1) = crate::debug::handles::unwrap(gil, dctx, h1, F) else {
             return HPy::NULL;
         };
-        let Ok(u_h2) = super::handles::unwrap(gil, dctx, h2, F) else {
+        let Ok(u_h2) = crate::debug::handles::unwrap(gil, dctx, h2, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_And)(u, u_h1, u_h2);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -700,19 +700,19 @@ pub unsafe extern "C" fn ctx_Xor(dctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy
     const F: &CStr = c"HPy_Xor";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h1) = super::handles::unwrap(gil, dctx, h1, F) else {
+        let Ok(u_h1) = crate::debug::handles::unwrap(gil, dctx, h1, F) else {
             return HPy::NULL;
         };
-        let Ok(u_h2) = super::handles::unwrap(gil, dctx, h2, F) else {
+        let Ok(u_h2) = crate::debug::handles::unwrap(gil, dctx, h2, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_Xor)(u, u_h1, u_h2);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -721,19 +721,19 @@ pub unsafe extern "C" fn ctx_Or(dctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy 
     const F: &CStr = c"HPy_Or";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h1) = super::handles::unwrap(gil, dctx, h1, F) else {
+        let Ok(u_h1) = crate::debug::handles::unwrap(gil, dctx, h1, F) else {
             return HPy::NULL;
         };
-        let Ok(u_h2) = super::handles::unwrap(gil, dctx, h2, F) else {
+        let Ok(u_h2) = crate::debug::handles::unwrap(gil, dctx, h2, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_Or)(u, u_h1, u_h2);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -742,16 +742,16 @@ pub unsafe extern "C" fn ctx_Index(dctx: *mut HPyContext, h1: HPy) -> HPy {
     const F: &CStr = c"HPy_Index";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h1) = super::handles::unwrap(gil, dctx, h1, F) else {
+        let Ok(u_h1) = crate::debug::handles::unwrap(gil, dctx, h1, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_Index)(u, u_h1);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -760,16 +760,16 @@ pub unsafe extern "C" fn ctx_Long(dctx: *mut HPyContext, h1: HPy) -> HPy {
     const F: &CStr = c"HPy_Long";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h1) = super::handles::unwrap(gil, dctx, h1, F) else {
+        let Ok(u_h1) = crate::debug::handles::unwrap(gil, dctx, h1, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_Long)(u, u_h1);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -778,16 +778,16 @@ pub unsafe extern "C" fn ctx_Float(dctx: *mut HPyContext, h1: HPy) -> HPy {
     const F: &CStr = c"HPy_Float";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h1) = super::handles::unwrap(gil, dctx, h1, F) else {
+        let Ok(u_h1) = crate::debug::handles::unwrap(gil, dctx, h1, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_Float)(u, u_h1);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -796,19 +796,19 @@ pub unsafe extern "C" fn ctx_InPlaceAdd(dctx: *mut HPyContext, h1: HPy, h2: HPy)
     const F: &CStr = c"HPy_InPlaceAdd";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h1) = super::handles::unwrap(gil, dctx, h1, F) else {
+        let Ok(u_h1) = crate::debug::handles::unwrap(gil, dctx, h1, F) else {
             return HPy::NULL;
         };
-        let Ok(u_h2) = super::handles::unwrap(gil, dctx, h2, F) else {
+        let Ok(u_h2) = crate::debug::handles::unwrap(gil, dctx, h2, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_InPlaceAdd)(u, u_h1, u_h2);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -817,19 +817,19 @@ pub unsafe extern "C" fn ctx_InPlaceSubtract(dctx: *mut HPyContext, h1: HPy, h2:
     const F: &CStr = c"HPy_InPlaceSubtract";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h1) = super::handles::unwrap(gil, dctx, h1, F) else {
+        let Ok(u_h1) = crate::debug::handles::unwrap(gil, dctx, h1, F) else {
             return HPy::NULL;
         };
-        let Ok(u_h2) = super::handles::unwrap(gil, dctx, h2, F) else {
+        let Ok(u_h2) = crate::debug::handles::unwrap(gil, dctx, h2, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_InPlaceSubtract)(u, u_h1, u_h2);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -838,19 +838,19 @@ pub unsafe extern "C" fn ctx_InPlaceMultiply(dctx: *mut HPyContext, h1: HPy, h2:
     const F: &CStr = c"HPy_InPlaceMultiply";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h1) = super::handles::unwrap(gil, dctx, h1, F) else {
+        let Ok(u_h1) = crate::debug::handles::unwrap(gil, dctx, h1, F) else {
             return HPy::NULL;
         };
-        let Ok(u_h2) = super::handles::unwrap(gil, dctx, h2, F) else {
+        let Ok(u_h2) = crate::debug::handles::unwrap(gil, dctx, h2, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_InPlaceMultiply)(u, u_h1, u_h2);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -859,19 +859,19 @@ pub unsafe extern "C" fn ctx_InPlaceMatrixMultiply(dctx: *mut HPyContext, h1: HP
     const F: &CStr = c"HPy_InPlaceMatrixMultiply";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h1) = super::handles::unwrap(gil, dctx, h1, F) else {
+        let Ok(u_h1) = crate::debug::handles::unwrap(gil, dctx, h1, F) else {
             return HPy::NULL;
         };
-        let Ok(u_h2) = super::handles::unwrap(gil, dctx, h2, F) else {
+        let Ok(u_h2) = crate::debug::handles::unwrap(gil, dctx, h2, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_InPlaceMatrixMultiply)(u, u_h1, u_h2);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -880,19 +880,19 @@ pub unsafe extern "C" fn ctx_InPlaceFloorDivide(dctx: *mut HPyContext, h1: HPy, 
     const F: &CStr = c"HPy_InPlaceFloorDivide";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h1) = super::handles::unwrap(gil, dctx, h1, F) else {
+        let Ok(u_h1) = crate::debug::handles::unwrap(gil, dctx, h1, F) else {
             return HPy::NULL;
         };
-        let Ok(u_h2) = super::handles::unwrap(gil, dctx, h2, F) else {
+        let Ok(u_h2) = crate::debug::handles::unwrap(gil, dctx, h2, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_InPlaceFloorDivide)(u, u_h1, u_h2);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -901,19 +901,19 @@ pub unsafe extern "C" fn ctx_InPlaceTrueDivide(dctx: *mut HPyContext, h1: HPy, h
     const F: &CStr = c"HPy_InPlaceTrueDivide";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h1) = super::handles::unwrap(gil, dctx, h1, F) else {
+        let Ok(u_h1) = crate::debug::handles::unwrap(gil, dctx, h1, F) else {
             return HPy::NULL;
         };
-        let Ok(u_h2) = super::handles::unwrap(gil, dctx, h2, F) else {
+        let Ok(u_h2) = crate::debug::handles::unwrap(gil, dctx, h2, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_InPlaceTrueDivide)(u, u_h1, u_h2);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -922,19 +922,19 @@ pub unsafe extern "C" fn ctx_InPlaceRemainder(dctx: *mut HPyContext, h1: HPy, h2
     const F: &CStr = c"HPy_InPlaceRemainder";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h1) = super::handles::unwrap(gil, dctx, h1, F) else {
+        let Ok(u_h1) = crate::debug::handles::unwrap(gil, dctx, h1, F) else {
             return HPy::NULL;
         };
-        let Ok(u_h2) = super::handles::unwrap(gil, dctx, h2, F) else {
+        let Ok(u_h2) = crate::debug::handles::unwrap(gil, dctx, h2, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_InPlaceRemainder)(u, u_h1, u_h2);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -943,22 +943,22 @@ pub unsafe extern "C" fn ctx_InPlacePower(dctx: *mut HPyContext, h1: HPy, h2: HP
     const F: &CStr = c"HPy_InPlacePower";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h1) = super::handles::unwrap(gil, dctx, h1, F) else {
+        let Ok(u_h1) = crate::debug::handles::unwrap(gil, dctx, h1, F) else {
             return HPy::NULL;
         };
-        let Ok(u_h2) = super::handles::unwrap(gil, dctx, h2, F) else {
+        let Ok(u_h2) = crate::debug::handles::unwrap(gil, dctx, h2, F) else {
             return HPy::NULL;
         };
-        let Ok(u_h3) = super::handles::unwrap(gil, dctx, h3, F) else {
+        let Ok(u_h3) = crate::debug::handles::unwrap(gil, dctx, h3, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_InPlacePower)(u, u_h1, u_h2, u_h3);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -967,19 +967,19 @@ pub unsafe extern "C" fn ctx_InPlaceLshift(dctx: *mut HPyContext, h1: HPy, h2: H
     const F: &CStr = c"HPy_InPlaceLshift";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h1) = super::handles::unwrap(gil, dctx, h1, F) else {
+        let Ok(u_h1) = crate::debug::handles::unwrap(gil, dctx, h1, F) else {
             return HPy::NULL;
         };
-        let Ok(u_h2) = super::handles::unwrap(gil, dctx, h2, F) else {
+        let Ok(u_h2) = crate::debug::handles::unwrap(gil, dctx, h2, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_InPlaceLshift)(u, u_h1, u_h2);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -988,19 +988,19 @@ pub unsafe extern "C" fn ctx_InPlaceRshift(dctx: *mut HPyContext, h1: HPy, h2: H
     const F: &CStr = c"HPy_InPlaceRshift";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h1) = super::handles::unwrap(gil, dctx, h1, F) else {
+        let Ok(u_h1) = crate::debug::handles::unwrap(gil, dctx, h1, F) else {
             return HPy::NULL;
         };
-        let Ok(u_h2) = super::handles::unwrap(gil, dctx, h2, F) else {
+        let Ok(u_h2) = crate::debug::handles::unwrap(gil, dctx, h2, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_InPlaceRshift)(u, u_h1, u_h2);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -1009,19 +1009,19 @@ pub unsafe extern "C" fn ctx_InPlaceAnd(dctx: *mut HPyContext, h1: HPy, h2: HPy)
     const F: &CStr = c"HPy_InPlaceAnd";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h1) = super::handles::unwrap(gil, dctx, h1, F) else {
+        let Ok(u_h1) = crate::debug::handles::unwrap(gil, dctx, h1, F) else {
             return HPy::NULL;
         };
-        let Ok(u_h2) = super::handles::unwrap(gil, dctx, h2, F) else {
+        let Ok(u_h2) = crate::debug::handles::unwrap(gil, dctx, h2, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_InPlaceAnd)(u, u_h1, u_h2);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -1030,19 +1030,19 @@ pub unsafe extern "C" fn ctx_InPlaceXor(dctx: *mut HPyContext, h1: HPy, h2: HPy)
     const F: &CStr = c"HPy_InPlaceXor";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h1) = super::handles::unwrap(gil, dctx, h1, F) else {
+        let Ok(u_h1) = crate::debug::handles::unwrap(gil, dctx, h1, F) else {
             return HPy::NULL;
         };
-        let Ok(u_h2) = super::handles::unwrap(gil, dctx, h2, F) else {
+        let Ok(u_h2) = crate::debug::handles::unwrap(gil, dctx, h2, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_InPlaceXor)(u, u_h1, u_h2);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -1051,19 +1051,19 @@ pub unsafe extern "C" fn ctx_InPlaceOr(dctx: *mut HPyContext, h1: HPy, h2: HPy) 
     const F: &CStr = c"HPy_InPlaceOr";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h1) = super::handles::unwrap(gil, dctx, h1, F) else {
+        let Ok(u_h1) = crate::debug::handles::unwrap(gil, dctx, h1, F) else {
             return HPy::NULL;
         };
-        let Ok(u_h2) = super::handles::unwrap(gil, dctx, h2, F) else {
+        let Ok(u_h2) = crate::debug::handles::unwrap(gil, dctx, h2, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_InPlaceOr)(u, u_h1, u_h2);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -1072,12 +1072,12 @@ pub unsafe extern "C" fn ctx_Callable_Check(dctx: *mut HPyContext, h: HPy) -> c_
     const F: &CStr = c"HPyCallable_Check";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h) = super::handles::unwrap(gil, dctx, h, F) else {
+        let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return -1;
         };
         let r = ((*u).ctx_Callable_Check)(u, u_h);
@@ -1095,22 +1095,22 @@ pub unsafe extern "C" fn ctx_CallTupleDict(
     const F: &CStr = c"HPy_CallTupleDict";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_callable) = super::handles::unwrap(gil, dctx, callable, F) else {
+        let Ok(u_callable) = crate::debug::handles::unwrap(gil, dctx, callable, F) else {
             return HPy::NULL;
         };
-        let Ok(u_args) = super::handles::unwrap(gil, dctx, args, F) else {
+        let Ok(u_args) = crate::debug::handles::unwrap(gil, dctx, args, F) else {
             return HPy::NULL;
         };
-        let Ok(u_kw) = super::handles::unwrap(gil, dctx, kw, F) else {
+        let Ok(u_kw) = crate::debug::handles::unwrap(gil, dctx, kw, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_CallTupleDict)(u, u_callable, u_args, u_kw);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -1119,7 +1119,7 @@ pub unsafe extern "C" fn ctx_FatalError(dctx: *mut HPyContext, message: *const c
     const F: &CStr = c"HPy_FatalError";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
@@ -1137,13 +1137,13 @@ pub unsafe extern "C" fn ctx_Err_SetString(
     const F: &CStr = c"HPyErr_SetString";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h_type) = super::handles::unwrap(gil, dctx, h_type, F) else {
-            super::handles::drop_report(gil);
+        let Ok(u_h_type) = crate::debug::handles::unwrap(gil, dctx, h_type, F) else {
+            crate::debug::handles::drop_report(gil);
             return;
         };
         ((*u).ctx_Err_SetString)(u, u_h_type, utf8_message);
@@ -1155,17 +1155,17 @@ pub unsafe extern "C" fn ctx_Err_SetObject(dctx: *mut HPyContext, h_type: HPy, h
     const F: &CStr = c"HPyErr_SetObject";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h_type) = super::handles::unwrap(gil, dctx, h_type, F) else {
-            super::handles::drop_report(gil);
+        let Ok(u_h_type) = crate::debug::handles::unwrap(gil, dctx, h_type, F) else {
+            crate::debug::handles::drop_report(gil);
             return;
         };
-        let Ok(u_h_value) = super::handles::unwrap(gil, dctx, h_value, F) else {
-            super::handles::drop_report(gil);
+        let Ok(u_h_value) = crate::debug::handles::unwrap(gil, dctx, h_value, F) else {
+            crate::debug::handles::drop_report(gil);
             return;
         };
         ((*u).ctx_Err_SetObject)(u, u_h_type, u_h_value);
@@ -1181,16 +1181,16 @@ pub unsafe extern "C" fn ctx_Err_SetFromErrnoWithFilename(
     const F: &CStr = c"HPyErr_SetFromErrnoWithFilename";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h_type) = super::handles::unwrap(gil, dctx, h_type, F) else {
+        let Ok(u_h_type) = crate::debug::handles::unwrap(gil, dctx, h_type, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_Err_SetFromErrnoWithFilename)(u, u_h_type, filename_fsencoded);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -1204,21 +1204,21 @@ pub unsafe extern "C" fn ctx_Err_SetFromErrnoWithFilenameObjects(
     const F: &CStr = c"HPyErr_SetFromErrnoWithFilenameObjects";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h_type) = super::handles::unwrap(gil, dctx, h_type, F) else {
-            super::handles::drop_report(gil);
+        let Ok(u_h_type) = crate::debug::handles::unwrap(gil, dctx, h_type, F) else {
+            crate::debug::handles::drop_report(gil);
             return;
         };
-        let Ok(u_filename1) = super::handles::unwrap(gil, dctx, filename1, F) else {
-            super::handles::drop_report(gil);
+        let Ok(u_filename1) = crate::debug::handles::unwrap(gil, dctx, filename1, F) else {
+            crate::debug::handles::drop_report(gil);
             return;
         };
-        let Ok(u_filename2) = super::handles::unwrap(gil, dctx, filename2, F) else {
-            super::handles::drop_report(gil);
+        let Ok(u_filename2) = crate::debug::handles::unwrap(gil, dctx, filename2, F) else {
+            crate::debug::handles::drop_report(gil);
             return;
         };
         ((*u).ctx_Err_SetFromErrnoWithFilenameObjects)(u, u_h_type, u_filename1, u_filename2);
@@ -1230,7 +1230,7 @@ pub unsafe extern "C" fn ctx_Err_Occurred(dctx: *mut HPyContext) -> c_int {
     const F: &CStr = c"HPyErr_Occurred";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
@@ -1245,12 +1245,12 @@ pub unsafe extern "C" fn ctx_Err_ExceptionMatches(dctx: *mut HPyContext, exc: HP
     const F: &CStr = c"HPyErr_ExceptionMatches";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_exc) = super::handles::unwrap(gil, dctx, exc, F) else {
+        let Ok(u_exc) = crate::debug::handles::unwrap(gil, dctx, exc, F) else {
             return -1;
         };
         let r = ((*u).ctx_Err_ExceptionMatches)(u, u_exc);
@@ -1263,7 +1263,7 @@ pub unsafe extern "C" fn ctx_Err_NoMemory(dctx: *mut HPyContext) {
     const F: &CStr = c"HPyErr_NoMemory";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
@@ -1277,7 +1277,7 @@ pub unsafe extern "C" fn ctx_Err_Clear(dctx: *mut HPyContext) {
     const F: &CStr = c"HPyErr_Clear";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
@@ -1296,19 +1296,19 @@ pub unsafe extern "C" fn ctx_Err_NewException(
     const F: &CStr = c"HPyErr_NewException";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_base) = super::handles::unwrap(gil, dctx, base, F) else {
+        let Ok(u_base) = crate::debug::handles::unwrap(gil, dctx, base, F) else {
             return HPy::NULL;
         };
-        let Ok(u_dict) = super::handles::unwrap(gil, dctx, dict, F) else {
+        let Ok(u_dict) = crate::debug::handles::unwrap(gil, dctx, dict, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_Err_NewException)(u, utf8_name, u_base, u_dict);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -1323,19 +1323,19 @@ pub unsafe extern "C" fn ctx_Err_NewExceptionWithDoc(
     const F: &CStr = c"HPyErr_NewExceptionWithDoc";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_base) = super::handles::unwrap(gil, dctx, base, F) else {
+        let Ok(u_base) = crate::debug::handles::unwrap(gil, dctx, base, F) else {
             return HPy::NULL;
         };
-        let Ok(u_dict) = super::handles::unwrap(gil, dctx, dict, F) else {
+        let Ok(u_dict) = crate::debug::handles::unwrap(gil, dctx, dict, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_Err_NewExceptionWithDoc)(u, utf8_name, utf8_doc, u_base, u_dict);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -1349,12 +1349,12 @@ pub unsafe extern "C" fn ctx_Err_WarnEx(
     const F: &CStr = c"HPyErr_WarnEx";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_category) = super::handles::unwrap(gil, dctx, category, F) else {
+        let Ok(u_category) = crate::debug::handles::unwrap(gil, dctx, category, F) else {
             return -1;
         };
         let r = ((*u).ctx_Err_WarnEx)(u, u_category, utf8_message, stack_level);
@@ -1367,13 +1367,13 @@ pub unsafe extern "C" fn ctx_Err_WriteUnraisable(dctx: *mut HPyContext, obj: HPy
     const F: &CStr = c"HPyErr_WriteUnraisable";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_obj) = super::handles::unwrap(gil, dctx, obj, F) else {
-            super::handles::drop_report(gil);
+        let Ok(u_obj) = crate::debug::handles::unwrap(gil, dctx, obj, F) else {
+            crate::debug::handles::drop_report(gil);
             return;
         };
         ((*u).ctx_Err_WriteUnraisable)(u, u_obj);
@@ -1385,12 +1385,12 @@ pub unsafe extern "C" fn ctx_IsTrue(dctx: *mut HPyContext, h: HPy) -> c_int {
     const F: &CStr = c"HPy_IsTrue";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h) = super::handles::unwrap(gil, dctx, h, F) else {
+        let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return -1;
         };
         let r = ((*u).ctx_IsTrue)(u, u_h);
@@ -1409,28 +1409,29 @@ pub unsafe extern "C" fn ctx_Type_GenericNew(
     const F: &CStr = c"HPyType_GenericNew";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_type_) = super::handles::unwrap(gil, dctx, type_, F) else {
+        let Ok(u_type_) = crate::debug::handles::unwrap(gil, dctx, type_, F) else {
             return HPy::NULL;
         };
-        let Ok(u_kw) = super::handles::unwrap(gil, dctx, kw, F) else {
+        let Ok(u_kw) = crate::debug::handles::unwrap(gil, dctx, kw, F) else {
             return HPy::NULL;
         };
-        let Ok(u_args) = super::handles::unwrap_array(gil, dctx, args, nargs as usize, F) else {
+        let Ok(u_args) = crate::debug::handles::unwrap_array(gil, dctx, args, nargs as usize, F)
+        else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_Type_GenericNew)(
             u,
             u_type_,
-            super::handles::array_ptr(args, &u_args),
+            crate::debug::handles::array_ptr(args, &u_args),
             nargs,
             u_kw,
         );
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -1439,19 +1440,19 @@ pub unsafe extern "C" fn ctx_GetAttr(dctx: *mut HPyContext, obj: HPy, name: HPy)
     const F: &CStr = c"HPy_GetAttr";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_obj) = super::handles::unwrap(gil, dctx, obj, F) else {
+        let Ok(u_obj) = crate::debug::handles::unwrap(gil, dctx, obj, F) else {
             return HPy::NULL;
         };
-        let Ok(u_name) = super::handles::unwrap(gil, dctx, name, F) else {
+        let Ok(u_name) = crate::debug::handles::unwrap(gil, dctx, name, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_GetAttr)(u, u_obj, u_name);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -1464,16 +1465,16 @@ pub unsafe extern "C" fn ctx_GetAttr_s(
     const F: &CStr = c"HPy_GetAttr_s";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_obj) = super::handles::unwrap(gil, dctx, obj, F) else {
+        let Ok(u_obj) = crate::debug::handles::unwrap(gil, dctx, obj, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_GetAttr_s)(u, u_obj, utf8_name);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -1482,15 +1483,15 @@ pub unsafe extern "C" fn ctx_HasAttr(dctx: *mut HPyContext, obj: HPy, name: HPy)
     const F: &CStr = c"HPy_HasAttr";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_obj) = super::handles::unwrap(gil, dctx, obj, F) else {
+        let Ok(u_obj) = crate::debug::handles::unwrap(gil, dctx, obj, F) else {
             return -1;
         };
-        let Ok(u_name) = super::handles::unwrap(gil, dctx, name, F) else {
+        let Ok(u_name) = crate::debug::handles::unwrap(gil, dctx, name, F) else {
             return -1;
         };
         let r = ((*u).ctx_HasAttr)(u, u_obj, u_name);
@@ -1507,12 +1508,12 @@ pub unsafe extern "C" fn ctx_HasAttr_s(
     const F: &CStr = c"HPy_HasAttr_s";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_obj) = super::handles::unwrap(gil, dctx, obj, F) else {
+        let Ok(u_obj) = crate::debug::handles::unwrap(gil, dctx, obj, F) else {
             return -1;
         };
         let r = ((*u).ctx_HasAttr_s)(u, u_obj, utf8_name);
@@ -1530,18 +1531,18 @@ pub unsafe extern "C" fn ctx_SetAttr(
     const F: &CStr = c"HPy_SetAttr";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_obj) = super::handles::unwrap(gil, dctx, obj, F) else {
+        let Ok(u_obj) = crate::debug::handles::unwrap(gil, dctx, obj, F) else {
             return -1;
         };
-        let Ok(u_name) = super::handles::unwrap(gil, dctx, name, F) else {
+        let Ok(u_name) = crate::debug::handles::unwrap(gil, dctx, name, F) else {
             return -1;
         };
-        let Ok(u_value) = super::handles::unwrap(gil, dctx, value, F) else {
+        let Ok(u_value) = crate::debug::handles::unwrap(gil, dctx, value, F) else {
             return -1;
         };
         let r = ((*u).ctx_SetAttr)(u, u_obj, u_name, u_value);
@@ -1559,15 +1560,15 @@ pub unsafe extern "C" fn ctx_SetAttr_s(
     const F: &CStr = c"HPy_SetAttr_s";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_obj) = super::handles::unwrap(gil, dctx, obj, F) else {
+        let Ok(u_obj) = crate::debug::handles::unwrap(gil, dctx, obj, F) else {
             return -1;
         };
-        let Ok(u_value) = super::handles::unwrap(gil, dctx, value, F) else {
+        let Ok(u_value) = crate::debug::handles::unwrap(gil, dctx, value, F) else {
             return -1;
         };
         let r = ((*u).ctx_SetAttr_s)(u, u_obj, utf8_name, u_value);
@@ -1580,19 +1581,19 @@ pub unsafe extern "C" fn ctx_GetItem(dctx: *mut HPyContext, obj: HPy, key: HPy) 
     const F: &CStr = c"HPy_GetItem";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_obj) = super::handles::unwrap(gil, dctx, obj, F) else {
+        let Ok(u_obj) = crate::debug::handles::unwrap(gil, dctx, obj, F) else {
             return HPy::NULL;
         };
-        let Ok(u_key) = super::handles::unwrap(gil, dctx, key, F) else {
+        let Ok(u_key) = crate::debug::handles::unwrap(gil, dctx, key, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_GetItem)(u, u_obj, u_key);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -1601,16 +1602,16 @@ pub unsafe extern "C" fn ctx_GetItem_i(dctx: *mut HPyContext, obj: HPy, idx: HPy
     const F: &CStr = c"HPy_GetItem_i";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_obj) = super::handles::unwrap(gil, dctx, obj, F) else {
+        let Ok(u_obj) = crate::debug::handles::unwrap(gil, dctx, obj, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_GetItem_i)(u, u_obj, idx);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -1623,16 +1624,16 @@ pub unsafe extern "C" fn ctx_GetItem_s(
     const F: &CStr = c"HPy_GetItem_s";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_obj) = super::handles::unwrap(gil, dctx, obj, F) else {
+        let Ok(u_obj) = crate::debug::handles::unwrap(gil, dctx, obj, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_GetItem_s)(u, u_obj, utf8_key);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -1641,15 +1642,15 @@ pub unsafe extern "C" fn ctx_Contains(dctx: *mut HPyContext, container: HPy, key
     const F: &CStr = c"HPy_Contains";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_container) = super::handles::unwrap(gil, dctx, container, F) else {
+        let Ok(u_container) = crate::debug::handles::unwrap(gil, dctx, container, F) else {
             return -1;
         };
-        let Ok(u_key) = super::handles::unwrap(gil, dctx, key, F) else {
+        let Ok(u_key) = crate::debug::handles::unwrap(gil, dctx, key, F) else {
             return -1;
         };
         let r = ((*u).ctx_Contains)(u, u_container, u_key);
@@ -1667,18 +1668,18 @@ pub unsafe extern "C" fn ctx_SetItem(
     const F: &CStr = c"HPy_SetItem";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_obj) = super::handles::unwrap(gil, dctx, obj, F) else {
+        let Ok(u_obj) = crate::debug::handles::unwrap(gil, dctx, obj, F) else {
             return -1;
         };
-        let Ok(u_key) = super::handles::unwrap(gil, dctx, key, F) else {
+        let Ok(u_key) = crate::debug::handles::unwrap(gil, dctx, key, F) else {
             return -1;
         };
-        let Ok(u_value) = super::handles::unwrap(gil, dctx, value, F) else {
+        let Ok(u_value) = crate::debug::handles::unwrap(gil, dctx, value, F) else {
             return -1;
         };
         let r = ((*u).ctx_SetItem)(u, u_obj, u_key, u_value);
@@ -1696,15 +1697,15 @@ pub unsafe extern "C" fn ctx_SetItem_i(
     const F: &CStr = c"HPy_SetItem_i";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_obj) = super::handles::unwrap(gil, dctx, obj, F) else {
+        let Ok(u_obj) = crate::debug::handles::unwrap(gil, dctx, obj, F) else {
             return -1;
         };
-        let Ok(u_value) = super::handles::unwrap(gil, dctx, value, F) else {
+        let Ok(u_value) = crate::debug::handles::unwrap(gil, dctx, value, F) else {
             return -1;
         };
         let r = ((*u).ctx_SetItem_i)(u, u_obj, idx, u_value);
@@ -1722,15 +1723,15 @@ pub unsafe extern "C" fn ctx_SetItem_s(
     const F: &CStr = c"HPy_SetItem_s";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_obj) = super::handles::unwrap(gil, dctx, obj, F) else {
+        let Ok(u_obj) = crate::debug::handles::unwrap(gil, dctx, obj, F) else {
             return -1;
         };
-        let Ok(u_value) = super::handles::unwrap(gil, dctx, value, F) else {
+        let Ok(u_value) = crate::debug::handles::unwrap(gil, dctx, value, F) else {
             return -1;
         };
         let r = ((*u).ctx_SetItem_s)(u, u_obj, utf8_key, u_value);
@@ -1743,16 +1744,16 @@ pub unsafe extern "C" fn ctx_Type(dctx: *mut HPyContext, obj: HPy) -> HPy {
     const F: &CStr = c"HPy_Type";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_obj) = super::handles::unwrap(gil, dctx, obj, F) else {
+        let Ok(u_obj) = crate::debug::handles::unwrap(gil, dctx, obj, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_Type)(u, u_obj);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -1761,15 +1762,15 @@ pub unsafe extern "C" fn ctx_TypeCheck(dctx: *mut HPyContext, obj: HPy, type_: H
     const F: &CStr = c"HPy_TypeCheck";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_obj) = super::handles::unwrap(gil, dctx, obj, F) else {
+        let Ok(u_obj) = crate::debug::handles::unwrap(gil, dctx, obj, F) else {
             return -1;
         };
-        let Ok(u_type_) = super::handles::unwrap(gil, dctx, type_, F) else {
+        let Ok(u_type_) = crate::debug::handles::unwrap(gil, dctx, type_, F) else {
             return -1;
         };
         let r = ((*u).ctx_TypeCheck)(u, u_obj, u_type_);
@@ -1782,15 +1783,15 @@ pub unsafe extern "C" fn ctx_Is(dctx: *mut HPyContext, obj: HPy, other: HPy) -> 
     const F: &CStr = c"HPy_Is";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_obj) = super::handles::unwrap(gil, dctx, obj, F) else {
+        let Ok(u_obj) = crate::debug::handles::unwrap(gil, dctx, obj, F) else {
             return -1;
         };
-        let Ok(u_other) = super::handles::unwrap(gil, dctx, other, F) else {
+        let Ok(u_other) = crate::debug::handles::unwrap(gil, dctx, other, F) else {
             return -1;
         };
         let r = ((*u).ctx_Is)(u, u_obj, u_other);
@@ -1803,12 +1804,12 @@ pub unsafe extern "C" fn ctx_AsStruct_Object(dctx: *mut HPyContext, h: HPy) -> *
     const F: &CStr = c"_HPy_AsStruct_Object";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h) = super::handles::unwrap(gil, dctx, h, F) else {
+        let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return core::ptr::null_mut();
         };
         let r = ((*u).ctx_AsStruct_Object)(u, u_h);
@@ -1821,12 +1822,12 @@ pub unsafe extern "C" fn ctx_AsStruct_Legacy(dctx: *mut HPyContext, h: HPy) -> *
     const F: &CStr = c"_HPy_AsStruct_Legacy";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h) = super::handles::unwrap(gil, dctx, h, F) else {
+        let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return core::ptr::null_mut();
         };
         let r = ((*u).ctx_AsStruct_Legacy)(u, u_h);
@@ -1843,16 +1844,16 @@ pub unsafe extern "C" fn ctx_New(
     const F: &CStr = c"_HPy_New";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h_type) = super::handles::unwrap(gil, dctx, h_type, F) else {
+        let Ok(u_h_type) = crate::debug::handles::unwrap(gil, dctx, h_type, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_New)(u, u_h_type, data);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -1861,16 +1862,16 @@ pub unsafe extern "C" fn ctx_Repr(dctx: *mut HPyContext, obj: HPy) -> HPy {
     const F: &CStr = c"HPy_Repr";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_obj) = super::handles::unwrap(gil, dctx, obj, F) else {
+        let Ok(u_obj) = crate::debug::handles::unwrap(gil, dctx, obj, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_Repr)(u, u_obj);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -1879,16 +1880,16 @@ pub unsafe extern "C" fn ctx_Str(dctx: *mut HPyContext, obj: HPy) -> HPy {
     const F: &CStr = c"HPy_Str";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_obj) = super::handles::unwrap(gil, dctx, obj, F) else {
+        let Ok(u_obj) = crate::debug::handles::unwrap(gil, dctx, obj, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_Str)(u, u_obj);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -1897,16 +1898,16 @@ pub unsafe extern "C" fn ctx_ASCII(dctx: *mut HPyContext, obj: HPy) -> HPy {
     const F: &CStr = c"HPy_ASCII";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_obj) = super::handles::unwrap(gil, dctx, obj, F) else {
+        let Ok(u_obj) = crate::debug::handles::unwrap(gil, dctx, obj, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_ASCII)(u, u_obj);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -1915,16 +1916,16 @@ pub unsafe extern "C" fn ctx_Bytes(dctx: *mut HPyContext, obj: HPy) -> HPy {
     const F: &CStr = c"HPy_Bytes";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_obj) = super::handles::unwrap(gil, dctx, obj, F) else {
+        let Ok(u_obj) = crate::debug::handles::unwrap(gil, dctx, obj, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_Bytes)(u, u_obj);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -1933,19 +1934,19 @@ pub unsafe extern "C" fn ctx_RichCompare(dctx: *mut HPyContext, v: HPy, w: HPy, 
     const F: &CStr = c"HPy_RichCompare";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_v) = super::handles::unwrap(gil, dctx, v, F) else {
+        let Ok(u_v) = crate::debug::handles::unwrap(gil, dctx, v, F) else {
             return HPy::NULL;
         };
-        let Ok(u_w) = super::handles::unwrap(gil, dctx, w, F) else {
+        let Ok(u_w) = crate::debug::handles::unwrap(gil, dctx, w, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_RichCompare)(u, u_v, u_w, op);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -1959,15 +1960,15 @@ pub unsafe extern "C" fn ctx_RichCompareBool(
     const F: &CStr = c"HPy_RichCompareBool";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_v) = super::handles::unwrap(gil, dctx, v, F) else {
+        let Ok(u_v) = crate::debug::handles::unwrap(gil, dctx, v, F) else {
             return -1;
         };
-        let Ok(u_w) = super::handles::unwrap(gil, dctx, w, F) else {
+        let Ok(u_w) = crate::debug::handles::unwrap(gil, dctx, w, F) else {
             return -1;
         };
         let r = ((*u).ctx_RichCompareBool)(u, u_v, u_w, op);
@@ -1980,12 +1981,12 @@ pub unsafe extern "C" fn ctx_Hash(dctx: *mut HPyContext, obj: HPy) -> HPy_hash_t
     const F: &CStr = c"HPy_Hash";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_obj) = super::handles::unwrap(gil, dctx, obj, F) else {
+        let Ok(u_obj) = crate::debug::handles::unwrap(gil, dctx, obj, F) else {
             return -1;
         };
         let r = ((*u).ctx_Hash)(u, u_obj);
@@ -1998,12 +1999,12 @@ pub unsafe extern "C" fn ctx_Bytes_Check(dctx: *mut HPyContext, h: HPy) -> c_int
     const F: &CStr = c"HPyBytes_Check";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h) = super::handles::unwrap(gil, dctx, h, F) else {
+        let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return -1;
         };
         let r = ((*u).ctx_Bytes_Check)(u, u_h);
@@ -2016,12 +2017,12 @@ pub unsafe extern "C" fn ctx_Bytes_Size(dctx: *mut HPyContext, h: HPy) -> HPy_ss
     const F: &CStr = c"HPyBytes_Size";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h) = super::handles::unwrap(gil, dctx, h, F) else {
+        let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return -1;
         };
         let r = ((*u).ctx_Bytes_Size)(u, u_h);
@@ -2034,12 +2035,12 @@ pub unsafe extern "C" fn ctx_Bytes_GET_SIZE(dctx: *mut HPyContext, h: HPy) -> HP
     const F: &CStr = c"HPyBytes_GET_SIZE";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h) = super::handles::unwrap(gil, dctx, h, F) else {
+        let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return -1;
         };
         let r = ((*u).ctx_Bytes_GET_SIZE)(u, u_h);
@@ -2052,16 +2053,16 @@ pub unsafe extern "C" fn ctx_Bytes_AsString(dctx: *mut HPyContext, h: HPy) -> *c
     const F: &CStr = c"HPyBytes_AsString";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h) = super::handles::unwrap(gil, dctx, h, F) else {
+        let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return core::ptr::null();
         };
         let r = ((*u).ctx_Bytes_AsString)(u, u_h);
-        super::raw::protect(gil, h, r, Some(super::handles::object_len(u_h) + 1))
+        crate::debug::raw::protect(gil, h, r, Some(crate::debug::handles::object_len(u_h) + 1))
     }
 }
 
@@ -2070,16 +2071,16 @@ pub unsafe extern "C" fn ctx_Bytes_AS_STRING(dctx: *mut HPyContext, h: HPy) -> *
     const F: &CStr = c"HPyBytes_AS_STRING";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h) = super::handles::unwrap(gil, dctx, h, F) else {
+        let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return core::ptr::null();
         };
         let r = ((*u).ctx_Bytes_AS_STRING)(u, u_h);
-        super::raw::protect(gil, h, r, Some(super::handles::object_len(u_h) + 1))
+        crate::debug::raw::protect(gil, h, r, Some(crate::debug::handles::object_len(u_h) + 1))
     }
 }
 
@@ -2088,13 +2089,13 @@ pub unsafe extern "C" fn ctx_Bytes_FromString(dctx: *mut HPyContext, bytes: *con
     const F: &CStr = c"HPyBytes_FromString";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
         let r = ((*u).ctx_Bytes_FromString)(u, bytes);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -2107,13 +2108,13 @@ pub unsafe extern "C" fn ctx_Bytes_FromStringAndSize(
     const F: &CStr = c"HPyBytes_FromStringAndSize";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
         let r = ((*u).ctx_Bytes_FromStringAndSize)(u, bytes, len);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -2122,13 +2123,13 @@ pub unsafe extern "C" fn ctx_Unicode_FromString(dctx: *mut HPyContext, utf8: *co
     const F: &CStr = c"HPyUnicode_FromString";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
         let r = ((*u).ctx_Unicode_FromString)(u, utf8);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -2137,12 +2138,12 @@ pub unsafe extern "C" fn ctx_Unicode_Check(dctx: *mut HPyContext, h: HPy) -> c_i
     const F: &CStr = c"HPyUnicode_Check";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h) = super::handles::unwrap(gil, dctx, h, F) else {
+        let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return -1;
         };
         let r = ((*u).ctx_Unicode_Check)(u, u_h);
@@ -2155,16 +2156,16 @@ pub unsafe extern "C" fn ctx_Unicode_AsASCIIString(dctx: *mut HPyContext, h: HPy
     const F: &CStr = c"HPyUnicode_AsASCIIString";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h) = super::handles::unwrap(gil, dctx, h, F) else {
+        let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_Unicode_AsASCIIString)(u, u_h);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -2173,16 +2174,16 @@ pub unsafe extern "C" fn ctx_Unicode_AsLatin1String(dctx: *mut HPyContext, h: HP
     const F: &CStr = c"HPyUnicode_AsLatin1String";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h) = super::handles::unwrap(gil, dctx, h, F) else {
+        let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_Unicode_AsLatin1String)(u, u_h);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -2191,16 +2192,16 @@ pub unsafe extern "C" fn ctx_Unicode_AsUTF8String(dctx: *mut HPyContext, h: HPy)
     const F: &CStr = c"HPyUnicode_AsUTF8String";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h) = super::handles::unwrap(gil, dctx, h, F) else {
+        let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_Unicode_AsUTF8String)(u, u_h);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -2213,16 +2214,16 @@ pub unsafe extern "C" fn ctx_Unicode_AsUTF8AndSize(
     const F: &CStr = c"HPyUnicode_AsUTF8AndSize";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h) = super::handles::unwrap(gil, dctx, h, F) else {
+        let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return core::ptr::null();
         };
         let r = ((*u).ctx_Unicode_AsUTF8AndSize)(u, u_h, size);
-        super::raw::protect(
+        crate::debug::raw::protect(
             gil,
             h,
             r,
@@ -2244,13 +2245,13 @@ pub unsafe extern "C" fn ctx_Unicode_FromWideChar(
     const F: &CStr = c"HPyUnicode_FromWideChar";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
         let r = ((*u).ctx_Unicode_FromWideChar)(u, w, size);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -2262,13 +2263,13 @@ pub unsafe extern "C" fn ctx_Unicode_DecodeFSDefault(
     const F: &CStr = c"HPyUnicode_DecodeFSDefault";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
         let r = ((*u).ctx_Unicode_DecodeFSDefault)(u, v);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -2281,13 +2282,13 @@ pub unsafe extern "C" fn ctx_Unicode_DecodeFSDefaultAndSize(
     const F: &CStr = c"HPyUnicode_DecodeFSDefaultAndSize";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
         let r = ((*u).ctx_Unicode_DecodeFSDefaultAndSize)(u, v, size);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -2296,16 +2297,16 @@ pub unsafe extern "C" fn ctx_Unicode_EncodeFSDefault(dctx: *mut HPyContext, h: H
     const F: &CStr = c"HPyUnicode_EncodeFSDefault";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h) = super::handles::unwrap(gil, dctx, h, F) else {
+        let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_Unicode_EncodeFSDefault)(u, u_h);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -2318,12 +2319,12 @@ pub unsafe extern "C" fn ctx_Unicode_ReadChar(
     const F: &CStr = c"HPyUnicode_ReadChar";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h) = super::handles::unwrap(gil, dctx, h, F) else {
+        let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return HPy_UCS4::MAX;
         };
         let r = ((*u).ctx_Unicode_ReadChar)(u, u_h, index);
@@ -2341,13 +2342,13 @@ pub unsafe extern "C" fn ctx_Unicode_DecodeASCII(
     const F: &CStr = c"HPyUnicode_DecodeASCII";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
         let r = ((*u).ctx_Unicode_DecodeASCII)(u, ascii, size, errors);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -2361,13 +2362,13 @@ pub unsafe extern "C" fn ctx_Unicode_DecodeLatin1(
     const F: &CStr = c"HPyUnicode_DecodeLatin1";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
         let r = ((*u).ctx_Unicode_DecodeLatin1)(u, latin1, size, errors);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -2376,12 +2377,12 @@ pub unsafe extern "C" fn ctx_List_Check(dctx: *mut HPyContext, h: HPy) -> c_int 
     const F: &CStr = c"HPyList_Check";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h) = super::handles::unwrap(gil, dctx, h, F) else {
+        let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return -1;
         };
         let r = ((*u).ctx_List_Check)(u, u_h);
@@ -2394,13 +2395,13 @@ pub unsafe extern "C" fn ctx_List_New(dctx: *mut HPyContext, len: HPy_ssize_t) -
     const F: &CStr = c"HPyList_New";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
         let r = ((*u).ctx_List_New)(u, len);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -2409,15 +2410,15 @@ pub unsafe extern "C" fn ctx_List_Append(dctx: *mut HPyContext, h_list: HPy, h_i
     const F: &CStr = c"HPyList_Append";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h_list) = super::handles::unwrap(gil, dctx, h_list, F) else {
+        let Ok(u_h_list) = crate::debug::handles::unwrap(gil, dctx, h_list, F) else {
             return -1;
         };
-        let Ok(u_h_item) = super::handles::unwrap(gil, dctx, h_item, F) else {
+        let Ok(u_h_item) = crate::debug::handles::unwrap(gil, dctx, h_item, F) else {
             return -1;
         };
         let r = ((*u).ctx_List_Append)(u, u_h_list, u_h_item);
@@ -2430,12 +2431,12 @@ pub unsafe extern "C" fn ctx_Dict_Check(dctx: *mut HPyContext, h: HPy) -> c_int 
     const F: &CStr = c"HPyDict_Check";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h) = super::handles::unwrap(gil, dctx, h, F) else {
+        let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return -1;
         };
         let r = ((*u).ctx_Dict_Check)(u, u_h);
@@ -2448,13 +2449,13 @@ pub unsafe extern "C" fn ctx_Dict_New(dctx: *mut HPyContext) -> HPy {
     const F: &CStr = c"HPyDict_New";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
         let r = ((*u).ctx_Dict_New)(u);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -2463,12 +2464,12 @@ pub unsafe extern "C" fn ctx_Tuple_Check(dctx: *mut HPyContext, h: HPy) -> c_int
     const F: &CStr = c"HPyTuple_Check";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h) = super::handles::unwrap(gil, dctx, h, F) else {
+        let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return -1;
         };
         let r = ((*u).ctx_Tuple_Check)(u, u_h);
@@ -2485,16 +2486,17 @@ pub unsafe extern "C" fn ctx_Tuple_FromArray(
     const F: &CStr = c"HPyTuple_FromArray";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_items) = super::handles::unwrap_array(gil, dctx, items, n as usize, F) else {
+        let Ok(u_items) = crate::debug::handles::unwrap_array(gil, dctx, items, n as usize, F)
+        else {
             return HPy::NULL;
         };
-        let r = ((*u).ctx_Tuple_FromArray)(u, super::handles::array_ptr(items, &u_items), n);
-        super::handles::wrap(gil, dctx, r)
+        let r = ((*u).ctx_Tuple_FromArray)(u, crate::debug::handles::array_ptr(items, &u_items), n);
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -2506,13 +2508,13 @@ pub unsafe extern "C" fn ctx_Import_ImportModule(
     const F: &CStr = c"HPyImport_ImportModule";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
         let r = ((*u).ctx_Import_ImportModule)(u, utf8_name);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -2521,13 +2523,13 @@ pub unsafe extern "C" fn ctx_FromPyObject(dctx: *mut HPyContext, obj: *mut cpy_P
     const F: &CStr = c"HPy_FromPyObject";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
         let r = ((*u).ctx_FromPyObject)(u, obj);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -2536,12 +2538,12 @@ pub unsafe extern "C" fn ctx_AsPyObject(dctx: *mut HPyContext, h: HPy) -> *mut c
     const F: &CStr = c"HPy_AsPyObject";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h) = super::handles::unwrap(gil, dctx, h, F) else {
+        let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return core::ptr::null_mut();
         };
         let r = ((*u).ctx_AsPyObject)(u, u_h);
@@ -2557,14 +2559,14 @@ pub unsafe extern "C" fn ctx_ListBuilder_New(
     const F: &CStr = c"HPyListBuilder_New";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
         let r = ((*u).ctx_ListBuilder_New)(u, size);
         HPyListBuilder {
-            _lst: super::handles::wrap_builder(gil, r._lst),
+            _lst: crate::debug::handles::wrap_builder(gil, r._lst),
         }
     }
 }
@@ -2579,17 +2581,17 @@ pub unsafe extern "C" fn ctx_ListBuilder_Set(
     const F: &CStr = c"HPyListBuilder_Set";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_builder) = super::handles::unwrap_builder(gil, builder._lst, F) else {
-            super::handles::drop_report(gil);
+        let Ok(u_builder) = crate::debug::handles::unwrap_builder(gil, builder._lst, F) else {
+            crate::debug::handles::drop_report(gil);
             return;
         };
-        let Ok(u_h_item) = super::handles::unwrap(gil, dctx, h_item, F) else {
-            super::handles::drop_report(gil);
+        let Ok(u_h_item) = crate::debug::handles::unwrap(gil, dctx, h_item, F) else {
+            crate::debug::handles::drop_report(gil);
             return;
         };
         ((*u).ctx_ListBuilder_Set)(u, HPyListBuilder { _lst: u_builder }, index, u_h_item);
@@ -2604,17 +2606,17 @@ pub unsafe extern "C" fn ctx_ListBuilder_Build(
     const F: &CStr = c"HPyListBuilder_Build";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_builder) = super::handles::unwrap_builder(gil, builder._lst, F) else {
+        let Ok(u_builder) = crate::debug::handles::unwrap_builder(gil, builder._lst, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_ListBuilder_Build)(u, HPyListBuilder { _lst: u_builder });
-        super::handles::close_builder(gil, builder._lst);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::close_builder(gil, builder._lst);
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -2623,17 +2625,17 @@ pub unsafe extern "C" fn ctx_ListBuilder_Cancel(dctx: *mut HPyContext, builder: 
     const F: &CStr = c"HPyListBuilder_Cancel";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_builder) = super::handles::unwrap_builder(gil, builder._lst, F) else {
-            super::handles::drop_report(gil);
+        let Ok(u_builder) = crate::debug::handles::unwrap_builder(gil, builder._lst, F) else {
+            crate::debug::handles::drop_report(gil);
             return;
         };
         ((*u).ctx_ListBuilder_Cancel)(u, HPyListBuilder { _lst: u_builder });
-        super::handles::close_builder(gil, builder._lst);
+        crate::debug::handles::close_builder(gil, builder._lst);
     }
 }
 
@@ -2645,14 +2647,14 @@ pub unsafe extern "C" fn ctx_TupleBuilder_New(
     const F: &CStr = c"HPyTupleBuilder_New";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
         let r = ((*u).ctx_TupleBuilder_New)(u, size);
         HPyTupleBuilder {
-            _tup: super::handles::wrap_builder(gil, r._tup),
+            _tup: crate::debug::handles::wrap_builder(gil, r._tup),
         }
     }
 }
@@ -2667,17 +2669,17 @@ pub unsafe extern "C" fn ctx_TupleBuilder_Set(
     const F: &CStr = c"HPyTupleBuilder_Set";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_builder) = super::handles::unwrap_builder(gil, builder._tup, F) else {
-            super::handles::drop_report(gil);
+        let Ok(u_builder) = crate::debug::handles::unwrap_builder(gil, builder._tup, F) else {
+            crate::debug::handles::drop_report(gil);
             return;
         };
-        let Ok(u_h_item) = super::handles::unwrap(gil, dctx, h_item, F) else {
-            super::handles::drop_report(gil);
+        let Ok(u_h_item) = crate::debug::handles::unwrap(gil, dctx, h_item, F) else {
+            crate::debug::handles::drop_report(gil);
             return;
         };
         ((*u).ctx_TupleBuilder_Set)(u, HPyTupleBuilder { _tup: u_builder }, index, u_h_item);
@@ -2692,17 +2694,17 @@ pub unsafe extern "C" fn ctx_TupleBuilder_Build(
     const F: &CStr = c"HPyTupleBuilder_Build";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_builder) = super::handles::unwrap_builder(gil, builder._tup, F) else {
+        let Ok(u_builder) = crate::debug::handles::unwrap_builder(gil, builder._tup, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_TupleBuilder_Build)(u, HPyTupleBuilder { _tup: u_builder });
-        super::handles::close_builder(gil, builder._tup);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::close_builder(gil, builder._tup);
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -2711,17 +2713,17 @@ pub unsafe extern "C" fn ctx_TupleBuilder_Cancel(dctx: *mut HPyContext, builder:
     const F: &CStr = c"HPyTupleBuilder_Cancel";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_builder) = super::handles::unwrap_builder(gil, builder._tup, F) else {
-            super::handles::drop_report(gil);
+        let Ok(u_builder) = crate::debug::handles::unwrap_builder(gil, builder._tup, F) else {
+            crate::debug::handles::drop_report(gil);
             return;
         };
         ((*u).ctx_TupleBuilder_Cancel)(u, HPyTupleBuilder { _tup: u_builder });
-        super::handles::close_builder(gil, builder._tup);
+        crate::debug::handles::close_builder(gil, builder._tup);
     }
 }
 
@@ -2735,17 +2737,17 @@ pub unsafe extern "C" fn ctx_Field_Store(
     const F: &CStr = c"HPyField_Store";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_target_object) = super::handles::unwrap(gil, dctx, target_object, F) else {
-            super::handles::drop_report(gil);
+        let Ok(u_target_object) = crate::debug::handles::unwrap(gil, dctx, target_object, F) else {
+            crate::debug::handles::drop_report(gil);
             return;
         };
-        let Ok(u_h) = super::handles::unwrap(gil, dctx, h, F) else {
-            super::handles::drop_report(gil);
+        let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
+            crate::debug::handles::drop_report(gil);
             return;
         };
         ((*u).ctx_Field_Store)(u, u_target_object, target_field, u_h);
@@ -2761,16 +2763,16 @@ pub unsafe extern "C" fn ctx_Field_Load(
     const F: &CStr = c"HPyField_Load";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_source_object) = super::handles::unwrap(gil, dctx, source_object, F) else {
+        let Ok(u_source_object) = crate::debug::handles::unwrap(gil, dctx, source_object, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_Field_Load)(u, u_source_object, source_field);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -2779,7 +2781,7 @@ pub unsafe extern "C" fn ctx_ReenterPythonExecution(dctx: *mut HPyContext, state
     const F: &CStr = c"HPy_ReenterPythonExecution";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
@@ -2793,7 +2795,7 @@ pub unsafe extern "C" fn ctx_LeavePythonExecution(dctx: *mut HPyContext) -> HPyT
     const F: &CStr = c"HPy_LeavePythonExecution";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
@@ -2808,13 +2810,13 @@ pub unsafe extern "C" fn ctx_Global_Store(dctx: *mut HPyContext, global: *mut HP
     const F: &CStr = c"HPyGlobal_Store";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h) = super::handles::unwrap(gil, dctx, h, F) else {
-            super::handles::drop_report(gil);
+        let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
+            crate::debug::handles::drop_report(gil);
             return;
         };
         ((*u).ctx_Global_Store)(u, global, u_h);
@@ -2826,13 +2828,13 @@ pub unsafe extern "C" fn ctx_Global_Load(dctx: *mut HPyContext, global: HPyGloba
     const F: &CStr = c"HPyGlobal_Load";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
         let r = ((*u).ctx_Global_Load)(u, global);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -2841,13 +2843,13 @@ pub unsafe extern "C" fn ctx_Dump(dctx: *mut HPyContext, h: HPy) {
     const F: &CStr = c"_HPy_Dump";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h) = super::handles::unwrap(gil, dctx, h, F) else {
-            super::handles::drop_report(gil);
+        let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
+            crate::debug::handles::drop_report(gil);
             return;
         };
         ((*u).ctx_Dump)(u, u_h);
@@ -2859,12 +2861,12 @@ pub unsafe extern "C" fn ctx_AsStruct_Type(dctx: *mut HPyContext, h: HPy) -> *mu
     const F: &CStr = c"_HPy_AsStruct_Type";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h) = super::handles::unwrap(gil, dctx, h, F) else {
+        let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return core::ptr::null_mut();
         };
         let r = ((*u).ctx_AsStruct_Type)(u, u_h);
@@ -2877,12 +2879,12 @@ pub unsafe extern "C" fn ctx_AsStruct_Long(dctx: *mut HPyContext, h: HPy) -> *mu
     const F: &CStr = c"_HPy_AsStruct_Long";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h) = super::handles::unwrap(gil, dctx, h, F) else {
+        let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return core::ptr::null_mut();
         };
         let r = ((*u).ctx_AsStruct_Long)(u, u_h);
@@ -2895,12 +2897,12 @@ pub unsafe extern "C" fn ctx_AsStruct_Float(dctx: *mut HPyContext, h: HPy) -> *m
     const F: &CStr = c"_HPy_AsStruct_Float";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h) = super::handles::unwrap(gil, dctx, h, F) else {
+        let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return core::ptr::null_mut();
         };
         let r = ((*u).ctx_AsStruct_Float)(u, u_h);
@@ -2913,12 +2915,12 @@ pub unsafe extern "C" fn ctx_AsStruct_Unicode(dctx: *mut HPyContext, h: HPy) -> 
     const F: &CStr = c"_HPy_AsStruct_Unicode";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h) = super::handles::unwrap(gil, dctx, h, F) else {
+        let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return core::ptr::null_mut();
         };
         let r = ((*u).ctx_AsStruct_Unicode)(u, u_h);
@@ -2931,12 +2933,12 @@ pub unsafe extern "C" fn ctx_AsStruct_Tuple(dctx: *mut HPyContext, h: HPy) -> *m
     const F: &CStr = c"_HPy_AsStruct_Tuple";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h) = super::handles::unwrap(gil, dctx, h, F) else {
+        let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return core::ptr::null_mut();
         };
         let r = ((*u).ctx_AsStruct_Tuple)(u, u_h);
@@ -2949,12 +2951,12 @@ pub unsafe extern "C" fn ctx_AsStruct_List(dctx: *mut HPyContext, h: HPy) -> *mu
     const F: &CStr = c"_HPy_AsStruct_List";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h) = super::handles::unwrap(gil, dctx, h, F) else {
+        let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return core::ptr::null_mut();
         };
         let r = ((*u).ctx_AsStruct_List)(u, u_h);
@@ -2970,12 +2972,12 @@ pub unsafe extern "C" fn ctx_Type_GetBuiltinShape(
     const F: &CStr = c"_HPyType_GetBuiltinShape";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h_type) = super::handles::unwrap(gil, dctx, h_type, F) else {
+        let Ok(u_h_type) = crate::debug::handles::unwrap(gil, dctx, h_type, F) else {
             return -2;
         };
         let r = ((*u).ctx_Type_GetBuiltinShape)(u, u_h_type);
@@ -2988,15 +2990,15 @@ pub unsafe extern "C" fn ctx_DelItem(dctx: *mut HPyContext, obj: HPy, key: HPy) 
     const F: &CStr = c"HPy_DelItem";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_obj) = super::handles::unwrap(gil, dctx, obj, F) else {
+        let Ok(u_obj) = crate::debug::handles::unwrap(gil, dctx, obj, F) else {
             return -1;
         };
-        let Ok(u_key) = super::handles::unwrap(gil, dctx, key, F) else {
+        let Ok(u_key) = crate::debug::handles::unwrap(gil, dctx, key, F) else {
             return -1;
         };
         let r = ((*u).ctx_DelItem)(u, u_obj, u_key);
@@ -3009,12 +3011,12 @@ pub unsafe extern "C" fn ctx_DelItem_i(dctx: *mut HPyContext, obj: HPy, idx: HPy
     const F: &CStr = c"HPy_DelItem_i";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_obj) = super::handles::unwrap(gil, dctx, obj, F) else {
+        let Ok(u_obj) = crate::debug::handles::unwrap(gil, dctx, obj, F) else {
             return -1;
         };
         let r = ((*u).ctx_DelItem_i)(u, u_obj, idx);
@@ -3031,12 +3033,12 @@ pub unsafe extern "C" fn ctx_DelItem_s(
     const F: &CStr = c"HPy_DelItem_s";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_obj) = super::handles::unwrap(gil, dctx, obj, F) else {
+        let Ok(u_obj) = crate::debug::handles::unwrap(gil, dctx, obj, F) else {
             return -1;
         };
         let r = ((*u).ctx_DelItem_s)(u, u_obj, utf8_key);
@@ -3054,13 +3056,13 @@ pub unsafe extern "C" fn ctx_Capsule_New(
     const F: &CStr = c"HPyCapsule_New";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
         let r = ((*u).ctx_Capsule_New)(u, pointer, utf8_name, destructor);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -3074,12 +3076,12 @@ pub unsafe extern "C" fn ctx_Capsule_Get(
     const F: &CStr = c"HPyCapsule_Get";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_capsule) = super::handles::unwrap(gil, dctx, capsule, F) else {
+        let Ok(u_capsule) = crate::debug::handles::unwrap(gil, dctx, capsule, F) else {
             return core::ptr::null_mut();
         };
         let r = ((*u).ctx_Capsule_Get)(u, u_capsule, key, utf8_name);
@@ -3096,12 +3098,12 @@ pub unsafe extern "C" fn ctx_Capsule_IsValid(
     const F: &CStr = c"HPyCapsule_IsValid";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_capsule) = super::handles::unwrap(gil, dctx, capsule, F) else {
+        let Ok(u_capsule) = crate::debug::handles::unwrap(gil, dctx, capsule, F) else {
             return -1;
         };
         let r = ((*u).ctx_Capsule_IsValid)(u, u_capsule, utf8_name);
@@ -3119,12 +3121,12 @@ pub unsafe extern "C" fn ctx_Capsule_Set(
     const F: &CStr = c"HPyCapsule_Set";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_capsule) = super::handles::unwrap(gil, dctx, capsule, F) else {
+        let Ok(u_capsule) = crate::debug::handles::unwrap(gil, dctx, capsule, F) else {
             return -1;
         };
         let r = ((*u).ctx_Capsule_Set)(u, u_capsule, key, value);
@@ -3142,13 +3144,13 @@ pub unsafe extern "C" fn ctx_Compile_s(
     const F: &CStr = c"HPy_Compile_s";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
         let r = ((*u).ctx_Compile_s)(u, utf8_source, utf8_filename, kind);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -3162,22 +3164,22 @@ pub unsafe extern "C" fn ctx_EvalCode(
     const F: &CStr = c"HPy_EvalCode";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_code) = super::handles::unwrap(gil, dctx, code, F) else {
+        let Ok(u_code) = crate::debug::handles::unwrap(gil, dctx, code, F) else {
             return HPy::NULL;
         };
-        let Ok(u_globals) = super::handles::unwrap(gil, dctx, globals, F) else {
+        let Ok(u_globals) = crate::debug::handles::unwrap(gil, dctx, globals, F) else {
             return HPy::NULL;
         };
-        let Ok(u_locals) = super::handles::unwrap(gil, dctx, locals, F) else {
+        let Ok(u_locals) = crate::debug::handles::unwrap(gil, dctx, locals, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_EvalCode)(u, u_code, u_globals, u_locals);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -3190,16 +3192,16 @@ pub unsafe extern "C" fn ctx_ContextVar_New(
     const F: &CStr = c"HPyContextVar_New";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_default_value) = super::handles::unwrap(gil, dctx, default_value, F) else {
+        let Ok(u_default_value) = crate::debug::handles::unwrap(gil, dctx, default_value, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_ContextVar_New)(u, name, u_default_value);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -3213,15 +3215,15 @@ pub unsafe extern "C" fn ctx_ContextVar_Get(
     const F: &CStr = c"HPyContextVar_Get";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_context_var) = super::handles::unwrap(gil, dctx, context_var, F) else {
+        let Ok(u_context_var) = crate::debug::handles::unwrap(gil, dctx, context_var, F) else {
             return -1;
         };
-        let Ok(u_default_value) = super::handles::unwrap(gil, dctx, default_value, F) else {
+        let Ok(u_default_value) = crate::debug::handles::unwrap(gil, dctx, default_value, F) else {
             return -1;
         };
         let mut u_result = HPy::NULL;
@@ -3236,7 +3238,7 @@ pub unsafe extern "C" fn ctx_ContextVar_Get(
             },
         );
         if !result.is_null() {
-            *result = super::handles::wrap(gil, dctx, u_result);
+            *result = crate::debug::handles::wrap(gil, dctx, u_result);
         }
         r
     }
@@ -3251,19 +3253,19 @@ pub unsafe extern "C" fn ctx_ContextVar_Set(
     const F: &CStr = c"HPyContextVar_Set";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_context_var) = super::handles::unwrap(gil, dctx, context_var, F) else {
+        let Ok(u_context_var) = crate::debug::handles::unwrap(gil, dctx, context_var, F) else {
             return HPy::NULL;
         };
-        let Ok(u_value) = super::handles::unwrap(gil, dctx, value, F) else {
+        let Ok(u_value) = crate::debug::handles::unwrap(gil, dctx, value, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_ContextVar_Set)(u, u_context_var, u_value);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -3272,12 +3274,12 @@ pub unsafe extern "C" fn ctx_Type_GetName(dctx: *mut HPyContext, type_: HPy) -> 
     const F: &CStr = c"HPyType_GetName";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_type_) = super::handles::unwrap(gil, dctx, type_, F) else {
+        let Ok(u_type_) = crate::debug::handles::unwrap(gil, dctx, type_, F) else {
             return core::ptr::null();
         };
         let r = ((*u).ctx_Type_GetName)(u, u_type_);
@@ -3290,15 +3292,15 @@ pub unsafe extern "C" fn ctx_Type_IsSubtype(dctx: *mut HPyContext, sub: HPy, typ
     const F: &CStr = c"HPyType_IsSubtype";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_sub) = super::handles::unwrap(gil, dctx, sub, F) else {
+        let Ok(u_sub) = crate::debug::handles::unwrap(gil, dctx, sub, F) else {
             return -1;
         };
-        let Ok(u_type_) = super::handles::unwrap(gil, dctx, type_, F) else {
+        let Ok(u_type_) = crate::debug::handles::unwrap(gil, dctx, type_, F) else {
             return -1;
         };
         let r = ((*u).ctx_Type_IsSubtype)(u, u_sub, u_type_);
@@ -3316,16 +3318,16 @@ pub unsafe extern "C" fn ctx_Unicode_FromEncodedObject(
     const F: &CStr = c"HPyUnicode_FromEncodedObject";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_obj) = super::handles::unwrap(gil, dctx, obj, F) else {
+        let Ok(u_obj) = crate::debug::handles::unwrap(gil, dctx, obj, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_Unicode_FromEncodedObject)(u, u_obj, encoding, errors);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -3339,16 +3341,16 @@ pub unsafe extern "C" fn ctx_Unicode_Substring(
     const F: &CStr = c"HPyUnicode_Substring";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_str) = super::handles::unwrap(gil, dctx, str, F) else {
+        let Ok(u_str) = crate::debug::handles::unwrap(gil, dctx, str, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_Unicode_Substring)(u, u_str, start, end);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -3357,16 +3359,16 @@ pub unsafe extern "C" fn ctx_Dict_Keys(dctx: *mut HPyContext, h: HPy) -> HPy {
     const F: &CStr = c"HPyDict_Keys";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h) = super::handles::unwrap(gil, dctx, h, F) else {
+        let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_Dict_Keys)(u, u_h);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -3375,16 +3377,16 @@ pub unsafe extern "C" fn ctx_Dict_Copy(dctx: *mut HPyContext, h: HPy) -> HPy {
     const F: &CStr = c"HPyDict_Copy";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h) = super::handles::unwrap(gil, dctx, h, F) else {
+        let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_Dict_Copy)(u, u_h);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -3399,12 +3401,12 @@ pub unsafe extern "C" fn ctx_Slice_Unpack(
     const F: &CStr = c"HPySlice_Unpack";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_slice) = super::handles::unwrap(gil, dctx, slice, F) else {
+        let Ok(u_slice) = crate::debug::handles::unwrap(gil, dctx, slice, F) else {
             return -1;
         };
         let r = ((*u).ctx_Slice_Unpack)(u, u_slice, start, stop, step);
@@ -3421,12 +3423,12 @@ pub unsafe extern "C" fn ctx_SetCallFunction(
     const F: &CStr = c"HPy_SetCallFunction";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h) = super::handles::unwrap(gil, dctx, h, F) else {
+        let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return -1;
         };
         let r = ((*u).ctx_SetCallFunction)(u, u_h, func);
@@ -3445,22 +3447,22 @@ pub unsafe extern "C" fn ctx_Call(
     const F: &CStr = c"HPy_Call";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_callable) = super::handles::unwrap(gil, dctx, callable, F) else {
+        let Ok(u_callable) = crate::debug::handles::unwrap(gil, dctx, callable, F) else {
             return HPy::NULL;
         };
-        let Ok(u_kwnames) = super::handles::unwrap(gil, dctx, kwnames, F) else {
+        let Ok(u_kwnames) = crate::debug::handles::unwrap(gil, dctx, kwnames, F) else {
             return HPy::NULL;
         };
-        let Ok(u_args) = super::handles::unwrap_array(
+        let Ok(u_args) = crate::debug::handles::unwrap_array(
             gil,
             dctx,
             args,
-            nargs as usize + super::handles::tuple_len(u_kwnames),
+            nargs as usize + crate::debug::handles::tuple_len(u_kwnames),
             F,
         ) else {
             return HPy::NULL;
@@ -3468,11 +3470,11 @@ pub unsafe extern "C" fn ctx_Call(
         let r = ((*u).ctx_Call)(
             u,
             u_callable,
-            super::handles::array_ptr(args, &u_args),
+            crate::debug::handles::array_ptr(args, &u_args),
             nargs,
             u_kwnames,
         );
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -3487,22 +3489,22 @@ pub unsafe extern "C" fn ctx_CallMethod(
     const F: &CStr = c"HPy_CallMethod";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_name) = super::handles::unwrap(gil, dctx, name, F) else {
+        let Ok(u_name) = crate::debug::handles::unwrap(gil, dctx, name, F) else {
             return HPy::NULL;
         };
-        let Ok(u_kwnames) = super::handles::unwrap(gil, dctx, kwnames, F) else {
+        let Ok(u_kwnames) = crate::debug::handles::unwrap(gil, dctx, kwnames, F) else {
             return HPy::NULL;
         };
-        let Ok(u_args) = super::handles::unwrap_array(
+        let Ok(u_args) = crate::debug::handles::unwrap_array(
             gil,
             dctx,
             args,
-            nargs as usize + super::handles::tuple_len(u_kwnames),
+            nargs as usize + crate::debug::handles::tuple_len(u_kwnames),
             F,
         ) else {
             return HPy::NULL;
@@ -3510,11 +3512,11 @@ pub unsafe extern "C" fn ctx_CallMethod(
         let r = ((*u).ctx_CallMethod)(
             u,
             u_name,
-            super::handles::array_ptr(args, &u_args),
+            crate::debug::handles::array_ptr(args, &u_args),
             nargs,
             u_kwnames,
         );
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -3523,12 +3525,12 @@ pub unsafe extern "C" fn ctx_AsStruct_Dict(dctx: *mut HPyContext, h: HPy) -> *mu
     const F: &CStr = c"_HPy_AsStruct_Dict";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h) = super::handles::unwrap(gil, dctx, h, F) else {
+        let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return core::ptr::null_mut();
         };
         let r = ((*u).ctx_AsStruct_Dict)(u, u_h);
@@ -3546,15 +3548,15 @@ pub unsafe extern "C" fn ctx_List_Insert(
     const F: &CStr = c"HPyList_Insert";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_h_list) = super::handles::unwrap(gil, dctx, h_list, F) else {
+        let Ok(u_h_list) = crate::debug::handles::unwrap(gil, dctx, h_list, F) else {
             return -1;
         };
-        let Ok(u_h_item) = super::handles::unwrap(gil, dctx, h_item, F) else {
+        let Ok(u_h_item) = crate::debug::handles::unwrap(gil, dctx, h_item, F) else {
             return -1;
         };
         let r = ((*u).ctx_List_Insert)(u, u_h_list, index, u_h_item);
@@ -3572,16 +3574,16 @@ pub unsafe extern "C" fn ctx_GetSlice(
     const F: &CStr = c"HPy_GetSlice";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_obj) = super::handles::unwrap(gil, dctx, obj, F) else {
+        let Ok(u_obj) = crate::debug::handles::unwrap(gil, dctx, obj, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_GetSlice)(u, u_obj, start, end);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -3596,15 +3598,15 @@ pub unsafe extern "C" fn ctx_SetSlice(
     const F: &CStr = c"HPy_SetSlice";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_obj) = super::handles::unwrap(gil, dctx, obj, F) else {
+        let Ok(u_obj) = crate::debug::handles::unwrap(gil, dctx, obj, F) else {
             return -1;
         };
-        let Ok(u_value) = super::handles::unwrap(gil, dctx, value, F) else {
+        let Ok(u_value) = crate::debug::handles::unwrap(gil, dctx, value, F) else {
             return -1;
         };
         let r = ((*u).ctx_SetSlice)(u, u_obj, start, end, u_value);
@@ -3622,12 +3624,12 @@ pub unsafe extern "C" fn ctx_DelSlice(
     const F: &CStr = c"HPy_DelSlice";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_obj) = super::handles::unwrap(gil, dctx, obj, F) else {
+        let Ok(u_obj) = crate::debug::handles::unwrap(gil, dctx, obj, F) else {
             return -1;
         };
         let r = ((*u).ctx_DelSlice)(u, u_obj, start, end);
@@ -3640,16 +3642,16 @@ pub unsafe extern "C" fn ctx_GetIter(dctx: *mut HPyContext, obj: HPy) -> HPy {
     const F: &CStr = c"HPy_GetIter";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_obj) = super::handles::unwrap(gil, dctx, obj, F) else {
+        let Ok(u_obj) = crate::debug::handles::unwrap(gil, dctx, obj, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_GetIter)(u, u_obj);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -3658,16 +3660,16 @@ pub unsafe extern "C" fn ctx_Iter_Next(dctx: *mut HPyContext, obj: HPy) -> HPy {
     const F: &CStr = c"HPyIter_Next";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_obj) = super::handles::unwrap(gil, dctx, obj, F) else {
+        let Ok(u_obj) = crate::debug::handles::unwrap(gil, dctx, obj, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_Iter_Next)(u, u_obj);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -3676,12 +3678,12 @@ pub unsafe extern "C" fn ctx_Iter_Check(dctx: *mut HPyContext, obj: HPy) -> c_in
     const F: &CStr = c"HPyIter_Check";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_obj) = super::handles::unwrap(gil, dctx, obj, F) else {
+        let Ok(u_obj) = crate::debug::handles::unwrap(gil, dctx, obj, F) else {
             return -1;
         };
         let r = ((*u).ctx_Iter_Check)(u, u_obj);
@@ -3699,22 +3701,22 @@ pub unsafe extern "C" fn ctx_Slice_New(
     const F: &CStr = c"HPySlice_New";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
     // arguments are the caller's, as the API documents them.
     unsafe {
-        let Ok(u_start) = super::handles::unwrap(gil, dctx, start, F) else {
+        let Ok(u_start) = crate::debug::handles::unwrap(gil, dctx, start, F) else {
             return HPy::NULL;
         };
-        let Ok(u_stop) = super::handles::unwrap(gil, dctx, stop, F) else {
+        let Ok(u_stop) = crate::debug::handles::unwrap(gil, dctx, stop, F) else {
             return HPy::NULL;
         };
-        let Ok(u_step) = super::handles::unwrap(gil, dctx, step, F) else {
+        let Ok(u_step) = crate::debug::handles::unwrap(gil, dctx, step, F) else {
             return HPy::NULL;
         };
         let r = ((*u).ctx_Slice_New)(u, u_start, u_stop, u_step);
-        super::handles::wrap(gil, dctx, r)
+        crate::debug::handles::wrap(gil, dctx, r)
     }
 }
 
@@ -3735,88 +3737,100 @@ pub unsafe fn new_debug_context(
             name,
             _private: private,
             abi_version: (*u).abi_version,
-            h_None: super::handles::constant(gil, (*u).h_None),
-            h_True: super::handles::constant(gil, (*u).h_True),
-            h_False: super::handles::constant(gil, (*u).h_False),
-            h_NotImplemented: super::handles::constant(gil, (*u).h_NotImplemented),
-            h_Ellipsis: super::handles::constant(gil, (*u).h_Ellipsis),
-            h_BaseException: super::handles::constant(gil, (*u).h_BaseException),
-            h_Exception: super::handles::constant(gil, (*u).h_Exception),
-            h_StopAsyncIteration: super::handles::constant(gil, (*u).h_StopAsyncIteration),
-            h_StopIteration: super::handles::constant(gil, (*u).h_StopIteration),
-            h_GeneratorExit: super::handles::constant(gil, (*u).h_GeneratorExit),
-            h_ArithmeticError: super::handles::constant(gil, (*u).h_ArithmeticError),
-            h_LookupError: super::handles::constant(gil, (*u).h_LookupError),
-            h_AssertionError: super::handles::constant(gil, (*u).h_AssertionError),
-            h_AttributeError: super::handles::constant(gil, (*u).h_AttributeError),
-            h_BufferError: super::handles::constant(gil, (*u).h_BufferError),
-            h_EOFError: super::handles::constant(gil, (*u).h_EOFError),
-            h_FloatingPointError: super::handles::constant(gil, (*u).h_FloatingPointError),
-            h_OSError: super::handles::constant(gil, (*u).h_OSError),
-            h_ImportError: super::handles::constant(gil, (*u).h_ImportError),
-            h_ModuleNotFoundError: super::handles::constant(gil, (*u).h_ModuleNotFoundError),
-            h_IndexError: super::handles::constant(gil, (*u).h_IndexError),
-            h_KeyError: super::handles::constant(gil, (*u).h_KeyError),
-            h_KeyboardInterrupt: super::handles::constant(gil, (*u).h_KeyboardInterrupt),
-            h_MemoryError: super::handles::constant(gil, (*u).h_MemoryError),
-            h_NameError: super::handles::constant(gil, (*u).h_NameError),
-            h_OverflowError: super::handles::constant(gil, (*u).h_OverflowError),
-            h_RuntimeError: super::handles::constant(gil, (*u).h_RuntimeError),
-            h_RecursionError: super::handles::constant(gil, (*u).h_RecursionError),
-            h_NotImplementedError: super::handles::constant(gil, (*u).h_NotImplementedError),
-            h_SyntaxError: super::handles::constant(gil, (*u).h_SyntaxError),
-            h_IndentationError: super::handles::constant(gil, (*u).h_IndentationError),
-            h_TabError: super::handles::constant(gil, (*u).h_TabError),
-            h_ReferenceError: super::handles::constant(gil, (*u).h_ReferenceError),
-            h_SystemError: super::handles::constant(gil, (*u).h_SystemError),
-            h_SystemExit: super::handles::constant(gil, (*u).h_SystemExit),
-            h_TypeError: super::handles::constant(gil, (*u).h_TypeError),
-            h_UnboundLocalError: super::handles::constant(gil, (*u).h_UnboundLocalError),
-            h_UnicodeError: super::handles::constant(gil, (*u).h_UnicodeError),
-            h_UnicodeEncodeError: super::handles::constant(gil, (*u).h_UnicodeEncodeError),
-            h_UnicodeDecodeError: super::handles::constant(gil, (*u).h_UnicodeDecodeError),
-            h_UnicodeTranslateError: super::handles::constant(gil, (*u).h_UnicodeTranslateError),
-            h_ValueError: super::handles::constant(gil, (*u).h_ValueError),
-            h_ZeroDivisionError: super::handles::constant(gil, (*u).h_ZeroDivisionError),
-            h_BlockingIOError: super::handles::constant(gil, (*u).h_BlockingIOError),
-            h_BrokenPipeError: super::handles::constant(gil, (*u).h_BrokenPipeError),
-            h_ChildProcessError: super::handles::constant(gil, (*u).h_ChildProcessError),
-            h_ConnectionError: super::handles::constant(gil, (*u).h_ConnectionError),
-            h_ConnectionAbortedError: super::handles::constant(gil, (*u).h_ConnectionAbortedError),
-            h_ConnectionRefusedError: super::handles::constant(gil, (*u).h_ConnectionRefusedError),
-            h_ConnectionResetError: super::handles::constant(gil, (*u).h_ConnectionResetError),
-            h_FileExistsError: super::handles::constant(gil, (*u).h_FileExistsError),
-            h_FileNotFoundError: super::handles::constant(gil, (*u).h_FileNotFoundError),
-            h_InterruptedError: super::handles::constant(gil, (*u).h_InterruptedError),
-            h_IsADirectoryError: super::handles::constant(gil, (*u).h_IsADirectoryError),
-            h_NotADirectoryError: super::handles::constant(gil, (*u).h_NotADirectoryError),
-            h_PermissionError: super::handles::constant(gil, (*u).h_PermissionError),
-            h_ProcessLookupError: super::handles::constant(gil, (*u).h_ProcessLookupError),
-            h_TimeoutError: super::handles::constant(gil, (*u).h_TimeoutError),
-            h_Warning: super::handles::constant(gil, (*u).h_Warning),
-            h_UserWarning: super::handles::constant(gil, (*u).h_UserWarning),
-            h_DeprecationWarning: super::handles::constant(gil, (*u).h_DeprecationWarning),
-            h_PendingDeprecationWarning: super::handles::constant(
+            h_None: crate::debug::handles::constant(gil, (*u).h_None),
+            h_True: crate::debug::handles::constant(gil, (*u).h_True),
+            h_False: crate::debug::handles::constant(gil, (*u).h_False),
+            h_NotImplemented: crate::debug::handles::constant(gil, (*u).h_NotImplemented),
+            h_Ellipsis: crate::debug::handles::constant(gil, (*u).h_Ellipsis),
+            h_BaseException: crate::debug::handles::constant(gil, (*u).h_BaseException),
+            h_Exception: crate::debug::handles::constant(gil, (*u).h_Exception),
+            h_StopAsyncIteration: crate::debug::handles::constant(gil, (*u).h_StopAsyncIteration),
+            h_StopIteration: crate::debug::handles::constant(gil, (*u).h_StopIteration),
+            h_GeneratorExit: crate::debug::handles::constant(gil, (*u).h_GeneratorExit),
+            h_ArithmeticError: crate::debug::handles::constant(gil, (*u).h_ArithmeticError),
+            h_LookupError: crate::debug::handles::constant(gil, (*u).h_LookupError),
+            h_AssertionError: crate::debug::handles::constant(gil, (*u).h_AssertionError),
+            h_AttributeError: crate::debug::handles::constant(gil, (*u).h_AttributeError),
+            h_BufferError: crate::debug::handles::constant(gil, (*u).h_BufferError),
+            h_EOFError: crate::debug::handles::constant(gil, (*u).h_EOFError),
+            h_FloatingPointError: crate::debug::handles::constant(gil, (*u).h_FloatingPointError),
+            h_OSError: crate::debug::handles::constant(gil, (*u).h_OSError),
+            h_ImportError: crate::debug::handles::constant(gil, (*u).h_ImportError),
+            h_ModuleNotFoundError: crate::debug::handles::constant(gil, (*u).h_ModuleNotFoundError),
+            h_IndexError: crate::debug::handles::constant(gil, (*u).h_IndexError),
+            h_KeyError: crate::debug::handles::constant(gil, (*u).h_KeyError),
+            h_KeyboardInterrupt: crate::debug::handles::constant(gil, (*u).h_KeyboardInterrupt),
+            h_MemoryError: crate::debug::handles::constant(gil, (*u).h_MemoryError),
+            h_NameError: crate::debug::handles::constant(gil, (*u).h_NameError),
+            h_OverflowError: crate::debug::handles::constant(gil, (*u).h_OverflowError),
+            h_RuntimeError: crate::debug::handles::constant(gil, (*u).h_RuntimeError),
+            h_RecursionError: crate::debug::handles::constant(gil, (*u).h_RecursionError),
+            h_NotImplementedError: crate::debug::handles::constant(gil, (*u).h_NotImplementedError),
+            h_SyntaxError: crate::debug::handles::constant(gil, (*u).h_SyntaxError),
+            h_IndentationError: crate::debug::handles::constant(gil, (*u).h_IndentationError),
+            h_TabError: crate::debug::handles::constant(gil, (*u).h_TabError),
+            h_ReferenceError: crate::debug::handles::constant(gil, (*u).h_ReferenceError),
+            h_SystemError: crate::debug::handles::constant(gil, (*u).h_SystemError),
+            h_SystemExit: crate::debug::handles::constant(gil, (*u).h_SystemExit),
+            h_TypeError: crate::debug::handles::constant(gil, (*u).h_TypeError),
+            h_UnboundLocalError: crate::debug::handles::constant(gil, (*u).h_UnboundLocalError),
+            h_UnicodeError: crate::debug::handles::constant(gil, (*u).h_UnicodeError),
+            h_UnicodeEncodeError: crate::debug::handles::constant(gil, (*u).h_UnicodeEncodeError),
+            h_UnicodeDecodeError: crate::debug::handles::constant(gil, (*u).h_UnicodeDecodeError),
+            h_UnicodeTranslateError: crate::debug::handles::constant(
+                gil,
+                (*u).h_UnicodeTranslateError,
+            ),
+            h_ValueError: crate::debug::handles::constant(gil, (*u).h_ValueError),
+            h_ZeroDivisionError: crate::debug::handles::constant(gil, (*u).h_ZeroDivisionError),
+            h_BlockingIOError: crate::debug::handles::constant(gil, (*u).h_BlockingIOError),
+            h_BrokenPipeError: crate::debug::handles::constant(gil, (*u).h_BrokenPipeError),
+            h_ChildProcessError: crate::debug::handles::constant(gil, (*u).h_ChildProcessError),
+            h_ConnectionError: crate::debug::handles::constant(gil, (*u).h_ConnectionError),
+            h_ConnectionAbortedError: crate::debug::handles::constant(
+                gil,
+                (*u).h_ConnectionAbortedError,
+            ),
+            h_ConnectionRefusedError: crate::debug::handles::constant(
+                gil,
+                (*u).h_ConnectionRefusedError,
+            ),
+            h_ConnectionResetError: crate::debug::handles::constant(
+                gil,
+                (*u).h_ConnectionResetError,
+            ),
+            h_FileExistsError: crate::debug::handles::constant(gil, (*u).h_FileExistsError),
+            h_FileNotFoundError: crate::debug::handles::constant(gil, (*u).h_FileNotFoundError),
+            h_InterruptedError: crate::debug::handles::constant(gil, (*u).h_InterruptedError),
+            h_IsADirectoryError: crate::debug::handles::constant(gil, (*u).h_IsADirectoryError),
+            h_NotADirectoryError: crate::debug::handles::constant(gil, (*u).h_NotADirectoryError),
+            h_PermissionError: crate::debug::handles::constant(gil, (*u).h_PermissionError),
+            h_ProcessLookupError: crate::debug::handles::constant(gil, (*u).h_ProcessLookupError),
+            h_TimeoutError: crate::debug::handles::constant(gil, (*u).h_TimeoutError),
+            h_Warning: crate::debug::handles::constant(gil, (*u).h_Warning),
+            h_UserWarning: crate::debug::handles::constant(gil, (*u).h_UserWarning),
+            h_DeprecationWarning: crate::debug::handles::constant(gil, (*u).h_DeprecationWarning),
+            h_PendingDeprecationWarning: crate::debug::handles::constant(
                 gil,
                 (*u).h_PendingDeprecationWarning,
             ),
-            h_SyntaxWarning: super::handles::constant(gil, (*u).h_SyntaxWarning),
-            h_RuntimeWarning: super::handles::constant(gil, (*u).h_RuntimeWarning),
-            h_FutureWarning: super::handles::constant(gil, (*u).h_FutureWarning),
-            h_ImportWarning: super::handles::constant(gil, (*u).h_ImportWarning),
-            h_UnicodeWarning: super::handles::constant(gil, (*u).h_UnicodeWarning),
-            h_BytesWarning: super::handles::constant(gil, (*u).h_BytesWarning),
-            h_ResourceWarning: super::handles::constant(gil, (*u).h_ResourceWarning),
-            h_BaseObjectType: super::handles::constant(gil, (*u).h_BaseObjectType),
-            h_TypeType: super::handles::constant(gil, (*u).h_TypeType),
-            h_BoolType: super::handles::constant(gil, (*u).h_BoolType),
-            h_LongType: super::handles::constant(gil, (*u).h_LongType),
-            h_FloatType: super::handles::constant(gil, (*u).h_FloatType),
-            h_UnicodeType: super::handles::constant(gil, (*u).h_UnicodeType),
-            h_TupleType: super::handles::constant(gil, (*u).h_TupleType),
-            h_ListType: super::handles::constant(gil, (*u).h_ListType),
-            ctx_Dup: super::special::ctx_Dup,
-            ctx_Close: super::special::ctx_Close,
+            h_SyntaxWarning: crate::debug::handles::constant(gil, (*u).h_SyntaxWarning),
+            h_RuntimeWarning: crate::debug::handles::constant(gil, (*u).h_RuntimeWarning),
+            h_FutureWarning: crate::debug::handles::constant(gil, (*u).h_FutureWarning),
+            h_ImportWarning: crate::debug::handles::constant(gil, (*u).h_ImportWarning),
+            h_UnicodeWarning: crate::debug::handles::constant(gil, (*u).h_UnicodeWarning),
+            h_BytesWarning: crate::debug::handles::constant(gil, (*u).h_BytesWarning),
+            h_ResourceWarning: crate::debug::handles::constant(gil, (*u).h_ResourceWarning),
+            h_BaseObjectType: crate::debug::handles::constant(gil, (*u).h_BaseObjectType),
+            h_TypeType: crate::debug::handles::constant(gil, (*u).h_TypeType),
+            h_BoolType: crate::debug::handles::constant(gil, (*u).h_BoolType),
+            h_LongType: crate::debug::handles::constant(gil, (*u).h_LongType),
+            h_FloatType: crate::debug::handles::constant(gil, (*u).h_FloatType),
+            h_UnicodeType: crate::debug::handles::constant(gil, (*u).h_UnicodeType),
+            h_TupleType: crate::debug::handles::constant(gil, (*u).h_TupleType),
+            h_ListType: crate::debug::handles::constant(gil, (*u).h_ListType),
+            ctx_Dup: crate::debug::special::ctx_Dup,
+            ctx_Close: crate::debug::special::ctx_Close,
             ctx_Long_FromInt32_t,
             ctx_Long_FromUInt32_t,
             ctx_Long_FromInt64_t,
@@ -3888,7 +3902,7 @@ pub unsafe fn new_debug_context(
             ctx_Err_WarnEx,
             ctx_Err_WriteUnraisable,
             ctx_IsTrue,
-            ctx_Type_FromSpec: super::special::ctx_Type_FromSpec,
+            ctx_Type_FromSpec: crate::debug::special::ctx_Type_FromSpec,
             ctx_Type_GenericNew,
             ctx_GetAttr,
             ctx_GetAttr_s,
@@ -3946,7 +3960,8 @@ pub unsafe fn new_debug_context(
             ctx_Import_ImportModule,
             ctx_FromPyObject,
             ctx_AsPyObject,
-            ctx_CallRealFunctionFromTrampoline: super::special::ctx_CallRealFunctionFromTrampoline,
+            ctx_CallRealFunctionFromTrampoline:
+                crate::debug::special::ctx_CallRealFunctionFromTrampoline,
             ctx_ListBuilder_New,
             ctx_ListBuilder_Set,
             ctx_ListBuilder_Build,
@@ -3955,10 +3970,10 @@ pub unsafe fn new_debug_context(
             ctx_TupleBuilder_Set,
             ctx_TupleBuilder_Build,
             ctx_TupleBuilder_Cancel,
-            ctx_Tracker_New: super::special::ctx_Tracker_New,
-            ctx_Tracker_Add: super::special::ctx_Tracker_Add,
-            ctx_Tracker_ForgetAll: super::special::ctx_Tracker_ForgetAll,
-            ctx_Tracker_Close: super::special::ctx_Tracker_Close,
+            ctx_Tracker_New: crate::debug::special::ctx_Tracker_New,
+            ctx_Tracker_Add: crate::debug::special::ctx_Tracker_Add,
+            ctx_Tracker_ForgetAll: crate::debug::special::ctx_Tracker_ForgetAll,
+            ctx_Tracker_Close: crate::debug::special::ctx_Tracker_Close,
             ctx_Field_Store,
             ctx_Field_Load,
             ctx_ReenterPythonExecution,
@@ -3976,12 +3991,12 @@ pub unsafe fn new_debug_context(
             ctx_DelItem,
             ctx_DelItem_i,
             ctx_DelItem_s,
-            h_ComplexType: super::handles::constant(gil, (*u).h_ComplexType),
-            h_BytesType: super::handles::constant(gil, (*u).h_BytesType),
-            h_MemoryViewType: super::handles::constant(gil, (*u).h_MemoryViewType),
-            h_CapsuleType: super::handles::constant(gil, (*u).h_CapsuleType),
-            h_SliceType: super::handles::constant(gil, (*u).h_SliceType),
-            h_Builtins: super::handles::constant(gil, (*u).h_Builtins),
+            h_ComplexType: crate::debug::handles::constant(gil, (*u).h_ComplexType),
+            h_BytesType: crate::debug::handles::constant(gil, (*u).h_BytesType),
+            h_MemoryViewType: crate::debug::handles::constant(gil, (*u).h_MemoryViewType),
+            h_CapsuleType: crate::debug::handles::constant(gil, (*u).h_CapsuleType),
+            h_SliceType: crate::debug::handles::constant(gil, (*u).h_SliceType),
+            h_Builtins: crate::debug::handles::constant(gil, (*u).h_Builtins),
             ctx_Capsule_New,
             ctx_Capsule_Get,
             ctx_Capsule_IsValid,
@@ -4001,7 +4016,7 @@ pub unsafe fn new_debug_context(
             ctx_SetCallFunction,
             ctx_Call,
             ctx_CallMethod,
-            h_DictType: super::handles::constant(gil, (*u).h_DictType),
+            h_DictType: crate::debug::handles::constant(gil, (*u).h_DictType),
             ctx_AsStruct_Dict,
             ctx_List_Insert,
             ctx_GetSlice,

@@ -21,7 +21,7 @@ use core::ffi::c_void;
 use hpy_sys::*;
 use pyo3_ffi as ffi;
 
-use super::handles;
+use crate::debug::handles;
 use crate::python::{Gil, GilCell, PY_VECTORCALL_ARGUMENTS_OFFSET};
 
 type Obj = *mut ffi::PyObject;
@@ -44,7 +44,7 @@ pub unsafe extern "C" fn ctx_CallRealFunctionFromTrampoline(
     let gil = unsafe { Gil::assume() };
     match sig {
         HPyFunc_TRAVERSEPROC | HPyFunc_DESTROYFUNC | HPyFunc_CAPSULE_DESTRUCTOR => {
-            let u = super::universal_of(dctx);
+            let u = crate::debug::handles::universal_of(dctx);
             // SAFETY: no handle is involved in these signatures; the
             // universal dispatcher does the same work for any context.
             return unsafe { crate::api::ctx_CallRealFunctionFromTrampoline(u, sig, func, args) };
@@ -91,7 +91,7 @@ pub unsafe extern "C" fn ctx_CallRealFunctionFromTrampoline(
 
 // The generated dispatcher, under another name.
 mod generated {
-    use super::*;
+    use crate::debug::dispatch::*;
     include!("../api/autogen_trampoline_dispatch.rs");
 }
 use generated::ctx_CallRealFunctionFromTrampoline as ctx_CallRealFunctionFromTrampoline_generated;

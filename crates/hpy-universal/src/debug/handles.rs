@@ -27,7 +27,7 @@ use std::collections::VecDeque;
 use hpy_sys::{HPy, HPyContext};
 use pyo3_ffi as ffi;
 
-use super::raw;
+use crate::debug::raw;
 use crate::python::{Gil, GilCell, Obj};
 
 /// The error of a check: it has been reported (and, if the process goes on,
@@ -759,4 +759,12 @@ pub fn closed_handles(gil: Gil, gen: u64) -> Vec<HPy> {
 #[allow(dead_code)]
 pub fn context_name(ctx: usize) -> String {
     ctx_name(ctx)
+}
+
+/// The context a debug context wraps.
+#[inline(always)]
+pub fn universal_of(dctx: *mut HPyContext) -> *mut HPyContext {
+    // SAFETY: `dctx` is one of our debug contexts (only they have these
+    // functions), whose `_private` is the wrapped context.
+    unsafe { (*dctx)._private.cast() }
 }

@@ -14,7 +14,7 @@ use core::ptr;
 use hpy_sys::HPy;
 use pyo3_ffi as ffi;
 
-use super::{handles, raw};
+use crate::debug::{handles, raw};
 use crate::python::{nonnull, ErrSet, Gil, GilCell, Obj};
 
 /// A `DebugHandle` object: a snapshot of one handle record.

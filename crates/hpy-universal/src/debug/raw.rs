@@ -15,7 +15,7 @@ use std::collections::VecDeque;
 
 use hpy_sys::HPy;
 
-use super::handles;
+use crate::debug::handles;
 use crate::python::{Gil, GilCell};
 
 /// One protected copy: its pages.

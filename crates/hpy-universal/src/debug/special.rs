@@ -8,10 +8,10 @@ use core::ffi::c_int;
 
 use hpy_sys::*;
 
-use super::handles;
+use crate::debug::handles;
 use crate::python::Gil;
 
-pub use super::dispatch::ctx_CallRealFunctionFromTrampoline;
+pub use crate::debug::dispatch::ctx_CallRealFunctionFromTrampoline;
 
 /// `HPy_Dup`: a new debug handle for the same object.
 pub unsafe extern "C" fn ctx_Dup(dctx: *mut HPyContext, h: HPy) -> HPy {
@@ -20,7 +20,7 @@ pub unsafe extern "C" fn ctx_Dup(dctx: *mut HPyContext, h: HPy) -> HPy {
     let Ok(u) = handles::unwrap(gil, dctx, h, c"HPy_Dup") else {
         return HPy::NULL;
     };
-    let u_ctx = super::universal_of(dctx);
+    let u_ctx = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is an open universal handle; `u_ctx` the live context.
     let dup = unsafe { ((*u_ctx).ctx_Dup)(u_ctx, u) };
     handles::wrap(gil, dctx, dup)
@@ -120,7 +120,7 @@ pub unsafe extern "C" fn ctx_Type_FromSpec(
             i += 1;
         }
     }
-    let u = super::universal_of(dctx);
+    let u = crate::debug::handles::universal_of(dctx);
     let params = if params.is_null() {
         core::ptr::null_mut()
     } else {

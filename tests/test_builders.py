@@ -278,7 +278,10 @@ def test_tracker_close(m, hint):
         assert sys.getrefcount(obj) == before
 
 
-def test_tracker_forget_all(m):
+def test_tracker_forget_all(m, hpy_abi):
+    if 'debug' in hpy_abi:
+        pytest.skip('leaks handles on purpose and closes an argument handle, which debug mode '
+                    'reports (its ForgetAll is tested in test_debug.py)')
     obj = object()
     before = sys.getrefcount(obj)
     m.tracker_forget(obj, 10)

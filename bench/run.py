@@ -58,6 +58,7 @@ def build_all(tmp, reference_python):
         compile_ext(HERE / 'hpy_bench.c', out, s.include_dirs, macros, s.sources,
                     s.extra_objects, s.extra_link_args)
         built[f'hpy-{abi}'] = (kind, out)
+    built['hpy-debug'] = ('debug', built['hpy-universal'][1])
     if reference_python:
         code = ('from hpy.devel import HPyDevel; d = HPyDevel();'
                 'print(*d.get_extra_include_dirs(), sep="\\n"); print(*d.get_extra_sources(), sep="\\n")')

@@ -84,6 +84,8 @@ pub struct Table {
     args: Vec<HPy>,
     /// Arrays of argument handles of the calls in progress.
     arrays: Vec<Vec<HPy>>,
+    /// Spare buffers for `arrays` (no allocation per call once warm).
+    pool: Vec<Vec<HPy>>,
     smalls: Vec<Small>,
     small_free: Vec<u32>,
     /// Python stack frames recorded per handle (0: none).
@@ -101,6 +103,7 @@ static TABLE: GilCell<Table> = GilCell::new(Table {
     generation: 0,
     args: Vec::new(),
     arrays: Vec::new(),
+    pool: Vec::new(),
     smalls: Vec::new(),
     small_free: Vec::new(),
     trace_limit: 0,
@@ -222,6 +225,28 @@ impl Table {
             self.free.push(old);
         }
         released
+    }
+}
+
+impl Table {
+    /// Closes `h` if it is an open handle usable with `dctx` that is not a
+    /// constant: its object (whose reference the caller now owns) and its
+    /// raw data, to revoke. None: the slow path must check and report.
+    #[inline]
+    fn close_open(&mut self, dctx: usize, h: HPy) -> Option<(HPy, Vec<raw::Block>)> {
+        let (index, _) = decode(h._i)?;
+        let r = self.record_mut(h)?;
+        if r.closed || r.ctx != dctx || r.kind == Kind::Constant {
+            return None;
+        }
+        r.closed = true;
+        let obj = core::mem::replace(&mut r.obj, HPy::NULL);
+        let mut blocks = core::mem::take(&mut r.raw);
+        let mut released = self.enqueue_closed(index);
+        if !released.is_empty() {
+            blocks.append(&mut released);
+        }
+        Some((obj, blocks))
     }
 }
 
@@ -392,6 +417,12 @@ pub fn close(gil: Gil, dctx: *mut HPyContext, h: HPy, func: &CStr) -> Result<(),
     if h._i == 0 {
         return Ok(());
     }
+    if let Some((obj, blocks)) = with(gil, |t| t.close_open(dctx as usize, h)) {
+        raw::revoke(gil, blocks);
+        // SAFETY: with the GIL; the record owned one reference to `obj`.
+        unsafe { ffi::Py_DECREF(obj._i as Obj) };
+        return Ok(());
+    }
     if let Some(Kind::Constant) = with(gil, |t| t.record(h).map(|r| r.kind)) {
         return Err(report(gil, false, message(func, h, &Problem::Constant)));
     }
@@ -418,6 +449,11 @@ pub fn close(gil: Gil, dctx: *mut HPyContext, h: HPy, func: &CStr) -> Result<(),
 /// Takes the object out of a handle returned to CPython: a new reference
 /// to it, and the handle closed. Reports a closed handle (returning null).
 pub fn into_object(gil: Gil, dctx: *mut HPyContext, h: HPy, func: &CStr) -> Result<Obj, Invalid> {
+    if let Some((obj, blocks)) = with(gil, |t| t.close_open(dctx as usize, h)) {
+        raw::revoke(gil, blocks);
+        // the record's reference goes to the caller
+        return Ok(obj._i as Obj);
+    }
     let u = unwrap(gil, dctx, h, func)?;
     let obj = u._i as Obj;
     // SAFETY: with the GIL; `obj` is live (the handle is open).
@@ -446,12 +482,31 @@ pub fn open_arg(gil: Gil, dctx: *mut HPyContext, obj: Obj) -> HPy {
 /// An array of argument handles for the items of a C array of objects,
 /// alive until `close_args`.
 pub fn open_arg_array(gil: Gil, dctx: *mut HPyContext, items: *const Obj, n: usize) -> *const HPy {
-    let mut v = Vec::with_capacity(n);
-    for i in 0..n {
-        // SAFETY: the caller passes an array of `n` live objects.
-        v.push(open_arg(gil, dctx, unsafe { *items.add(i) }));
-    }
+    let trace = trace_if_enabled(gil);
     with(gil, |t| {
+        let mut v = t.pool.pop().unwrap_or_default();
+        v.clear();
+        v.reserve(n);
+        for i in 0..n {
+            // SAFETY: the caller passes an array of `n` live objects (with
+            // the GIL); the record owns the new reference.
+            let obj = unsafe { *items.add(i) };
+            let h = if obj.is_null() {
+                HPy::NULL
+            } else {
+                // SAFETY: as above.
+                unsafe { ffi::Py_INCREF(obj) };
+                let h = t.open(
+                    HPy { _i: obj as isize },
+                    Kind::Arg,
+                    dctx as usize,
+                    trace.clone(),
+                );
+                t.args.push(h);
+                h
+            };
+            v.push(h);
+        }
         let p = v.as_ptr();
         t.arrays.push(v);
         p
@@ -468,22 +523,40 @@ pub fn mark(gil: Gil) -> Mark {
 
 /// Closes the argument handles opened since `m` (the call has returned).
 pub fn close_args(gil: Gil, dctx: *mut HPyContext, m: Mark) {
-    let (handles, _arrays) = with(gil, |t| {
-        (
-            t.args.split_off(m.0.min(t.args.len())),
-            t.arrays.split_off(m.1.min(t.arrays.len())),
-        )
+    with(gil, |t| {
+        while t.arrays.len() > m.1 {
+            if let Some(v) = t.arrays.pop() {
+                t.pool.push(v);
+            }
+        }
     });
-    for h in handles.into_iter().rev() {
-        let closed = close(
-            gil,
-            dctx,
-            h,
-            c"the end of a call into the extension (closing an argument handle that the \
-               extension closed itself: argument handles are borrowed, never close them)",
-        );
-        if closed.is_err() {
-            drop_report(gil);
+    loop {
+        let next = with(gil, |t| {
+            if t.args.len() <= m.0 {
+                return None;
+            }
+            let h = t.args.pop()?;
+            Some((h, t.close_open(dctx as usize, h)))
+        });
+        match next {
+            None => break,
+            Some((_, Some((obj, blocks)))) => {
+                raw::revoke(gil, blocks);
+                // SAFETY: with the GIL; the record owned this reference.
+                unsafe { ffi::Py_DECREF(obj._i as Obj) };
+            }
+            Some((h, None)) => {
+                let closed = close(
+                    gil,
+                    dctx,
+                    h,
+                    c"the end of a call into the extension (closing an argument handle that the \
+                       extension closed itself: argument handles are borrowed, never close them)",
+                );
+                if closed.is_err() {
+                    drop_report(gil);
+                }
+            }
         }
     }
 }

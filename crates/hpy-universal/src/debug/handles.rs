@@ -47,8 +47,12 @@ pub enum Kind {
 }
 
 pub struct Record {
-    /// The universal handle, owned while open.
+    /// The universal handle, owned while open (and while closed if `kept`).
     pub obj: HPy,
+    /// Closed while a hook was installed: the record still holds its
+    /// object, so that a call given the closed handle can go on with it
+    /// after the hook (as HPy 0.9's debug mode does).
+    pub kept: bool,
     /// 0 when the slot is free.
     pub serial: u32,
     pub generation: u64,
@@ -148,6 +152,7 @@ impl Table {
             serial,
             generation: self.generation,
             closed: false,
+            kept: false,
             kind,
             ctx,
             raw: Vec::new(),
@@ -191,11 +196,15 @@ impl Table {
         self.record_mut(h).filter(|r| !r.closed)
     }
 
-    /// Puts the closed record `index` in the queue; returns the raw blocks
-    /// of the records that leave it (their slots are free again).
-    fn enqueue_closed(&mut self, index: u32) -> Vec<raw::Block> {
+    /// Puts the closed record `index` in the queue; returns what the
+    /// records that leave it held (their slots are free again).
+    fn enqueue_closed(&mut self, index: u32) -> Evicted {
         self.closed_queue.push_back(index);
-        let mut released = Vec::new();
+        self.evict()
+    }
+
+    fn evict(&mut self) -> Evicted {
+        let mut out = Evicted::default();
         while self.closed_queue.len() > self.closed_max {
             let Some(old) = self.closed_queue.pop_front() else {
                 break;
@@ -203,28 +212,35 @@ impl Table {
             if let Some(r) = self.records.get_mut(old as usize) {
                 r.serial = 0;
                 r.trace = None;
-                released.append(&mut r.raw);
+                out.blocks.append(&mut r.raw);
+                if r.kept {
+                    r.kept = false;
+                    out.objs.push(core::mem::replace(&mut r.obj, HPy::NULL));
+                }
             }
             self.free.push(old);
         }
-        released
+        out
     }
 
     /// Applies a new queue size limit.
-    pub fn set_closed_max(&mut self, max: usize) -> Vec<raw::Block> {
+    pub fn set_closed_max(&mut self, max: usize) -> Evicted {
         self.closed_max = max;
-        let mut released = Vec::new();
-        while self.closed_queue.len() > self.closed_max {
-            let Some(old) = self.closed_queue.pop_front() else {
-                break;
-            };
-            if let Some(r) = self.records.get_mut(old as usize) {
-                r.serial = 0;
-                released.append(&mut r.raw);
+        self.evict()
+    }
+
+    /// The objects kept by closed records (no hook any more).
+    fn release_kept(&mut self) -> Evicted {
+        let mut out = Evicted::default();
+        for &i in &self.closed_queue {
+            if let Some(r) = self.records.get_mut(i as usize) {
+                if r.kept {
+                    r.kept = false;
+                    out.objs.push(core::mem::replace(&mut r.obj, HPy::NULL));
+                }
             }
-            self.free.push(old);
         }
-        released
+        out
     }
 }
 
@@ -233,20 +249,44 @@ impl Table {
     /// constant: its object (whose reference the caller now owns) and its
     /// raw data, to revoke. None: the slow path must check and report.
     #[inline]
-    fn close_open(&mut self, dctx: usize, h: HPy) -> Option<(HPy, Vec<raw::Block>)> {
+    /// The object comes with `kept`: true when the record keeps its
+    /// reference (a hook is installed), false when it is the caller's.
+    fn close_open(&mut self, dctx: usize, h: HPy) -> Option<(HPy, bool, Evicted)> {
         let (index, _) = decode(h._i)?;
+        let keep = !self.on_invalid_handle.is_null();
         let r = self.record_mut(h)?;
         if r.closed || r.ctx != dctx || r.kind == Kind::Constant {
             return None;
         }
         r.closed = true;
-        let obj = core::mem::replace(&mut r.obj, HPy::NULL);
-        let mut blocks = core::mem::take(&mut r.raw);
-        let mut released = self.enqueue_closed(index);
-        if !released.is_empty() {
-            blocks.append(&mut released);
+        r.kept = keep;
+        let obj = if keep {
+            r.obj
+        } else {
+            core::mem::replace(&mut r.obj, HPy::NULL)
+        };
+        let blocks = core::mem::take(&mut r.raw);
+        let mut evicted = self.enqueue_closed(index);
+        evicted.blocks.extend(blocks);
+        Some((obj, keep, evicted))
+    }
+}
+
+/// What records leaving the closed queue held: raw data to unmap, objects
+/// to release (outside the table: a release may run Python code).
+#[derive(Default)]
+pub struct Evicted {
+    pub blocks: Vec<raw::Block>,
+    pub objs: Vec<HPy>,
+}
+
+impl Evicted {
+    pub fn release(self, gil: Gil) {
+        raw::revoke(gil, self.blocks);
+        for o in self.objs {
+            // SAFETY: with the GIL; each was a reference held by a record.
+            unsafe { ffi::Py_XDECREF(o._i as Obj) };
         }
-        Some((obj, blocks))
     }
 }
 
@@ -316,6 +356,18 @@ fn message(func: &CStr, h: HPy, problem: &Problem) -> String {
 /// function fails with a Python exception), else stops the process.
 #[cold]
 fn report(gil: Gil, builder: bool, text: String) -> Invalid {
+    if report_hook(gil, builder, &text).is_ok() {
+        let c = std::ffi::CString::new(text.replace('\0', "?")).unwrap_or_default();
+        // SAFETY: with the GIL; `c` is NUL-terminated.
+        unsafe { ffi::PyErr_SetString(ffi::PyExc_SystemError, c.as_ptr()) };
+    }
+    Invalid
+}
+
+/// Calls the hook (or stops the process when there is none). Ok: the hook
+/// returned and no exception is set, the caller may go on.
+#[cold]
+fn report_hook(gil: Gil, builder: bool, text: &str) -> Result<(), Invalid> {
     let hook = with(gil, |t| {
         if builder {
             t.on_invalid_builder
@@ -336,15 +388,15 @@ fn report(gil: Gil, builder: bool, text: String) -> Invalid {
         let r = ffi::PyObject_CallNoArgs(hook);
         ffi::Py_DECREF(hook);
         if r.is_null() {
-            return Invalid;
+            return Err(Invalid);
         }
         ffi::Py_DECREF(r);
         if ffi::PyErr_Occurred().is_null() {
-            let c = std::ffi::CString::new(text).unwrap_or_default();
-            ffi::PyErr_SetString(ffi::PyExc_SystemError, c.as_ptr());
+            Ok(())
+        } else {
+            Err(Invalid)
         }
     }
-    Invalid
 }
 
 /// After a report in a function that returns nothing (HPy_Close ...): the
@@ -356,15 +408,24 @@ pub fn drop_report(_gil: Gil) {
 }
 
 /// Installs a hook (a new reference, or null); returns the old one.
+/// Removing the handle hook releases the objects that closed handles kept.
 pub fn set_hook(gil: Gil, builder: bool, hook: Obj) -> Obj {
-    with(gil, |t| {
+    let (old, evicted) = with(gil, |t| {
         let slot = if builder {
             &mut t.on_invalid_builder
         } else {
             &mut t.on_invalid_handle
         };
-        core::mem::replace(slot, hook)
-    })
+        let old = core::mem::replace(slot, hook);
+        let evicted = if !builder && hook.is_null() {
+            t.release_kept()
+        } else {
+            Evicted::default()
+        };
+        (old, evicted)
+    });
+    evicted.release(gil);
+    old
 }
 
 /// Checks a debug handle passed to `func` of `dctx` and gives the universal
@@ -376,15 +437,26 @@ pub fn unwrap(gil: Gil, dctx: *mut HPyContext, h: HPy, func: &CStr) -> Result<HP
     }
     let found = with(gil, |t| match t.record(h) {
         Some(r) if !r.closed && (r.ctx == dctx as usize || r.kind == Kind::Constant) => Ok(r.obj),
-        Some(r) if r.closed => Err(Problem::Closed {
-            arg: r.kind == Kind::Arg,
-            trace: r.trace.clone(),
-        }),
-        Some(_) => Err(Problem::OtherContext),
-        None if decode(h._i).is_none() => Err(Problem::NotDebug),
-        None => Err(Problem::Stale),
+        Some(r) if r.closed => Err((
+            Problem::Closed {
+                arg: r.kind == Kind::Arg,
+                trace: r.trace.clone(),
+            },
+            r.kept.then_some(r.obj),
+        )),
+        Some(_) => Err((Problem::OtherContext, None)),
+        None if decode(h._i).is_none() => Err((Problem::NotDebug, None)),
+        None => Err((Problem::Stale, None)),
     });
-    found.map_err(|p| report(gil, false, message(func, h, &p)))
+    match found {
+        Ok(u) => Ok(u),
+        // the hook may let the call go on with the object a closed handle kept
+        Err((p, Some(kept))) => {
+            report_hook(gil, false, &message(func, h, &p))?;
+            Ok(kept)
+        }
+        Err((p, None)) => Err(report(gil, false, message(func, h, &p))),
+    }
 }
 
 /// The object of a debug handle, without reporting (null if not open).
@@ -417,49 +489,41 @@ pub fn close(gil: Gil, dctx: *mut HPyContext, h: HPy, func: &CStr) -> Result<(),
     if h._i == 0 {
         return Ok(());
     }
-    if let Some((obj, blocks)) = with(gil, |t| t.close_open(dctx as usize, h)) {
-        raw::revoke(gil, blocks);
-        // SAFETY: with the GIL; the record owned one reference to `obj`.
-        unsafe { ffi::Py_DECREF(obj._i as Obj) };
+    if let Some((obj, kept, evicted)) = with(gil, |t| t.close_open(dctx as usize, h)) {
+        evicted.release(gil);
+        if !kept {
+            // SAFETY: with the GIL; the record owned one reference to `obj`.
+            unsafe { ffi::Py_DECREF(obj._i as Obj) };
+        }
         return Ok(());
     }
     if let Some(Kind::Constant) = with(gil, |t| t.record(h).map(|r| r.kind)) {
         return Err(report(gil, false, message(func, h, &Problem::Constant)));
     }
+    // a closed handle (reported, and the hook allowed going on) or one of
+    // another context: nothing to close
     unwrap(gil, dctx, h, func)?;
-    let (obj, released) = with(gil, |t| {
-        let Some((index, _)) = decode(h._i) else {
-            return (HPy::NULL, Vec::new());
-        };
-        let Some(r) = t.record_mut(h) else {
-            return (HPy::NULL, Vec::new());
-        };
-        r.closed = true;
-        let obj = core::mem::replace(&mut r.obj, HPy::NULL);
-        let mut blocks = core::mem::take(&mut r.raw);
-        blocks.append(&mut t.enqueue_closed(index));
-        (obj, blocks)
-    });
-    raw::revoke(gil, released);
-    // SAFETY: with the GIL; the record owned one reference to `obj`.
-    unsafe { ffi::Py_XDECREF(obj._i as Obj) };
     Ok(())
 }
 
 /// Takes the object out of a handle returned to CPython: a new reference
 /// to it, and the handle closed. Reports a closed handle (returning null).
 pub fn into_object(gil: Gil, dctx: *mut HPyContext, h: HPy, func: &CStr) -> Result<Obj, Invalid> {
-    if let Some((obj, blocks)) = with(gil, |t| t.close_open(dctx as usize, h)) {
-        raw::revoke(gil, blocks);
-        // the record's reference goes to the caller
+    if let Some((obj, kept, evicted)) = with(gil, |t| t.close_open(dctx as usize, h)) {
+        evicted.release(gil);
+        if kept {
+            // SAFETY: with the GIL; the record keeps its own reference.
+            unsafe { ffi::Py_INCREF(obj._i as Obj) };
+        }
+        // the record's reference (or the new one) goes to the caller
         return Ok(obj._i as Obj);
     }
+    // closed, or of another context: reported; if the hook allows going
+    // on, the object the closed handle kept
     let u = unwrap(gil, dctx, h, func)?;
-    let obj = u._i as Obj;
-    // SAFETY: with the GIL; `obj` is live (the handle is open).
-    unsafe { ffi::Py_XINCREF(obj) };
-    close(gil, dctx, h, func)?;
-    Ok(obj)
+    // SAFETY: with the GIL; `u` is live (held by its record).
+    unsafe { ffi::Py_XINCREF(u._i as Obj) };
+    Ok(u._i as Obj)
 }
 
 /// Opens an argument handle for a borrowed object passed in by CPython; it
@@ -540,10 +604,12 @@ pub fn close_args(gil: Gil, dctx: *mut HPyContext, m: Mark) {
         });
         match next {
             None => break,
-            Some((_, Some((obj, blocks)))) => {
-                raw::revoke(gil, blocks);
-                // SAFETY: with the GIL; the record owned this reference.
-                unsafe { ffi::Py_DECREF(obj._i as Obj) };
+            Some((_, Some((obj, kept, evicted)))) => {
+                evicted.release(gil);
+                if !kept {
+                    // SAFETY: with the GIL; the record owned this reference.
+                    unsafe { ffi::Py_DECREF(obj._i as Obj) };
+                }
             }
             Some((h, None)) => {
                 let closed = close(

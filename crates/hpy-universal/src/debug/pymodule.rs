@@ -302,8 +302,8 @@ unsafe extern "C" fn set_closed_handles_queue_max_size(_m: Obj, arg: Obj) -> Obj
     let Ok(n) = (unsafe { size_arg(arg, None) }) else {
         return ptr::null_mut();
     };
-    let released = handles::with(gil, |t| t.set_closed_max(n));
-    raw::revoke(gil, released);
+    let evicted = handles::with(gil, |t| t.set_closed_max(n));
+    evicted.release(gil);
     none()
 }
 

@@ -101,6 +101,12 @@ def test_leak_detector(make_module):
     assert sorted(h.obj for h in leaked) == ['hello', 'world']
     assert all(not h.is_closed and h.raw_data_size == 0 for h in leaked)
     assert repr(leaked[0]).startswith('<DebugHandle 0x')
+    # listed again: other objects, equal handles; no ordering
+    again = _debug.get_open_handles(gen)
+    assert again[0] is not leaked[0] and again == leaked and leaked[0] != leaked[1]
+    assert len({leaked[0], again[0], leaked[1]}) == 2
+    with pytest.raises(TypeError):
+        leaked[0] < leaked[1]
     ld = LeakDetector()
     ld.start()
     mod.leak(42)
@@ -199,6 +205,13 @@ INVALID = """
         HPy h = { (intptr_t)HPyLong_AsSsize_t(ctx, arg) };
         return HPy_Repr(ctx, h);
     }
+    HPyDef_METH(typecheck, "typecheck", HPyFunc_O)
+    static HPy typecheck_impl(HPyContext *ctx, HPy self, HPy arg)
+    {
+        /* arg 2 must be a type (@requires in api/hpy.api) */
+        return HPyBool_FromBool(ctx, HPy_TypeCheck(ctx, arg, arg));
+    }
+    @EXPORT(typecheck)
     @EXPORT(close_twice)
     @EXPORT(use_closed)
     @EXPORT(return_closed)
@@ -262,6 +275,7 @@ def test_handle_of_another_context(make_module, compiler, debug_hook):
     ('mod.close_twice("a")', 'HPy_Close was passed the handle 0x[0-9a-f]+, which is already closed'),
     ('mod.use_closed("a")', 'HPy_Repr was passed'),
     ('mod.keep("a"); mod.use_kept()', 'store the object in an HPyGlobal or an HPyField'),
+    ('mod.typecheck(int); mod.typecheck(5)', 'HPy_TypeCheck arg 2 must be a type'),
 ])
 def test_invalid_handle_is_fatal_by_default(compile_module, call, message):
     import re

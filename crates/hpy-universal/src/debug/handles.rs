@@ -320,7 +320,11 @@ fn message(func: &CStr, h: HPy, problem: &Problem) -> String {
             h._i
         ),
         Problem::Closed { arg, trace } => {
-            let mut m = format!("{func} was passed the handle {:#x}, which is already closed", h._i);
+            let mut m = format!(
+                "Invalid usage of already closed handle: {func} was passed the handle {:#x}, which \
+                 is already closed",
+                h._i
+            );
             if *arg {
                 m.push_str(
                     " (it was an argument of a call into the extension, closed when that call \
@@ -405,6 +409,52 @@ fn report_hook(gil: Gil, builder: bool, text: &str) -> Result<(), Invalid> {
 pub fn drop_report(_gil: Gil) {
     // SAFETY: with the GIL (the token).
     unsafe { ffi::PyErr_Clear() };
+}
+
+/// What `@requires(P,KIND)` of api/hpy.api asks of an argument.
+#[derive(Clone, Copy)]
+pub enum Requires {
+    Type,
+    HPyInstance,
+    Bytes,
+    Slice,
+    ContextVar,
+}
+
+/// Checks that the universal handle `u`, argument `what` of `func`, is an
+/// object of the kind it must be; a wrong one is reported like an invalid
+/// handle ("HPy_TypeCheck arg 2 must be a type"). `HPy_NULL` is left to the
+/// function, and so are the kinds whose functions raise TypeError themselves
+/// (bytes, context variables).
+pub fn require(gil: Gil, u: HPy, kind: Requires, func: &CStr, what: &str) -> Result<(), Invalid> {
+    let o = u._i as Obj;
+    if o.is_null() {
+        return Ok(());
+    }
+    // SAFETY: with the GIL; `o` is a live object (an open handle's).
+    let (ok, noun) = unsafe {
+        match kind {
+            Requires::Type => (ffi::PyType_Check(o) != 0, "a type"),
+            // the runtime's registry of HPy types is not reachable from
+            // here: the function itself checks
+            Requires::HPyInstance => (true, "an instance of an HPy type"),
+            // the functions raise TypeError themselves (bad input is an
+            // exception): nothing for debug mode to add
+            Requires::Bytes | Requires::ContextVar => (true, ""),
+            Requires::Slice => (ffi::PySlice_Check(o) != 0, "a slice object"),
+        }
+    };
+    if ok {
+        return Ok(());
+    }
+    Err(report(
+        gil,
+        false,
+        format!(
+            "HPy debug mode: {} {what} must be {noun}",
+            func.to_string_lossy()
+        ),
+    ))
 }
 
 /// Installs a hook (a new reference, or null); returns the old one.

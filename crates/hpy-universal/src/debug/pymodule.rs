@@ -64,6 +64,39 @@ unsafe extern "C" fn dh_repr(o: Obj) -> Obj {
     }
 }
 
+/// `==` and `!=` compare the handles (two DebugHandle objects listed at
+/// different times for one handle are equal); ordering is not defined.
+unsafe extern "C" fn dh_richcompare(a: Obj, b: Obj, op: c_int) -> Obj {
+    // SAFETY: with the GIL; `a` is a DebugHandle, `b` any live object,
+    // checked against our type before its field is read.
+    unsafe {
+        let tp = HANDLE_TYPE.as_ptr().read();
+        let same_type = ffi::Py_TYPE(b) == tp.cast();
+        let result = match op {
+            ffi::Py_EQ | ffi::Py_NE if same_type => {
+                let eq = handle_of(a)._i == handle_of(b)._i;
+                if (op == ffi::Py_EQ) == eq {
+                    ffi::Py_True()
+                } else {
+                    ffi::Py_False()
+                }
+            }
+            _ => ffi::Py_NotImplemented(),
+        };
+        ffi::Py_INCREF(result);
+        result
+    }
+}
+
+unsafe extern "C" fn dh_hash(o: Obj) -> ffi::Py_hash_t {
+    let h = handle_of(o)._i;
+    if h == -1 {
+        -2
+    } else {
+        h as ffi::Py_hash_t
+    }
+}
+
 unsafe extern "C" fn get_obj(o: Obj, _c: *mut c_void) -> Obj {
     // SAFETY: `o` is a DebugHandle; with the GIL.
     unsafe {
@@ -432,6 +465,14 @@ pub fn create(gil: Gil) -> Result<Obj, ErrSet> {
                 ffi::PyType_Slot {
                     slot: ffi::Py_tp_repr,
                     pfunc: dh_repr as *mut c_void,
+                },
+                ffi::PyType_Slot {
+                    slot: ffi::Py_tp_richcompare,
+                    pfunc: dh_richcompare as *mut c_void,
+                },
+                ffi::PyType_Slot {
+                    slot: ffi::Py_tp_hash,
+                    pfunc: dh_hash as *mut c_void,
                 },
                 ffi::PyType_Slot {
                     slot: ffi::Py_tp_getset,

@@ -107,6 +107,11 @@ def test_leak_detector(make_module):
     assert len({leaked[0], again[0], leaked[1]}) == 2
     with pytest.raises(TypeError):
         leaked[0] < leaked[1]
+    for h in leaked:
+        h._force_close()                    # HPy 0.9's test helper
+        assert h.is_closed and repr(h) == '<DebugHandle 0x%x CLOSED>' % h.id
+        assert h in _debug.get_closed_handles(gen)
+    assert _debug.get_open_handles(gen) == []
     ld = LeakDetector()
     ld.start()
     mod.leak(42)

@@ -556,6 +556,13 @@ pub fn close(gil: Gil, dctx: *mut HPyContext, h: HPy, func: &CStr) -> Result<(),
     Ok(())
 }
 
+/// `DebugHandle._force_close()`: closes an open handle with the context
+/// that opened it; a closed one is reported like a double close.
+pub fn force_close(gil: Gil, h: HPy) -> Result<(), Invalid> {
+    let ctx = with(gil, |t| t.record(h).map(|r| r.ctx).unwrap_or(0));
+    close(gil, ctx as *mut HPyContext, h, c"DebugHandle._force_close")
+}
+
 /// Takes the object out of a handle returned to CPython: a new reference
 /// to it, and the handle closed. Reports a closed handle (returning null).
 pub fn into_object(gil: Gil, dctx: *mut HPyContext, h: HPy, func: &CStr) -> Result<Obj, Invalid> {

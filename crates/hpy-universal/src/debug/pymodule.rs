@@ -54,8 +54,11 @@ unsafe extern "C" fn dh_repr(o: Obj) -> Obj {
     unsafe {
         let obj = (*o.cast::<DebugHandleObject>()).obj;
         let h = handle_of(o)._i;
-        if obj.is_null() {
-            let s = format!("<DebugHandle {h:#x} (closed)>\0");
+        let closed = handles::with(Gil::assume(), |t| {
+            t.record(handle_of(o)).is_none_or(|r| r.closed)
+        });
+        if obj.is_null() || closed {
+            let s = format!("<DebugHandle {h:#x} CLOSED>\0");
             ffi::PyUnicode_FromString(s.as_ptr().cast())
         } else {
             let s = format!("<DebugHandle {h:#x} for %R>\0");
@@ -159,6 +162,28 @@ unsafe extern "C" fn get_stacktrace(o: Obj, _c: *mut c_void) -> Obj {
         },
     }
 }
+
+/// `_force_close()`: closes the handle (as HPy_Close would), for tests.
+unsafe extern "C" fn dh_force_close(o: Obj, _a: Obj) -> Obj {
+    // SAFETY: a method of DebugHandle, called with the GIL.
+    let gil = unsafe { Gil::assume() };
+    if handles::force_close(gil, handle_of(o)).is_err() {
+        return ptr::null_mut();
+    }
+    none()
+}
+
+static DH_METHODS: GilCell<[ffi::PyMethodDef; 2]> = GilCell::new([
+    ffi::PyMethodDef {
+        ml_name: c"_force_close".as_ptr(),
+        ml_meth: ffi::PyMethodDefPointer {
+            PyCFunction: dh_force_close,
+        },
+        ml_flags: ffi::METH_NOARGS,
+        ml_doc: c"Close the handle (for tests).".as_ptr(),
+    },
+    ffi::PyMethodDef::zeroed(),
+]);
 
 macro_rules! getter {
     ($name:literal, $f:ident, $doc:literal) => {
@@ -469,6 +494,10 @@ pub fn create(gil: Gil) -> Result<Obj, ErrSet> {
                 ffi::PyType_Slot {
                     slot: ffi::Py_tp_richcompare,
                     pfunc: dh_richcompare as *mut c_void,
+                },
+                ffi::PyType_Slot {
+                    slot: ffi::Py_tp_methods,
+                    pfunc: DH_METHODS.as_ptr().cast(),
                 },
                 ffi::PyType_Slot {
                     slot: ffi::Py_tp_hash,

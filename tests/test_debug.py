@@ -185,6 +185,11 @@ INVALID = """
         HPy_Close(ctx, h);
         return h;
     }
+    HPyDef_METH(return_constant, "return_constant", HPyFunc_NOARGS)
+    static HPy return_constant_impl(HPyContext *ctx, HPy self)
+    {
+        return ctx->h_None;           /* wrong: HPy_Dup(ctx, ctx->h_None) */
+    }
     HPyDef_METH(close_constant, "close_constant", HPyFunc_NOARGS)
     static HPy close_constant_impl(HPyContext *ctx, HPy self)
     {
@@ -221,6 +226,7 @@ INVALID = """
     @EXPORT(use_closed)
     @EXPORT(return_closed)
     @EXPORT(close_constant)
+    @EXPORT(return_constant)
     @EXPORT(keep)
     @EXPORT(use_kept)
     @EXPORT(use_raw_value)
@@ -241,6 +247,9 @@ def test_invalid_handles_call_the_hook(make_module, debug_hook):
     assert debug_hook == ['handle'] * 3
     assert mod.close_constant() is None           # HPy_Close returns nothing
     assert debug_hook == ['handle'] * 4
+    assert mod.return_constant() is None
+    assert debug_hook == ['handle'] * 5
+    del debug_hook[-1]
     mod.keep('d')
     assert debug_hook == ['handle'] * 4
     assert mod.use_kept() == "'d'"
@@ -281,6 +290,7 @@ def test_handle_of_another_context(make_module, compiler, debug_hook):
     ('mod.use_closed("a")', 'HPy_Repr was passed'),
     ('mod.keep("a"); mod.use_kept()', 'store the object in an HPyGlobal or an HPyField'),
     ('mod.typecheck(int); mod.typecheck(5)', 'HPy_TypeCheck arg 2 must be a type'),
+    ('mod.return_constant()', 'constant handle 0x[0-9a-f]+ of the context .*returned without HPy_Dup'),
 ])
 def test_invalid_handle_is_fatal_by_default(compile_module, call, message):
     import re

@@ -575,6 +575,19 @@ pub fn into_object(gil: Gil, dctx: *mut HPyContext, h: HPy, func: &CStr) -> Resu
         // the record's reference (or the new one) goes to the caller
         return Ok(obj._i as Obj);
     }
+    // a constant of the context, returned without HPy_Dup: reported (the
+    // caller would own a reference nobody gave it); the hook may go on
+    if let Some(Kind::Constant) = with(gil, |t| t.record(h).map(|r| r.kind)) {
+        let text = format!(
+            "HPy debug mode: {} is the constant handle {:#x} of the context (ctx->h_...), returned \
+             without HPy_Dup: return HPy_Dup(ctx, ctx->h_None) and the like",
+            func.to_string_lossy(),
+            h._i
+        );
+        if report_hook(gil, false, &text).is_err() {
+            return Err(Invalid);
+        }
+    }
     // closed, or of another context: reported; if the hook allows going
     // on, the object the closed handle kept
     let u = unwrap(gil, dctx, h, func)?;

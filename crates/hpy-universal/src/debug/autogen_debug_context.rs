@@ -1420,17 +1420,6 @@ pub unsafe extern "C" fn ctx_Type_GenericNew(
         let Ok(u_kw) = crate::debug::handles::unwrap(gil, dctx, kw, F) else {
             return HPy::NULL;
         };
-        if crate::debug::handles::require(
-            gil,
-            u_type_,
-            crate::debug::handles::Requires::Type,
-            F,
-            "arg 1",
-        )
-        .is_err()
-        {
-            return HPy::NULL;
-        }
         let Ok(u_args) = crate::debug::handles::unwrap_array(gil, dctx, args, nargs as usize, F)
         else {
             return HPy::NULL;
@@ -1834,17 +1823,6 @@ pub unsafe extern "C" fn ctx_AsStruct_Object(dctx: *mut HPyContext, h: HPy) -> *
         let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return core::ptr::null_mut();
         };
-        if crate::debug::handles::require(
-            gil,
-            u_h,
-            crate::debug::handles::Requires::HPyInstance,
-            F,
-            "arg",
-        )
-        .is_err()
-        {
-            return core::ptr::null_mut();
-        }
         let r = ((*u).ctx_AsStruct_Object)(u, u_h);
         r
     }
@@ -1863,17 +1841,6 @@ pub unsafe extern "C" fn ctx_AsStruct_Legacy(dctx: *mut HPyContext, h: HPy) -> *
         let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return core::ptr::null_mut();
         };
-        if crate::debug::handles::require(
-            gil,
-            u_h,
-            crate::debug::handles::Requires::HPyInstance,
-            F,
-            "arg",
-        )
-        .is_err()
-        {
-            return core::ptr::null_mut();
-        }
         let r = ((*u).ctx_AsStruct_Legacy)(u, u_h);
         r
     }
@@ -1896,17 +1863,6 @@ pub unsafe extern "C" fn ctx_New(
         let Ok(u_h_type) = crate::debug::handles::unwrap(gil, dctx, h_type, F) else {
             return HPy::NULL;
         };
-        if crate::debug::handles::require(
-            gil,
-            u_h_type,
-            crate::debug::handles::Requires::Type,
-            F,
-            "arg",
-        )
-        .is_err()
-        {
-            return HPy::NULL;
-        }
         let r = ((*u).ctx_New)(u, u_h_type, data);
         crate::debug::handles::wrap(gil, dctx, r)
     }
@@ -2946,17 +2902,6 @@ pub unsafe extern "C" fn ctx_AsStruct_Type(dctx: *mut HPyContext, h: HPy) -> *mu
         let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return core::ptr::null_mut();
         };
-        if crate::debug::handles::require(
-            gil,
-            u_h,
-            crate::debug::handles::Requires::HPyInstance,
-            F,
-            "arg",
-        )
-        .is_err()
-        {
-            return core::ptr::null_mut();
-        }
         let r = ((*u).ctx_AsStruct_Type)(u, u_h);
         r
     }
@@ -2975,17 +2920,6 @@ pub unsafe extern "C" fn ctx_AsStruct_Long(dctx: *mut HPyContext, h: HPy) -> *mu
         let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return core::ptr::null_mut();
         };
-        if crate::debug::handles::require(
-            gil,
-            u_h,
-            crate::debug::handles::Requires::HPyInstance,
-            F,
-            "arg",
-        )
-        .is_err()
-        {
-            return core::ptr::null_mut();
-        }
         let r = ((*u).ctx_AsStruct_Long)(u, u_h);
         r
     }
@@ -3004,17 +2938,6 @@ pub unsafe extern "C" fn ctx_AsStruct_Float(dctx: *mut HPyContext, h: HPy) -> *m
         let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return core::ptr::null_mut();
         };
-        if crate::debug::handles::require(
-            gil,
-            u_h,
-            crate::debug::handles::Requires::HPyInstance,
-            F,
-            "arg",
-        )
-        .is_err()
-        {
-            return core::ptr::null_mut();
-        }
         let r = ((*u).ctx_AsStruct_Float)(u, u_h);
         r
     }
@@ -3033,17 +2956,6 @@ pub unsafe extern "C" fn ctx_AsStruct_Unicode(dctx: *mut HPyContext, h: HPy) -> 
         let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return core::ptr::null_mut();
         };
-        if crate::debug::handles::require(
-            gil,
-            u_h,
-            crate::debug::handles::Requires::HPyInstance,
-            F,
-            "arg",
-        )
-        .is_err()
-        {
-            return core::ptr::null_mut();
-        }
         let r = ((*u).ctx_AsStruct_Unicode)(u, u_h);
         r
     }
@@ -3062,17 +2974,6 @@ pub unsafe extern "C" fn ctx_AsStruct_Tuple(dctx: *mut HPyContext, h: HPy) -> *m
         let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return core::ptr::null_mut();
         };
-        if crate::debug::handles::require(
-            gil,
-            u_h,
-            crate::debug::handles::Requires::HPyInstance,
-            F,
-            "arg",
-        )
-        .is_err()
-        {
-            return core::ptr::null_mut();
-        }
         let r = ((*u).ctx_AsStruct_Tuple)(u, u_h);
         r
     }
@@ -3091,17 +2992,6 @@ pub unsafe extern "C" fn ctx_AsStruct_List(dctx: *mut HPyContext, h: HPy) -> *mu
         let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return core::ptr::null_mut();
         };
-        if crate::debug::handles::require(
-            gil,
-            u_h,
-            crate::debug::handles::Requires::HPyInstance,
-            F,
-            "arg",
-        )
-        .is_err()
-        {
-            return core::ptr::null_mut();
-        }
         let r = ((*u).ctx_AsStruct_List)(u, u_h);
         r
     }
@@ -3123,17 +3013,6 @@ pub unsafe extern "C" fn ctx_Type_GetBuiltinShape(
         let Ok(u_h_type) = crate::debug::handles::unwrap(gil, dctx, h_type, F) else {
             return -2;
         };
-        if crate::debug::handles::require(
-            gil,
-            u_h_type,
-            crate::debug::handles::Requires::Type,
-            F,
-            "arg",
-        )
-        .is_err()
-        {
-            return -2;
-        }
         let r = ((*u).ctx_Type_GetBuiltinShape)(u, u_h_type);
         r
     }
@@ -3380,17 +3259,6 @@ pub unsafe extern "C" fn ctx_ContextVar_Get(
         let Ok(u_default_value) = crate::debug::handles::unwrap(gil, dctx, default_value, F) else {
             return -1;
         };
-        if crate::debug::handles::require(
-            gil,
-            u_context_var,
-            crate::debug::handles::Requires::ContextVar,
-            F,
-            "arg 1",
-        )
-        .is_err()
-        {
-            return -1;
-        }
         let mut u_result = HPy::NULL;
         let r = ((*u).ctx_ContextVar_Get)(
             u,
@@ -3458,17 +3326,6 @@ pub unsafe extern "C" fn ctx_Type_GetName(dctx: *mut HPyContext, type_: HPy) -> 
         let Ok(u_type_) = crate::debug::handles::unwrap(gil, dctx, type_, F) else {
             return core::ptr::null();
         };
-        if crate::debug::handles::require(
-            gil,
-            u_type_,
-            crate::debug::handles::Requires::Type,
-            F,
-            "arg",
-        )
-        .is_err()
-        {
-            return core::ptr::null();
-        }
         let r = ((*u).ctx_Type_GetName)(u, u_type_);
         r
     }
@@ -3490,28 +3347,6 @@ pub unsafe extern "C" fn ctx_Type_IsSubtype(dctx: *mut HPyContext, sub: HPy, typ
         let Ok(u_type_) = crate::debug::handles::unwrap(gil, dctx, type_, F) else {
             return -1;
         };
-        if crate::debug::handles::require(
-            gil,
-            u_sub,
-            crate::debug::handles::Requires::Type,
-            F,
-            "arg 1",
-        )
-        .is_err()
-        {
-            return -1;
-        }
-        if crate::debug::handles::require(
-            gil,
-            u_type_,
-            crate::debug::handles::Requires::Type,
-            F,
-            "arg 2",
-        )
-        .is_err()
-        {
-            return -1;
-        }
         let r = ((*u).ctx_Type_IsSubtype)(u, u_sub, u_type_);
         r
     }
@@ -3651,17 +3486,6 @@ pub unsafe extern "C" fn ctx_SetCallFunction(
         let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return -1;
         };
-        if crate::debug::handles::require(
-            gil,
-            u_h,
-            crate::debug::handles::Requires::HPyInstance,
-            F,
-            "arg",
-        )
-        .is_err()
-        {
-            return -1;
-        }
         let r = ((*u).ctx_SetCallFunction)(u, u_h, func);
         r
     }
@@ -3764,17 +3588,6 @@ pub unsafe extern "C" fn ctx_AsStruct_Dict(dctx: *mut HPyContext, h: HPy) -> *mu
         let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return core::ptr::null_mut();
         };
-        if crate::debug::handles::require(
-            gil,
-            u_h,
-            crate::debug::handles::Requires::HPyInstance,
-            F,
-            "arg",
-        )
-        .is_err()
-        {
-            return core::ptr::null_mut();
-        }
         let r = ((*u).ctx_AsStruct_Dict)(u, u_h);
         r
     }

@@ -415,6 +415,9 @@ pub fn drop_report(_gil: Gil) {
 #[derive(Clone, Copy)]
 pub enum Requires {
     Type,
+    // emitted for an inline or forwarded function with
+    // @requires(P,hpy_instance); none has one today
+    #[allow(dead_code)]
     HPyInstance,
     Bytes,
     Slice,

@@ -43,6 +43,7 @@ mod bootstrap;
 mod context;
 mod debug;
 mod handles;
+mod library_copies;
 mod loader;
 mod method_call;
 mod module;

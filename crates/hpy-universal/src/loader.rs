@@ -20,6 +20,7 @@ use pyo3_ffi as ffi;
 
 use crate::abitag::{self, FileTag};
 use crate::context::{self, Mode};
+use crate::library_copies;
 use crate::method_call;
 use crate::python::{
     nonnull, set_error, str_of, str_ref, type_name, ErrSet, Exc, Gil, GilCell, Obj,
@@ -210,6 +211,41 @@ unsafe fn load_target(gil: Gil, t: &Target<'_>, spec: Obj, mode: Mode) -> Result
         return Err(load_error(gil, t, message));
     };
 
+    // A library already initialised with another context (the same file
+    // loaded in another mode) cannot be shared: load a private copy.
+    let ctx = context::for_mode(mode, hybrid);
+    let lib = match library_copies::context_of(lib.0) {
+        Some(other) if other != ctx => {
+            drop(lib);
+            let copy = library_copies::private_copy(t.path, ctx).map_err(|err| {
+                let message = format!(
+                    "cannot load HPy extension module '{}' from '{}' in {} mode: it is already loaded \
+                     in another mode, and a private copy of the file could not be made: {}",
+                    t.name,
+                    t.path_text,
+                    mode.name(),
+                    err
+                );
+                load_error(gil, t, message)
+            })?;
+            // SAFETY: `copy` is a NUL-terminated path to a copy of the file.
+            let Some(lib) = (unsafe { Library::open(copy.as_ptr()) }) else {
+                let message = format!(
+                    "cannot load HPy extension module '{}' from '{}': its private copy for {} mode is \
+                     not loadable: {}",
+                    t.name,
+                    t.path_text,
+                    mode.name(),
+                    // SAFETY: right after the failed dlopen, on the same thread.
+                    unsafe { dlerror_text() }
+                );
+                return Err(load_error(gil, t, message));
+            };
+            lib
+        }
+        _ => lib,
+    };
+
     // SAFETY: (rest of the function) with the GIL. The four symbols have the
     // types HPy_MODINIT gives them: `uint32_t f(void)` for the versions,
     // `void f(HPyContext *)` and `HPyModuleDef *f(void)`; the contexts live
@@ -242,11 +278,12 @@ unsafe fn load_target(gil: Gil, t: &Target<'_>, spec: Obj, mode: Mode) -> Result
 
         // From here on the module's code runs and keeps pointers into the
         // library: it stays loaded for the life of the process.
+        let handle = lib.0;
         lib.keep();
-        let ctx = context::for_mode(mode, hybrid);
         core::mem::transmute::<*mut c_void, unsafe extern "C" fn(*mut HPyContext)>(init_ctx_fn)(
             ctx,
         );
+        library_copies::record(handle, ctx);
         let def = core::mem::transmute::<*mut c_void, unsafe extern "C" fn() -> *mut HPyModuleDef>(
             init_fn,
         )();

@@ -13,6 +13,7 @@ const ORDER: &[&str] = &[
     "python",
     "handles",
     "abitag",
+    "library_copies",
     "api",
     "autogen_context",
     "debug",

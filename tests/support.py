@@ -50,14 +50,14 @@ ABI_MODES = {
     'cpython': ('cpython', None),
     'universal': ('universal', 'MODE_UNIVERSAL'),
     'hybrid': ('hybrid', 'MODE_UNIVERSAL'),
-    # Not run by default yet: debug and trace mode load the very same
-    # universal file in another mode.
+    # Debug and trace mode load the very same universal file in another
+    # mode (debug: not run by default yet).
     'debug': ('universal', 'MODE_DEBUG'),
     'trace': ('universal', 'MODE_TRACE'),
     'hybrid+debug': ('hybrid', 'MODE_DEBUG'),
     'hybrid+trace': ('hybrid', 'MODE_TRACE'),
 }
-DEFAULT_ABIS = ['cpython', 'universal', 'hybrid']
+DEFAULT_ABIS = ['cpython', 'universal', 'hybrid', 'trace', 'hybrid+trace']
 
 CC = os.environ.get('CC', 'gcc')
 # -O0: these modules are tiny and run once; -Werror keeps our headers clean.

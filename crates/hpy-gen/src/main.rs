@@ -6,6 +6,7 @@
 mod api;
 mod emit_c;
 mod emit_rust;
+mod emit_trace;
 mod enums;
 mod signatures;
 mod structs;
@@ -157,6 +158,10 @@ fn render_unformatted(api: &Api) -> Vec<(&'static str, String)> {
         (
             "crates/hpy-universal/src/autogen_context.rs",
             emit_rust::universal_context(entries),
+        ),
+        (
+            "crates/hpy-universal/src/trace/autogen_trace_context.rs",
+            emit_trace::trace_context(entries),
         ),
         (
             "tests/c/layout.c",

@@ -110,7 +110,13 @@ pub unsafe fn load(
         path_text,
     };
 
-    if mode != Mode::Universal {
+    // `python -m hpy.trace` traces every module that asks for universal mode.
+    let mode = if mode == Mode::Universal && crate::trace::trace_all_modules(gil) {
+        Mode::Trace
+    } else {
+        mode
+    };
+    if mode == Mode::Debug {
         let message = format!(
             "hpy.universal: the HPy {mode} mode is not implemented yet in this runtime (hpy-rs), so \
              '{name}' cannot be loaded in {mode} mode; load it in universal mode (mode=MODE_UNIVERSAL, \
@@ -243,11 +249,14 @@ unsafe fn load_target(gil: Gil, t: &Target<'_>, spec: Obj, mode: Mode) -> Result
         // From here on the module's code runs and keeps pointers into the
         // library: it stays loaded for the life of the process.
         lib.keep();
-        let ctx = if hybrid {
+        let mut ctx = if hybrid {
             context::hybrid()
         } else {
             context::universal()
         };
+        if mode == Mode::Trace {
+            ctx = crate::trace::new_context(gil, ctx, hybrid, t.name);
+        }
         core::mem::transmute::<*mut c_void, unsafe extern "C" fn(*mut HPyContext)>(init_ctx_fn)(
             ctx,
         );

@@ -255,7 +255,7 @@ unsafe fn load_target(gil: Gil, t: &Target<'_>, spec: Obj, mode: Mode) -> Result
             context::universal()
         };
         if mode == Mode::Trace {
-            ctx = crate::trace::new_context(gil, ctx, hybrid, t.name);
+            ctx = crate::trace::context_for(gil, ctx, hybrid, t.name);
         }
         core::mem::transmute::<*mut c_void, unsafe extern "C" fn(*mut HPyContext)>(init_ctx_fn)(
             ctx,

@@ -1,7 +1,8 @@
 //! Trace mode: a context that counts and times every API call of a module.
 //!
 //! Each module loaded in trace mode gets a trace context of its own (so that
-//! the profile of `python -m hpy.trace` can be told per module): an
+//! the profile of `python -m hpy.trace` can be told per module; modules of
+//! the same name share one): an
 //! `HPyContext` whose functions are the generated wrappers of
 //! `autogen_trace_context.rs`, and whose `_private` points to the module's
 //! `TraceState`: the context it wraps (the universal or hybrid one: the
@@ -73,14 +74,28 @@ static HOOKS_ON: AtomicBool = AtomicBool::new(false);
 static ON_ENTER: GilCell<Obj> = GilCell::new(ptr::null_mut());
 static ON_EXIT: GilCell<Obj> = GilCell::new(ptr::null_mut());
 
-/// A new trace context for the module `module`, over `wrapped` (the
-/// universal or hybrid context, which lives forever); it is never freed.
-pub fn new_context(
+/// The trace context of the module `module` over `wrapped` (the universal
+/// or hybrid context, which lives forever): made at the first load of a
+/// module of that name in that ABI, and handed again to later loads (so
+/// that their figures add up, and the thunks of method_call, which are per
+/// function and context, are shared as in universal mode). Never freed.
+pub fn context_for(
     gil: Gil,
     wrapped: *mut HPyContext,
     hybrid: bool,
     module: &str,
 ) -> *mut HPyContext {
+    let mut p = CONTEXTS.get(gil);
+    while !p.is_null() {
+        // SAFETY: the list holds only leaked TraceContexts, never freed; the
+        // pointer to the context comes from the list's raw pointer.
+        unsafe {
+            if (*p).state.wrapped == wrapped && (*p).state.module == module {
+                return ptr::addr_of!((*p).ctx).cast_mut();
+            }
+            p = (*p).next;
+        }
+    }
     let name = if hybrid {
         TRACE_HYBRID_NAME
     } else {

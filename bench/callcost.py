@@ -1,12 +1,12 @@
 """Call one function of a benchmark module N times (run under callgrind).
 
 usage: callcost.py KIND PATH FUNC N [CALL]
-
 FUNC is a module function (noargs, onearg, varargs, add_ints) or one of the
 type operations on the module's type Obj: `method` (o.meth()), `len`
 (len(o)), `getitem` (o[1]) and `new` (Obj()).
-KIND is `cpython` (an ordinary extension) or `universal` (a .hpy0.so loaded
-through hpy.universal, whichever implementation is installed). CALL is how
+KIND is `cpython` (an ordinary extension), `universal` (a .hpy0.so loaded
+through hpy.universal, whichever implementation is installed) or `trace`
+(the same, loaded in trace mode). CALL is how
 the loop calls the function:
   star    `f(*args)`: CALL_FUNCTION_EX, i.e. PyObject_Call with a tuple,
           which always goes through the function object's vectorcall;
@@ -26,6 +26,8 @@ def load(kind, path):
         spec.loader.exec_module(mod)
         return mod
     import hpy.universal
+    if kind == 'trace':
+        return hpy.universal.load(name, path, spec, mode=hpy.universal.MODE_TRACE)
     return hpy.universal.load(name, path, spec)
 
 

@@ -140,9 +140,41 @@ def test_durations(traced):
 
 def test_frequency():
     import hpy.trace
+    from hpy.universal import _trace
     freq = hpy.trace.get_frequency()
     assert isinstance(freq, int)
-    assert freq == round(1 / time.clock_getres(time.CLOCK_MONOTONIC))
+    if _trace._clock() == 'monotonic':
+        assert freq == round(1 / time.clock_getres(time.CLOCK_MONOTONIC))
+    else:
+        # the time-stamp counter: its rate, between 100 MHz and 100 GHz
+        assert _trace._clock() == 'tsc'
+        assert 10**8 < freq < 10**11
+        assert abs(hpy.trace.get_frequency() - freq) < freq / 1000
+
+
+def test_monotonic_clock_on_request(compile_module):
+    """HPY_TRACE_CLOCK=monotonic: clock_gettime, whose resolution is 1 ns;
+    durations in nanoseconds as with the TSC."""
+    module = compile_module(TRACED_SRC)
+    code = """
+        import importlib.util, time
+        import hpy.universal
+        from hpy.universal import _trace
+        spec = importlib.util.spec_from_file_location('mytest', %r)
+        mod = hpy.universal.load('mytest', %r, spec, mode=hpy.universal.MODE_TRACE)
+        assert _trace._clock() == 'monotonic', _trace._clock()
+        assert _trace.get_frequency() == round(1 / time.clock_getres(time.CLOCK_MONOTONIC))
+        t0 = time.monotonic_ns()
+        mod.call(time.sleep, (0.02,))
+        elapsed = time.monotonic_ns() - t0
+        spent = _trace.get_durations()['ctx_CallTupleDict']
+        assert 20_000_000 <= spent <= elapsed, (spent, elapsed)
+        assert _trace.get_call_counts()['ctx_CallTupleDict'] == 1
+        print('ok')
+    """ % (module.so_filename, module.so_filename)
+    p = support.run_python(code, env={'HPY_TRACE_CLOCK': 'monotonic'})
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == 'ok\n'
 
 
 def test_hooks(traced):

@@ -18,7 +18,9 @@
 //! does not change the traced call: its result, and the exception that it
 //! may have set, are the same as without the hook.
 //!
-//! The clock is CLOCK_MONOTONIC, read through the vDSO (`clock.rs`).
+//! The clock (`clock.rs`) is the TSC where the kernel keeps time with it,
+//! else CLOCK_MONOTONIC; durations are kept in its ticks and turned into
+//! nanoseconds when read.
 //!
 //! The trace contexts live as long as the process (their modules' code
 //! keeps pointers to them); they are chained in a list that the Python
@@ -53,7 +55,7 @@ pub struct TraceState {
     module: String,
     /// Calls of each context function.
     counts: [AtomicU64; FUNCTIONS],
-    /// Total time in each, in clock ticks (`clock::FREQUENCY` per second).
+    /// Total time in each, in clock ticks (`clock::frequency()` per second).
     durations: [AtomicU64; FUNCTIONS],
 }
 
@@ -96,6 +98,7 @@ pub fn context_for(
             p = (*p).next;
         }
     }
+    clock::init();
     let name = if hybrid {
         TRACE_HYBRID_NAME
     } else {
@@ -202,7 +205,7 @@ impl Call {
             total.store(
                 total
                     .load(Relaxed)
-                    .wrapping_add(end.wrapping_sub(self.start)),
+                    .wrapping_add(end.saturating_sub(self.start)),
                 Relaxed,
             );
         }

@@ -3,7 +3,8 @@
 //! - `get_call_counts()`, `get_durations()`: dicts keyed by context function
 //!   name (`'ctx_Add'` ...), every function present, the figures of all the
 //!   modules loaded in trace mode added up; durations in nanoseconds.
-//! - `get_frequency()`: the clock's resolution in Hz.
+//! - `get_frequency()`: the clock's resolution in Hz (ticks per second).
+//! - `_clock()`: which clock, 'tsc' or 'monotonic' (see clock.rs).
 //! - `set_trace_functions(on_enter=None, on_exit=None)`: installs both hooks
 //!   (None for none), called with the function's name around each call.
 //! - `_get_module_figures()`: `[(module_name, counts, durations), ...]`, one
@@ -40,6 +41,7 @@ fn figures_dict(_gil: Gil, states: &[&TraceState], which: Figure) -> Result<Obj,
     // SAFETY: with the GIL; every new reference is released or returned.
     unsafe {
         let dict = nonnull(ffi::PyDict_New())?;
+        let to_ns = clock::ToNs::new();
         for (i, name) in NAMES.iter().enumerate() {
             let total = states
                 .iter()
@@ -53,6 +55,10 @@ fn figures_dict(_gil: Gil, states: &[&TraceState], which: Figure) -> Result<Obj,
                         .map_or(0, |c| c.load(core::sync::atomic::Ordering::Relaxed))
                 })
                 .fold(0u64, u64::wrapping_add);
+            let total = match which {
+                Figure::Counts => total,
+                Figure::Durations => to_ns.convert(total),
+            };
             let value = ffi::PyLong_FromUnsignedLongLong(total);
             if value.is_null() {
                 ffi::Py_DECREF(dict);
@@ -90,6 +96,13 @@ unsafe extern "C" fn get_durations(_module: Obj, _noargs: Obj) -> Obj {
 unsafe extern "C" fn get_frequency(_module: Obj, _noargs: Obj) -> Obj {
     // SAFETY: with the GIL (a method's C function).
     unsafe { ffi::PyLong_FromUnsignedLongLong(clock::frequency()) }
+}
+
+unsafe extern "C" fn clock_name(_module: Obj, _noargs: Obj) -> Obj {
+    let name = clock::name();
+    // SAFETY: with the GIL (a method's C function); the text is passed with
+    // its length.
+    unsafe { ffi::PyUnicode_FromStringAndSize(name.as_ptr().cast(), name.len() as ffi::Py_ssize_t) }
 }
 
 unsafe extern "C" fn set_trace_functions(_module: Obj, args: Obj, kwargs: Obj) -> Obj {
@@ -215,7 +228,18 @@ unsafe extern "C" fn set_trace_all(_module: Obj, flag: Obj) -> Obj {
 }
 
 /// The module's functions (CPython keeps a pointer to them).
-static METHODS: GilCell<[ffi::PyMethodDef; 7]> = GilCell::new([
+static METHODS: GilCell<[ffi::PyMethodDef; 8]> = GilCell::new([
+    ffi::PyMethodDef {
+        ml_name: c"_clock".as_ptr(),
+        ml_meth: ffi::PyMethodDefPointer {
+            PyCFunction: clock_name,
+        },
+        ml_flags: ffi::METH_NOARGS,
+        ml_doc: c"_clock()\n--\n\nThe clock that trace mode reads: 'tsc' (the time-stamp counter, \
+where the kernel keeps time with it) or 'monotonic' (clock_gettime(CLOCK_MONOTONIC)); \
+HPY_TRACE_CLOCK=monotonic in the environment asks for the latter."
+            .as_ptr(),
+    },
     ffi::PyMethodDef {
         ml_name: c"get_call_counts".as_ptr(),
         ml_meth: ffi::PyMethodDefPointer {
@@ -242,8 +266,8 @@ each context function by the modules loaded in trace mode, in nanoseconds."
             PyCFunction: get_frequency,
         },
         ml_flags: ffi::METH_NOARGS,
-        ml_doc: c"get_frequency()\n--\n\nThe resolution of trace mode's clock (CLOCK_MONOTONIC), \
-in Hz."
+        ml_doc: c"get_frequency()\n--\n\nThe resolution of trace mode's clock in Hz: its ticks \
+per second (see _clock())."
             .as_ptr(),
     },
     ffi::PyMethodDef {
@@ -297,6 +321,7 @@ modules loaded in trace mode."
 /// Creates `hpy.universal._trace` (a new reference), and puts it into
 /// `sys.modules` so that `import hpy.universal._trace` finds it.
 pub fn create_module(_gil: Gil) -> Result<Obj, ErrSet> {
+    clock::init();
     let def = MODULE_DEF.as_ptr();
     // SAFETY: with the GIL; MODULE_DEF and METHODS are touched only here,
     // once (hpy.universal is initialised once per process, m_size -1), as

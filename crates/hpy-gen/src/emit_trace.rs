@@ -72,17 +72,20 @@ pub fn trace_context(entries: &[Entry]) -> String {
         }
         let mut args = vec!["wrapped".to_string()];
         args.extend(rest);
+        let forward = format!("((*wrapped).{})({})", f.ctx_name, args.join(", "));
+        let (call, result) = if f.ret == "void" {
+            (format!("{forward};"), "")
+        } else {
+            (format!("let result = {forward};"), "\n        result")
+        };
         out.push_str(&format!(
             "    // SAFETY: `{ctx}` is a trace context (only its own entries call this),\n    \
              // whose wrapped context has the same entry; the arguments are the caller's.\n    \
              unsafe {{\n        \
              let call = Call::enter({ctx}, {i});\n        \
              let wrapped = call.wrapped();\n        \
-             let result = ((*wrapped).{})({});\n        \
-             call.exit();\n        \
-             result\n    }}\n}}\n\n",
-            f.ctx_name,
-            args.join(", ")
+             {call}\n        \
+             call.exit();{result}\n    }}\n}}\n\n"
         ));
     }
 

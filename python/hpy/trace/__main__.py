@@ -76,14 +76,14 @@ def collect():
 
 
 def merge_by_name(modules):
-    """Modules loaded more than once (one context each) as one entry."""
+    """One entry per module name (a universal and a hybrid build of one
+    module have a trace context each)."""
     merged = {}
     for m in modules:
         into = merged.setdefault(m['module'], {
-            'module': m['module'], 'loads': 0,
+            'module': m['module'],
             'counts': dict.fromkeys(m['counts'], 0),
             'durations_ns': dict.fromkeys(m['durations_ns'], 0)})
-        into['loads'] += 1
         for key in ('counts', 'durations_ns'):
             for fn, value in m[key].items():
                 into[key][fn] += value
@@ -101,11 +101,10 @@ def format_report(figures, limit=15):
         called = [fn for fn in counts if counts[fn]]
         total_calls = sum(counts.values())
         total_ns = sum(durations[fn] for fn in called)
-        loads = '' if m['loads'] == 1 else ', loaded %d times' % m['loads']
-        lines.append("HPy trace profile of module '%s'%s: %d calls of %d API "
-                     "functions, %.3f ms in them"
-                     % (m['module'], loads, total_calls, len(called),
-                        total_ns / 1e6))
+        lines.append("HPy trace profile of module '%s': %d calls of %d API "
+                     "functions, %.1f us in them"
+                     % (m['module'], total_calls, len(called),
+                        total_ns / 1e3))
         if not called:
             lines.append('')
             continue

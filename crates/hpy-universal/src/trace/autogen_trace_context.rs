@@ -226,9 +226,8 @@ unsafe extern "C" fn ctx_Close(ctx: *mut HPyContext, h: HPy) {
     unsafe {
         let call = Call::enter(ctx, 1);
         let wrapped = call.wrapped();
-        let result = ((*wrapped).ctx_Close)(wrapped, h);
+        ((*wrapped).ctx_Close)(wrapped, h);
         call.exit();
-        result
     }
 }
 
@@ -985,9 +984,8 @@ unsafe extern "C" fn ctx_FatalError(ctx: *mut HPyContext, message: *const c_char
     unsafe {
         let call = Call::enter(ctx, 59);
         let wrapped = call.wrapped();
-        let result = ((*wrapped).ctx_FatalError)(wrapped, message);
+        ((*wrapped).ctx_FatalError)(wrapped, message);
         call.exit();
-        result
     }
 }
 
@@ -1002,9 +1000,8 @@ unsafe extern "C" fn ctx_Err_SetString(
     unsafe {
         let call = Call::enter(ctx, 60);
         let wrapped = call.wrapped();
-        let result = ((*wrapped).ctx_Err_SetString)(wrapped, h_type, utf8_message);
+        ((*wrapped).ctx_Err_SetString)(wrapped, h_type, utf8_message);
         call.exit();
-        result
     }
 }
 
@@ -1015,9 +1012,8 @@ unsafe extern "C" fn ctx_Err_SetObject(ctx: *mut HPyContext, h_type: HPy, h_valu
     unsafe {
         let call = Call::enter(ctx, 61);
         let wrapped = call.wrapped();
-        let result = ((*wrapped).ctx_Err_SetObject)(wrapped, h_type, h_value);
+        ((*wrapped).ctx_Err_SetObject)(wrapped, h_type, h_value);
         call.exit();
-        result
     }
 }
 
@@ -1051,11 +1047,8 @@ unsafe extern "C" fn ctx_Err_SetFromErrnoWithFilenameObjects(
     unsafe {
         let call = Call::enter(ctx, 63);
         let wrapped = call.wrapped();
-        let result = ((*wrapped).ctx_Err_SetFromErrnoWithFilenameObjects)(
-            wrapped, h_type, filename1, filename2,
-        );
+        ((*wrapped).ctx_Err_SetFromErrnoWithFilenameObjects)(wrapped, h_type, filename1, filename2);
         call.exit();
-        result
     }
 }
 
@@ -1092,9 +1085,8 @@ unsafe extern "C" fn ctx_Err_NoMemory(ctx: *mut HPyContext) {
     unsafe {
         let call = Call::enter(ctx, 66);
         let wrapped = call.wrapped();
-        let result = ((*wrapped).ctx_Err_NoMemory)(wrapped);
+        ((*wrapped).ctx_Err_NoMemory)(wrapped);
         call.exit();
-        result
     }
 }
 
@@ -1105,9 +1097,8 @@ unsafe extern "C" fn ctx_Err_Clear(ctx: *mut HPyContext) {
     unsafe {
         let call = Call::enter(ctx, 67);
         let wrapped = call.wrapped();
-        let result = ((*wrapped).ctx_Err_Clear)(wrapped);
+        ((*wrapped).ctx_Err_Clear)(wrapped);
         call.exit();
-        result
     }
 }
 
@@ -1174,9 +1165,8 @@ unsafe extern "C" fn ctx_Err_WriteUnraisable(ctx: *mut HPyContext, obj: HPy) {
     unsafe {
         let call = Call::enter(ctx, 71);
         let wrapped = call.wrapped();
-        let result = ((*wrapped).ctx_Err_WriteUnraisable)(wrapped, obj);
+        ((*wrapped).ctx_Err_WriteUnraisable)(wrapped, obj);
         call.exit();
-        result
     }
 }
 
@@ -2060,9 +2050,8 @@ unsafe extern "C" fn ctx_ListBuilder_Set(
     unsafe {
         let call = Call::enter(ctx, 133);
         let wrapped = call.wrapped();
-        let result = ((*wrapped).ctx_ListBuilder_Set)(wrapped, builder, index, h_item);
+        ((*wrapped).ctx_ListBuilder_Set)(wrapped, builder, index, h_item);
         call.exit();
-        result
     }
 }
 
@@ -2086,9 +2075,8 @@ unsafe extern "C" fn ctx_ListBuilder_Cancel(ctx: *mut HPyContext, builder: HPyLi
     unsafe {
         let call = Call::enter(ctx, 135);
         let wrapped = call.wrapped();
-        let result = ((*wrapped).ctx_ListBuilder_Cancel)(wrapped, builder);
+        ((*wrapped).ctx_ListBuilder_Cancel)(wrapped, builder);
         call.exit();
-        result
     }
 }
 
@@ -2120,9 +2108,8 @@ unsafe extern "C" fn ctx_TupleBuilder_Set(
     unsafe {
         let call = Call::enter(ctx, 137);
         let wrapped = call.wrapped();
-        let result = ((*wrapped).ctx_TupleBuilder_Set)(wrapped, builder, index, h_item);
+        ((*wrapped).ctx_TupleBuilder_Set)(wrapped, builder, index, h_item);
         call.exit();
-        result
     }
 }
 
@@ -2146,9 +2133,8 @@ unsafe extern "C" fn ctx_TupleBuilder_Cancel(ctx: *mut HPyContext, builder: HPyT
     unsafe {
         let call = Call::enter(ctx, 139);
         let wrapped = call.wrapped();
-        let result = ((*wrapped).ctx_TupleBuilder_Cancel)(wrapped, builder);
+        ((*wrapped).ctx_TupleBuilder_Cancel)(wrapped, builder);
         call.exit();
-        result
     }
 }
 
@@ -2185,9 +2171,8 @@ unsafe extern "C" fn ctx_Tracker_ForgetAll(ctx: *mut HPyContext, ht: HPyTracker)
     unsafe {
         let call = Call::enter(ctx, 142);
         let wrapped = call.wrapped();
-        let result = ((*wrapped).ctx_Tracker_ForgetAll)(wrapped, ht);
+        ((*wrapped).ctx_Tracker_ForgetAll)(wrapped, ht);
         call.exit();
-        result
     }
 }
 
@@ -2198,9 +2183,8 @@ unsafe extern "C" fn ctx_Tracker_Close(ctx: *mut HPyContext, ht: HPyTracker) {
     unsafe {
         let call = Call::enter(ctx, 143);
         let wrapped = call.wrapped();
-        let result = ((*wrapped).ctx_Tracker_Close)(wrapped, ht);
+        ((*wrapped).ctx_Tracker_Close)(wrapped, ht);
         call.exit();
-        result
     }
 }
 
@@ -2216,9 +2200,8 @@ unsafe extern "C" fn ctx_Field_Store(
     unsafe {
         let call = Call::enter(ctx, 144);
         let wrapped = call.wrapped();
-        let result = ((*wrapped).ctx_Field_Store)(wrapped, target_object, target_field, h);
+        ((*wrapped).ctx_Field_Store)(wrapped, target_object, target_field, h);
         call.exit();
-        result
     }
 }
 
@@ -2246,9 +2229,8 @@ unsafe extern "C" fn ctx_ReenterPythonExecution(ctx: *mut HPyContext, state: HPy
     unsafe {
         let call = Call::enter(ctx, 146);
         let wrapped = call.wrapped();
-        let result = ((*wrapped).ctx_ReenterPythonExecution)(wrapped, state);
+        ((*wrapped).ctx_ReenterPythonExecution)(wrapped, state);
         call.exit();
-        result
     }
 }
 
@@ -2272,9 +2254,8 @@ unsafe extern "C" fn ctx_Global_Store(ctx: *mut HPyContext, global: *mut HPyGlob
     unsafe {
         let call = Call::enter(ctx, 148);
         let wrapped = call.wrapped();
-        let result = ((*wrapped).ctx_Global_Store)(wrapped, global, h);
+        ((*wrapped).ctx_Global_Store)(wrapped, global, h);
         call.exit();
-        result
     }
 }
 
@@ -2298,9 +2279,8 @@ unsafe extern "C" fn ctx_Dump(ctx: *mut HPyContext, h: HPy) {
     unsafe {
         let call = Call::enter(ctx, 150);
         let wrapped = call.wrapped();
-        let result = ((*wrapped).ctx_Dump)(wrapped, h);
+        ((*wrapped).ctx_Dump)(wrapped, h);
         call.exit();
-        result
     }
 }
 

@@ -26,7 +26,6 @@
 //! keeps pointers to them); they are chained in a list that the Python
 //! functions of `hpy.universal._trace` (`python.rs`) add up.
 
-#[allow(clippy::all)]
 mod autogen_trace_context;
 mod clock;
 mod python;

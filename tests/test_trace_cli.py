@@ -150,3 +150,20 @@ def test_usage_errors(tmp_path):
     assert p.returncode == 2 and "unknown option '--bogus'" in p.stderr
     p = run_trace(tmp_path, '-m')
     assert p.returncode == 2 and '-m needs a module name' in p.stderr
+
+
+@pytest.mark.parametrize('hpy, traced', [('trace', True), ('pof:trace', True),
+                                         ('other:trace,pof:universal', False)])
+def test_stub_honours_hpy_trace(pof_universal, hpy, traced):
+    code = """
+        import pof
+        from hpy.universal import _trace
+        print(pof.double(2), _trace.get_call_counts()['ctx_Add'])
+    """
+    p = support.run_python(code, cwd=str(pof_universal),
+                           env={'HPY': hpy, 'HPY_LOG': '1'})
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.split('\n')
+    with_trace = ' with a trace context' if traced else ''
+    assert lines[0] == "Loading 'pof' in HPy universal mode" + with_trace
+    assert lines[1].split()[:2] == ['4', '1' if traced else '0']

@@ -1,8 +1,11 @@
 """Trace mode: the trace context, call counts, durations, hooks and the
 Python API of hpy.trace / hpy.universal._trace. (The whole suite also runs in
 trace mode: 'trace' and 'hybrid+trace' are in support.DEFAULT_ABIS.)"""
+import collections
+import gc
 import re
 import sys
+import threading
 import time
 
 import pytest
@@ -61,9 +64,36 @@ def context_function_names():
     return names
 
 
+# The figures of this module only: calls made meanwhile by other modules
+# (a finaliser, a thread left by another test) do not change them.
+MODNAME = 'tracedmod'
+
+
 @pytest.fixture
 def traced(make_module):
-    return make_module(TRACED_SRC)
+    return make_module(TRACED_SRC, name=MODNAME)
+
+
+def module_figures(which):
+    """{function: figure} of MODNAME (its universal and hybrid contexts);
+    which: 'counts' or 'durations'."""
+    from hpy.universal import _trace
+    total = collections.Counter()
+    for name, counts, durations in _trace._get_module_figures():
+        if name == MODNAME:
+            total.update(counts if which == 'counts' else durations)
+    return total
+
+
+@pytest.fixture
+def quiet():
+    """No garbage collection during the test (a finaliser of another test's
+    object could call traced code); hooks record this thread's calls only."""
+    enabled = gc.isenabled()
+    gc.disable()
+    yield threading.get_ident()
+    if enabled:
+        gc.enable()
 
 
 # How a module function is reached (the runtime's direct call, or the
@@ -75,6 +105,12 @@ PATH_ENTRY = 'ctx_CallRealFunctionFromTrampoline'
 def delta(before, after):
     return {k: after[k] - before[k] for k in after
             if after[k] != before[k] and k != PATH_ENTRY}
+
+
+def check_global(before, after, expected):
+    """get_call_counts() adds up every module: at least this one's calls."""
+    for k, v in expected.items():
+        assert after[k] - before[k] >= v, k
 
 
 def test_context_name(traced, hpy_abi):
@@ -107,35 +143,38 @@ def test_every_function_present():
 
 def test_call_counts(traced):
     import hpy.trace
-    before = hpy.trace.get_call_counts()
+    before, global_before = module_figures('counts'), hpy.trace.get_call_counts()
     assert traced.add(40, 2) == 42
-    after = hpy.trace.get_call_counts()
+    after, global_after = module_figures('counts'), hpy.trace.get_call_counts()
     assert delta(before, after) == {'ctx_Add': 1}
-    before = after
+    check_global(global_before, global_after, {'ctx_Add': 1})
+    before, global_before = after, global_after
     assert traced.dup_close(7) == 7
-    assert delta(before, hpy.trace.get_call_counts()) == {
-        'ctx_Long_AsSsize_t': 1, 'ctx_Dup': 7, 'ctx_Close': 7,
-        'ctx_Long_FromSsize_t': 1}
+    expected = {'ctx_Long_AsSsize_t': 1, 'ctx_Dup': 7, 'ctx_Close': 7,
+                'ctx_Long_FromSsize_t': 1}
+    assert delta(before, module_figures('counts')) == expected
+    check_global(global_before, hpy.trace.get_call_counts(), expected)
 
 
 def test_failed_call_is_counted(traced):
-    import hpy.trace
-    before = hpy.trace.get_call_counts()
+    before = module_figures('counts')
     with pytest.raises(TypeError):
         traced.add(1, 'a')
-    assert delta(before, hpy.trace.get_call_counts()) == {'ctx_Add': 1}
+    assert delta(before, module_figures('counts')) == {'ctx_Add': 1}
 
 
 def test_durations(traced):
     import hpy.trace
-    before = hpy.trace.get_durations()
+    before, global_before = module_figures('durations'), hpy.trace.get_durations()
     t0 = time.monotonic_ns()
     assert traced.call(time.sleep, (0.02,)) is None
     elapsed = time.monotonic_ns() - t0
-    spent = delta(before, hpy.trace.get_durations())
+    spent = delta(before, module_figures('durations'))
     assert set(spent) == {'ctx_CallTupleDict'}
     # in nanoseconds: at least the 20 ms of the sleep, at most the whole call
     assert 20_000_000 <= spent['ctx_CallTupleDict'] <= elapsed
+    global_spent = delta(global_before, hpy.trace.get_durations())
+    assert global_spent['ctx_CallTupleDict'] >= spent['ctx_CallTupleDict']
 
 
 def test_frequency():
@@ -177,11 +216,17 @@ def test_monotonic_clock_on_request(compile_module):
     assert p.stdout == 'ok\n'
 
 
-def test_hooks(traced):
+def test_hooks(traced, quiet):
     import hpy.trace
     events = []
-    hpy.trace.set_trace_functions(on_enter=lambda name: events.append(('enter', name)),
-                                  on_exit=lambda name: events.append(('exit', name)))
+
+    def record(kind):
+        def hook(name):
+            if threading.get_ident() == quiet:
+                events.append((kind, name) if kind else name)
+        return hook
+
+    hpy.trace.set_trace_functions(on_enter=record('enter'), on_exit=record('exit'))
     try:
         assert traced.add(1, 2) == 3
         assert events == [('enter', 'ctx_Add'), ('exit', 'ctx_Add')]
@@ -193,7 +238,7 @@ def test_hooks(traced):
             'ctx_Long_FromSsize_t']
         # on_enter only: on_exit is cleared
         del events[:]
-        hpy.trace.set_trace_functions(on_enter=lambda name: events.append(name))
+        hpy.trace.set_trace_functions(on_enter=record(None))
         assert traced.add(1, 2) == 3
         assert events == ['ctx_Add']
     finally:
@@ -219,16 +264,18 @@ def unraisable(monkeypatch):
     return seen
 
 
-def test_raising_hook_is_unraisable(traced, unraisable):
+def test_raising_hook_is_unraisable(traced, unraisable, quiet):
     import hpy.trace
 
     def on_enter(name):
-        raise ValueError('on_enter of ' + name)
+        if threading.get_ident() == quiet:
+            raise ValueError('on_enter of ' + name)
 
     def on_exit(name):
-        raise KeyError('on_exit of ' + name)
+        if threading.get_ident() == quiet:
+            raise KeyError('on_exit of ' + name)
 
-    before = hpy.trace.get_call_counts()
+    before = module_figures('counts')
     hpy.trace.set_trace_functions(on_enter, on_exit)
     try:
         # the call goes on unchanged
@@ -238,7 +285,7 @@ def test_raising_hook_is_unraisable(traced, unraisable):
             traced.add(1, 'a')
     finally:
         hpy.trace.set_trace_functions(None, None)
-    assert delta(before, hpy.trace.get_call_counts()) == {'ctx_Add': 2}
+    assert delta(before, module_figures('counts')) == {'ctx_Add': 2}
     assert [(type(u.exc_value), str(u.exc_value)) for u in unraisable] == [
         (ValueError, 'on_enter of ctx_Add'), (KeyError, "'on_exit of ctx_Add'"),
         (ValueError, 'on_enter of ctx_Add'), (KeyError, "'on_exit of ctx_Add'")]
@@ -246,13 +293,15 @@ def test_raising_hook_is_unraisable(traced, unraisable):
     assert unraisable[1].object is on_exit
 
 
-def test_hook_may_call_traced_code(traced):
+def test_hook_may_call_traced_code(traced, quiet):
     """A hook that calls into a traced module is traced itself (without
     recursing into its own hooks forever: it only records)."""
     import hpy.trace
     events = []
 
     def on_exit(name):
+        if threading.get_ident() != quiet:
+            return
         events.append(name)
         if len(events) == 1:
             assert traced.add(2, 3) == 5

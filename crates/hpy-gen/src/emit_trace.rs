@@ -1,7 +1,8 @@
 //! The generated trace context of `crates/hpy-universal/src/trace/`: one
 //! wrapper per context function, which counts and times the call (through
-//! `super::Call`) and forwards it to the wrapped context, and the
-//! constructor that fills a trace context from the context it wraps.
+//! `trace::call::Call`) and forwards it to the wrapped context, and the
+//! constructor that fills a trace context from the context it wraps; and
+//! the names of the functions by counter index.
 
 use crate::api::{Entry, Func};
 use crate::types::{rust_ident, rust_type};
@@ -20,17 +21,11 @@ fn funcs(entries: &[Entry]) -> impl Iterator<Item = &Func> {
     })
 }
 
-/// `crates/hpy-universal/src/trace/autogen_trace_context.rs`.
-pub fn trace_context(entries: &[Entry]) -> String {
+/// `crates/hpy-universal/src/trace/autogen_trace_names.rs`: the counter
+/// index of each context function.
+pub fn trace_names(entries: &[Entry]) -> String {
     let mut out = String::from(BANNER);
-    out.push_str(
-        "//! The trace context's functions: each counts and times its call, then\n\
-         //! calls the same entry of the wrapped context (`super::Call`).\n\n\
-         #![allow(non_snake_case)]\n\n\
-         use core::ffi::{c_char, c_int, c_void};\n\n\
-         use hpy_sys::*;\n\n\
-         use super::Call;\n\n",
-    );
+    out.push_str("//! The context functions of the trace context, by counter index.\n\n");
     let all: Vec<&Func> = funcs(entries).collect();
     out.push_str("/// The number of context functions (the length of the counter arrays).\n");
     out.push_str(&format!("pub const FUNCTIONS: usize = {};\n\n", all.len()));
@@ -39,8 +34,22 @@ pub fn trace_context(entries: &[Entry]) -> String {
     for f in &all {
         out.push_str(&format!("    c\"{}\",\n", f.ctx_name));
     }
-    out.push_str("];\n\n");
+    out.push_str("];\n");
+    out
+}
 
+/// `crates/hpy-universal/src/trace/autogen_trace_context.rs`.
+pub fn trace_context(entries: &[Entry]) -> String {
+    let mut out = String::from(BANNER);
+    out.push_str(
+        "//! The trace context's functions: each counts and times its call, then\n\
+         //! calls the same entry of the wrapped context (`trace::call::Call`).\n\n\
+         #![allow(non_snake_case)]\n\n\
+         use core::ffi::{c_char, c_int, c_void};\n\n\
+         use hpy_sys::*;\n\n\
+         use crate::trace::call::Call;\n\n",
+    );
+    let all: Vec<&Func> = funcs(entries).collect();
     for (i, f) in all.iter().enumerate() {
         let params = f
             .params
@@ -92,7 +101,7 @@ pub fn trace_context(entries: &[Entry]) -> String {
     out.push_str(
         "/// A trace context over `wrapped`: the same fields and constant handles,\n\
          /// and the traced functions; `name` must be a static string and `private`\n\
-         /// the context's `super::TraceState`.\n\
+         /// the context's `trace::call::TraceState`.\n\
          ///\n/// # Safety\n/// `wrapped` is a live context.\n",
     );
     out.push_str(

@@ -164,6 +164,10 @@ fn render_unformatted(api: &Api) -> Vec<(&'static str, String)> {
             emit_trace::trace_context(entries),
         ),
         (
+            "crates/hpy-universal/src/trace/autogen_trace_names.rs",
+            emit_trace::trace_names(entries),
+        ),
+        (
             "tests/c/layout.c",
             structs::layout_c(&api.structs, &api.enums, sigs, entries),
         ),

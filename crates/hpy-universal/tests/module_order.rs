@@ -16,6 +16,7 @@ const ORDER: &[&str] = &[
     "api",
     "autogen_context",
     "context",
+    "trace",
     "method_call",
     "module",
     "loader",

@@ -1,14 +1,13 @@
 //! Trace mode: a context that counts and times every API call of a module.
 //!
-//! Each module loaded in trace mode gets a trace context of its own (so that
-//! the profile of `python -m hpy.trace` can be told per module; modules of
-//! the same name share one): an
-//! `HPyContext` whose functions are the generated wrappers of
-//! `autogen_trace_context.rs`, and whose `_private` points to the module's
-//! `TraceState`: the context it wraps (the universal or hybrid one: the
-//! handles are the same object pointers, so nothing is converted) and one
-//! call counter and one duration counter per context function, indexed as
-//! `autogen_trace_context::NAMES`.
+//! Each module loaded in trace mode gets a trace context (`registry.rs`;
+//! modules of the same name share one, so that the profile of `python -m
+//! hpy.trace` can be told per module): an `HPyContext` whose functions are
+//! the generated wrappers of `autogen_trace_context.rs`, and whose
+//! `_private` points to the module's `call::TraceState`: the context it
+//! wraps (the universal or hybrid one: the handles are the same object
+//! pointers, so nothing is converted) and one call counter and one duration
+//! counter per context function, indexed as `autogen_trace_names::NAMES`.
 //!
 //! A wrapper counts the call, reads the clock, calls the wrapped entry,
 //! reads the clock again and adds the difference. The Python hooks of
@@ -23,269 +22,19 @@
 //! nanoseconds when read.
 //!
 //! The trace contexts live as long as the process (their modules' code
-//! keeps pointers to them); they are chained in a list that the Python
-//! functions of `hpy.universal._trace` (`python.rs`) add up.
+//! keeps pointers to them); the Python functions of `hpy.universal._trace`
+//! (`python.rs`) add up their counters.
+//!
+//! The submodules, each using only those above it: `autogen_trace_names`,
+//! `clock`, `call` (one traced call, the hooks), `autogen_trace_context`,
+//! `registry`, `python`.
 
 mod autogen_trace_context;
+mod autogen_trace_names;
+mod call;
 mod clock;
 mod python;
+mod registry;
 
-use core::ffi::c_void;
-use core::ptr;
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
-
-use hpy_sys::HPyContext;
-use pyo3_ffi as ffi;
-
-use crate::python::{Gil, GilCell, Obj};
-
-pub use autogen_trace_context::{FUNCTIONS, NAMES};
 pub use python::{create_module, trace_all_modules};
-
-pub const TRACE_NAME: &core::ffi::CStr = c"HPy Trace Mode ABI (hpy-rs, CPython backend)";
-pub const TRACE_HYBRID_NAME: &core::ffi::CStr =
-    c"HPy Trace Mode ABI (hpy-rs, CPython backend, hybrid)";
-
-/// What the trace context of one module counts.
-pub struct TraceState {
-    /// The context that the wrappers call (universal or hybrid).
-    wrapped: *mut HPyContext,
-    /// The module's name (`load`'s `name`).
-    module: String,
-    /// Calls of each context function.
-    counts: [AtomicU64; FUNCTIONS],
-    /// Total time in each, in clock ticks (`clock::frequency()` per second).
-    durations: [AtomicU64; FUNCTIONS],
-}
-
-/// One trace context and its state, allocated once and never freed.
-struct TraceContext {
-    ctx: HPyContext,
-    state: &'static TraceState,
-    /// The context made before this one (a list of all of them).
-    next: *const TraceContext,
-}
-
-/// The last trace context made (the head of the list).
-static CONTEXTS: GilCell<*const TraceContext> = GilCell::new(ptr::null());
-
-/// Whether a hook is installed; read without the GIL by every traced call.
-static HOOKS_ON: AtomicBool = AtomicBool::new(false);
-/// The hooks (new references or NULL), set by `set_trace_functions`.
-static ON_ENTER: GilCell<Obj> = GilCell::new(ptr::null_mut());
-static ON_EXIT: GilCell<Obj> = GilCell::new(ptr::null_mut());
-
-/// The trace context of the module `module` over `wrapped` (the universal
-/// or hybrid context, which lives forever): made at the first load of a
-/// module of that name in that ABI, and handed again to later loads (so
-/// that their figures add up, and the thunks of method_call, which are per
-/// function and context, are shared as in universal mode). Never freed.
-pub fn context_for(
-    gil: Gil,
-    wrapped: *mut HPyContext,
-    hybrid: bool,
-    module: &str,
-) -> *mut HPyContext {
-    let mut p = CONTEXTS.get(gil);
-    while !p.is_null() {
-        // SAFETY: the list holds only leaked TraceContexts, never freed; the
-        // pointer to the context comes from the list's raw pointer.
-        unsafe {
-            if (*p).state.wrapped == wrapped && (*p).state.module == module {
-                return ptr::addr_of!((*p).ctx).cast_mut();
-            }
-            p = (*p).next;
-        }
-    }
-    clock::init();
-    let name = if hybrid {
-        TRACE_HYBRID_NAME
-    } else {
-        TRACE_NAME
-    };
-    // Both leaked: the module's code keeps the context, which points to
-    // the state.
-    let state: &'static TraceState = Box::leak(Box::new(TraceState {
-        wrapped,
-        module: module.to_string(),
-        counts: [const { AtomicU64::new(0) }; FUNCTIONS],
-        durations: [const { AtomicU64::new(0) }; FUNCTIONS],
-    }));
-    let private = ptr::from_ref(state).cast_mut().cast::<c_void>();
-    // SAFETY: `wrapped` is a live context; `private` is the state, which
-    // lives forever, as the wrappers expect of `_private`.
-    let ctx = unsafe { autogen_trace_context::new_context(name.as_ptr(), private, wrapped) };
-    let context = Box::into_raw(Box::new(TraceContext {
-        ctx,
-        state,
-        next: CONTEXTS.get(gil),
-    }));
-    CONTEXTS.set(gil, context);
-    // SAFETY: `context` is the allocation just leaked (never freed); the
-    // pointer to its context is derived from the same raw pointer as the
-    // list's.
-    unsafe { ptr::addr_of_mut!((*context).ctx) }
-}
-
-/// Calls `f` with every trace state made so far, newest first.
-fn for_each_state(gil: Gil, mut f: impl FnMut(&'static TraceState)) {
-    let mut p = CONTEXTS.get(gil);
-    while !p.is_null() {
-        // SAFETY: the list holds only leaked TraceContexts, never freed.
-        let context = unsafe { &*p };
-        f(context.state);
-        p = context.next;
-    }
-}
-
-/// One traced call in progress (see `autogen_trace_context.rs`).
-pub(crate) struct Call {
-    state: *const TraceState,
-    index: usize,
-    start: u64,
-}
-
-impl Call {
-    /// Counts a call of the function `index` of the trace context `ctx`
-    /// without timing it.
-    ///
-    /// # Safety
-    /// `ctx` is a trace context made by `new_context`; `index < FUNCTIONS`.
-    #[inline(always)]
-    pub(crate) unsafe fn count(ctx: *mut HPyContext, index: usize) {
-        // SAFETY: a trace context's `_private` is its TraceState, which
-        // lives forever.
-        let state = unsafe { &*(*ctx)._private.cast::<TraceState>() };
-        if let Some(count) = state.counts.get(index) {
-            // a relaxed load and store (not a locked add): the GIL
-            // serialises API calls; a call made without it (the thread
-            // functions) can at worst lose a count, never corrupt memory.
-            count.store(count.load(Relaxed).wrapping_add(1), Relaxed);
-        }
-    }
-
-    /// Starts a call of the function `index` of the trace context `ctx`:
-    /// counts it, calls the `on_enter` hook if there is one, reads the
-    /// clock.
-    ///
-    /// # Safety
-    /// `ctx` is a trace context made by `new_context`; `index < FUNCTIONS`.
-    #[inline(always)]
-    pub(crate) unsafe fn enter(ctx: *mut HPyContext, index: usize) -> Call {
-        // SAFETY: as documented.
-        unsafe { Call::count(ctx, index) };
-        if HOOKS_ON.load(Relaxed) {
-            call_hook(Hook::Enter, index);
-        }
-        Call {
-            // SAFETY: as in `count`.
-            state: unsafe { (*ctx)._private.cast_const().cast() },
-            index,
-            start: clock::now(),
-        }
-    }
-
-    /// The context that the traced function forwards to.
-    #[inline(always)]
-    pub(crate) fn wrapped(&self) -> *mut HPyContext {
-        // SAFETY: `state` is the live TraceState of `enter`'s context.
-        unsafe { (*self.state).wrapped }
-    }
-
-    /// Ends the call: reads the clock, adds the time, calls the `on_exit`
-    /// hook if there is one.
-    #[inline(always)]
-    pub(crate) fn exit(self) {
-        let end = clock::now();
-        // SAFETY: `state` is the live TraceState of `enter`'s context.
-        let state = unsafe { &*self.state };
-        if let Some(total) = state.durations.get(self.index) {
-            // relaxed load and store: see `count`.
-            total.store(
-                total
-                    .load(Relaxed)
-                    .wrapping_add(end.saturating_sub(self.start)),
-                Relaxed,
-            );
-        }
-        if HOOKS_ON.load(Relaxed) {
-            call_hook(Hook::Exit, self.index);
-        }
-    }
-}
-
-#[derive(Clone, Copy)]
-enum Hook {
-    Enter,
-    Exit,
-}
-
-/// Calls the hook `which` (if installed) with the name of the function
-/// `index`. Reports its exception as unraisable; the exception that was
-/// set before (a traced call that failed) is set again after.
-#[cold]
-#[inline(never)]
-fn call_hook(which: Hook, index: usize) {
-    // SAFETY: PyGILState_Check may be called with or without the GIL. The
-    // thread functions (HPy_LeavePythonThread, HPy_ReenterPythonThread)
-    // run without the GIL on one side of the call: no hook runs there.
-    if unsafe { ffi::PyGILState_Check() } == 0 {
-        return;
-    }
-    // SAFETY: this thread holds the GIL (checked above).
-    let gil = unsafe { Gil::assume() };
-    let hook = match which {
-        Hook::Enter => ON_ENTER.get(gil),
-        Hook::Exit => ON_EXIT.get(gil),
-    };
-    let Some(name) = NAMES.get(index) else {
-        return;
-    };
-    if hook.is_null() {
-        return;
-    }
-    // SAFETY: with the GIL; `hook` is our reference, kept alive across the
-    // call by an extra reference (the hook may replace itself); the saved
-    // exception is restored as it was (PyErr_Restore takes the references
-    // PyErr_Fetch gave).
-    unsafe {
-        ffi::Py_INCREF(hook);
-        let mut kind = ptr::null_mut();
-        let mut value = ptr::null_mut();
-        let mut traceback = ptr::null_mut();
-        ffi::PyErr_Fetch(&mut kind, &mut value, &mut traceback);
-        let text = ffi::PyUnicode_FromString(name.as_ptr());
-        if !text.is_null() {
-            let result = ffi::PyObject_CallOneArg(hook, text);
-            ffi::Py_DECREF(text);
-            if result.is_null() {
-                ffi::PyErr_WriteUnraisable(hook);
-            } else {
-                ffi::Py_DECREF(result);
-            }
-        } else {
-            ffi::PyErr_WriteUnraisable(hook);
-        }
-        ffi::Py_DECREF(hook);
-        ffi::PyErr_Restore(kind, value, traceback);
-    }
-}
-
-/// Installs the hooks (borrowed references, each NULL for none), releasing
-/// the ones before.
-fn set_hooks(gil: Gil, on_enter: Obj, on_exit: Obj) {
-    for (cell, new) in [(&ON_ENTER, on_enter), (&ON_EXIT, on_exit)] {
-        let old = cell.get(gil);
-        if !new.is_null() {
-            // SAFETY: with the GIL; `new` is a live object.
-            unsafe { ffi::Py_INCREF(new) };
-        }
-        cell.set(gil, new);
-        if !old.is_null() {
-            // SAFETY: with the GIL; our reference from an earlier call (the
-            // cell no longer holds it, so a finaliser sees the new state).
-            unsafe { ffi::Py_DECREF(old) };
-        }
-    }
-    HOOKS_ON.store(!on_enter.is_null() || !on_exit.is_null(), Relaxed);
-}
+pub use registry::context_for;

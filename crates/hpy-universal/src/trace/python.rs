@@ -18,8 +18,11 @@ use core::ptr;
 
 use pyo3_ffi as ffi;
 
-use super::{clock, for_each_state, set_hooks, TraceState, NAMES};
 use crate::python::{nonneg, nonnull, or_null, set_error, ErrSet, Exc, Gil, GilCell, KwName, Obj};
+use crate::trace::autogen_trace_names::NAMES;
+use crate::trace::call::{set_hooks, TraceState};
+use crate::trace::clock;
+use crate::trace::registry::for_each_state;
 
 /// Set by `_trace_all_modules`.
 static TRACE_ALL: GilCell<bool> = GilCell::new(false);

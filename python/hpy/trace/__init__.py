@@ -15,7 +15,8 @@ of a context function and measures its time with a monotonic clock.
   through ``sys.unraisablehook`` and does not change the traced call.
 
 ``python -m hpy.trace script.py`` runs a program with every universal module
-in trace mode and prints a profile when it ends (see ``hpy.trace.profile``).
+in trace mode and prints a profile when it ends (see
+``python -m hpy.trace --help``).
 """
 from hpy.universal._trace import (  # noqa: F401
     get_call_counts,

@@ -1,6 +1,6 @@
 //! The clock of trace mode, read twice per traced call.
 //!
-//! Two sources, chosen once when the first trace context is made:
+//! Two sources, chosen once, when hpy.universal is imported:
 //!
 //! - `tsc`: on x86-64, when the kernel itself keeps time with the
 //!   time-stamp counter (`/sys/devices/system/clocksource/clocksource0/
@@ -9,13 +9,14 @@
 //!   with `rdtsc`: one instruction, measured at 14 ns where the vDSO's
 //!   `clock_gettime` takes 35 ns (it reads the same counter, then scales it
 //!   under a sequence lock). Ticks are turned into nanoseconds when the
-//!   figures are read, with a frequency measured against CLOCK_MONOTONIC
-//!   over the time since the first trace context was made (at least 20 ms).
+//!   figures are read, with a frequency measured once against
+//!   CLOCK_MONOTONIC, from hpy.universal's import to the first reading of
+//!   the figures (at least 20 ms).
 //! - `monotonic`: otherwise (or with `HPY_TRACE_CLOCK=monotonic`),
 //!   `clock_gettime(CLOCK_MONOTONIC)`, through the vDSO, in nanoseconds.
 
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
-use std::sync::Once;
+use std::sync::{Once, OnceLock};
 
 /// Whether `now` reads the TSC (set once, by `init`).
 static USE_TSC: AtomicBool = AtomicBool::new(false);
@@ -120,9 +121,17 @@ pub fn frequency() -> u64 {
     1_000_000_000 / resolution.max(1)
 }
 
-/// (TSC ticks, nanoseconds) since the anchor, over at least
-/// MIN_CALIBRATION_NS (sleeping for the rest if it is read sooner).
+/// The calibration: (TSC ticks, nanoseconds) elapsed together, measured
+/// once, the first time it is needed, from the anchor, over at least
+/// MIN_CALIBRATION_NS (sleeping for the rest if that is sooner). Measured
+/// once so that every reading converts with the same frequency (a figure
+/// read twice gives the same nanoseconds).
 fn since_anchor() -> (u64, u64) {
+    static CALIBRATION: OnceLock<(u64, u64)> = OnceLock::new();
+    *CALIBRATION.get_or_init(measure)
+}
+
+fn measure() -> (u64, u64) {
     let (ticks0, ns0) = (ANCHOR_TICKS.load(Relaxed), ANCHOR_NS.load(Relaxed));
     loop {
         let ticks = read_tsc();

@@ -1,13 +1,13 @@
 """Call one function of a benchmark module N times (run under callgrind).
 
 usage: callcost.py KIND PATH FUNC N [CALL]
-
 FUNC is a module function (noargs, onearg, varargs, add_ints) or one of the
 type operations on the module's type Obj: `method` (o.meth()), `len`
 (len(o)), `getitem` (o[1]) and `new` (Obj()).
 KIND is `cpython` (an ordinary extension), `universal` (a .hpy0.so loaded
-through hpy.universal, whichever implementation is installed) or `debug`
-(the same file loaded in debug mode). CALL is how
+through hpy.universal, whichever implementation is installed), `debug`
+(the same file loaded in debug mode) or `trace` (loaded in trace mode).
+CALL is how
 the loop calls the function:
   star    `f(*args)`: CALL_FUNCTION_EX, i.e. PyObject_Call with a tuple,
           which always goes through the function object's vectorcall;
@@ -29,6 +29,8 @@ def load(kind, path):
     import hpy.universal
     if kind == 'debug':
         return hpy.universal.load(name, path, spec, mode=hpy.universal.MODE_DEBUG)
+    if kind == 'trace':
+        return hpy.universal.load(name, path, spec, mode=hpy.universal.MODE_TRACE)
     return hpy.universal.load(name, path, spec)
 
 

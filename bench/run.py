@@ -15,7 +15,8 @@ every run.
 
 Variants: `capi` (hand-written C-API), `hpy-cpython` (hpy_bench.c in the
 CPython ABI), `hpy-universal` (the same source as NAME.hpy0.so, loaded by
-hpy-rs). With --reference, also the reference HPy 0.9.0 runtime from PyPI
+hpy-rs) and `hpy-trace` (that file loaded in trace mode; its last column
+is its cost over `hpy-universal`'s, measured in the same run). With --reference, also the reference HPy 0.9.0 runtime from PyPI
 (installed into build/bench/ref-venv for this interpreter): `ref-universal`
 (its headers and runtime) and `ref-runtime+ours` (our .hpy0.so loaded by
 it: binary compatibility). Needs valgrind, a C compiler and hpy-rs
@@ -59,6 +60,7 @@ def build_all(tmp, reference_python):
                     s.extra_objects, s.extra_link_args)
         built[f'hpy-{abi}'] = (kind, out)
     built['hpy-debug'] = ('debug', built['hpy-universal'][1])
+    built['hpy-trace'] = ('trace', built['hpy-universal'][1])
     if reference_python:
         code = ('from hpy.devel import HPyDevel; d = HPyDevel();'
                 'print(*d.get_extra_include_dirs(), sep="\\n"); print(*d.get_extra_sources(), sep="\\n")')
@@ -114,7 +116,7 @@ def main():
         loop = 'f(*args)' if opts.call == 'star' else 'f(1, 2)'
         print(f'CPython {sys.version.split()[0]}: instructions per call of {loop} (Python loop included)')
         print(f'{"variant":<18}' + ''.join(f'{f:>18}' for f in funcs))
-        base = {}
+        base, universal, ratios = {}, {}, []
         for variant, (kind, path) in built.items():
             python = ref_python if variant.startswith('ref-') else sys.executable
             row = f'{variant:<18}'
@@ -125,7 +127,13 @@ def main():
                     row += f'{cost:>18.1f}'
                 else:
                     row += f'{cost:>10.1f} ({100 * (cost - base[f]) / base[f]:+5.1f}%)'
+                if variant == 'hpy-universal':
+                    universal[f] = cost
+                elif variant == 'hpy-trace':
+                    ratios.append(f'{f} {cost / universal[f]:.2f}x')
             print(row, flush=True)
+        if ratios:
+            print('hpy-trace / hpy-universal: ' + ', '.join(ratios))
 
 
 if __name__ == '__main__':

@@ -57,7 +57,8 @@ ABI_MODES = {
     'hybrid+debug': ('hybrid', 'MODE_DEBUG'),
     'hybrid+trace': ('hybrid', 'MODE_TRACE'),
 }
-DEFAULT_ABIS = ['cpython', 'universal', 'hybrid', 'debug', 'hybrid+debug']
+DEFAULT_ABIS = ['cpython', 'universal', 'hybrid', 'debug', 'hybrid+debug',
+                'trace', 'hybrid+trace']
 
 CC = os.environ.get('CC', 'gcc')
 # -O0: these modules are tiny and run once; -Werror keeps our headers clean.

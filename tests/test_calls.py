@@ -556,6 +556,9 @@ def test_attribute_replaced_by_an_exec_slot(make_module):
 # vectorcall -- the same on CPython 3.9-3.13 (not in free-threaded builds).
 VECTORCALL_READABLE = (sys.implementation.name == 'cpython'
                        and not sysconfig.get_config_var('Py_GIL_DISABLED'))
+# the modes whose module functions get the runtime's call path (trace mode
+# passes its context; its handles are the universal ones)
+DIRECT_CALL_ABIS = ('universal', 'hybrid', 'trace', 'hybrid+trace')
 VECTORCALL_OFFSET = 2 * ctypes.sizeof(ctypes.c_void_p) + 4 * ctypes.sizeof(ctypes.c_void_p)
 
 
@@ -576,11 +579,11 @@ def test_direct_call_path_is_installed(mod, hpy_abi):
     for name, builtin in same_convention.items():
         ours = vectorcall_of(getattr(mod, name))
         cpythons = vectorcall_of(builtin)
-        if hpy_abi in ('universal', 'hybrid'):
+        if hpy_abi in DIRECT_CALL_ABIS:
             assert ours != cpythons, name
         else:
             assert ours == cpythons, name
-    if hpy_abi in ('universal', 'hybrid'):
+    if hpy_abi in DIRECT_CALL_ABIS:
         # one function per convention, shared by all functions of that one
         assert vectorcall_of(mod.f_o) == vectorcall_of(mod.f_raise)
         assert vectorcall_of(mod.f_keywords) == vectorcall_of(mod.f_call)
@@ -649,7 +652,7 @@ def test_c_function_is_a_thunk_of_the_runtime(compiler, hpy_abi):
     names = FUNCS + ['f_raise', 'f_call', 'rec_o', 'ctx_name']
     for name in names:
         where = library_of(ml_meth_of(getattr(mod, name)))
-        if hpy_abi in ('universal', 'hybrid'):
+        if hpy_abi in DIRECT_CALL_ABIS:
             assert where == universal_library(), name
         else:
             assert where == ext, name

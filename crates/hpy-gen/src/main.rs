@@ -7,6 +7,7 @@ mod api;
 mod emit_c;
 mod emit_debug;
 mod emit_rust;
+mod emit_trace;
 mod enums;
 mod signatures;
 mod structs;
@@ -162,6 +163,14 @@ fn render_unformatted(api: &Api) -> Vec<(&'static str, String)> {
         (
             "crates/hpy-universal/src/debug/autogen_debug_context.rs",
             emit_debug::debug_context(entries).unwrap_or_else(|e| panic!("emit_debug: {e}")),
+        ),
+        (
+            "crates/hpy-universal/src/trace/autogen_trace_context.rs",
+            emit_trace::trace_context(entries),
+        ),
+        (
+            "crates/hpy-universal/src/trace/autogen_trace_names.rs",
+            emit_trace::trace_names(entries),
         ),
         (
             "tests/c/layout.c",

@@ -48,6 +48,7 @@ mod loader;
 mod method_call;
 mod module;
 mod python;
+mod trace;
 
 use core::ffi::{c_int, c_long};
 use core::ptr;
@@ -243,6 +244,19 @@ fn init_module(gil: Gil) -> Result<Obj, ErrSet> {
         )) {
             ffi::Py_DECREF(module);
             return Err(err);
+        }
+        let trace = match trace::create_module(gil) {
+            Ok(trace) => trace,
+            Err(err) => {
+                ffi::Py_DECREF(module);
+                return Err(err);
+            }
+        };
+        // PyModule_AddObject steals `trace` on success only.
+        if ffi::PyModule_AddObject(module, c"_trace".as_ptr(), trace) < 0 {
+            ffi::Py_DECREF(trace);
+            ffi::Py_DECREF(module);
+            return Err(ErrSet::from_c_api());
         }
         Ok(module)
     }

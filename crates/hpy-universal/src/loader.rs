@@ -111,15 +111,12 @@ pub unsafe fn load(
         path_text,
     };
 
-    if mode == Mode::Trace {
-        let message = format!(
-            "hpy.universal: the HPy {mode} mode is not implemented yet in this runtime (hpy-rs), so \
-             '{name}' cannot be loaded in {mode} mode; load it in universal mode (mode=MODE_UNIVERSAL, \
-             and no HPY={mode} in the environment)",
-            mode = mode.name(),
-        );
-        return Err(set_error(gil, Exc::NotImplementedError, &message));
-    }
+    // `python -m hpy.trace` traces every module that asks for universal mode.
+    let mode = if mode == Mode::Universal && crate::trace::trace_all_modules(gil) {
+        Mode::Trace
+    } else {
+        mode
+    };
     // SAFETY: with the GIL; `spec` is a live object.
     if unsafe { ffi::PyObject_HasAttrString(spec, c"name".as_ptr()) } == 0 {
         let message = format!(
@@ -213,7 +210,11 @@ unsafe fn load_target(gil: Gil, t: &Target<'_>, spec: Obj, mode: Mode) -> Result
 
     // A library already initialised with another context (the same file
     // loaded in another mode) cannot be shared: load a private copy.
-    let ctx = context::for_mode(mode, hybrid);
+    let mut ctx = context::for_mode(mode, hybrid);
+    if mode == Mode::Trace {
+        // one trace context per module name, wrapping the universal or hybrid one
+        ctx = crate::trace::context_for(gil, ctx, hybrid, t.name);
+    }
     let lib = match library_copies::context_of(lib.0) {
         Some(other) if other != ctx => {
             drop(lib);

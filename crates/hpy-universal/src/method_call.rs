@@ -123,8 +123,10 @@ static UNIVERSAL: DirectCalls = DirectCalls {
 /// modules' functions keep calling through their trampolines).
 pub fn for_mode(mode: Mode) -> Option<&'static DirectCalls> {
     match mode {
-        Mode::Universal => Some(&UNIVERSAL),
-        Mode::Debug | Mode::Trace => None,
+        // a trace handle is the universal one: only the context differs,
+        // and the record passes the module's own
+        Mode::Universal | Mode::Trace => Some(&UNIVERSAL),
+        Mode::Debug => None,
     }
 }
 

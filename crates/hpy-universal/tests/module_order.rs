@@ -18,6 +18,7 @@ const ORDER: &[&str] = &[
     "autogen_context",
     "debug",
     "context",
+    "trace",
     "method_call",
     "module",
     "loader",

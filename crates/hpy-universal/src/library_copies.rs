@@ -14,6 +14,7 @@ use core::ffi::c_void;
 use std::collections::BTreeMap;
 use std::ffi::{CString, OsStr};
 use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, Once};
 
@@ -55,23 +56,39 @@ extern "C" fn remove_copies() {
 
 /// A private copy of the extension at `path` for the context `ctx`, with
 /// the same file name (so that its ABI tag reads the same): the path to
-/// dlopen, NUL-terminated. The same (file, context) gives the same copy.
+/// dlopen, NUL-terminated.
+///
+/// The copy's directory names the context and the file's identity (device,
+/// inode, modification time and size), so the same version of a file for
+/// the same context gives the same copy (dlopen then shares it, as for the
+/// original), and a different file of the same name a different one: the
+/// dynamic loader treats an already loaded path as the same library.
 pub fn private_copy(path: &[u8], ctx: *mut HPyContext) -> std::io::Result<CString> {
     let source = Path::new(OsStr::from_bytes(path));
     let file_name = source
         .file_name()
         .ok_or_else(|| std::io::Error::other("the path names no file"))?;
-    let dir = copies_dir().join(format!("ctx-{:x}", ctx as usize));
+    let meta = std::fs::metadata(source)?;
+    let dir = copies_dir().join(format!(
+        "ctx-{:x}-{:x}-{:x}-{:x}.{:x}-{:x}",
+        ctx as usize,
+        meta.dev(),
+        meta.ino(),
+        meta.mtime(),
+        meta.mtime_nsec(),
+        meta.size()
+    ));
     std::fs::create_dir_all(&dir)?;
     CLEANUP.call_once(|| {
         // SAFETY: registers a plain `extern "C" fn()` to run at exit.
         unsafe { libc::atexit(remove_copies) };
     });
     let target = dir.join(file_name);
-    // A copy made earlier may be a different version of the file: the
-    // newest bytes win (a library already opened from it keeps its pages).
-    let tmp = dir.join(format!(".{}.tmp", file_name.to_string_lossy()));
-    std::fs::copy(source, &tmp)?;
-    std::fs::rename(&tmp, &target)?;
+    if !target.exists() {
+        // copied under another name first, so that a copy is never seen half-written
+        let tmp = dir.join(format!(".{}.tmp", file_name.to_string_lossy()));
+        std::fs::copy(source, &tmp)?;
+        std::fs::rename(&tmp, &target)?;
+    }
     CString::new(target.as_os_str().as_bytes()).map_err(std::io::Error::other)
 }

@@ -32,7 +32,6 @@ pub enum Exc {
     TypeError,
     ValueError,
     SystemError,
-    NotImplementedError,
 }
 
 impl Exc {
@@ -45,7 +44,6 @@ impl Exc {
                 Exc::TypeError => ffi::PyExc_TypeError,
                 Exc::ValueError => ffi::PyExc_ValueError,
                 Exc::SystemError => ffi::PyExc_SystemError,
-                Exc::NotImplementedError => ffi::PyExc_NotImplementedError,
             }
         }
     }

@@ -239,12 +239,176 @@ convert_arg(HPyContext *ctx, HPyTracker *ht, char unit, HPy arg, ArgKind kind,
     return ok;
 }
 
+/*
+ * The fast path, for the common case of a call that the format accepts: no
+ * tracker is needed (ht is NULL or the units store nothing in it), every
+ * unit is one of the simple ones below, and the number of arguments fits
+ * the format. It checks all that before converting anything and returns -1
+ * when it does not hold: the general parser then does the work (and raises
+ * the TypeError about the arguments), so that no argument is converted
+ * twice. Once converting, it does what convert_arg does for these units,
+ * with the same errors (the FmtInfo that their messages need is computed
+ * only then).
+ *
+ * nkw is the number of keyword names for the keyword variants (the format
+ * must have as many units), or -1 for HPyArg_Parse.
+ */
+#define FAST_UNITS "lLndfiOs"
+
+static int parse_positional(HPyContext *ctx, HPyTracker *ht, const HPy *args,
+                            size_t nargs, const char *fmt, va_list *vap);
+
+static void
+fast_arg_error(HPyContext *ctx, HPy exc_type, const char *fmt, const char *what)
+{
+    FmtInfo fi;
+    scan_format(fmt, &fi);
+    arg_error(ctx, exc_type, &fi, what);
+}
+
+static int
+parse_fast(HPyContext *ctx, const HPy *args, size_t nargs, const char *fmt,
+           HPy_ssize_t nkw, int keywords, va_list *va)
+{
+    const char *p;
+    size_t i, nunits = 0, nmin = 0, npos = 0;
+    int optional = 0, keyword_only = 0;
+
+    for (p = fmt; *p != '\0' && *p != ':' && *p != ';'; p++) {
+        if (*p == '|' && !optional) {
+            optional = 1;
+            nmin = nunits;
+        }
+        else if (*p == '$' && keywords && !keyword_only) {
+            if (!optional)
+                nmin = nunits;
+            optional = keyword_only = 1;
+            npos = nunits;
+        }
+        else if (strchr(FAST_UNITS, *p) != NULL && !(keywords && *p == 'O')) {
+            nunits++;
+        }
+        else {
+            return -1;
+        }
+    }
+    if (!optional)
+        nmin = nunits;
+    if (!keyword_only)
+        npos = nunits;
+    if (nargs < nmin || nargs > npos || (keywords && (HPy_ssize_t)nunits != nkw))
+        return -1;
+    for (i = 0; i < nargs; i++) {
+        if (HPy_IsNull(args[i]))
+            return -1;
+    }
+
+    for (p = fmt, i = 0; i < nargs; p++) {
+        HPy arg = args[i];
+        switch (*p) {
+        case 'l': {
+            long *out = va_arg(*va, long *);
+            long v = HPyLong_AsLong(ctx, arg);
+            if (v == -1 && HPyErr_Occurred(ctx))
+                return 0;
+            *out = v;
+            break;
+        }
+        case 'L': {
+            long long *out = va_arg(*va, long long *);
+            long long v = HPyLong_AsLongLong(ctx, arg);
+            if (v == -1 && HPyErr_Occurred(ctx))
+                return 0;
+            *out = v;
+            break;
+        }
+        case 'n': {
+            HPy_ssize_t *out = va_arg(*va, HPy_ssize_t *);
+            HPy_ssize_t v = HPyLong_AsSsize_t(ctx, arg);
+            if (v == -1 && HPyErr_Occurred(ctx))
+                return 0;
+            *out = v;
+            break;
+        }
+        case 'i': {
+            int *out = va_arg(*va, int *);
+            long v = HPyLong_AsLong(ctx, arg);
+            if (v == -1 && HPyErr_Occurred(ctx))
+                return 0;
+            if (v < INT_MIN || v > INT_MAX) {
+                fast_arg_error(ctx, ctx->h_OverflowError, fmt,
+                               v < INT_MIN ? "signed integer is less than minimum"
+                                           : "signed integer is greater than maximum");
+                return 0;
+            }
+            *out = (int)v;
+            break;
+        }
+        case 'd':
+        case 'f': {
+            double v = HPyFloat_AsDouble(ctx, arg);
+            if (v == -1.0 && HPyErr_Occurred(ctx))
+                return 0;
+            if (*p == 'd')
+                *va_arg(*va, double *) = v;
+            else
+                *va_arg(*va, float *) = (float)v;
+            break;
+        }
+        case 'O':
+            *va_arg(*va, HPy *) = arg;
+            break;
+        case 's': {
+            const char **out = va_arg(*va, const char **);
+            HPy_ssize_t size;
+            const char *data;
+            if (!HPyUnicode_Check(ctx, arg)) {
+                fast_arg_error(ctx, ctx->h_TypeError, fmt, "a str is required");
+                return 0;
+            }
+            data = HPyUnicode_AsUTF8AndSize(ctx, arg, &size);
+            if (data == NULL)
+                return 0;
+            if (memchr(data, '\0', (size_t)size) != NULL) {
+                fast_arg_error(ctx, ctx->h_ValueError, fmt, "embedded null character");
+                return 0;
+            }
+            *out = data;
+            break;
+        }
+        default: /* '|' or '$' */
+            continue;
+        }
+        i++;
+    }
+    return 1;
+}
+
 HPyAPI_HELPER int
 HPyArg_Parse(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t nargs,
              const char *fmt, ...)
 {
-    FmtInfo fi;
     va_list va;
+    int ok = -1;
+
+    va_start(va, fmt);
+    if (ht == NULL)
+        ok = parse_fast(ctx, args, nargs, fmt, -1, 0, &va);
+    va_end(va);
+    if (ok < 0) {
+        va_start(va, fmt);
+        ok = parse_positional(ctx, ht, args, nargs, fmt, &va);
+        va_end(va);
+    }
+    return ok;
+}
+
+/* The general HPyArg_Parse. */
+static int
+parse_positional(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t nargs,
+                 const char *fmt, va_list *vap)
+{
+    FmtInfo fi;
     const char *p;
     size_t i = 0;
     int optional = 0;
@@ -256,7 +420,6 @@ HPyArg_Parse(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t nargs,
             return 0;
     }
 
-    va_start(va, fmt);
     for (p = fmt; p != fi.units_end; p++) {
         if (*p == '|') {
             optional = 1;
@@ -268,7 +431,7 @@ HPyArg_Parse(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t nargs,
                       "required positional argument missing");
             goto fail;
         }
-        if (!convert_arg(ctx, ht, *p, arg, ARG_BORROWED, &va, &fi))
+        if (!convert_arg(ctx, ht, *p, arg, ARG_BORROWED, vap, &fi))
             goto fail;
         i++;
     }
@@ -277,11 +440,9 @@ HPyArg_Parse(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t nargs,
                   "mismatched args (too many arguments for fmt)");
         goto fail;
     }
-    va_end(va);
     return 1;
 
 fail:
-    va_end(va);
     if (ht != NULL)
         HPyTracker_Close(ctx, *ht);
     return 0;
@@ -409,6 +570,27 @@ parse_keywords(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t nargs,
     size_t npos_only = 0, nkw, i = 0;
     HPy_ssize_t nkwargs = 0, nfound = 0;
     int optional = 0, keyword_only = 0;
+
+    /* no keyword arguments and no tracker: the fast path, if the format
+       allows (all names but leading positional-only ones non-empty) */
+    if (ht == NULL && HPy_IsNull(kw)) {
+        HPy_ssize_t n = 0;
+        int named = 0, ok = -1;
+        for (; keywords[n] != NULL; n++) {
+            if (keywords[n][0] != '\0')
+                named = 1;
+            else if (named)
+                break;
+        }
+        if (keywords[n] == NULL) {
+            va_list copy;
+            va_copy(copy, *va);
+            ok = parse_fast(ctx, args, nargs, fmt, n, 1, &copy);
+            va_end(copy);
+        }
+        if (ok >= 0)
+            return ok;
+    }
 
     scan_format(fmt, &fi);
 

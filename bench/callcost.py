@@ -98,4 +98,5 @@ def main():
     run(namespace['loop'], (f, args), n, repeats)
 
 
-main()
+if __name__ == '__main__':
+    main()

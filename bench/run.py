@@ -17,8 +17,9 @@ Variants: `capi` (hand-written C-API), `hpy-cpython` (hpy_bench.c in the
 CPython ABI), `hpy-universal` (the same source as NAME.hpy0.so, loaded by
 hpy-rs). With --reference, also the reference HPy 0.9.0 runtime from PyPI
 (installed into build/bench/ref-venv for this interpreter): `ref-universal`
-(its headers and runtime) and `ref-runtime+ours` (our .hpy0.so loaded by
-it: binary compatibility). Needs valgrind, a C compiler and hpy-rs
+(its headers and runtime) and, with --compat, `ref-runtime+ours` (our
+.hpy0.so loaded by it: binary compatibility). With --time, also the wall
+time per call. At the end: whether each goal of issue 9 holds. Needs valgrind, a C compiler and hpy-rs
 installed in this interpreter.
 """
 import argparse
@@ -57,17 +58,20 @@ def compile_ext(source, out, include_dirs, macros=(), sources=(), extra_objects=
     return out
 
 
-def build_all(tmp, reference_python):
+def build_all(tmp, reference_python, hpy_name='hpy_bench', capi_name='capi_bench', compat=False):
+    """Builds bench/CAPI_NAME.c and, in every mode, bench/HPY_NAME.c (whose
+    module is named HPY_NAME) into tmp: {variant: (kind, path)}."""
     from hpy.devel import get_build_settings
     suffix = sysconfig.get_config_var('EXT_SUFFIX')
     pyinc = sysconfig.get_paths()['include']
-    built = {'capi': ('cpython', compile_ext(HERE / 'capi_bench.c', tmp / f'capi_bench{suffix}', [pyinc]))}
-    for abi, kind, name in [('cpython', 'cpython', f'hpy_bench{suffix}'), ('universal', 'universal', 'hpy_bench.hpy0.so')]:
+    built = {'capi': ('cpython', compile_ext(HERE / f'{capi_name}.c', tmp / f'{capi_name}{suffix}', [pyinc]))}
+    for abi, kind, name in [('cpython', 'cpython', f'{hpy_name}{suffix}'),
+                            ('universal', 'universal', f'{hpy_name}.hpy0.so')]:
         s = get_build_settings(abi)
         macros = [m if v is None else f'{m}={v}' for m, v in s.define_macros]
         out = tmp / abi / name
-        out.parent.mkdir()
-        compile_ext(HERE / 'hpy_bench.c', out, s.include_dirs, macros, s.sources,
+        out.parent.mkdir(exist_ok=True)
+        compile_ext(HERE / f'{hpy_name}.c', out, s.include_dirs, macros, s.sources,
                     s.extra_objects, s.extra_link_args)
         built[f'hpy-{abi}'] = (kind, out)
     if reference_python:
@@ -75,13 +79,14 @@ def build_all(tmp, reference_python):
                 'print(*d.get_extra_include_dirs(), sep="\\n"); print(*d.get_extra_sources(), sep="\\n")')
         lines = subprocess.run([reference_python, '-c', code], check=True,
                                capture_output=True, text=True).stdout.split()
-        out = tmp / 'ref' / 'hpy_bench.hpy0.so'
-        out.parent.mkdir()
+        out = tmp / 'ref' / f'{hpy_name}.hpy0.so'
+        out.parent.mkdir(exist_ok=True)
         includes = [x for x in lines if not x.endswith('.c')]
         sources = [x for x in lines if x.endswith('.c')]
-        compile_ext(HERE / 'hpy_bench.c', out, includes, ['HPY_ABI_UNIVERSAL'], sources)
+        compile_ext(HERE / f'{hpy_name}.c', out, includes, ['HPY_ABI_UNIVERSAL'], sources)
         built['ref-universal'] = ('universal', out)
-        built['ref-runtime+ours'] = ('universal', built['hpy-universal'][1])
+        if compat:
+            built['ref-runtime+ours'] = ('universal', built['hpy-universal'][1])
     return built
 
 
@@ -159,6 +164,8 @@ def main():
     parser.add_argument('--reference', action='store_true', help='also measure the reference HPy 0.9.0 runtime')
     parser.add_argument('--funcs', default='all',
                         help='comma-separated function names, or a group: %s' % ', '.join(GROUPS))
+    parser.add_argument('--compat', action='store_true',
+                        help='with --reference: also our .hpy0.so under the reference runtime')
     parser.add_argument('--time', action='store_true',
                         help='also wall time per call (median of 7 runs, with min and max)')
     parser.add_argument('--call', choices=['star', 'direct'], default='star',
@@ -166,7 +173,7 @@ def main():
     opts = parser.parse_args()
     ref_python = reference_venv() if opts.reference else None
     with tempfile.TemporaryDirectory() as tmp:
-        built = build_all(Path(tmp), ref_python)
+        built = build_all(Path(tmp), ref_python, compat=opts.compat)
         funcs = [f for name in opts.funcs.split(',') for f in GROUPS.get(name, [name])]
         loop = 'f(*args)' if opts.call == 'star' else 'f(1, 2)'
         print(f'CPython {sys.version.split()[0]}: instructions per call of {loop} '

@@ -306,7 +306,11 @@ pub unsafe fn tuple_items(t: *mut PyObject) -> *mut *mut PyObject {
 #[inline(always)]
 pub unsafe fn list_items(l: *mut PyObject) -> *mut *mut PyObject {
     // SAFETY: the caller passes a list; the array pointer follows the head.
-    unsafe { *l.cast::<PyVarObjectHead>().add(1).cast::<*mut *mut PyObject>() }
+    unsafe {
+        *l.cast::<PyVarObjectHead>()
+            .add(1)
+            .cast::<*mut *mut PyObject>()
+    }
 }
 
 /// `Py_TYPE(o)`: every object of a default build starts with `ob_refcnt`,

@@ -62,7 +62,11 @@ pub unsafe extern "C" fn ctx_GetItem_i(_ctx: *mut HPyContext, obj: HPy, idx: HPy
         // (what PyList_GET_ITEM / PyTuple_GET_ITEM do) and return a new
         // reference.
         unsafe {
-            let items = if list { ffi::list_items(o) } else { ffi::tuple_items(o) };
+            let items = if list {
+                ffi::list_items(o)
+            } else {
+                ffi::tuple_items(o)
+            };
             let item = *items.offset(idx);
             ffi::Py_IncRef(item);
             return py2h(item);

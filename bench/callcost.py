@@ -92,7 +92,7 @@ def main():
     source = LOOPS[call]
     if call == 'direct':
         source %= DIRECT.get(func) or ', '.join(map(repr, args))
-    elif isinstance(args[-1], dict):
+    elif args and isinstance(args[-1], dict):
         source = LOOPS['star_kw']
     exec(source, namespace)
     run(namespace['loop'], (f, args), n, repeats)

@@ -23,6 +23,7 @@ time per call. At the end: whether each goal of issue 9 holds. Needs valgrind, a
 installed in this interpreter.
 """
 import argparse
+import concurrent.futures
 import os
 import re
 import subprocess
@@ -168,6 +169,8 @@ def main():
                         help='with --reference: also our .hpy0.so under the reference runtime')
     parser.add_argument('--time', action='store_true',
                         help='also wall time per call (median of 7 runs, with min and max)')
+    parser.add_argument('--jobs', type=int, default=1,
+                        help='callgrind runs at a time (default 1)')
     parser.add_argument('--call', choices=['star', 'direct'], default='star',
                         help='how the loop calls: f(*args) (default) or f(1, 2)')
     opts = parser.parse_args()
@@ -181,11 +184,17 @@ def main():
         print(f'{"function":<16}' + ''.join(f'{v:>19}' for v in built), flush=True)
         table = {v: {} for v in built}
         timing = {v: {} for v in built}
+        pythons = {v: ref_python if v.startswith('ref-') else sys.executable for v in built}
+        # the callgrind runs of a row in parallel (--jobs): instruction counts
+        # do not depend on the load; the wall times are taken one at a time
+        pool = concurrent.futures.ThreadPoolExecutor(opts.jobs)
         for f in funcs:
             row = f'{f:<16}'
+            costs = {v: pool.submit(per_call, pythons[v], kind, path, f, opts.call)
+                     for v, (kind, path) in built.items()}
             for variant, (kind, path) in built.items():
-                python = ref_python if variant.startswith('ref-') else sys.executable
-                cost = table[variant][f] = per_call(python, kind, path, f, opts.call)
+                python = pythons[variant]
+                cost = table[variant][f] = costs[variant].result()
                 if cost is None:
                     row += f'{"n/a":>19}'
                 elif variant == 'capi':

@@ -57,6 +57,7 @@ HPyAPI_FUNC HPy HPyTuple_Pack(HPyContext *ctx, HPy_ssize_t n, ...)
     va_list vargs;
     HPy_ssize_t i;
     PyObject *tuple = PyTuple_New(n);
+    (void)ctx;
     if (tuple == NULL)
         return HPy_NULL;
     va_start(vargs, n);

@@ -41,9 +41,7 @@ HPyErr_SetFromErrnoWithFilenameObject(HPyContext *ctx, HPy h_type, HPy filename)
 
 #define _HPY_TUPLE_PACK_ON_STACK 16
 
-/* A new tuple of the n handles that follow (which are not closed). The
-   CPython ABI has its own, in hpy/cpython/inline_core.h. */
-#ifndef HPY_ABI_CPYTHON
+/* A new tuple of the n handles that follow (which are not closed). */
 HPyAPI_INLINE_HELPER HPy
 HPyTuple_Pack(HPyContext *ctx, HPy_ssize_t n, ...)
 {
@@ -68,7 +66,6 @@ HPyTuple_Pack(HPyContext *ctx, HPy_ssize_t n, ...)
         return HPyTupleBuilder_Build(ctx, builder);
     }
 }
-#endif /* HPY_ABI_CPYTHON */
 
 /* ~~~ attributes ~~~ */
 

@@ -46,36 +46,6 @@ HPyAPI_FUNC HPy HPyTuple_FromArray(HPyContext *ctx, HPy items[], HPy_ssize_t n)
     return _py2h(tuple);
 }
 
-/* HPyTuple_Pack: a new tuple of the n handles that follow (which are not
-   closed); the universal ABI's is in hpy/inline_helpers.h, and this one
-   behaves the same: up to _HPY_TUPLE_PACK_ON_STACK handles it is
-   HPyTuple_FromArray's (an HPy_NULL item raises SystemError), beyond that a
-   tuple builder's. Here the handles go into the tuple as va_arg reads them,
-   as PyTuple_Pack does. */
-HPyAPI_FUNC HPy HPyTuple_Pack(HPyContext *ctx, HPy_ssize_t n, ...)
-{
-    va_list vargs;
-    HPy_ssize_t i;
-    PyObject *tuple = PyTuple_New(n);
-    (void)ctx;
-    if (tuple == NULL)
-        return HPy_NULL;
-    va_start(vargs, n);
-    for (i = 0; i < n; i++) {
-        PyObject *item = _h2py(va_arg(vargs, HPy));
-        if (item == NULL && n <= 16) {
-            va_end(vargs);
-            Py_DECREF(tuple);
-            PyErr_Format(PyExc_SystemError, "HPyTuple_FromArray: items[%zd] is HPy_NULL", i);
-            return HPy_NULL;
-        }
-        Py_XINCREF(item);
-        PyTuple_SET_ITEM(tuple, i, item);
-    }
-    va_end(vargs);
-    return _py2h(tuple);
-}
-
 /* HPy_GetItem_i: obj[idx] with a C index. An index in range of an exact
    list or tuple reads the item; all else (negative indices, IndexError,
    other objects) is the general function's. */

@@ -55,7 +55,9 @@ pub unsafe extern "C" fn ctx_ListBuilder_Set(
             let slot = ffi::list_items(list).offset(index);
             let old = *slot;
             *slot = item;
-            ffi::Py_DecRef(old);
+            if !old.is_null() {
+                ffi::Py_DecRef(old);
+            }
         }
         return;
     }

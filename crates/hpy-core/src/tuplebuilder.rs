@@ -55,7 +55,9 @@ pub unsafe extern "C" fn ctx_TupleBuilder_Set(
             let slot = ffi::tuple_items(tuple).offset(index);
             let old = *slot;
             *slot = item;
-            ffi::Py_DecRef(old);
+            if !old.is_null() {
+                ffi::Py_DecRef(old);
+            }
         }
         return;
     }

@@ -73,7 +73,11 @@ pub unsafe extern "C" fn ctx_Call(
     // PyObject_VectorcallDict or tp_call with a dict.
     // SAFETY: `callable` is a live object.
     if let Some(func) = unsafe { ffi::vectorcall_func(callable) } {
-        let kwnames = if nkw == 0 { core::ptr::null_mut() } else { kwnames };
+        let kwnames = if nkw == 0 {
+            core::ptr::null_mut()
+        } else {
+            kwnames
+        };
         // SAFETY: `args` holds nargs + len(kwnames) live objects.
         let result = unsafe { func(callable, args, nargs, kwnames) };
         // SAFETY: querying and setting the error indicator.

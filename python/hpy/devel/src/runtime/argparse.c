@@ -131,111 +131,6 @@ track(HPyContext *ctx, HPyTracker *ht, HPy arg, ArgKind kind, HPy *tracked)
     return HPyTracker_Add(ctx, *ht, *tracked) == 0;
 }
 
-/* arg_error for the conversions shared with the fast path, which passes no
-   FmtInfo: it is computed from fmt only then. */
-static void
-unit_error(HPyContext *ctx, HPy exc_type, const FmtInfo *fi, const char *fmt,
-           const char *what)
-{
-    FmtInfo scanned;
-    if (fi == NULL) {
-        scan_format(fmt, &scanned);
-        fi = &scanned;
-    }
-    arg_error(ctx, exc_type, fi, what);
-}
-
-/*
- * The units l L n i d f: converts arg, or leaves the target alone for a
- * missing optional argument (HPy_NULL), storing through the next pointer of
- * *va. Returns 1 on success, 0 with an exception set.
- */
-static int
-convert_number(HPyContext *ctx, char unit, HPy arg, va_list *va,
-               const FmtInfo *fi, const char *fmt)
-{
-    switch (unit) {
-    case 'l':
-    case 'i': {
-        long v;
-        long *out_l = unit == 'l' ? va_arg(*va, long *) : NULL;
-        int *out_i = unit == 'i' ? va_arg(*va, int *) : NULL;
-        if (HPy_IsNull(arg))
-            return 1;
-        v = HPyLong_AsLong(ctx, arg);
-        if (v == -1 && HPyErr_Occurred(ctx))
-            return 0;
-        if (out_l != NULL) {
-            *out_l = v;
-            return 1;
-        }
-        if (v < INT_MIN || v > INT_MAX) {
-            unit_error(ctx, ctx->h_OverflowError, fi, fmt,
-                       v < INT_MIN ? "signed integer is less than minimum"
-                                   : "signed integer is greater than maximum");
-            return 0;
-        }
-        *out_i = (int)v;
-        return 1;
-    }
-    case 'L': {
-        long long *out = va_arg(*va, long long *), v;
-        if (HPy_IsNull(arg))
-            return 1;
-        v = HPyLong_AsLongLong(ctx, arg);
-        if (v == -1 && HPyErr_Occurred(ctx))
-            return 0;
-        *out = v;
-        return 1;
-    }
-    case 'n': {
-        HPy_ssize_t *out = va_arg(*va, HPy_ssize_t *), v;
-        if (HPy_IsNull(arg))
-            return 1;
-        v = HPyLong_AsSsize_t(ctx, arg);
-        if (v == -1 && HPyErr_Occurred(ctx))
-            return 0;
-        *out = v;
-        return 1;
-    }
-    default: { /* 'd', 'f' */
-        double *out_d = unit == 'd' ? va_arg(*va, double *) : NULL;
-        float *out_f = unit == 'f' ? va_arg(*va, float *) : NULL;
-        double v;
-        if (HPy_IsNull(arg))
-            return 1;
-        v = HPyFloat_AsDouble(ctx, arg);
-        if (v == -1.0 && HPyErr_Occurred(ctx))
-            return 0;
-        if (out_d != NULL)
-            *out_d = v;
-        else
-            *out_f = (float)v;
-        return 1;
-    }
-    }
-}
-
-/* The unit s without the tracker: the UTF-8 of the str arg (not HPy_NULL)
-   into *data. Returns 1 on success, 0 with an exception set. */
-static int
-str_data(HPyContext *ctx, HPy arg, const char **data, const FmtInfo *fi, const char *fmt)
-{
-    HPy_ssize_t size;
-    if (!HPyUnicode_Check(ctx, arg)) {
-        unit_error(ctx, ctx->h_TypeError, fi, fmt, "a str is required");
-        return 0;
-    }
-    *data = HPyUnicode_AsUTF8AndSize(ctx, arg, &size);
-    if (*data == NULL)
-        return 0; /* keep the UnicodeEncodeError */
-    if (memchr(*data, '\0', (size_t)size) != NULL) {
-        unit_error(ctx, ctx->h_ValueError, fi, fmt, "embedded null character");
-        return 0;
-    }
-    return 1;
-}
-
 /*
  * Converts one argument according to format unit `unit`, storing the result
  * through the next pointer of *va. A null arg is a missing optional argument:
@@ -271,16 +166,20 @@ convert_arg(HPyContext *ctx, HPyTracker *ht, char unit, HPy arg, ArgKind kind,
                   long_in_range(ctx, arg, 0, UCHAR_MAX, "unsigned byte integer", fi, &tmp_))
     case 'h': NUMERIC_UNIT(short, long,
                   long_in_range(ctx, arg, SHRT_MIN, SHRT_MAX, "signed short integer", fi, &tmp_))
+    case 'i': NUMERIC_UNIT(int, long,
+                  long_in_range(ctx, arg, INT_MIN, INT_MAX, "signed integer", fi, &tmp_))
     /* the unsigned units B H I k take the low bits, unchecked */
     case 'B': NUMERIC_UNIT(unsigned char, unsigned long, NOT_ERROR(HPyLong_AsUnsignedLongMask(ctx, arg)))
     case 'H': NUMERIC_UNIT(unsigned short, unsigned long, NOT_ERROR(HPyLong_AsUnsignedLongMask(ctx, arg)))
     case 'I': NUMERIC_UNIT(unsigned int, unsigned long, NOT_ERROR(HPyLong_AsUnsignedLongMask(ctx, arg)))
     case 'k': NUMERIC_UNIT(unsigned long, unsigned long, NOT_ERROR(HPyLong_AsUnsignedLongMask(ctx, arg)))
+    case 'l': NUMERIC_UNIT(long, long, NOT_ERROR(HPyLong_AsLong(ctx, arg)))
+    case 'L': NUMERIC_UNIT(long long, long long, NOT_ERROR(HPyLong_AsLongLong(ctx, arg)))
     case 'K': NUMERIC_UNIT(unsigned long long, unsigned long long,
                   NOT_ERROR(HPyLong_AsUnsignedLongLongMask(ctx, arg)))
-    case 'l': case 'L': case 'n': case 'i': case 'd': case 'f':
-        ok = convert_number(ctx, unit, arg, va, fi, NULL);
-        break;
+    case 'n': NUMERIC_UNIT(HPy_ssize_t, HPy_ssize_t, NOT_ERROR(HPyLong_AsSsize_t(ctx, arg)))
+    case 'f': NUMERIC_UNIT(float, double, NOT_ERROR(HPyFloat_AsDouble(ctx, arg)))
+    case 'd': NUMERIC_UNIT(double, double, NOT_ERROR(HPyFloat_AsDouble(ctx, arg)))
     case 'p': NUMERIC_UNIT(int, int, (tmp_ = HPy_IsTrue(ctx, arg)) >= 0)
 #undef NOT_ERROR
 #undef NUMERIC_UNIT
@@ -288,8 +187,17 @@ convert_arg(HPyContext *ctx, HPyTracker *ht, char unit, HPy arg, ArgKind kind,
         const char **out = va_arg(*va, const char **);
         if (HPy_IsNull(arg))
             break;
+        HPy_ssize_t size;
         const char *data;
-        if (!str_data(ctx, arg, &data, fi, NULL)) {
+        if (!HPyUnicode_Check(ctx, arg)) {
+            arg_error(ctx, ctx->h_TypeError, fi, "a str is required");
+            ok = 0;
+        }
+        else if ((data = HPyUnicode_AsUTF8AndSize(ctx, arg, &size)) == NULL) {
+            ok = 0; /* keep the UnicodeEncodeError */
+        }
+        else if (memchr(data, '\0', (size_t)size) != NULL) {
+            arg_error(ctx, ctx->h_ValueError, fi, "embedded null character");
             ok = 0;
         }
         else if (kind != ARG_BORROWED && ht != NULL) {
@@ -331,98 +239,12 @@ convert_arg(HPyContext *ctx, HPyTracker *ht, char unit, HPy arg, ArgKind kind,
     return ok;
 }
 
-/*
- * The fast path of HPyArg_Parse, for the common case of a call that the
- * format accepts: no tracker (ht is NULL), every unit is one of the simple
- * ones below, and the number of arguments fits the format. It checks all that before converting anything and returns -1
- * when it does not hold: the general parser then does the work (and raises
- * the TypeError about the arguments), so that no argument is converted
- * twice. The conversions are convert_arg's (the FmtInfo that their error
- * messages need is computed only for an error).
- */
-#define FAST_UNITS "lLndfiOs"
-
-static int parse_positional(HPyContext *ctx, HPyTracker *ht, const HPy *args,
-                            size_t nargs, const char *fmt, va_list *vap);
-
-static int
-parse_fast(HPyContext *ctx, const HPy *args, size_t nargs, const char *fmt, va_list *va)
-{
-    const char *p;
-    size_t i, nunits = 0, nmin = 0;
-    int optional = 0;
-
-    for (p = fmt; *p != '\0' && *p != ':' && *p != ';'; p++) {
-        if (*p == '|' && !optional) {
-            optional = 1;
-            nmin = nunits;
-        }
-        else if (strchr(FAST_UNITS, *p) != NULL) {
-            nunits++;
-        }
-        else {
-            return -1;
-        }
-    }
-    if (!optional)
-        nmin = nunits;
-    if (nargs < nmin || nargs > nunits)
-        return -1;
-    for (i = 0; i < nargs; i++) {
-        if (HPy_IsNull(args[i]))
-            return -1;
-    }
-
-    for (p = fmt, i = 0; i < nargs; p++) {
-        HPy arg = args[i];
-        switch (*p) {
-        case 'O':
-            *va_arg(*va, HPy *) = arg;
-            break;
-        case 's': {
-            const char **out = va_arg(*va, const char **), *data;
-            if (!str_data(ctx, arg, &data, NULL, fmt))
-                return 0;
-            *out = data;
-            break;
-        }
-        case '|':
-            continue;
-        default:
-            if (!convert_number(ctx, *p, arg, va, NULL, fmt))
-                return 0;
-            break;
-        }
-        i++;
-    }
-    return 1;
-}
-
 HPyAPI_HELPER int
 HPyArg_Parse(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t nargs,
              const char *fmt, ...)
 {
-    va_list va;
-    int ok = -1;
-
-    va_start(va, fmt);
-    if (ht == NULL)
-        ok = parse_fast(ctx, args, nargs, fmt, &va);
-    va_end(va);
-    if (ok < 0) {
-        va_start(va, fmt);
-        ok = parse_positional(ctx, ht, args, nargs, fmt, &va);
-        va_end(va);
-    }
-    return ok;
-}
-
-/* The general HPyArg_Parse. */
-static int
-parse_positional(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t nargs,
-                 const char *fmt, va_list *vap)
-{
     FmtInfo fi;
+    va_list va;
     const char *p;
     size_t i = 0;
     int optional = 0;
@@ -434,6 +256,7 @@ parse_positional(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t nargs,
             return 0;
     }
 
+    va_start(va, fmt);
     for (p = fmt; p != fi.units_end; p++) {
         if (*p == '|') {
             optional = 1;
@@ -445,7 +268,7 @@ parse_positional(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t nargs,
                       "required positional argument missing");
             goto fail;
         }
-        if (!convert_arg(ctx, ht, *p, arg, ARG_BORROWED, vap, &fi))
+        if (!convert_arg(ctx, ht, *p, arg, ARG_BORROWED, &va, &fi))
             goto fail;
         i++;
     }
@@ -454,9 +277,11 @@ parse_positional(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t nargs,
                   "mismatched args (too many arguments for fmt)");
         goto fail;
     }
+    va_end(va);
     return 1;
 
 fail:
+    va_end(va);
     if (ht != NULL)
         HPyTracker_Close(ctx, *ht);
     return 0;

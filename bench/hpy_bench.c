@@ -266,12 +266,7 @@ static HPyType_Spec Obj_spec = {
 HPyDef_SLOT(bench_exec, HPy_mod_exec)
 static int bench_exec_impl(HPyContext *ctx, HPy module)
 {
-    /* Without HPy types in the runtime (HPyType_FromSpec raising
-       SystemError) the module still loads, for the module functions; the
-       type operations then report n/a. */
-    if (!HPyHelpers_AddType(ctx, module, "Obj", &Obj_spec, NULL))
-        HPyErr_Clear(ctx);
-    return 0;
+    return HPyHelpers_AddType(ctx, module, "Obj", &Obj_spec, NULL) ? 0 : -1;
 }
 
 static HPyDef *module_defines[] = {

@@ -44,6 +44,167 @@ static HPy add_ints_impl(HPyContext *ctx, HPy self, const HPy *args, size_t narg
     return HPyLong_FromLong(ctx, a + b);
 }
 
+
+/* ~~~ API functions: each module function below calls one API function (or
+   one parse) and little else; capi_bench.c has the same with the C-API. ~~~ */
+
+HPyDef_METH(tuple_pack, "tuple_pack", HPyFunc_O)
+static HPy tuple_pack_impl(HPyContext *ctx, HPy self, HPy arg)
+{
+    (void)self;
+    return HPyTuple_Pack(ctx, 2, arg, arg);
+}
+
+HPyDef_METH(tuple_fromarray, "tuple_fromarray", HPyFunc_O)
+static HPy tuple_fromarray_impl(HPyContext *ctx, HPy self, HPy arg)
+{
+    (void)self;
+    HPy items[3] = { arg, arg, arg };
+    return HPyTuple_FromArray(ctx, items, 3);
+}
+
+#define LIST_BUILDER_N 8
+
+HPyDef_METH(list_builder, "list_builder", HPyFunc_O)
+static HPy list_builder_impl(HPyContext *ctx, HPy self, HPy arg)
+{
+    (void)self;
+    HPyListBuilder b = HPyListBuilder_New(ctx, LIST_BUILDER_N);
+    for (HPy_ssize_t i = 0; i < LIST_BUILDER_N; i++)
+        HPyListBuilder_Set(ctx, b, i, arg);
+    return HPyListBuilder_Build(ctx, b);
+}
+
+HPyDef_METH(build_value, "build_value", HPyFunc_O)
+static HPy build_value_impl(HPyContext *ctx, HPy self, HPy arg)
+{
+    (void)self;
+    return HPy_BuildValue(ctx, "(iOd)", 42, arg, 1.5);
+}
+
+HPyDef_METH(unicode_format, "unicode_format", HPyFunc_O)
+static HPy unicode_format_impl(HPyContext *ctx, HPy self, HPy arg)
+{
+    (void)self;
+    (void)arg;
+    return HPyUnicode_FromFormat(ctx, "%s=%d", "x", 42);
+}
+
+HPyDef_METH(getitem_i, "getitem_i", HPyFunc_O)
+static HPy getitem_i_impl(HPyContext *ctx, HPy self, HPy arg)
+{
+    (void)self;
+    return HPy_GetItem_i(ctx, arg, 1);
+}
+
+HPyDef_METH(setitem_i, "setitem_i", HPyFunc_O)
+static HPy setitem_i_impl(HPyContext *ctx, HPy self, HPy arg)
+{
+    (void)self;
+    if (HPy_SetItem_i(ctx, arg, 1, ctx->h_None) < 0)
+        return HPy_NULL;
+    return HPy_Dup(ctx, ctx->h_None);
+}
+
+HPyDef_METH(long_conv, "long_conv", HPyFunc_O)
+static HPy long_conv_impl(HPyContext *ctx, HPy self, HPy arg)
+{
+    (void)self;
+    long v = HPyLong_AsLong(ctx, arg);
+    if (v == -1 && HPyErr_Occurred(ctx))
+        return HPy_NULL;
+    return HPyLong_FromLong(ctx, v + 1);
+}
+
+HPyDef_METH(float_conv, "float_conv", HPyFunc_O)
+static HPy float_conv_impl(HPyContext *ctx, HPy self, HPy arg)
+{
+    (void)self;
+    double v = HPyFloat_AsDouble(ctx, arg);
+    if (v == -1.0 && HPyErr_Occurred(ctx))
+        return HPy_NULL;
+    return HPyFloat_FromDouble(ctx, v * 2.0);
+}
+
+HPyDef_METH(call, "call", HPyFunc_VARARGS)
+static HPy call_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs)
+{
+    (void)self;
+    if (nargs != 2) {
+        HPyErr_SetString(ctx, ctx->h_TypeError, "call() takes exactly 2 arguments");
+        return HPy_NULL;
+    }
+    return HPy_Call(ctx, args[0], &args[1], 1, HPy_NULL);
+}
+
+HPyDef_METH(richcompare, "richcompare", HPyFunc_VARARGS)
+static HPy richcompare_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs)
+{
+    (void)self;
+    if (nargs != 2) {
+        HPyErr_SetString(ctx, ctx->h_TypeError, "richcompare() takes exactly 2 arguments");
+        return HPy_NULL;
+    }
+    return HPy_RichCompare(ctx, args[0], args[1], HPy_LT);
+}
+
+/* Argument parsing: the same results as the hand-written parsing of
+   capi_bench.c. */
+
+HPyDef_METH(parse_ll, "parse_ll", HPyFunc_VARARGS)
+static HPy parse_ll_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs)
+{
+    (void)self;
+    long a, b;
+    if (!HPyArg_Parse(ctx, NULL, args, nargs, "ll", &a, &b))
+        return HPy_NULL;
+    return HPyLong_FromLong(ctx, a + b);
+}
+
+HPyDef_METH(parse_dd, "parse_dd", HPyFunc_VARARGS)
+static HPy parse_dd_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs)
+{
+    (void)self;
+    double a, b;
+    if (!HPyArg_Parse(ctx, NULL, args, nargs, "dd", &a, &b))
+        return HPy_NULL;
+    return HPyFloat_FromDouble(ctx, a + b);
+}
+
+HPyDef_METH(parse_Oi, "parse_Oi", HPyFunc_VARARGS)
+static HPy parse_Oi_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs)
+{
+    (void)self;
+    HPy o;
+    int i = 0;
+    if (!HPyArg_Parse(ctx, NULL, args, nargs, "O|i", &o, &i))
+        return HPy_NULL;
+    return i ? HPy_Dup(ctx, o) : HPy_Dup(ctx, ctx->h_None);
+}
+
+HPyDef_METH(parse_sn, "parse_sn", HPyFunc_VARARGS)
+static HPy parse_sn_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs)
+{
+    (void)self;
+    const char *s;
+    HPy_ssize_t n;
+    if (!HPyArg_Parse(ctx, NULL, args, nargs, "sn", &s, &n))
+        return HPy_NULL;
+    return HPyLong_FromSsize_t(ctx, n + (s[0] != '\0'));
+}
+
+HPyDef_METH(parse_kw, "parse_kw", HPyFunc_KEYWORDS)
+static HPy parse_kw_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs,
+                         HPy kwnames)
+{
+    (void)self;
+    static const char *keywords[] = { "a", "b", NULL };
+    long a, b = 0;
+    if (!HPyArg_ParseKeywords(ctx, NULL, args, nargs, kwnames, "l|l", keywords, &a, &b))
+        return HPy_NULL;
+    return HPyLong_FromLong(ctx, a + b);
+}
+
 /* A small type for the cost of type operations: Obj() creates an instance,
    o.meth() calls a method, len(o) and o[i] go through sequence slots. */
 typedef struct {
@@ -109,7 +270,11 @@ static int bench_exec_impl(HPyContext *ctx, HPy module)
 }
 
 static HPyDef *module_defines[] = {
-    &noargs, &onearg, &varargs, &add_ints, &bench_exec, NULL
+    &noargs, &onearg, &varargs, &add_ints,
+    &tuple_pack, &tuple_fromarray, &list_builder, &build_value, &unicode_format,
+    &getitem_i, &setitem_i, &long_conv, &float_conv, &call, &richcompare,
+    &parse_ll, &parse_dd, &parse_Oi, &parse_sn, &parse_kw,
+    &bench_exec, NULL
 };
 
 static HPyModuleDef moduledef = {

@@ -68,16 +68,16 @@ pub unsafe extern "C" fn ctx_Call(
         };
         return HPy::NULL;
     }
-    if nkw == 0 {
-        // SAFETY: `args` holds `nargs` live objects (as vectorcall requires).
-        return py2h(unsafe {
-            ffi::PyObject_VectorcallDict(callable, args, nargs, core::ptr::null_mut())
-        });
-    }
-    // With keywords: call the vectorcall function directly (PyObject_Vectorcall
-    // itself is exported only from 3.12), or fall back to tp_call.
+    // Call the vectorcall function directly, as the inline PyObject_Vectorcall
+    // of CPython's headers does (it is exported only from 3.12); without one,
+    // PyObject_VectorcallDict or tp_call with a dict.
     // SAFETY: `callable` is a live object.
     if let Some(func) = unsafe { ffi::vectorcall_func(callable) } {
+        let kwnames = if nkw == 0 {
+            core::ptr::null_mut()
+        } else {
+            kwnames
+        };
         // SAFETY: `args` holds nargs + len(kwnames) live objects.
         let result = unsafe { func(callable, args, nargs, kwnames) };
         // SAFETY: querying and setting the error indicator.
@@ -91,6 +91,12 @@ pub unsafe extern "C" fn ctx_Call(
             };
         }
         return py2h(result);
+    }
+    if nkw == 0 {
+        // SAFETY: `args` holds `nargs` live objects.
+        return py2h(unsafe {
+            ffi::PyObject_VectorcallDict(callable, args, nargs, core::ptr::null_mut())
+        });
     }
     // SAFETY: as above; kwnames is a tuple of `nkw` names.
     py2h(unsafe { call_with_kwargs_dict(callable, args, nargs, kwnames, nkw) })

@@ -8,10 +8,12 @@
 //! `PyModuleDef_Slot`). Reference counts are changed only through
 //! `Py_IncRef`/`Py_DecRef`, never by touching `ob_refcnt`.
 //!
-//! Two layout facts outside the limited API are used, each documented where
-//! it is: `ob_type` at offset 8 of every object (what `Py_TYPE` reads in the
-//! limited API up to 3.13) and `tp_vectorcall_offset` at offset 56 of a type
-//! object (unchanged since 3.8).
+//! A few layout facts outside the limited API are used, each documented
+//! where it is: `ob_type` at offset 8 of every object (what `Py_TYPE` reads in
+//! the limited API up to 3.13), `tp_vectorcall_offset` at offset 56 of a type
+//! object (unchanged since 3.8), and the item storage of tuples and lists
+//! (`tuple_items`, `list_items`: unchanged since 3.0), which the hot item
+//! functions use instead of calling `PyTuple_SetItem` & co. for each item.
 #![allow(non_camel_case_types, non_snake_case, non_upper_case_globals)]
 
 use core::ffi::{c_char, c_int, c_long, c_ulong, c_void};
@@ -432,6 +434,49 @@ pub fn py_none() -> *mut PyObject {
     // SAFETY: only the address of the extern static is taken (the reference
     // is to an UnsafeCell, which allows C's writes).
     unsafe { _Py_NoneStruct.as_ptr().cast() }
+}
+
+/// The head of variable-size objects (`PyVarObject`): tuples and lists.
+#[repr(C)]
+pub struct PyVarObjectHead {
+    pub ob_base: PyObjectHead,
+    pub ob_size: isize,
+}
+
+/// `Py_SIZE(o)` of a tuple or list.
+///
+/// # Safety
+/// `o` is a live tuple or list.
+#[inline(always)]
+pub unsafe fn var_size(o: *mut PyObject) -> isize {
+    // SAFETY: the caller passes a tuple or list, which has this head.
+    unsafe { (*o.cast::<PyVarObjectHead>()).ob_size }
+}
+
+/// The item slots of a tuple: `PyTupleObject.ob_item` is the array that
+/// follows the `PyVarObject` head (as `PyTuple_GET_ITEM` reads it).
+///
+/// # Safety
+/// `t` is a live tuple (any subclass: the layout is the same).
+#[inline(always)]
+pub unsafe fn tuple_items(t: *mut PyObject) -> *mut *mut PyObject {
+    // SAFETY: the caller passes a tuple; its items follow the head.
+    unsafe { t.cast::<PyVarObjectHead>().add(1).cast() }
+}
+
+/// The item array of a list: `PyListObject.ob_item` is the pointer that
+/// follows the `PyVarObject` head (as `PyList_GET_ITEM` reads it).
+///
+/// # Safety
+/// `l` is a live list.
+#[inline(always)]
+pub unsafe fn list_items(l: *mut PyObject) -> *mut *mut PyObject {
+    // SAFETY: the caller passes a list; the array pointer follows the head.
+    unsafe {
+        *l.cast::<PyVarObjectHead>()
+            .add(1)
+            .cast::<*mut *mut PyObject>()
+    }
 }
 
 /// `Py_TYPE(o)`: every object of a default build starts with `ob_refcnt`,

@@ -46,8 +46,23 @@ pub unsafe extern "C" fn ctx_ListBuilder_Set(
         return;
     }
     let item = h2py(h_item);
-    // SAFETY: `list` is the builder's list; SetItem checks the index, steals
-    // the reference made here and releases any item set before.
+    // SAFETY: `list` is the builder's list (only the builder holds it).
+    if (0..unsafe { ffi::var_size(list) }).contains(&index) {
+        // SAFETY: an index in range: the slot takes the reference made here
+        // and the item set before, if any, is released (as PyList_SetItem does).
+        unsafe {
+            ffi::Py_IncRef(item);
+            let slot = ffi::list_items(list).offset(index);
+            let old = *slot;
+            *slot = item;
+            if !old.is_null() {
+                ffi::Py_DecRef(old);
+            }
+        }
+        return;
+    }
+    // SAFETY: an index out of range: PyList_SetItem raises IndexError and
+    // releases the reference made here.
     unsafe {
         ffi::Py_IncRef(item);
         ffi::PyList_SetItem(list, index, item);

@@ -50,10 +50,29 @@ unsafe fn with_str_key<T>(s: *const c_char, err: T, f: impl FnOnce(*mut PyObject
 pub unsafe extern "C" fn ctx_GetItem_i(_ctx: *mut HPyContext, obj: HPy, idx: HPy_ssize_t) -> HPy {
     let o = h2py(obj);
     // SAFETY: `obj` is a live handle; reading its type is allowed.
-    let seq = unsafe {
-        ffi::is_exact(o, ffi::PyList_Type.as_ptr()) || ffi::is_exact(o, ffi::PyTuple_Type.as_ptr())
+    let (list, tuple) = unsafe {
+        (
+            ffi::is_exact(o, ffi::PyList_Type.as_ptr()),
+            ffi::is_exact(o, ffi::PyTuple_Type.as_ptr()),
+        )
     };
-    if seq {
+    // SAFETY: an exact list or tuple has that head.
+    if (list || tuple) && (0..unsafe { ffi::var_size(o) }).contains(&idx) {
+        // SAFETY: an index in range of an exact list or tuple: read the item
+        // (what PyList_GET_ITEM / PyTuple_GET_ITEM do) and return a new
+        // reference.
+        unsafe {
+            let items = if list {
+                ffi::list_items(o)
+            } else {
+                ffi::tuple_items(o)
+            };
+            let item = *items.offset(idx);
+            ffi::Py_IncRef(item);
+            return py2h(item);
+        }
+    }
+    if list || tuple {
         // SAFETY: an exact list or tuple; sq_item checks the bounds.
         return py2h(unsafe { ffi::PySequence_GetItem(o, idx) });
     }
@@ -89,8 +108,23 @@ pub unsafe extern "C" fn ctx_SetItem_i(
     value: HPy,
 ) -> c_int {
     let o = h2py(obj);
+    let v = h2py(value);
     // SAFETY: `obj` is a live handle; reading its type is allowed.
-    if unsafe { ffi::is_exact(o, ffi::PyList_Type.as_ptr()) } {
+    let list = unsafe { ffi::is_exact(o, ffi::PyList_Type.as_ptr()) };
+    // SAFETY: an exact list has that head.
+    if list && !v.is_null() && (0..unsafe { ffi::var_size(o) }).contains(&idx) {
+        // SAFETY: an index in range of an exact list: replace the item and
+        // release the old one, as list_ass_item does.
+        unsafe {
+            ffi::Py_IncRef(v);
+            let slot = ffi::list_items(o).offset(idx);
+            let old = *slot;
+            *slot = v;
+            ffi::Py_DecRef(old);
+        }
+        return 0;
+    }
+    if list {
         // SAFETY: an exact list; sq_ass_item checks the bounds and increfs.
         return unsafe { ffi::PySequence_SetItem(o, idx, h2py(value)) };
     }

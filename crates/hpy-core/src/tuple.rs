@@ -33,11 +33,11 @@ pub unsafe extern "C" fn ctx_Tuple_FromArray(
             }
             return HPy::NULL;
         }
-        // SAFETY: a fresh tuple (refcount 1) and an index in range: SetItem
-        // cannot fail and steals the reference made here.
+        // SAFETY: a fresh tuple whose slot `i` < n is still empty: it takes
+        // the reference made here (what PyTuple_SET_ITEM does).
         unsafe {
             ffi::Py_IncRef(item);
-            ffi::PyTuple_SetItem(tuple, i, item);
+            *ffi::tuple_items(tuple).offset(i) = item;
         }
     }
     py2h(tuple)

@@ -46,8 +46,23 @@ pub unsafe extern "C" fn ctx_TupleBuilder_Set(
         return;
     }
     let item = h2py(h_item);
-    // SAFETY: `tuple` is the builder's tuple; SetItem checks the index, steals
-    // the reference made here and releases any item set before.
+    // SAFETY: `tuple` is the builder's tuple (only the builder holds it).
+    if (0..unsafe { ffi::var_size(tuple) }).contains(&index) {
+        // SAFETY: an index in range: the slot takes the reference made here
+        // and the item set before, if any, is released (as PyTuple_SetItem does).
+        unsafe {
+            ffi::Py_IncRef(item);
+            let slot = ffi::tuple_items(tuple).offset(index);
+            let old = *slot;
+            *slot = item;
+            if !old.is_null() {
+                ffi::Py_DecRef(old);
+            }
+        }
+        return;
+    }
+    // SAFETY: an index out of range: PyTuple_SetItem raises IndexError and
+    // releases the reference made here.
     unsafe {
         ffi::Py_IncRef(item);
         ffi::PyTuple_SetItem(tuple, index, item);

@@ -100,11 +100,39 @@ pub fn universal_trampolines(entries: &[Entry]) -> String {
     out
 }
 
+/// `core` functions that the CPython ABI implements as hand-written static
+/// inline C in `hpy/cpython/inline_core.h` (small functions called in loops,
+/// where a call into libhpy_cpython.a costs more than CPython's inline
+/// macros); their Rust `ctx_NAME` still serves the universal ABI and the
+/// cases that raise.
+pub const CPYTHON_INLINE_CORE: &[&str] = &[
+    "ctx_Tuple_FromArray",
+    "ctx_GetItem_i",
+    "ctx_SetItem_i",
+    "ctx_ListBuilder_New",
+    "ctx_ListBuilder_Set",
+    "ctx_ListBuilder_Build",
+    "ctx_ListBuilder_Cancel",
+    "ctx_TupleBuilder_New",
+    "ctx_TupleBuilder_Set",
+    "ctx_TupleBuilder_Build",
+    "ctx_TupleBuilder_Cancel",
+    "ctx_Call",
+];
+
 /// The CPython ABI's public API, resolved at compile time.
 pub fn cpython_api(entries: &[Entry]) -> String {
     let mut out = String::from(BANNER);
-    out.push_str("/* Functions mapped `inline` are in hpy/cpython/inline_api.h. */\n\n");
+    out.push_str("/* Functions mapped `inline` are in hpy/cpython/inline_api.h. */\n");
+    out.push_str("#include \"hpy/cpython/inline_core.h\"\n\n");
     for f in entries.iter().filter_map(as_func) {
+        if f.mapping == Mapping::Core && CPYTHON_INLINE_CORE.contains(&f.ctx_name.as_str()) {
+            out.push_str(&format!(
+                "/* {}: static inline in hpy/cpython/inline_core.h */\n\n",
+                f.c_name
+            ));
+            continue;
+        }
         let names = arg_names(f);
         let (call, decl) = match &f.mapping {
             Mapping::Forward(cpy) => {

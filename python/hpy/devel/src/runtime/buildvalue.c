@@ -49,12 +49,23 @@
 
 #define ERR_BUF_SIZE 160
 #define SMALL_SEQ 8  /* containers up to this size need no malloc */
+#define COUNTED 16   /* the unit counts of this many containers are kept */
+
+/* The unit count of each container of the format, in the order of their
+   opening brackets, as the check of the whole format finds them (the
+   first COUNTED ones; the others are counted again when built). */
+typedef struct {
+    HPy_ssize_t n[COUNTED];
+    int len;
+} Counts;
 
 /* The state of one HPy_BuildValue call. */
 typedef struct {
     HPyContext *ctx;
     const char *f; /* next format character */
     va_list *va;
+    const Counts *counts;
+    int next_container; /* index of the next container to build */
 } Builder;
 
 static HPy build_unit(Builder *b);
@@ -96,38 +107,72 @@ is_separator(char c)
  * the bracket to report (the outermost open one for a premature end).
  */
 static int
-scan_units(const char **f, char open, HPy_ssize_t *count, char *culprit)
+scan_units(const char **f, char open, HPy_ssize_t *count, char *culprit, Counts *counts)
 {
     char close = closer_of(open), prev = '\0';
     HPy_ssize_t n = 0;
+    const char *p = *f;
 
     for (;;) {
-        char c = *(*f)++;
+        char c = *p++;
         if (c == close)
             break;
-        if (c == '\0') {
+        switch (c) {
+        case '\0':
             *culprit = open;
             return -2;
-        }
-        if (c == '(' || c == '[' || c == '{') {
+        case '(':
+        case '[':
+        case '{': {
             HPy_ssize_t inner;
-            int r = scan_units(f, c, &inner, culprit);
+            int slot = -1, r;
+            if (counts != NULL && counts->len < COUNTED)
+                slot = counts->len++;
+            r = scan_units(&p, c, &inner, culprit, counts);
             if (r == -2 && open != '\0')
                 *culprit = open;
             if (r < 0)
                 return r;
+            if (slot >= 0)
+                counts->n[slot] = inner;
             n++;
+            break;
         }
-        else if (c == ')' || c == ']' || c == '}') {
+        case ')':
+        case ']':
+        case '}':
             *culprit = open != '\0' ? open : c;
             return -1;
-        }
-        else if (!is_separator(c) && !(c == '#' && prev != '\0' && strchr("szUy", prev) != NULL)) {
+        case ',':
+        case ' ':
+        case '\t':
+            break;
+        case '#':
+            if (!(prev == 's' || prev == 'z' || prev == 'U' || prev == 'y'))
+                n++;
+            break;
+        default:
             n++;
+            break;
         }
         prev = c;
     }
+    *f = p;
     *count = n;
+    return 0;
+}
+
+/* The unit count of the next container to build, if HPy_BuildValue's check
+   of the whole format kept it (containers are built in the order in which
+   the check met them). Returns 0 if it must be counted again. */
+static int
+next_count(Builder *b, HPy_ssize_t *n)
+{
+    int k = b->next_container++;
+    if (k < b->counts->len) {
+        *n = b->counts->n[k];
+        return 1;
+    }
     return 0;
 }
 
@@ -184,17 +229,41 @@ list_from_array(HPyContext *ctx, const HPy *items, HPy_ssize_t n)
     return list;
 }
 
+/* A tuple of the n new handles of items, which it takes over (closes). */
+static HPy
+tuple_from_owned(HPyContext *ctx, HPy *items, HPy_ssize_t n)
+{
+#ifdef HPY_ABI_CPYTHON
+    /* the tuple takes the references, as Py_BuildValue's does */
+    PyObject *tuple = PyTuple_New(n);
+    if (tuple == NULL) {
+        close_all(ctx, items, n);
+        return HPy_NULL;
+    }
+    for (HPy_ssize_t i = 0; i < n; i++)
+        PyTuple_SET_ITEM(tuple, i, _h2py(items[i]));
+    return _py2h(tuple);
+#else
+    HPy result = HPyTuple_FromArray(ctx, items, n);
+    close_all(ctx, items, n);
+    return result;
+#endif
+}
+
 /* Builds the tuple (open '(' or '\0' for the top level) or list ('[')
    whose units start at b->f. */
 static HPy
-build_sequence(Builder *b, char open)
+build_sequence(Builder *b, char open, HPy_ssize_t known)
 {
     HPy small[SMALL_SEQ], *items = small, result = HPy_NULL;
     const char *scan = b->f;
     HPy_ssize_t n;
     char culprit;
 
-    if (scan_units(&scan, open, &n, &culprit) < 0) {
+    if (open == '\0' ? (n = known) >= 0 : next_count(b, &n)) {
+        /* counted by HPy_BuildValue's check */
+    }
+    else if (scan_units(&scan, open, &n, &culprit, NULL) < 0) {
         /* HPy_BuildValue checked the whole format already */
         format_error(b->ctx, "unmatched", culprit);
         return HPy_NULL;
@@ -207,11 +276,13 @@ build_sequence(Builder *b, char open)
         }
     }
     if (build_items(b, items, n, closer_of(open)) == 0) {
-        if (open == '[')
+        if (open == '[') {
             result = list_from_array(b->ctx, items, n);
-        else
-            result = HPyTuple_FromArray(b->ctx, items, n);
-        close_all(b->ctx, items, n);
+            close_all(b->ctx, items, n);
+        }
+        else {
+            result = tuple_from_owned(b->ctx, items, n);
+        }
     }
     if (items != small)
         free(items);
@@ -225,6 +296,9 @@ build_dict(Builder *b)
     HPyContext *ctx = b->ctx;
     HPy dict = HPyDict_New(ctx);
     int need_comma = 0;
+    HPy_ssize_t unused;
+
+    (void)next_count(b, &unused); /* the order of the containers' counts */
 
     if (HPy_IsNull(dict))
         return HPy_NULL;
@@ -348,7 +422,7 @@ build_unit(Builder *b)
     switch (unit) {
     case '(':
     case '[':
-        return build_sequence(b, unit);
+        return build_sequence(b, unit, -1);
     case '{':
         return build_dict(b);
     case 'b':
@@ -416,9 +490,11 @@ HPy_BuildValue(HPyContext *ctx, const char *fmt, ...)
     HPy result;
     va_list va;
     Builder b;
+    Counts counts;
 
     /* check the whole format first, so errors do not depend on the values */
-    if (scan_units(&scan, '\0', &n, &culprit) < 0) {
+    counts.len = 0;
+    if (scan_units(&scan, '\0', &n, &culprit, &counts) < 0) {
         format_error(ctx, "unmatched", culprit);
         return HPy_NULL;
     }
@@ -427,6 +503,8 @@ HPy_BuildValue(HPyContext *ctx, const char *fmt, ...)
     b.ctx = ctx;
     b.f = fmt;
     b.va = &va;
+    b.counts = &counts;
+    b.next_container = 0;
     if (n == 0) {
         result = HPy_Dup(ctx, ctx->h_None);
     }
@@ -435,7 +513,7 @@ HPy_BuildValue(HPyContext *ctx, const char *fmt, ...)
             result = HPy_NULL;
     }
     else {
-        result = build_sequence(&b, '\0');
+        result = build_sequence(&b, '\0', n);
     }
     va_end(va);
     return result;

@@ -1,0 +1,186 @@
+#ifndef HPY_CPYTHON_INLINE_CORE_H
+#define HPY_CPYTHON_INLINE_CORE_H
+
+/*
+ * `core` API functions that the CPython ABI implements as static inline C
+ * (included by the generated autogen_api_impl.h; the list is
+ * CPYTHON_INLINE_CORE in crates/hpy-gen/src/emit_c.rs).
+ *
+ * These are small functions called in loops (building tuples and lists,
+ * indexing). As calls into libhpy_cpython.a they cost a call of their own
+ * plus Py_IncRef/PyTuple_SetItem calls where the C-API has the inline
+ * Py_INCREF/PyTuple_SET_ITEM; here Python.h is at hand, so the common case
+ * is what the C-API code would be. Every case that raises, or that the
+ * shortcut does not cover, goes to the Rust implementation in
+ * libhpy_cpython.a (the one the universal ABI uses), so that behaviour and
+ * error messages are the same in both ABIs.
+ */
+
+_HPy_HIDDEN extern HPy ctx_Tuple_FromArray(HPyContext *ctx, const HPy items[], HPy_ssize_t n);
+_HPy_HIDDEN extern HPy ctx_GetItem_i(HPyContext *ctx, HPy obj, HPy_ssize_t idx);
+_HPy_HIDDEN extern int ctx_SetItem_i(HPyContext *ctx, HPy obj, HPy_ssize_t idx, HPy value);
+_HPy_HIDDEN extern void ctx_ListBuilder_Set(HPyContext *ctx, HPyListBuilder builder,
+                                            HPy_ssize_t index, HPy h_item);
+_HPy_HIDDEN extern void ctx_TupleBuilder_Set(HPyContext *ctx, HPyTupleBuilder builder,
+                                             HPy_ssize_t index, HPy h_item);
+_HPy_HIDDEN extern HPy ctx_Call(HPyContext *ctx, HPy callable, const HPy *args, size_t nargs,
+                                HPy kwnames);
+
+/* HPyTuple_FromArray: A tuple of the n handles of items. */
+HPyAPI_FUNC HPy HPyTuple_FromArray(HPyContext *ctx, HPy items[], HPy_ssize_t n)
+{
+    HPy_ssize_t i;
+    PyObject *tuple = PyTuple_New(n); /* a negative n raises SystemError */
+    if (tuple == NULL)
+        return HPy_NULL;
+    for (i = 0; i < n; i++) {
+        PyObject *item = _h2py(items[i]);
+        if (item == NULL) {
+            /* the general function raises the SystemError naming the item */
+            Py_DECREF(tuple);
+            return ctx_Tuple_FromArray(ctx, items, n);
+        }
+        Py_INCREF(item);
+        PyTuple_SET_ITEM(tuple, i, item);
+    }
+    return _py2h(tuple);
+}
+
+/* HPy_GetItem_i: obj[idx] with a C index. An index in range of an exact
+   list or tuple reads the item; all else (negative indices, IndexError,
+   other objects) is the general function's. */
+HPyAPI_FUNC HPy HPy_GetItem_i(HPyContext *ctx, HPy obj, HPy_ssize_t idx)
+{
+    PyObject *o = _h2py(obj), *item;
+    if (PyList_CheckExact(o) && (size_t)idx < (size_t)PyList_GET_SIZE(o))
+        item = PyList_GET_ITEM(o, idx);
+    else if (PyTuple_CheckExact(o) && (size_t)idx < (size_t)PyTuple_GET_SIZE(o))
+        item = PyTuple_GET_ITEM(o, idx);
+    else
+        return ctx_GetItem_i(ctx, obj, idx);
+    Py_INCREF(item);
+    return _py2h(item);
+}
+
+/* HPy_SetItem_i: obj[idx] = value with a C index. An index in range of an
+   exact list replaces the item, as list_ass_item does. */
+HPyAPI_FUNC int HPy_SetItem_i(HPyContext *ctx, HPy obj, HPy_ssize_t idx, HPy value)
+{
+    PyObject *o = _h2py(obj), *v = _h2py(value), *old;
+    if (v == NULL || !PyList_CheckExact(o) || (size_t)idx >= (size_t)PyList_GET_SIZE(o))
+        return ctx_SetItem_i(ctx, obj, idx, value);
+    old = PyList_GET_ITEM(o, idx);
+    Py_INCREF(v);
+    PyList_SET_ITEM(o, idx, v);
+    Py_XDECREF(old);
+    return 0;
+}
+
+/* HPyListBuilder_New: Starts building a list of size items. A failure is
+   reported by HPyListBuilder_Build (MemoryError). */
+HPyAPI_FUNC HPyListBuilder HPyListBuilder_New(HPyContext *ctx, HPy_ssize_t size)
+{
+    HPyListBuilder builder;
+    PyObject *list = PyList_New(size);
+    (void)ctx;
+    if (list == NULL)
+        PyErr_Clear();
+    builder._lst = (intptr_t)list;
+    return builder;
+}
+
+/* HPyListBuilder_Set: Sets item index of a list being built (a new
+   reference to h_item; an index out of range raises IndexError). */
+HPyAPI_FUNC void HPyListBuilder_Set(HPyContext *ctx, HPyListBuilder builder,
+                                    HPy_ssize_t index, HPy h_item)
+{
+    PyObject *list = (PyObject *)builder._lst, *item = _h2py(h_item), *old;
+    if (list == NULL)
+        return;
+    if ((size_t)index >= (size_t)PyList_GET_SIZE(list)) {
+        ctx_ListBuilder_Set(ctx, builder, index, h_item);
+        return;
+    }
+    old = PyList_GET_ITEM(list, index);
+    Py_XINCREF(item);
+    PyList_SET_ITEM(list, index, item);
+    Py_XDECREF(old);
+}
+
+/* HPyListBuilder_Build: The finished list; the builder is used up. */
+HPyAPI_FUNC HPy HPyListBuilder_Build(HPyContext *ctx, HPyListBuilder builder)
+{
+    PyObject *list = (PyObject *)builder._lst;
+    (void)ctx;
+    if (list == NULL)
+        PyErr_NoMemory();
+    return _py2h(list);
+}
+
+/* HPyListBuilder_Cancel: Abandons a list being built. */
+HPyAPI_FUNC void HPyListBuilder_Cancel(HPyContext *ctx, HPyListBuilder builder)
+{
+    (void)ctx;
+    Py_XDECREF((PyObject *)builder._lst);
+}
+
+/* HPyTupleBuilder_New: Starts building a tuple of size items. A failure is
+   reported by HPyTupleBuilder_Build (MemoryError). */
+HPyAPI_FUNC HPyTupleBuilder HPyTupleBuilder_New(HPyContext *ctx, HPy_ssize_t size)
+{
+    HPyTupleBuilder builder;
+    PyObject *tuple = PyTuple_New(size);
+    (void)ctx;
+    if (tuple == NULL)
+        PyErr_Clear();
+    builder._tup = (intptr_t)tuple;
+    return builder;
+}
+
+/* HPyTupleBuilder_Set: Sets item index of a tuple being built (a new
+   reference to h_item; an index out of range raises IndexError). */
+HPyAPI_FUNC void HPyTupleBuilder_Set(HPyContext *ctx, HPyTupleBuilder builder,
+                                     HPy_ssize_t index, HPy h_item)
+{
+    PyObject *tuple = (PyObject *)builder._tup, *item = _h2py(h_item), *old;
+    if (tuple == NULL)
+        return;
+    if ((size_t)index >= (size_t)PyTuple_GET_SIZE(tuple)) {
+        ctx_TupleBuilder_Set(ctx, builder, index, h_item);
+        return;
+    }
+    old = PyTuple_GET_ITEM(tuple, index);
+    Py_XINCREF(item);
+    PyTuple_SET_ITEM(tuple, index, item);
+    Py_XDECREF(old);
+}
+
+/* HPyTupleBuilder_Build: The finished tuple; the builder is used up. */
+HPyAPI_FUNC HPy HPyTupleBuilder_Build(HPyContext *ctx, HPyTupleBuilder builder)
+{
+    PyObject *tuple = (PyObject *)builder._tup;
+    (void)ctx;
+    if (tuple == NULL)
+        PyErr_NoMemory();
+    return _py2h(tuple);
+}
+
+/* HPyTupleBuilder_Cancel: Abandons a tuple being built. */
+HPyAPI_FUNC void HPyTupleBuilder_Cancel(HPyContext *ctx, HPyTupleBuilder builder)
+{
+    (void)ctx;
+    Py_XDECREF((PyObject *)builder._tup);
+}
+
+/* HPy_Call: callable(*args[:nargs], **dict(zip(kwnames, args[nargs:]))).
+   Without keywords it is CPython's vectorcall; keywords (whose names are
+   checked) go to the general function. */
+HPyAPI_FUNC HPy HPy_Call(HPyContext *ctx, HPy callable, const HPy *args, size_t nargs,
+                         HPy kwnames)
+{
+    if (!HPy_IsNull(kwnames) || nargs > (size_t)PY_SSIZE_T_MAX)
+        return ctx_Call(ctx, callable, args, nargs, kwnames);
+    return _py2h(PyObject_Vectorcall(_h2py(callable), _h2py_array(args), nargs, NULL));
+}
+
+#endif /* HPY_CPYTHON_INLINE_CORE_H */

@@ -7,7 +7,13 @@ attribute ``hpy_abi`` (``setup(hpy_abi='universal')``, or ``hpy_abi =
 universal`` in the ``[global]`` section of setup.cfg), or else
 :data:`hpy.devel.DEFAULT_HPY_ABI`. A universal or hybrid build also writes a
 stub ``NAME.py`` next to the extension, so that ``import NAME`` loads it
-through ``hpy.universal``; a CPython-ABI build is an ordinary extension.
+through ``hpy.universal`` on runtimes without hpy-rs's import hook (the
+reference HPy needs them); ``setup(hpy_stubs=False)`` or ``build_ext
+--hpy-no-stubs`` leaves them out, for hpy-rs alone. A CPython-ABI build is
+an ordinary extension.
+
+A wheel of a project whose extensions are all universal runs on every
+CPython 3: ``bdist_wheel`` tags it ``py3-none-<platform>``.
 """
 import os
 
@@ -57,10 +63,36 @@ def fix_distribution(hpydevel, dist):
     build_ext = dist.cmdclass.get('build_ext', setuptools_build_ext)
     build_ext_sanity_check(build_ext)
     build = dist.get_command_class('build')
-    for name, cls, hpy_part in (('build', build, HPyBuild),
-                                ('build_ext', build_ext, HPyBuildExt)):
+    commands = [('build', build, HPyBuild), ('build_ext', build_ext, HPyBuildExt)]
+    try:
+        commands.append(('bdist_wheel', dist.get_command_class('bdist_wheel'),
+                         HPyBdistWheel))
+    except Exception:  # no bdist_wheel (old setuptools without wheel)
+        pass
+    for name, cls, hpy_part in commands:
         if not issubclass(cls, hpy_part):
             dist.cmdclass[name] = type(cls.__name__, (hpy_part, cls), {})
+
+
+def all_universal(dist):
+    """True if every extension of ``dist`` is an HPy universal one (and
+    there is at least one): its wheel then runs on every CPython 3."""
+    hpy_exts = list(getattr(dist, 'hpy_ext_modules', None) or [])
+    others = [ext for ext in dist.ext_modules or [] if ext not in hpy_exts]
+    return bool(hpy_exts) and not others and get_hpy_abi(dist) == 'universal'
+
+
+class HPyBdistWheel:
+    """Mixed into ``bdist_wheel``: the wheel of a project whose extensions
+    are all universal is tagged ``py3-none-<platform>``: one wheel for
+    every CPython 3 (pip accepts it on each). Projects with a CPython-ABI
+    or hybrid extension keep the version-specific tag."""
+
+    def get_tag(self):
+        impl, abi, plat = super().get_tag()
+        if all_universal(self.distribution):
+            return 'py3', 'none', plat
+        return impl, abi, plat
 
 
 class HPyBuild:
@@ -84,7 +116,28 @@ class HPyBuildExt:
     ext_modules) with the settings of
     :meth:`hpy.devel.HPyDevel.get_build_settings`."""
 
+    user_options = [('hpy-no-stubs', None,
+                     'do not write the loader stubs NAME.py of universal and '
+                     'hybrid extensions (hpy-rs imports them without)')]
+    boolean_options = ['hpy-no-stubs']
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # join the options of the command class this is mixed into
+        for base in cls.__mro__[1:]:
+            if base is not HPyBuildExt and 'user_options' in vars(base):
+                cls.user_options = HPyBuildExt.user_options + base.user_options
+                cls.boolean_options = (HPyBuildExt.boolean_options
+                                       + getattr(base, 'boolean_options', []))
+                break
+
+    def initialize_options(self):
+        super().initialize_options()
+        self.hpy_no_stubs = None
+
     def finalize_options(self):
+        if self.hpy_no_stubs is None:
+            self.hpy_no_stubs = getattr(self.distribution, 'hpy_stubs', True) is False
         for ext in getattr(self.distribution, 'hpy_ext_modules', None) or []:
             self._prepare_hpy_ext(ext)
         super().finalize_options()
@@ -119,6 +172,8 @@ class HPyBuildExt:
     # -- the loader stubs of universal and hybrid extensions -----------------
 
     def _stubbed_exts(self):
+        if self.hpy_no_stubs:
+            return []
         return [ext for ext in self.extensions
                 if getattr(ext, 'hpy_abi', 'cpython') != 'cpython']
 

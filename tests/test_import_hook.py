@@ -199,3 +199,20 @@ def test_setuptools_build_with_and_without_stubs(tmp_path, finder_installed, how
     assert p.returncode == 0, p.stdout + p.stderr
     so = str(tmp_path / 'pof.hpy0.so')
     assert json.loads(p.stdout) == [so, 'HPyExtensionFileLoader', so, 42]
+
+
+def test_stub_without_the_finder(compiler, tmp_path, finder_installed):
+    """The stub (for runtimes without the finder; HPY_NO_FINDER=1 here)
+    gives the same module attributes; reload gives the same module."""
+    from hpy.devel.commands import write_stub
+    so = build(compiler, 'universal', 'stubbed')
+    shutil.copy(str(so), str(tmp_path / so.name))
+    write_stub(str(tmp_path / 'stubbed.py'), 'universal', so.name)
+    _, info = probe(tmp_path, 'stubbed', env={'HPY_NO_FINDER': '1'})
+    path = str(tmp_path / so.name)
+    assert info['build'] == 'universal'
+    assert (info['file'], info['spec_origin'], info['name']) == (path, path, 'stubbed')
+    assert info['loader'] == 'HPyExtensionFileLoader' and info['spec_loader_is_loader']
+    assert info['reload_same'] and info['in_sys_modules']
+    # find_spec before the import finds the stub: that is how it is loaded
+    assert info['find_spec_origin'] == str(tmp_path / 'stubbed.py')

@@ -8,7 +8,7 @@ Besides the Python package `hpy`, `pip install .` builds:
 - `hpy/devel/lib/<abi>/libhpyextra.a` for each ABI: the C helpers of
   hpy/devel/src, prebuilt for builds that ask for `hpy_use_static_libs`;
 - `hpy-rs-finder.pth` in site-packages, the import hook that lets
-  `import NAME` find `NAME.hpy0.so` without a stub (hpy/_finder.py).
+  `import NAME` find `NAME.hpy0.so` without a stub (_hpy_finder.py).
 """
 import json
 import os
@@ -96,7 +96,7 @@ class build_hpy_libs(Command):
 class build_py_with_finder(build_py):
     """Also puts hpy-rs-finder.pth at the top of build_lib, so that it lands
     in site-packages: at start-up it lets `import NAME` find NAME.hpy0.so
-    (see python/hpy/_finder.py). Not done by editable installs."""
+    (see python/_hpy_finder.py). Not done by editable installs."""
 
     PTH = 'hpy-rs-finder.pth'
 

@@ -1,6 +1,6 @@
 """`import NAME` finds NAME.hpy0.so and NAME.hpy0-cp3XY.so without a stub,
 through the finder that hpy-rs installs (site-packages/hpy-rs-finder.pth ->
-hpy._finder.install()): __file__, __spec__, __loader__, importlib.reload,
+_hpy_finder.install()): __file__, __spec__, __loader__, importlib.reload,
 importlib.util.find_spec behave as for a CPython extension; packages; HPY
 and HPY_LOG; a CPython-ABI build of the same name wins; the loader stubs
 of hpy.devel are optional (hpy_stubs=False / --hpy-no-stubs)."""
@@ -164,8 +164,8 @@ def test_start_up_imports_nothing_heavy(finder_installed):
     p = support.run_python("import sys; print(json.dumps(sorted(sys.modules)))"
                            .replace('json.dumps', '__import__("json").dumps'))
     modules = json.loads(p.stdout)
-    assert 'hpy._finder' in modules
-    assert 'hpy.universal' not in modules and 'hpy.devel' not in modules
+    assert '_hpy_finder' in modules
+    assert not [m for m in modules if m == 'hpy' or m.startswith('hpy.')], modules
 
 
 EXAMPLE = support.REPO_ROOT / 'examples' / 'pof'

@@ -230,7 +230,7 @@ def _load():
     spec = __spec__ or ModuleSpec(__name__, None)  # None: run, not imported
     loader = spec.loader
     try:  # hpy-rs: the loader of HPy extensions, as its import hook uses
-        from hpy._finder import HPyExtensionFileLoader
+        from _hpy_finder import HPyExtensionFileLoader
     except ImportError:
         pass
     else:

@@ -89,7 +89,7 @@ def _import(name, path, abi):
         loader = importlib.machinery.ExtensionFileLoader(name, path)
         by = "CPython's extension loader"
     else:
-        from hpy._finder import HPyExtensionFileLoader
+        from _hpy_finder import HPyExtensionFileLoader
         loader = HPyExtensionFileLoader(name, path)
         by = 'hpy.universal, %s mode' % hpy_mode(name)
     existing = sys.modules.get(name)

@@ -37,9 +37,14 @@ venv_with_hpy() {
         rm -rf "$venv"
         "$py" -m venv "$venv"
     fi
-    echo "pip install . (Python $ver; compiles the Rust runtime)" >&2
-    "$venv/bin/python" -m pip install -q --upgrade pip >&2
-    "$venv/bin/python" -m pip install -q "$ROOT" >&2
+    # once per run of this script ($$: the script's own PID, in subshells too)
+    if [ ! -e "$venv/.hpy-demo-$$" ]; then
+        echo "pip install . (Python $ver; compiles the Rust runtime)" >&2
+        "$venv/bin/python" -m pip install -q --upgrade pip >&2
+        "$venv/bin/python" -m pip install -q "$ROOT" >&2
+        rm -f "$venv"/.hpy-demo-*
+        touch "$venv/.hpy-demo-$$"
+    fi
     echo "$venv/bin/python"
 }
 

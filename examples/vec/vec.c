@@ -204,6 +204,7 @@ static HPyType_Spec Vec_spec = {
 typedef struct {
     HPyField value;
     HPyField next;
+    void *weakreflist;      /* for weak references (CPython manages it) */
 } NodeObject;
 
 HPyType_HELPERS(NodeObject)
@@ -214,15 +215,17 @@ static HPy Node_new_impl(HPyContext *ctx, HPy cls, const HPy *args,
 {
     static const char *kwlist[] = {"value", "next", NULL};
     HPy value, next = ctx->h_None;
-    if (!HPyArg_ParseKeywordsDict(ctx, NULL, args, nargs, kw, "O|O:Node",
+    HPyTracker ht;   /* 'O' with keywords needs a tracker (HPy 0.9) */
+    if (!HPyArg_ParseKeywordsDict(ctx, &ht, args, nargs, kw, "O|O:Node",
                                   kwlist, &value, &next))
         return HPy_NULL;
     NodeObject *n;
     HPy h = HPy_New(ctx, cls, &n);
-    if (HPy_IsNull(h))
-        return HPy_NULL;
-    HPyField_Store(ctx, h, &n->value, value);
-    HPyField_Store(ctx, h, &n->next, next);
+    if (!HPy_IsNull(h)) {
+        HPyField_Store(ctx, h, &n->value, value);
+        HPyField_Store(ctx, h, &n->next, next);
+    }
+    HPyTracker_Close(ctx, ht);
     return h;
 }
 
@@ -313,8 +316,13 @@ error:
     return HPy_NULL;
 }
 
+/* CPython's special member: Node instances can be weakly referenced */
+HPyDef_MEMBER(Node_weaklistoffset, "__weaklistoffset__", HPyMember_HPYSSIZET,
+              offsetof(NodeObject, weakreflist), .readonly = 1)
+
 static HPyDef *Node_defines[] = {
-    &Node_new, &Node_traverse, &Node_value, &Node_next, &Node_to_list, NULL
+    &Node_new, &Node_traverse, &Node_value, &Node_next, &Node_to_list,
+    &Node_weaklistoffset, NULL
 };
 
 static HPyType_Spec Node_spec = {

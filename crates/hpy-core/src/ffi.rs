@@ -100,11 +100,177 @@ pub const Py_mod_exec: c_int = 2;
 /// `PYTHON_API_VERSION`, 1013 on every CPython from 3.4 to 3.13.
 pub const PYTHON_API_VERSION: c_int = 1013;
 
+pub const Py_TPFLAGS_HEAPTYPE: c_ulong = 1 << 9;
 pub const Py_TPFLAGS_HAVE_VECTORCALL: c_ulong = 1 << 11;
+pub const Py_TPFLAGS_HAVE_GC: c_ulong = 1 << 14;
 pub const Py_TPFLAGS_LIST_SUBCLASS: c_ulong = 1 << 25;
 pub const Py_TPFLAGS_TUPLE_SUBCLASS: c_ulong = 1 << 26;
 pub const Py_TPFLAGS_DICT_SUBCLASS: c_ulong = 1 << 29;
 pub const Py_TPFLAGS_TYPE_SUBCLASS: c_ulong = 1 << 31;
+
+// ~~~ types (see type_object.rs) ~~~
+
+pub type destructor = unsafe extern "C" fn(*mut PyObject);
+pub type visitproc = unsafe extern "C" fn(*mut PyObject, *mut c_void) -> c_int;
+pub type traverseproc = unsafe extern "C" fn(*mut PyObject, visitproc, *mut c_void) -> c_int;
+pub type inquiry = unsafe extern "C" fn(*mut PyObject) -> c_int;
+pub type allocfunc = unsafe extern "C" fn(*mut PyTypeObject, isize) -> *mut PyObject;
+pub type newfunc =
+    unsafe extern "C" fn(*mut PyTypeObject, *mut PyObject, *mut PyObject) -> *mut PyObject;
+pub type freefunc = unsafe extern "C" fn(*mut c_void);
+
+/// The fields of `PyTypeObject` from `ob_refcnt` to `tp_vectorcall`: the
+/// same layout on every default (non-debug, not free-threaded) build of
+/// CPython 3.9 to 3.13 (later versions only append fields). hpy-core reads
+/// and writes these fields of the type objects it creates, and reads them
+/// on the types it walks (`tp_base` chains), as every C extension compiled
+/// against any of these versions does.
+#[repr(C)]
+pub struct TypeObject {
+    pub ob_refcnt: isize,
+    pub ob_type: *mut PyTypeObject,
+    pub ob_size: isize,
+    pub tp_name: *const c_char,
+    pub tp_basicsize: isize,
+    pub tp_itemsize: isize,
+    pub tp_dealloc: Option<destructor>,
+    pub tp_vectorcall_offset: isize,
+    pub tp_getattr: *mut c_void,
+    pub tp_setattr: *mut c_void,
+    pub tp_as_async: *mut c_void,
+    pub tp_repr: *mut c_void,
+    pub tp_as_number: *mut c_void,
+    pub tp_as_sequence: *mut c_void,
+    pub tp_as_mapping: *mut c_void,
+    pub tp_hash: *mut c_void,
+    pub tp_call: *mut c_void,
+    pub tp_str: *mut c_void,
+    pub tp_getattro: *mut c_void,
+    pub tp_setattro: *mut c_void,
+    pub tp_as_buffer: *mut c_void,
+    pub tp_flags: c_ulong,
+    pub tp_doc: *const c_char,
+    pub tp_traverse: Option<traverseproc>,
+    pub tp_clear: Option<inquiry>,
+    pub tp_richcompare: *mut c_void,
+    pub tp_weaklistoffset: isize,
+    pub tp_iter: *mut c_void,
+    pub tp_iternext: *mut c_void,
+    pub tp_methods: *mut c_void,
+    pub tp_members: *mut c_void,
+    pub tp_getset: *mut c_void,
+    pub tp_base: *mut PyTypeObject,
+    pub tp_dict: *mut PyObject,
+    pub tp_descr_get: *mut c_void,
+    pub tp_descr_set: *mut c_void,
+    pub tp_dictoffset: isize,
+    pub tp_init: *mut c_void,
+    pub tp_alloc: Option<allocfunc>,
+    pub tp_new: Option<newfunc>,
+    pub tp_free: Option<freefunc>,
+    pub tp_is_gc: *mut c_void,
+    pub tp_bases: *mut PyObject,
+    pub tp_mro: *mut PyObject,
+    /// Unused by CPython (documented "internal use only"/"no longer used");
+    /// released by `type_dealloc` of heap types up to 3.11 at least.
+    pub tp_cache: *mut PyObject,
+    pub tp_subclasses: *mut c_void,
+    pub tp_weaklist: *mut PyObject,
+    pub tp_del: *mut c_void,
+    pub tp_version_tag: core::ffi::c_uint,
+    pub tp_finalize: Option<destructor>,
+    pub tp_vectorcall: *mut c_void,
+}
+
+/// The head of a capsule object (`PyCapsule`), stable since 3.1; read to
+/// recognise our own capsules without setting an exception.
+#[repr(C)]
+pub struct CapsuleObject {
+    pub ob_base: PyObjectHead,
+    pub pointer: *mut c_void,
+    pub name: *const c_char,
+    pub context: *mut c_void,
+    pub destructor: PyCapsule_Destructor,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct PyType_Slot {
+    pub slot: c_int,
+    pub pfunc: *mut c_void,
+}
+
+#[repr(C)]
+pub struct PyType_Spec {
+    pub name: *const c_char,
+    pub basicsize: c_int,
+    pub itemsize: c_int,
+    pub flags: core::ffi::c_uint,
+    pub slots: *mut PyType_Slot,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct PyMemberDef {
+    pub name: *const c_char,
+    pub type_code: c_int,
+    pub offset: isize,
+    pub flags: c_int,
+    pub doc: *const c_char,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct PyGetSetDef {
+    pub name: *const c_char,
+    pub get: *mut c_void,
+    pub set: *mut c_void,
+    pub doc: *const c_char,
+    pub closure: *mut c_void,
+}
+
+pub const Py_tp_alloc: c_int = 47;
+pub const Py_tp_call: c_int = 50;
+pub const Py_tp_clear: c_int = 51;
+pub const Py_tp_dealloc: c_int = 52;
+pub const Py_tp_doc: c_int = 56;
+pub const Py_tp_getset: c_int = 73;
+pub const Py_tp_members: c_int = 72;
+pub const Py_tp_methods: c_int = 64;
+pub const Py_tp_new: c_int = 65;
+pub const Py_tp_traverse: c_int = 71;
+pub const T_PYSSIZET: c_int = 19;
+pub const READONLY: c_int = 1;
+
+extern "C" {
+    pub fn PyType_FromSpecWithBases(spec: *mut PyType_Spec, bases: *mut PyObject) -> *mut PyObject;
+    pub fn PyType_GenericAlloc(t: *mut PyTypeObject, n: isize) -> *mut PyObject;
+    pub fn PyObject_GC_UnTrack(o: *mut c_void);
+    pub fn PyObject_GC_Track(o: *mut c_void);
+    pub fn PyObject_ClearWeakRefs(o: *mut PyObject);
+    pub fn PyObject_CallFinalizerFromDealloc(o: *mut PyObject) -> c_int;
+    pub fn PyVectorcall_Call(
+        callable: *mut PyObject,
+        tuple: *mut PyObject,
+        dict: *mut PyObject,
+    ) -> *mut PyObject;
+    pub fn PyTuple_Pack(n: isize, ...) -> *mut PyObject;
+    pub fn PyErr_Fetch(t: *mut *mut PyObject, v: *mut *mut PyObject, tb: *mut *mut PyObject);
+    pub fn PyErr_Restore(t: *mut PyObject, v: *mut PyObject, tb: *mut PyObject);
+    /// From the C library (glibc has it in libc.so from 2.34, and the
+    /// interpreter has libdl loaded before): finds `PyType_FromMetaclass`
+    /// on CPython 3.12+ without a link-time reference to it.
+    pub fn dlsym(handle: *mut c_void, symbol: *const c_char) -> *mut c_void;
+
+    pub static PyType_Type: StaticObject;
+    pub static PyBaseObject_Type: StaticObject;
+    pub static PyLong_Type: StaticObject;
+    pub static PyFloat_Type: StaticObject;
+    pub static PyUnicode_Type: StaticObject;
+    pub static PyDict_Type: StaticObject;
+    pub static PyCapsule_Type: StaticObject;
+    pub static PyExc_AttributeError: *mut PyObject;
+}
 
 extern "C" {
     pub fn Py_IncRef(o: *mut PyObject);

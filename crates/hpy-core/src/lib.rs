@@ -29,6 +29,15 @@
 //!   module from its spec and runs its exec slots; [`create_pymoduledef`]
 //!   is the conversion alone.
 //!
+//! # Types
+//!
+//! [`type_spec`] turns an `HPyType_Spec` into a heap type
+//! (`ctx_Type_FromSpec`); [`instance`] knows where an instance's C struct
+//! is, recognises HPy types by a `TypeInfo` of ours (never a `tp_flags`
+//! bit), and provides what CPython calls on instances: `tp_dealloc`,
+//! `tp_clear`, the `tp_traverse` adapter ([`call_traverse`], used by the
+//! `HPy_tp_traverse` trampolines of both ABIs), `tp_alloc` and `tp_new`.
+//!
 //! # Constraints
 //!
 //! `no_std` without `alloc`: memory comes from `PyMem_*` directly. CPython is
@@ -66,6 +75,7 @@ pub mod contextvar;
 pub mod eval;
 pub mod field;
 pub mod global;
+pub mod instance;
 pub mod list;
 pub mod listbuilder;
 pub mod long;
@@ -76,6 +86,7 @@ pub mod tracker;
 pub mod tuple;
 pub mod tuplebuilder;
 pub mod type_;
+pub mod type_spec;
 
 pub use bytes::*;
 pub use call::*;
@@ -84,6 +95,7 @@ pub use contextvar::*;
 pub use eval::*;
 pub use field::*;
 pub use global::*;
+pub use instance::*;
 pub use list::*;
 pub use listbuilder::*;
 pub use long::*;
@@ -94,6 +106,7 @@ pub use tracker::*;
 pub use tuple::*;
 pub use tuplebuilder::*;
 pub use type_::*;
+pub use type_spec::*;
 
 /// The object a handle stands for (on CPython, the handle's value).
 #[inline(always)]

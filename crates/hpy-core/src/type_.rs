@@ -1,4 +1,4 @@
-//! Type objects: `HPyType_IsSubtype`.
+//! Type objects: `HPyType_IsSubtype`, `HPyType_GetName`, `_HPyType_GetBuiltinShape`.
 
 use core::ffi::c_int;
 
@@ -6,6 +6,7 @@ use hpy_sys::{HPy, HPyContext};
 
 use crate::ffi::{self, cstr};
 use crate::h2py;
+use crate::instance::Exc;
 
 /// `HPyType_IsSubtype`: 1 if `sub` is `type` or a subtype of it, else 0;
 /// -1 with TypeError if either is not a type object.
@@ -31,18 +32,44 @@ pub unsafe extern "C" fn ctx_Type_IsSubtype(_ctx: *mut HPyContext, sub: HPy, typ
     unsafe { ffi::PyType_IsSubtype(sub.cast(), type_.cast()) }
 }
 
-/// The C struct of an instance of an HPy type, which its HPy traverse
-/// function receives (the runtime's `HPyFunc_TRAVERSEPROC` dispatch calls
-/// this).
-///
-/// TODO: HPy types are not implemented yet (HPyType_FromSpec is `todo` in
-/// api/hpy.api), so no tp_traverse trampoline of a universal module can be
-/// installed yet; once the object layout of HPy types is defined here, this
-/// must return what it computes for `obj` (and `object_data` is only called
-/// then).
-///
-/// # Safety
-/// `obj` is a live instance of an HPy type.
-pub unsafe fn object_data(obj: *mut hpy_sys::cpy_PyObject) -> *mut core::ffi::c_void {
-    obj.cast()
+/// `_HPyType_GetBuiltinShape`: the shape of the HPy type `h_type` (of the
+/// nearest HPy type among its bases); `HPyType_BuiltinShape_Legacy` for
+/// other types; -2 with TypeError if `h_type` is not a type.
+#[cfg_attr(feature = "export", no_mangle)]
+pub unsafe extern "C" fn ctx_Type_GetBuiltinShape(
+    _ctx: *mut HPyContext,
+    h_type: HPy,
+) -> hpy_sys::HPyType_BuiltinShape {
+    let t = h2py(h_type);
+    // SAFETY: a live handle.
+    if t.is_null() || !unsafe { crate::instance::is_type(t) } {
+        return crate::instance::raise(
+            Exc::Type,
+            cstr!("_HPyType_GetBuiltinShape arg must be a type"),
+            -2,
+        );
+    }
+    // SAFETY: a live type.
+    unsafe { crate::instance::hpy_type_in_chain(t.cast()) }
+        .map_or(hpy_sys::HPyType_BuiltinShape_Legacy, |(_, info)| info.shape)
+}
+
+/// `HPyType_GetName`: the type's `tp_name` (for an HPy type, the name given
+/// in its spec, "module.Name"); NULL with TypeError if `type` is not a type.
+#[cfg_attr(feature = "export", no_mangle)]
+pub unsafe extern "C" fn ctx_Type_GetName(
+    _ctx: *mut HPyContext,
+    type_: HPy,
+) -> *const core::ffi::c_char {
+    let t = h2py(type_);
+    // SAFETY: a live handle.
+    if t.is_null() || !unsafe { crate::instance::is_type(t) } {
+        return crate::instance::raise(
+            Exc::Type,
+            cstr!("HPyType_GetName arg must be a type"),
+            core::ptr::null(),
+        );
+    }
+    // SAFETY: a live type; its name lives as long as the type.
+    unsafe { (*t.cast::<ffi::TypeObject>()).tp_name }
 }

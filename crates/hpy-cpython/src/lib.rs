@@ -11,7 +11,8 @@
 //! `PyMem_*` itself), so it needs no global allocator, and it brings no
 //! standard library into the extension: it adds only the code of the
 //! functions the extension uses. Its only undefined symbols are CPython's
-//! (plus `memcpy` and `strlen` from the C library).
+//! (plus `memcpy`, `strlen` and, for HPyType_FromSpec with a metaclass,
+//! `dlsym` from the C library).
 // no_std; a test build (`cargo clippy --all-targets` makes one) has std's
 // panic handler instead of ours.
 #![cfg_attr(not(test), no_std)]
@@ -23,11 +24,14 @@
     clippy::expect_used,
     clippy::indexing_slicing
 )]
+#![allow(non_upper_case_globals)] // the C names of the HPy ABI (HPyFunc_TRAVERSEPROC)
 
 use core::ffi::c_void;
 
 use hpy_core::ffi;
-use hpy_sys::{HPyCFunction, HPyContext, HPyFunc_Signature};
+use hpy_sys::{
+    _HPyFunc_args_TRAVERSEPROC, HPyCFunction, HPyContext, HPyFunc_Signature, HPyFunc_TRAVERSEPROC,
+};
 
 // Links hpy-core, and with it every exported ctx_* function.
 pub use hpy_core;
@@ -46,25 +50,45 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
 
 /// `ctx_CallRealFunctionFromTrampoline` for the CPython ABI. Its trampolines
 /// call their implementation directly, except the one of `HPy_tp_traverse`,
-/// which needs the runtime to adapt the visitor; that belongs with the HPy
-/// types (`HPyType_FromSpec`), which are not implemented yet, so no such
-/// trampoline can be reached. Defined so that extensions using it link.
+/// which needs the runtime to find the object's C struct and to adapt HPy's
+/// visitor (which visits `HPyField`s) to CPython's: it packs CPython's
+/// arguments into an `_HPyFunc_args_TRAVERSEPROC` and comes here. Any other
+/// signature is a SystemError (no trampoline of this ABI passes one).
 ///
 /// # Safety
-/// Never returns normally.
+/// Called by the trampolines of hpy/cpython/hpyfunc_trampolines.h with the
+/// GIL held: `func` has the C type of `sig`, `args` points to its argument
+/// block.
 #[no_mangle]
 pub unsafe extern "C" fn ctx_CallRealFunctionFromTrampoline(
     _ctx: *mut HPyContext,
-    _sig: HPyFunc_Signature,
-    _func: HPyCFunction,
-    _args: *mut c_void,
+    sig: HPyFunc_Signature,
+    func: HPyCFunction,
+    args: *mut c_void,
 ) {
-    // SAFETY: Py_FatalError accepts any NUL-terminated message and never returns.
-    unsafe {
-        ffi::Py_FatalError(
-            c"hpy-rs (libhpy_cpython.a): ctx_CallRealFunctionFromTrampoline is not implemented \
-              for the CPython ABI yet (HPy_tp_traverse needs HPy types)"
-                .as_ptr(),
-        )
+    match (sig, func) {
+        (HPyFunc_TRAVERSEPROC, Some(func)) => {
+            // SAFETY: the traverse trampoline passes its argument block and
+            // the HPy traverse function; `self_` is an instance of the HPy
+            // type whose tp_traverse this is, `visit` CPython's visitor.
+            unsafe {
+                let a = &mut *args.cast::<_HPyFunc_args_TRAVERSEPROC>();
+                let f: hpy_core::HPyTraverse = core::mem::transmute(func);
+                a.result = match a.visit {
+                    Some(visit) => hpy_core::call_traverse(f, a.self_.cast(), visit, a.arg),
+                    None => 0,
+                };
+            }
+        }
+        _ => {
+            // SAFETY: setting an exception with a static message.
+            unsafe {
+                ffi::PyErr_SetString(
+                    ffi::PyExc_SystemError,
+                    c"hpy-rs (CPython ABI): ctx_CallRealFunctionFromTrampoline called with an unsupported signature"
+                        .as_ptr(),
+                )
+            }
+        }
     }
 }

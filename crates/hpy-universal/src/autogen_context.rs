@@ -595,40 +595,6 @@ pub unsafe extern "C" fn ctx_IsTrue(_ctx: *mut HPyContext, h: HPy) -> c_int {
     unsafe { ffi::PyObject_IsTrue(h2py(h)) }
 }
 
-/// `HPyType_FromSpec` (not implemented yet).
-pub unsafe extern "C" fn ctx_Type_FromSpec(
-    _ctx: *mut HPyContext,
-    _spec: *mut HPyType_Spec,
-    _params: *mut HPyType_SpecParam,
-) -> HPy {
-    // SAFETY: called with the GIL held, like every context function.
-    unsafe {
-        ffi::PyErr_SetString(
-            ffi::PyExc_SystemError,
-            c"HPy function ctx_Type_FromSpec is not implemented".as_ptr(),
-        )
-    };
-    HPy::NULL
-}
-
-/// `HPyType_GenericNew` (not implemented yet).
-pub unsafe extern "C" fn ctx_Type_GenericNew(
-    _ctx: *mut HPyContext,
-    _type_: HPy,
-    _args: *const HPy,
-    _nargs: HPy_ssize_t,
-    _kw: HPy,
-) -> HPy {
-    // SAFETY: called with the GIL held, like every context function.
-    unsafe {
-        ffi::PyErr_SetString(
-            ffi::PyExc_SystemError,
-            c"HPy function ctx_Type_GenericNew is not implemented".as_ptr(),
-        )
-    };
-    HPy::NULL
-}
-
 /// `HPy_GetAttr`: getattr(obj, name)
 pub unsafe extern "C" fn ctx_GetAttr(_ctx: *mut HPyContext, obj: HPy, name: HPy) -> HPy {
     // SAFETY: called with the GIL held; handles are live object pointers (or
@@ -730,46 +696,6 @@ pub unsafe extern "C" fn ctx_Type(_ctx: *mut HPyContext, obj: HPy) -> HPy {
     // null, which the C-API rejects); pointers are the caller's, as the C-API
     // documents them.
     unsafe { py2h(ffi::PyObject_Type(h2py(obj))) }
-}
-
-/// `_HPy_AsStruct_Object` (not implemented yet).
-pub unsafe extern "C" fn ctx_AsStruct_Object(_ctx: *mut HPyContext, _h: HPy) -> *mut c_void {
-    // SAFETY: called with the GIL held, like every context function.
-    unsafe {
-        ffi::PyErr_SetString(
-            ffi::PyExc_SystemError,
-            c"HPy function ctx_AsStruct_Object is not implemented".as_ptr(),
-        )
-    };
-    core::ptr::null_mut()
-}
-
-/// `_HPy_AsStruct_Legacy` (not implemented yet).
-pub unsafe extern "C" fn ctx_AsStruct_Legacy(_ctx: *mut HPyContext, _h: HPy) -> *mut c_void {
-    // SAFETY: called with the GIL held, like every context function.
-    unsafe {
-        ffi::PyErr_SetString(
-            ffi::PyExc_SystemError,
-            c"HPy function ctx_AsStruct_Legacy is not implemented".as_ptr(),
-        )
-    };
-    core::ptr::null_mut()
-}
-
-/// `_HPy_New` (not implemented yet).
-pub unsafe extern "C" fn ctx_New(
-    _ctx: *mut HPyContext,
-    _h_type: HPy,
-    _data: *mut *mut c_void,
-) -> HPy {
-    // SAFETY: called with the GIL held, like every context function.
-    unsafe {
-        ffi::PyErr_SetString(
-            ffi::PyExc_SystemError,
-            c"HPy function ctx_New is not implemented".as_ptr(),
-        )
-    };
-    HPy::NULL
 }
 
 /// `HPy_Repr`: repr(obj)
@@ -1077,93 +1003,6 @@ pub unsafe extern "C" fn ctx_Import_ImportModule(
     unsafe { py2h(ffi::PyImport_ImportModule(utf8_name.cast())) }
 }
 
-/// `_HPy_AsStruct_Type` (not implemented yet).
-pub unsafe extern "C" fn ctx_AsStruct_Type(_ctx: *mut HPyContext, _h: HPy) -> *mut c_void {
-    // SAFETY: called with the GIL held, like every context function.
-    unsafe {
-        ffi::PyErr_SetString(
-            ffi::PyExc_SystemError,
-            c"HPy function ctx_AsStruct_Type is not implemented".as_ptr(),
-        )
-    };
-    core::ptr::null_mut()
-}
-
-/// `_HPy_AsStruct_Long` (not implemented yet).
-pub unsafe extern "C" fn ctx_AsStruct_Long(_ctx: *mut HPyContext, _h: HPy) -> *mut c_void {
-    // SAFETY: called with the GIL held, like every context function.
-    unsafe {
-        ffi::PyErr_SetString(
-            ffi::PyExc_SystemError,
-            c"HPy function ctx_AsStruct_Long is not implemented".as_ptr(),
-        )
-    };
-    core::ptr::null_mut()
-}
-
-/// `_HPy_AsStruct_Float` (not implemented yet).
-pub unsafe extern "C" fn ctx_AsStruct_Float(_ctx: *mut HPyContext, _h: HPy) -> *mut c_void {
-    // SAFETY: called with the GIL held, like every context function.
-    unsafe {
-        ffi::PyErr_SetString(
-            ffi::PyExc_SystemError,
-            c"HPy function ctx_AsStruct_Float is not implemented".as_ptr(),
-        )
-    };
-    core::ptr::null_mut()
-}
-
-/// `_HPy_AsStruct_Unicode` (not implemented yet).
-pub unsafe extern "C" fn ctx_AsStruct_Unicode(_ctx: *mut HPyContext, _h: HPy) -> *mut c_void {
-    // SAFETY: called with the GIL held, like every context function.
-    unsafe {
-        ffi::PyErr_SetString(
-            ffi::PyExc_SystemError,
-            c"HPy function ctx_AsStruct_Unicode is not implemented".as_ptr(),
-        )
-    };
-    core::ptr::null_mut()
-}
-
-/// `_HPy_AsStruct_Tuple` (not implemented yet).
-pub unsafe extern "C" fn ctx_AsStruct_Tuple(_ctx: *mut HPyContext, _h: HPy) -> *mut c_void {
-    // SAFETY: called with the GIL held, like every context function.
-    unsafe {
-        ffi::PyErr_SetString(
-            ffi::PyExc_SystemError,
-            c"HPy function ctx_AsStruct_Tuple is not implemented".as_ptr(),
-        )
-    };
-    core::ptr::null_mut()
-}
-
-/// `_HPy_AsStruct_List` (not implemented yet).
-pub unsafe extern "C" fn ctx_AsStruct_List(_ctx: *mut HPyContext, _h: HPy) -> *mut c_void {
-    // SAFETY: called with the GIL held, like every context function.
-    unsafe {
-        ffi::PyErr_SetString(
-            ffi::PyExc_SystemError,
-            c"HPy function ctx_AsStruct_List is not implemented".as_ptr(),
-        )
-    };
-    core::ptr::null_mut()
-}
-
-/// `_HPyType_GetBuiltinShape` (not implemented yet).
-pub unsafe extern "C" fn ctx_Type_GetBuiltinShape(
-    _ctx: *mut HPyContext,
-    _h_type: HPy,
-) -> HPyType_BuiltinShape {
-    // SAFETY: called with the GIL held, like every context function.
-    unsafe {
-        ffi::PyErr_SetString(
-            ffi::PyExc_SystemError,
-            c"HPy function ctx_Type_GetBuiltinShape is not implemented".as_ptr(),
-        )
-    };
-    -2
-}
-
 /// `HPy_DelItem`: del obj[key]
 pub unsafe extern "C" fn ctx_DelItem(_ctx: *mut HPyContext, obj: HPy, key: HPy) -> c_int {
     // SAFETY: called with the GIL held; handles are live object pointers (or
@@ -1213,18 +1052,6 @@ pub unsafe extern "C" fn ctx_ContextVar_Set(
     // null, which the C-API rejects); pointers are the caller's, as the C-API
     // documents them.
     unsafe { py2h(ffi::PyContextVar_Set(h2py(context_var), h2py(value))) }
-}
-
-/// `HPyType_GetName` (not implemented yet).
-pub unsafe extern "C" fn ctx_Type_GetName(_ctx: *mut HPyContext, _type_: HPy) -> *const c_char {
-    // SAFETY: called with the GIL held, like every context function.
-    unsafe {
-        ffi::PyErr_SetString(
-            ffi::PyExc_SystemError,
-            c"HPy function ctx_Type_GetName is not implemented".as_ptr(),
-        )
-    };
-    core::ptr::null()
 }
 
 /// `HPyUnicode_FromEncodedObject`: Decodes a bytes-like object into a str.
@@ -1287,34 +1114,6 @@ pub unsafe extern "C" fn ctx_Slice_Unpack(
     // null, which the C-API rejects); pointers are the caller's, as the C-API
     // documents them.
     unsafe { ffi::PySlice_Unpack(h2py(slice), start.cast(), stop.cast(), step.cast()) }
-}
-
-/// `HPy_SetCallFunction` (not implemented yet).
-pub unsafe extern "C" fn ctx_SetCallFunction(
-    _ctx: *mut HPyContext,
-    _h: HPy,
-    _func: *mut HPyCallFunction,
-) -> c_int {
-    // SAFETY: called with the GIL held, like every context function.
-    unsafe {
-        ffi::PyErr_SetString(
-            ffi::PyExc_SystemError,
-            c"HPy function ctx_SetCallFunction is not implemented".as_ptr(),
-        )
-    };
-    -1
-}
-
-/// `_HPy_AsStruct_Dict` (not implemented yet).
-pub unsafe extern "C" fn ctx_AsStruct_Dict(_ctx: *mut HPyContext, _h: HPy) -> *mut c_void {
-    // SAFETY: called with the GIL held, like every context function.
-    unsafe {
-        ffi::PyErr_SetString(
-            ffi::PyExc_SystemError,
-            c"HPy function ctx_AsStruct_Dict is not implemented".as_ptr(),
-        )
-    };
-    core::ptr::null_mut()
 }
 
 /// `HPyList_Insert`: Inserts h_item into a list before index.
@@ -1569,8 +1368,8 @@ pub unsafe fn new_context(name: *const c_char, private: *mut c_void) -> HPyConte
             ctx_Err_WarnEx,
             ctx_Err_WriteUnraisable,
             ctx_IsTrue,
-            ctx_Type_FromSpec,
-            ctx_Type_GenericNew,
+            ctx_Type_FromSpec: hpy_core::ctx_Type_FromSpec,
+            ctx_Type_GenericNew: hpy_core::ctx_Type_GenericNew,
             ctx_GetAttr,
             ctx_GetAttr_s,
             ctx_HasAttr,
@@ -1587,9 +1386,9 @@ pub unsafe fn new_context(name: *const c_char, private: *mut c_void) -> HPyConte
             ctx_Type,
             ctx_TypeCheck: crate::api::ctx_TypeCheck,
             ctx_Is: crate::api::ctx_Is,
-            ctx_AsStruct_Object,
-            ctx_AsStruct_Legacy,
-            ctx_New,
+            ctx_AsStruct_Object: hpy_core::ctx_AsStruct_Object,
+            ctx_AsStruct_Legacy: hpy_core::ctx_AsStruct_Legacy,
+            ctx_New: hpy_core::ctx_New,
             ctx_Repr,
             ctx_Str,
             ctx_ASCII,
@@ -1647,13 +1446,13 @@ pub unsafe fn new_context(name: *const c_char, private: *mut c_void) -> HPyConte
             ctx_Global_Store: hpy_core::ctx_Global_Store,
             ctx_Global_Load: hpy_core::ctx_Global_Load,
             ctx_Dump: hpy_core::ctx_Dump,
-            ctx_AsStruct_Type,
-            ctx_AsStruct_Long,
-            ctx_AsStruct_Float,
-            ctx_AsStruct_Unicode,
-            ctx_AsStruct_Tuple,
-            ctx_AsStruct_List,
-            ctx_Type_GetBuiltinShape,
+            ctx_AsStruct_Type: hpy_core::ctx_AsStruct_Type,
+            ctx_AsStruct_Long: hpy_core::ctx_AsStruct_Long,
+            ctx_AsStruct_Float: hpy_core::ctx_AsStruct_Float,
+            ctx_AsStruct_Unicode: hpy_core::ctx_AsStruct_Unicode,
+            ctx_AsStruct_Tuple: hpy_core::ctx_AsStruct_Tuple,
+            ctx_AsStruct_List: hpy_core::ctx_AsStruct_List,
+            ctx_Type_GetBuiltinShape: hpy_core::ctx_Type_GetBuiltinShape,
             ctx_DelItem,
             ctx_DelItem_i: hpy_core::ctx_DelItem_i,
             ctx_DelItem_s: hpy_core::ctx_DelItem_s,
@@ -1674,18 +1473,18 @@ pub unsafe fn new_context(name: *const c_char, private: *mut c_void) -> HPyConte
             ctx_ContextVar_New,
             ctx_ContextVar_Get: hpy_core::ctx_ContextVar_Get,
             ctx_ContextVar_Set,
-            ctx_Type_GetName,
+            ctx_Type_GetName: hpy_core::ctx_Type_GetName,
             ctx_Type_IsSubtype: hpy_core::ctx_Type_IsSubtype,
             ctx_Unicode_FromEncodedObject,
             ctx_Unicode_Substring,
             ctx_Dict_Keys,
             ctx_Dict_Copy,
             ctx_Slice_Unpack,
-            ctx_SetCallFunction,
+            ctx_SetCallFunction: hpy_core::ctx_SetCallFunction,
             ctx_Call: hpy_core::ctx_Call,
             ctx_CallMethod: hpy_core::ctx_CallMethod,
             h_DictType: py2h(core::ptr::addr_of_mut!(ffi::PyDict_Type).cast()),
-            ctx_AsStruct_Dict,
+            ctx_AsStruct_Dict: hpy_core::ctx_AsStruct_Dict,
             ctx_List_Insert,
             ctx_GetSlice,
             ctx_SetSlice,

@@ -42,6 +42,8 @@ pub fn init(gil: Gil) {
     // No extension has the contexts' addresses yet (READY is false).
     UNIVERSAL_CTX.set(gil, MaybeUninit::new(universal));
     HYBRID_CTX.set(gil, MaybeUninit::new(hybrid));
+    // Types of pure universal modules may not use legacy features.
+    hpy_core::set_pure_universal_context(self::universal());
     READY.set(gil, true);
 }
 

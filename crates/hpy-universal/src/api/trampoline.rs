@@ -175,46 +175,19 @@ fn res(handle: HPy) -> *mut cpy_PyObject {
     h2py(handle).cast()
 }
 
-/// What tp_traverse of an HPy type passes as `arg` to its HPy visitor.
-#[repr(C)]
-struct VisitArgs {
-    visit: cpy_visitproc,
-    arg: *mut c_void,
-}
-
-/// The `HPyFunc_visitproc` handed to HPy traverse functions: visits the
-/// object an `HPyField` refers to with CPython's visitor.
-unsafe extern "C" fn visit_field(field: *mut HPyField, args: *mut c_void) -> c_int {
-    // SAFETY: `args` is the VisitArgs of `traverse` below, alive during the
-    // call; `field` points into the object being traversed and holds an
-    // object pointer (or null); CPython's visitor accepts any object that
-    // the traversed one refers to.
-    unsafe {
-        let args = &*args.cast::<VisitArgs>();
-        let obj = (*field)._i as *mut cpy_PyObject;
-        match args.visit {
-            Some(visit) if !obj.is_null() => visit(obj, args.arg),
-            _ => 0,
-        }
-    }
-}
-
 /// Calls an HPy traverse function on the C struct of `obj` with an adapter
-/// from HPy's visitor to CPython's.
+/// from HPy's visitor to CPython's (hpy-core's, shared with the CPython ABI;
+/// it also visits the type and the built-in base's references).
 unsafe fn traverse(
     f: HPyFunc_traverseproc,
     obj: Obj,
     visit: cpy_visitproc,
     arg: *mut c_void,
 ) -> c_int {
-    let mut args = VisitArgs { visit, arg };
-    // SAFETY: `obj` is an instance of an HPy type (its tp_traverse is this
-    // trampoline), so it has the C struct that the traverse function expects;
-    // `args` outlives the call.
-    unsafe {
-        let data = hpy_core::object_data(obj.cast());
-        f(data, visit_field, ptr::addr_of_mut!(args).cast())
-    }
+    let Some(visit) = visit else { return 0 };
+    // SAFETY: `obj` is an instance of an HPy type whose tp_traverse is this
+    // trampoline.
+    unsafe { hpy_core::call_traverse(f, obj.cast(), visit, arg) }
 }
 
 #[cold]

@@ -72,6 +72,14 @@ typedef struct {
 #define HPyType_BuiltinShape_Unicode_AsStruct _HPy_AsStruct_Unicode
 #define HPyType_BuiltinShape_Tuple_AsStruct   _HPy_AsStruct_Tuple
 #define HPyType_BuiltinShape_List_AsStruct    _HPy_AsStruct_List
+/* _HPy_AsStruct_Dict came after HPy 0.9.0 (ABI minor version 1): a plain
+   build that uses the Dict shape with HPyType_HELPERS gets an error that
+   names the opt-in. */
+#if defined(HPY_ABI_VERSION_MINOR_REQUESTED) && HPY_ABI_VERSION_MINOR_REQUESTED >= 1
 #define HPyType_BuiltinShape_Dict_AsStruct    _HPy_AsStruct_Dict
+#else
+#define HPyType_BuiltinShape_Dict_AsStruct \
+    HPyType_BuiltinShape_Dict_needs_define_HPY_ABI_VERSION_MINOR_REQUESTED_1_before_hpy_h
+#endif
 
 #endif /* HPY_HPYTYPE_H */

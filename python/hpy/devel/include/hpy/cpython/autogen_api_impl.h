@@ -489,23 +489,17 @@ HPyAPI_FUNC int HPy_IsTrue(HPyContext *ctx, HPy h)
 }
 
 /* HPyType_FromSpec: Creates a type from an HPyType_Spec and its params. */
+_HPy_HIDDEN extern HPy ctx_Type_FromSpec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam *params);
 HPyAPI_FUNC HPy HPyType_FromSpec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam *params)
 {
-    (void)spec;
-    (void)params;
-    _HPy_NotImplemented(ctx, "ctx_Type_FromSpec");
-    return HPy_NULL;
+    return ctx_Type_FromSpec(ctx, spec, params);
 }
 
 /* HPyType_GenericNew: The default tp_new: allocates an instance of type. */
+_HPy_HIDDEN extern HPy ctx_Type_GenericNew(HPyContext *ctx, HPy type, const HPy *args, HPy_ssize_t nargs, HPy kw);
 HPyAPI_FUNC HPy HPyType_GenericNew(HPyContext *ctx, HPy type, const HPy *args, HPy_ssize_t nargs, HPy kw)
 {
-    (void)type;
-    (void)args;
-    (void)nargs;
-    (void)kw;
-    _HPy_NotImplemented(ctx, "ctx_Type_GenericNew");
-    return HPy_NULL;
+    return ctx_Type_GenericNew(ctx, type, args, nargs, kw);
 }
 
 /* HPy_GetAttr: getattr(obj, name) */
@@ -607,28 +601,24 @@ HPyAPI_FUNC HPy HPy_Type(HPyContext *ctx, HPy obj)
 }
 
 /* _HPy_AsStruct_Object: The C struct of an instance of an HPy type of shape Object. */
+_HPy_HIDDEN extern void *ctx_AsStruct_Object(HPyContext *ctx, HPy h);
 HPyAPI_FUNC void *_HPy_AsStruct_Object(HPyContext *ctx, HPy h)
 {
-    (void)h;
-    _HPy_NotImplemented(ctx, "ctx_AsStruct_Object");
-    return NULL;
+    return ctx_AsStruct_Object(ctx, h);
 }
 
 /* _HPy_AsStruct_Legacy: The C struct of an instance of a legacy HPy type. */
+_HPy_HIDDEN extern void *ctx_AsStruct_Legacy(HPyContext *ctx, HPy h);
 HPyAPI_FUNC void *_HPy_AsStruct_Legacy(HPyContext *ctx, HPy h)
 {
-    (void)h;
-    _HPy_NotImplemented(ctx, "ctx_AsStruct_Legacy");
-    return NULL;
+    return ctx_AsStruct_Legacy(ctx, h);
 }
 
 /* _HPy_New: Allocates an instance of h_type and writes a pointer to its C struct to *data. */
+_HPy_HIDDEN extern HPy ctx_New(HPyContext *ctx, HPy h_type, void **data);
 HPyAPI_FUNC HPy _HPy_New(HPyContext *ctx, HPy h_type, void **data)
 {
-    (void)h_type;
-    (void)data;
-    _HPy_NotImplemented(ctx, "ctx_New");
-    return HPy_NULL;
+    return ctx_New(ctx, h_type, data);
 }
 
 /* HPy_Repr: repr(obj) */
@@ -1010,59 +1000,52 @@ HPyAPI_FUNC void _HPy_Dump(HPyContext *ctx, HPy h)
 }
 
 /* _HPy_AsStruct_Type: The C struct of an instance of an HPy type of shape Type. */
+_HPy_HIDDEN extern void *ctx_AsStruct_Type(HPyContext *ctx, HPy h);
 HPyAPI_FUNC void *_HPy_AsStruct_Type(HPyContext *ctx, HPy h)
 {
-    (void)h;
-    _HPy_NotImplemented(ctx, "ctx_AsStruct_Type");
-    return NULL;
+    return ctx_AsStruct_Type(ctx, h);
 }
 
 /* _HPy_AsStruct_Long: The C struct of an instance of an HPy type of shape Long. */
+_HPy_HIDDEN extern void *ctx_AsStruct_Long(HPyContext *ctx, HPy h);
 HPyAPI_FUNC void *_HPy_AsStruct_Long(HPyContext *ctx, HPy h)
 {
-    (void)h;
-    _HPy_NotImplemented(ctx, "ctx_AsStruct_Long");
-    return NULL;
+    return ctx_AsStruct_Long(ctx, h);
 }
 
 /* _HPy_AsStruct_Float: The C struct of an instance of an HPy type of shape Float. */
+_HPy_HIDDEN extern void *ctx_AsStruct_Float(HPyContext *ctx, HPy h);
 HPyAPI_FUNC void *_HPy_AsStruct_Float(HPyContext *ctx, HPy h)
 {
-    (void)h;
-    _HPy_NotImplemented(ctx, "ctx_AsStruct_Float");
-    return NULL;
+    return ctx_AsStruct_Float(ctx, h);
 }
 
 /* _HPy_AsStruct_Unicode: The C struct of an instance of an HPy type of shape Unicode. */
+_HPy_HIDDEN extern void *ctx_AsStruct_Unicode(HPyContext *ctx, HPy h);
 HPyAPI_FUNC void *_HPy_AsStruct_Unicode(HPyContext *ctx, HPy h)
 {
-    (void)h;
-    _HPy_NotImplemented(ctx, "ctx_AsStruct_Unicode");
-    return NULL;
+    return ctx_AsStruct_Unicode(ctx, h);
 }
 
 /* _HPy_AsStruct_Tuple: The C struct of an instance of an HPy type of shape Tuple. */
+_HPy_HIDDEN extern void *ctx_AsStruct_Tuple(HPyContext *ctx, HPy h);
 HPyAPI_FUNC void *_HPy_AsStruct_Tuple(HPyContext *ctx, HPy h)
 {
-    (void)h;
-    _HPy_NotImplemented(ctx, "ctx_AsStruct_Tuple");
-    return NULL;
+    return ctx_AsStruct_Tuple(ctx, h);
 }
 
 /* _HPy_AsStruct_List: The C struct of an instance of an HPy type of shape List. */
+_HPy_HIDDEN extern void *ctx_AsStruct_List(HPyContext *ctx, HPy h);
 HPyAPI_FUNC void *_HPy_AsStruct_List(HPyContext *ctx, HPy h)
 {
-    (void)h;
-    _HPy_NotImplemented(ctx, "ctx_AsStruct_List");
-    return NULL;
+    return ctx_AsStruct_List(ctx, h);
 }
 
 /* _HPyType_GetBuiltinShape: The built-in shape of an HPy type. */
+_HPy_HIDDEN extern HPyType_BuiltinShape ctx_Type_GetBuiltinShape(HPyContext *ctx, HPy h_type);
 HPyAPI_FUNC HPyType_BuiltinShape _HPyType_GetBuiltinShape(HPyContext *ctx, HPy h_type)
 {
-    (void)h_type;
-    _HPy_NotImplemented(ctx, "ctx_Type_GetBuiltinShape");
-    return (HPyType_BuiltinShape)-2;
+    return ctx_Type_GetBuiltinShape(ctx, h_type);
 }
 
 /* HPy_DelItem: del obj[key] */
@@ -1150,11 +1133,10 @@ HPyAPI_FUNC HPy HPyContextVar_Set(HPyContext *ctx, HPy context_var, HPy value)
 }
 
 /* HPyType_GetName: The name of a type (tp_name, after its last dot). */
+_HPy_HIDDEN extern const char *ctx_Type_GetName(HPyContext *ctx, HPy type);
 HPyAPI_FUNC const char *HPyType_GetName(HPyContext *ctx, HPy type)
 {
-    (void)type;
-    _HPy_NotImplemented(ctx, "ctx_Type_GetName");
-    return NULL;
+    return ctx_Type_GetName(ctx, type);
 }
 
 /* HPyType_IsSubtype: Whether sub is type or a subtype of it. */
@@ -1200,12 +1182,10 @@ HPyAPI_FUNC int HPySlice_Unpack(HPyContext *ctx, HPy slice, HPy_ssize_t *start, 
 }
 
 /* HPy_SetCallFunction: Sets the vectorcall function of an instance of an HPy type. */
+_HPy_HIDDEN extern int ctx_SetCallFunction(HPyContext *ctx, HPy h, HPyCallFunction *func);
 HPyAPI_FUNC int HPy_SetCallFunction(HPyContext *ctx, HPy h, HPyCallFunction *func)
 {
-    (void)h;
-    (void)func;
-    _HPy_NotImplemented(ctx, "ctx_SetCallFunction");
-    return ((int)-1);
+    return ctx_SetCallFunction(ctx, h, func);
 }
 
 /* HPy_Call: callable(*args) with keyword values after the positional ones, names in kwnames. */
@@ -1224,11 +1204,10 @@ HPyAPI_FUNC HPy HPy_CallMethod(HPyContext *ctx, HPy name, const HPy *args, size_
 
 #if defined(HPY_ABI_VERSION_MINOR_REQUESTED) && HPY_ABI_VERSION_MINOR_REQUESTED >= 1
 /* _HPy_AsStruct_Dict: The C struct of an instance of an HPy type of shape Dict. */
+_HPy_HIDDEN extern void *ctx_AsStruct_Dict(HPyContext *ctx, HPy h);
 HPyAPI_FUNC void *_HPy_AsStruct_Dict(HPyContext *ctx, HPy h)
 {
-    (void)h;
-    _HPy_NotImplemented(ctx, "ctx_AsStruct_Dict");
-    return NULL;
+    return ctx_AsStruct_Dict(ctx, h);
 }
 
 #endif

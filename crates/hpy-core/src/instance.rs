@@ -1,0 +1,926 @@
+//! Instances of HPy types: where the C struct of an instance lives, how an
+//! HPy type is recognised, and the functions that CPython calls on every
+//! instance (`tp_dealloc`, `tp_clear`, `tp_traverse`, `tp_alloc`,
+//! `tp_new`). Shared by both ABIs. The types themselves are made by
+//! `type_spec.rs`.
+//!
+//! # Layout
+//!
+//! The C struct of a pure HPy type (`HPyType_BuiltinShape_Object`, `Long`
+//! ...) does not contain the head of its built-in base: it follows that head,
+//! at the offset HPy 0.9 documents, the size of the built-in base's C struct
+//! rounded up to the largest alignment of a C scalar (16 bytes). So it is at
+//! byte 16 for `object` (`PyObject_HEAD`), at 32 for `int`, `float` and
+//! `tuple`, at 48 for `list` and `dict`, after `PyHeapTypeObject` for
+//! `type`. A legacy type (`HPyType_BuiltinShape_Legacy`) starts with
+//! `PyObject_HEAD` itself: its struct is the object.
+//!
+//! # Recognising HPy types
+//!
+//! No bit of `tp_flags` is used (CPython gives them meanings of its own).
+//! Each HPy type carries a [`TypeInfo`] in a capsule stored in its
+//! `tp_cache` field, which CPython no longer uses for anything and releases
+//! with the type (up to 3.11; on 3.12+ the small capsule is leaked when a
+//! type dies). A type is an HPy type if `tp_cache` is a capsule whose
+//! pointer is a `TypeInfo` with our magic number: a check of a few loads
+//! that works across extensions (each CPython-ABI extension has its own copy
+//! of this code) and never sets an exception.
+
+use core::ffi::{c_char, c_int, c_void};
+use core::ptr::{self, null_mut};
+
+use hpy_sys::*;
+
+use crate::ffi::{self, cstr, PyObject, PyTypeObject, TypeObject};
+use crate::{h2py, py2h};
+
+/// `TypeInfo::magic`: identifies a `TypeInfo` (and its layout version).
+pub const TYPE_INFO_MAGIC: u64 = 0x6870_795f_7273_0001; // "hpy_rs" v1
+
+/// The largest alignment of a C scalar type (`long double`): HPy 0.9 puts
+/// the C struct of a pure type at a multiple of it.
+pub const MAX_ALIGN: isize = 16;
+
+/// The visitor an HPy traverse function receives.
+pub type HPyVisit = HPyFunc_visitproc;
+/// An HPy traverse function.
+pub type HPyTraverse = HPyFunc_traverseproc;
+/// An HPy destroy function.
+pub type HPyDestroy = HPyFunc_destroyfunc;
+
+/// What hpy-core knows of an HPy type beyond what CPython stores.
+#[repr(C)]
+pub struct TypeInfo {
+    pub magic: u64,
+    pub shape: HPyType_BuiltinShape,
+    /// Offset of the C struct in an instance (0 for legacy types).
+    pub header: isize,
+    /// `tp_basicsize` of the type when it was made.
+    pub basicsize: isize,
+    /// `HPy_tp_traverse` implementation, if any.
+    pub traverse: Option<HPyTraverse>,
+    /// `HPy_tp_destroy` implementation, if any.
+    pub destroy: Option<HPyDestroy>,
+    /// The CPython-facing trampoline of `HPy_tp_new` (wrapped by `hpy_tp_new`).
+    pub user_new: Option<ffi::newfunc>,
+    /// The call function that every new instance gets (`HPy_tp_call`).
+    pub default_call: Option<ffi::vectorcallfunc>,
+    /// Where each instance keeps its call function (0: nowhere).
+    pub vectorcall_offset: isize,
+    /// The heap block of `PyMethodDef`/`PyMemberDef`/`PyGetSetDef` tables
+    /// that the type's descriptors point to; freed with this info.
+    pub defs_block: *mut c_void,
+}
+
+/// The name of the capsules that hold a `TypeInfo`.
+pub fn info_capsule_name() -> *const c_char {
+    cstr!("hpy-rs type info")
+}
+
+/// Rounds `n` up to a multiple of `align` (a power of two); None on overflow.
+#[inline]
+pub fn round_up(n: isize, align: isize) -> Option<isize> {
+    Some(n.checked_add(align.checked_sub(1)?)? & !(align.checked_sub(1)?))
+}
+
+/// The `TypeObject` view of a type pointer.
+#[inline(always)]
+pub fn tobj(t: *mut PyTypeObject) -> *mut TypeObject {
+    t.cast()
+}
+
+/// The `TypeInfo` of `t` if it is an HPy type made by any copy of hpy-core.
+///
+/// # Safety
+/// `t` is a live type object.
+#[inline]
+pub unsafe fn info_of(t: *mut PyTypeObject) -> Option<&'static TypeInfo> {
+    // SAFETY: `t` is a live type; tp_cache is NULL or an object (see the
+    // module documentation); a capsule has the CapsuleObject layout; a
+    // TypeInfo lives as long as its capsule, which the type holds.
+    unsafe {
+        let cache = (*tobj(t)).tp_cache;
+        if cache.is_null()
+            || ffi::py_type(cache) != ffi::PyCapsule_Type.as_ptr().cast::<PyTypeObject>()
+        {
+            return None;
+        }
+        let info = (*cache.cast::<ffi::CapsuleObject>())
+            .pointer
+            .cast::<TypeInfo>();
+        if info.is_null() || (*info).magic != TYPE_INFO_MAGIC {
+            return None;
+        }
+        Some(&*info)
+    }
+}
+
+/// The nearest HPy type in the `tp_base` chain of `t` (`t` itself first),
+/// with its info.
+///
+/// # Safety
+/// `t` is a live type object.
+pub unsafe fn hpy_type_in_chain(
+    mut t: *mut PyTypeObject,
+) -> Option<(*mut PyTypeObject, &'static TypeInfo)> {
+    while !t.is_null() {
+        // SAFETY: `t` is a live type (the chain of a live type).
+        if let Some(info) = unsafe { info_of(t) } {
+            return Some((t, info));
+        }
+        // SAFETY: as above.
+        t = unsafe { (*tobj(t)).tp_base };
+    }
+    None
+}
+
+/// The offset of the C struct of a pure type of `shape` (see the module
+/// documentation); None for an unknown shape. Legacy gives 0.
+pub fn header_size(shape: HPyType_BuiltinShape) -> Option<isize> {
+    // SAFETY: only the addresses of CPython's static type objects are taken.
+    let base: *mut TypeObject = unsafe {
+        match shape {
+            HPyType_BuiltinShape_Legacy => return Some(0),
+            HPyType_BuiltinShape_Object => {
+                return round_up(
+                    core::mem::size_of::<ffi::PyObjectHead>() as isize,
+                    MAX_ALIGN,
+                )
+            }
+            HPyType_BuiltinShape_Type => ffi::PyType_Type.as_ptr().cast(),
+            HPyType_BuiltinShape_Long => ffi::PyLong_Type.as_ptr().cast(),
+            HPyType_BuiltinShape_Float => ffi::PyFloat_Type.as_ptr().cast(),
+            HPyType_BuiltinShape_Unicode => ffi::PyUnicode_Type.as_ptr().cast(),
+            HPyType_BuiltinShape_Tuple => ffi::PyTuple_Type.as_ptr().cast(),
+            HPyType_BuiltinShape_List => ffi::PyList_Type.as_ptr().cast(),
+            HPyType_BuiltinShape_Dict => ffi::PyDict_Type.as_ptr().cast(),
+            _ => return None,
+        }
+    };
+    // SAFETY: static built-in type objects of the running interpreter.
+    let (basicsize, itemsize) = unsafe { ((*base).tp_basicsize, (*base).tp_itemsize) };
+    // The C struct of a variable-size built-in (int, tuple) declares one
+    // item; `type`'s items (its members) are not part of PyHeapTypeObject.
+    let c_size = if shape == HPyType_BuiltinShape_Type || itemsize <= 0 {
+        basicsize
+    } else {
+        basicsize.checked_add(itemsize)?
+    };
+    round_up(c_size, MAX_ALIGN)
+}
+
+/// The C struct of the instance `obj` of an HPy type (or of a subclass of
+/// one); `obj` itself for other objects.
+///
+/// # Safety
+/// `obj` is a live object.
+pub unsafe fn object_data(obj: *mut PyObject) -> *mut c_void {
+    // SAFETY: a live object has a live type.
+    let header = unsafe { hpy_type_in_chain(ffi::py_type(obj)) }.map_or(0, |(_, i)| i.header);
+    obj.cast::<u8>().wrapping_offset(header).cast()
+}
+
+/// The exception classes that type creation raises.
+#[derive(Clone, Copy)]
+pub enum Exc {
+    Type,
+    Value,
+    System,
+    Overflow,
+}
+
+impl Exc {
+    /// The exception class.
+    pub fn get(self) -> *mut PyObject {
+        // SAFETY: reading CPython's exception pointers, set at start-up.
+        unsafe {
+            match self {
+                Exc::Type => ffi::PyExc_TypeError,
+                Exc::Value => ffi::PyExc_ValueError,
+                Exc::System => ffi::PyExc_SystemError,
+                Exc::Overflow => ffi::PyExc_OverflowError,
+            }
+        }
+    }
+}
+
+/// Sets `exc` with a static message (a `cstr!`) and returns `err`.
+#[inline(never)]
+#[allow(clippy::not_unsafe_ptr_arg_deref)] // `message` is always a static cstr!
+pub fn raise<T>(exc: Exc, message: *const c_char, err: T) -> T {
+    // SAFETY: setting an exception with a static message, GIL held.
+    unsafe { ffi::PyErr_SetString(exc.get(), message) };
+    err
+}
+
+/// Whether `o` is a type object.
+///
+/// # Safety
+/// `o` is a live object.
+#[inline]
+pub unsafe fn is_type(o: *mut PyObject) -> bool {
+    // SAFETY: as documented.
+    unsafe { ffi::type_has_flag(o, ffi::Py_TPFLAGS_TYPE_SUBCLASS) }
+}
+
+// ~~~ the accessors of the C struct ~~~
+
+#[inline(always)]
+unsafe fn as_struct(h: HPy, shape: HPyType_BuiltinShape) -> *mut c_void {
+    let obj = h2py(h);
+    if obj.is_null() {
+        return null_mut();
+    }
+    let header = header_size(shape).unwrap_or(0);
+    obj.cast::<u8>().wrapping_offset(header).cast()
+}
+
+/// `_HPy_AsStruct_Object`: the C struct of an instance of a type of shape Object.
+#[cfg_attr(feature = "export", no_mangle)]
+pub unsafe extern "C" fn ctx_AsStruct_Object(_ctx: *mut HPyContext, h: HPy) -> *mut c_void {
+    // SAFETY: `h` is a live handle (or null).
+    unsafe { as_struct(h, HPyType_BuiltinShape_Object) }
+}
+
+/// `_HPy_AsStruct_Legacy`: a legacy struct is the object itself.
+#[cfg_attr(feature = "export", no_mangle)]
+pub unsafe extern "C" fn ctx_AsStruct_Legacy(_ctx: *mut HPyContext, h: HPy) -> *mut c_void {
+    h2py(h).cast()
+}
+
+/// `_HPy_AsStruct_Type`.
+#[cfg_attr(feature = "export", no_mangle)]
+pub unsafe extern "C" fn ctx_AsStruct_Type(_ctx: *mut HPyContext, h: HPy) -> *mut c_void {
+    // SAFETY: as ctx_AsStruct_Object.
+    unsafe { as_struct(h, HPyType_BuiltinShape_Type) }
+}
+
+/// `_HPy_AsStruct_Long`.
+#[cfg_attr(feature = "export", no_mangle)]
+pub unsafe extern "C" fn ctx_AsStruct_Long(_ctx: *mut HPyContext, h: HPy) -> *mut c_void {
+    // SAFETY: as ctx_AsStruct_Object.
+    unsafe { as_struct(h, HPyType_BuiltinShape_Long) }
+}
+
+/// `_HPy_AsStruct_Float`.
+#[cfg_attr(feature = "export", no_mangle)]
+pub unsafe extern "C" fn ctx_AsStruct_Float(_ctx: *mut HPyContext, h: HPy) -> *mut c_void {
+    // SAFETY: as ctx_AsStruct_Object.
+    unsafe { as_struct(h, HPyType_BuiltinShape_Float) }
+}
+
+/// `_HPy_AsStruct_Unicode`.
+#[cfg_attr(feature = "export", no_mangle)]
+pub unsafe extern "C" fn ctx_AsStruct_Unicode(_ctx: *mut HPyContext, h: HPy) -> *mut c_void {
+    // SAFETY: as ctx_AsStruct_Object.
+    unsafe { as_struct(h, HPyType_BuiltinShape_Unicode) }
+}
+
+/// `_HPy_AsStruct_Tuple`.
+#[cfg_attr(feature = "export", no_mangle)]
+pub unsafe extern "C" fn ctx_AsStruct_Tuple(_ctx: *mut HPyContext, h: HPy) -> *mut c_void {
+    // SAFETY: as ctx_AsStruct_Object.
+    unsafe { as_struct(h, HPyType_BuiltinShape_Tuple) }
+}
+
+/// `_HPy_AsStruct_List`.
+#[cfg_attr(feature = "export", no_mangle)]
+pub unsafe extern "C" fn ctx_AsStruct_List(_ctx: *mut HPyContext, h: HPy) -> *mut c_void {
+    // SAFETY: as ctx_AsStruct_Object.
+    unsafe { as_struct(h, HPyType_BuiltinShape_List) }
+}
+
+/// `_HPy_AsStruct_Dict`.
+#[cfg_attr(feature = "export", no_mangle)]
+pub unsafe extern "C" fn ctx_AsStruct_Dict(_ctx: *mut HPyContext, h: HPy) -> *mut c_void {
+    // SAFETY: as ctx_AsStruct_Object.
+    unsafe { as_struct(h, HPyType_BuiltinShape_Dict) }
+}
+
+// ~~~ allocation ~~~
+
+/// Zeroes the C struct of a new instance `obj` of the HPy type `info`
+/// describes (the memory that tp_alloc gave but may not have cleared) and
+/// gives it the type's default call function.
+///
+/// # Safety
+/// `obj` is a new instance of the HPy type of `info` (or of a subclass).
+unsafe fn init_instance(obj: *mut PyObject, info: &TypeInfo) {
+    if info.shape != HPyType_BuiltinShape_Legacy && info.basicsize > info.header {
+        let len = info.basicsize.wrapping_sub(info.header) as usize;
+        // SAFETY: [header, basicsize) is the HPy part of every instance of
+        // the type and of its subclasses (whose basicsize is not smaller).
+        unsafe { ptr::write_bytes(obj.cast::<u8>().offset(info.header), 0, len) };
+    }
+    if info.vectorcall_offset > 0 {
+        // SAFETY: the type reserved a pointer-sized slot at this offset.
+        unsafe {
+            obj.cast::<u8>()
+                .offset(info.vectorcall_offset)
+                .cast::<Option<ffi::vectorcallfunc>>()
+                .write_unaligned(info.default_call)
+        };
+    }
+}
+
+/// Allocates an instance of `t` through its `tp_alloc` and initialises its
+/// HPy part. Returns a new reference or NULL with an exception set.
+///
+/// # Safety
+/// `t` is a live type; `info` the info of the HPy type in its chain.
+unsafe fn alloc_instance(t: *mut PyTypeObject, info: &TypeInfo) -> *mut PyObject {
+    // SAFETY: `t` is a live type; a NULL tp_alloc (not set by CPython for
+    // ready types) falls back to the generic one.
+    let obj = unsafe {
+        match (*tobj(t)).tp_alloc {
+            Some(alloc) => alloc(t, 0),
+            None => ffi::PyType_GenericAlloc(t, 0),
+        }
+    };
+    if !obj.is_null() {
+        // SAFETY: a new instance of `t`.
+        unsafe { init_instance(obj, info) };
+    }
+    obj
+}
+
+/// `tp_alloc` of HPy types that have a call function: the generic
+/// allocation (which zeroes) plus the default call function.
+pub unsafe extern "C" fn hpy_alloc(t: *mut PyTypeObject, n: isize) -> *mut PyObject {
+    // SAFETY: CPython calls tp_alloc with a live type.
+    let obj = unsafe { ffi::PyType_GenericAlloc(t, n) };
+    if !obj.is_null() {
+        // SAFETY: as above; this function is only the tp_alloc of HPy types
+        // and of their subclasses.
+        if let Some((_, info)) = unsafe { hpy_type_in_chain(t) } {
+            // SAFETY: a new instance of `t`.
+            unsafe { init_instance(obj, info) };
+        }
+    }
+    obj
+}
+
+/// `_HPy_New` (the `HPy_New` macro): a new instance of the HPy type `h_type`
+/// (or of a subclass), allocated through its `tp_alloc`, with its C struct
+/// zeroed and stored in `*data`.
+#[cfg_attr(feature = "export", no_mangle)]
+pub unsafe extern "C" fn ctx_New(
+    _ctx: *mut HPyContext,
+    h_type: HPy,
+    data: *mut *mut c_void,
+) -> HPy {
+    let t = h2py(h_type);
+    // SAFETY: a live handle.
+    if t.is_null() || !unsafe { is_type(t) } {
+        return raise(Exc::Type, cstr!("HPy_New arg 1 must be a type"), HPy::NULL);
+    }
+    let t = t.cast::<PyTypeObject>();
+    // SAFETY: a live type.
+    let Some((_, info)) = (unsafe { hpy_type_in_chain(t) }) else {
+        // SAFETY: setting an exception; %s takes the type's name.
+        unsafe {
+            ffi::PyErr_Format(
+                ffi::PyExc_TypeError,
+                cstr!("HPy_New: '%s' is not an HPy type (made by HPyType_FromSpec) nor a subclass of one"),
+                (*tobj(t)).tp_name,
+            )
+        };
+        return HPy::NULL;
+    };
+    // SAFETY: as documented above.
+    let obj = unsafe { alloc_instance(t, info) };
+    if obj.is_null() {
+        return HPy::NULL;
+    }
+    if !data.is_null() {
+        // SAFETY: the caller's out pointer.
+        unsafe { *data = obj.cast::<u8>().wrapping_offset(info.header).cast() };
+    }
+    py2h(obj)
+}
+
+/// `HPyType_GenericNew`: a new instance of `type` with a zeroed C struct;
+/// the arguments are ignored (they are `tp_init`'s).
+#[cfg_attr(feature = "export", no_mangle)]
+pub unsafe extern "C" fn ctx_Type_GenericNew(
+    ctx: *mut HPyContext,
+    type_: HPy,
+    _args: *const HPy,
+    _nargs: HPy_ssize_t,
+    _kw: HPy,
+) -> HPy {
+    let t = h2py(type_);
+    // SAFETY: a live handle.
+    if t.is_null() || !unsafe { is_type(t) } {
+        return raise(
+            Exc::Type,
+            cstr!("HPyType_GenericNew arg 1 must be a type"),
+            HPy::NULL,
+        );
+    }
+    // SAFETY: a live type.
+    if unsafe { hpy_type_in_chain(t.cast()) }.is_some() {
+        let mut data = null_mut();
+        // SAFETY: as documented for ctx_New.
+        return unsafe { ctx_New(ctx, type_, &mut data) };
+    }
+    // SAFETY: a live type that is not an HPy type: its own allocation.
+    py2h(unsafe { ffi::PyType_GenericAlloc(t.cast(), 0) })
+}
+
+/// `tp_new` of HPy types with `HPy_tp_new` or with a call function: calls
+/// the HPy implementation (or the base's `tp_new`), checks that it returned
+/// an instance of the type asked for (CPython would return anything; an
+/// HPy constructor that returns an object of another type is a bug,
+/// reported as a TypeError instead of leaving an object whose C struct other
+/// methods would misread), and gives the instance the type's default call
+/// function if it has none yet (Python subclasses allocate with
+/// `PyType_GenericAlloc`, not with our `tp_alloc`).
+pub unsafe extern "C" fn hpy_tp_new(
+    t: *mut PyTypeObject,
+    args: *mut PyObject,
+    kw: *mut PyObject,
+) -> *mut PyObject {
+    // The constructor of the nearest HPy type of the chain that has one.
+    let mut c = t;
+    let mut found = None;
+    while !c.is_null() && found.is_none() {
+        // SAFETY: CPython calls tp_new with a live type; its chain is live.
+        unsafe {
+            found = info_of(c).and_then(|i| i.user_new.map(|n| (n, i)));
+            c = (*tobj(c)).tp_base;
+        }
+    }
+    let Some((user, info)) = found else {
+        return raise(
+            Exc::System,
+            cstr!("HPy: tp_new of an HPy type without HPy_tp_new"),
+            null_mut(),
+        );
+    };
+    // SAFETY: the type's own tp_new trampoline (or its base's tp_new),
+    // called as CPython would.
+    let result = unsafe { user(t, args, kw) };
+    if result.is_null() {
+        return result;
+    }
+    // SAFETY: `result` is a new reference to a live object.
+    if unsafe { ffi::PyType_IsSubtype(ffi::py_type(result), t) } == 0 {
+        // SAFETY: reporting and dropping the wrong object.
+        unsafe {
+            ffi::PyErr_Format(
+                Exc::Type.get(),
+                cstr!("HPy_tp_new of '%s' returned an object of type '%s', which is not an instance of '%s'"),
+                (*tobj(t)).tp_name,
+                (*tobj(ffi::py_type(result))).tp_name,
+                (*tobj(t)).tp_name,
+            );
+            ffi::Py_DecRef(result);
+        }
+        return null_mut();
+    }
+    if info.vectorcall_offset > 0 && info.default_call.is_some() {
+        // SAFETY: an instance of a type with a call-function slot there.
+        unsafe {
+            let slot = result
+                .cast::<u8>()
+                .offset(info.vectorcall_offset)
+                .cast::<Option<ffi::vectorcallfunc>>();
+            if slot.read_unaligned().is_none() {
+                slot.write_unaligned(info.default_call);
+            }
+        }
+    }
+    result
+}
+
+/// `HPy_SetCallFunction`: the call function of the instance `h`, whose type
+/// must have a call function slot (`HPy_tp_call`, or the flag
+/// `HPy_TPFLAGS_HAVE_VECTORCALL`, or a `__vectorcalloffset__` member).
+#[cfg_attr(feature = "export", no_mangle)]
+pub unsafe extern "C" fn ctx_SetCallFunction(
+    _ctx: *mut HPyContext,
+    h: HPy,
+    func: *mut HPyCallFunction,
+) -> c_int {
+    let obj = h2py(h);
+    if obj.is_null() || func.is_null() {
+        return raise(
+            Exc::System,
+            cstr!("HPy_SetCallFunction: NULL object or function"),
+            -1,
+        );
+    }
+    // SAFETY: a live object and its type.
+    let (offset, flags) = unsafe {
+        let t = tobj(ffi::py_type(obj));
+        ((*t).tp_vectorcall_offset, (*t).tp_flags)
+    };
+    // Python subclasses do not inherit the vectorcall flag before 3.12, but
+    // keep the offset and tp_call (PyVectorcall_Call), which reads the slot.
+    // SAFETY: a live type chain.
+    let hpy_slot = unsafe { hpy_type_in_chain(ffi::py_type(obj)) }
+        .is_some_and(|(_, info)| info.vectorcall_offset == offset);
+    if offset <= 0 || (flags & ffi::Py_TPFLAGS_HAVE_VECTORCALL == 0 && !hpy_slot) {
+        // SAFETY: setting an exception; %s takes the type's name.
+        unsafe {
+            ffi::PyErr_Format(
+                ffi::PyExc_TypeError,
+                cstr!("type '%s' does not implement the HPy call protocol (define HPy_tp_call, or a member '__vectorcalloffset__')"),
+                (*tobj(ffi::py_type(obj))).tp_name,
+            )
+        };
+        return -1;
+    }
+    // SAFETY: the type stores a vectorcallfunc at this offset of each
+    // instance; `func` is the extension's HPyCallFunction.
+    unsafe {
+        let f: Option<ffi::vectorcallfunc> = (*func).cpy_trampoline;
+        obj.cast::<u8>()
+            .offset(offset)
+            .cast::<Option<ffi::vectorcallfunc>>()
+            .write_unaligned(f);
+    }
+    0
+}
+
+// ~~~ garbage collection and deallocation ~~~
+
+/// The HPy visitor of `hpy_clear`: empties a field, releasing its reference.
+unsafe extern "C" fn clear_field(field: *mut HPyField, _arg: *mut c_void) -> c_int {
+    // SAFETY: `field` points into the object being cleared and holds a strong
+    // reference or null; it is emptied before the reference is released.
+    unsafe {
+        let old = (*field)._i as *mut PyObject;
+        (*field)._i = 0;
+        ffi::Py_DecRef(old);
+    }
+    0
+}
+
+/// Empties every `HPyField` of `obj` by running the HPy traverse function of
+/// each HPy type in the chain of its type with a clearing visitor.
+///
+/// # Safety
+/// `obj` is a live object (possibly being deallocated).
+unsafe fn clear_fields(obj: *mut PyObject) {
+    // SAFETY: a live object has a live type chain.
+    let mut t = unsafe { ffi::py_type(obj) };
+    while !t.is_null() {
+        // SAFETY: `t` is a live type.
+        if let Some(info) = unsafe { info_of(t) } {
+            if let Some(traverse) = info.traverse {
+                let data = obj.cast::<u8>().wrapping_offset(info.header).cast();
+                // SAFETY: the HPy traverse function of a type in the chain of
+                // `obj`'s type, called on its C struct.
+                unsafe { traverse(data, clear_field, null_mut()) };
+            }
+        }
+        // SAFETY: as above.
+        t = unsafe { (*tobj(t)).tp_base };
+    }
+}
+
+/// The first base of the HPy type `t` that is not an HPy type: whose
+/// `tp_dealloc`, `tp_clear` and `tp_traverse` cover the built-in part.
+///
+/// # Safety
+/// `t` is a live type.
+unsafe fn builtin_base(t: *mut PyTypeObject) -> *mut PyTypeObject {
+    // SAFETY: a live type chain.
+    let mut b = unsafe { (*tobj(t)).tp_base };
+    // SAFETY: as above.
+    while !b.is_null() && unsafe { info_of(b) }.is_some() {
+        // SAFETY: as above.
+        b = unsafe { (*tobj(b)).tp_base };
+    }
+    b
+}
+
+/// `tp_clear` of HPy types with `HPy_tp_traverse`: empties the fields (so
+/// that the collector can break a cycle that goes through them), then the
+/// built-in base's own references.
+pub unsafe extern "C" fn hpy_clear(obj: *mut PyObject) -> c_int {
+    // SAFETY: CPython calls tp_clear on a live object.
+    unsafe { clear_fields(obj) };
+    // SAFETY: as above; a static built-in base's tp_clear is safe to call on
+    // an instance of a subtype.
+    unsafe {
+        if let Some((t, _)) = hpy_type_in_chain(ffi::py_type(obj)) {
+            let b = builtin_base(t);
+            if !b.is_null() && (*tobj(b)).tp_flags & ffi::Py_TPFLAGS_HEAPTYPE == 0 {
+                if let Some(clear) = (*tobj(b)).tp_clear {
+                    return clear(obj);
+                }
+            }
+        }
+    }
+    0
+}
+
+/// What `call_traverse` hands to the HPy visitor adapter.
+#[repr(C)]
+struct VisitArgs {
+    visit: ffi::visitproc,
+    arg: *mut c_void,
+}
+
+/// The HPy visitor handed to HPy traverse functions by `call_traverse`:
+/// visits the object in a field with CPython's visitor.
+unsafe extern "C" fn visit_field(field: *mut HPyField, args: *mut c_void) -> c_int {
+    // SAFETY: `args` is the VisitArgs of `call_traverse`, alive during the
+    // call; `field` points into the object being traversed.
+    unsafe {
+        let args = &*args.cast::<VisitArgs>();
+        let obj = (*field)._i as *mut PyObject;
+        if obj.is_null() {
+            0
+        } else {
+            (args.visit)(obj, args.arg)
+        }
+    }
+}
+
+/// `tp_traverse` of an HPy type (both ABIs' trampolines of `HPy_tp_traverse`
+/// come here): visits the type (instances of heap types own a reference to
+/// it), the built-in base's references, then calls the HPy traverse function
+/// `f` on the object's C struct with a visitor that hands each `HPyField`'s
+/// object to CPython's `visit`.
+///
+/// # Safety
+/// `obj` is a live instance of an HPy type (or a subclass) whose traverse
+/// function is `f`; `visit` and `arg` are what CPython passed to tp_traverse.
+pub unsafe fn call_traverse(
+    f: HPyTraverse,
+    obj: *mut PyObject,
+    visit: ffi::visitproc,
+    arg: *mut c_void,
+) -> c_int {
+    // SAFETY: a live object; CPython's visitor accepts any object it refers to.
+    unsafe {
+        let t = ffi::py_type(obj);
+        let r = visit(t.cast(), arg);
+        if r != 0 {
+            return r;
+        }
+        if let Some((hpy_t, _)) = hpy_type_in_chain(t) {
+            let b = builtin_base(hpy_t);
+            if !b.is_null() && (*tobj(b)).tp_flags & ffi::Py_TPFLAGS_HEAPTYPE == 0 {
+                if let Some(base_traverse) = (*tobj(b)).tp_traverse {
+                    let r = base_traverse(obj, visit, arg);
+                    if r != 0 {
+                        return r;
+                    }
+                }
+            }
+        }
+    }
+    let mut args = VisitArgs { visit, arg };
+    // SAFETY: as documented; `args` outlives the call.
+    unsafe {
+        f(
+            object_data(obj),
+            visit_field,
+            ptr::addr_of_mut!(args).cast(),
+        )
+    }
+}
+
+/// The `tp_dealloc` of the Python classes (`subtype_dealloc`), learnt once
+/// from a class made for that purpose: the built-in base of an HPy type is
+/// found past such classes, whose dealloc would call ours again.
+static SUBTYPE_DEALLOC: core::sync::atomic::AtomicPtr<c_void> =
+    core::sync::atomic::AtomicPtr::new(null_mut());
+
+/// Learns `subtype_dealloc` (see SUBTYPE_DEALLOC); called when a type is made.
+///
+/// # Safety
+/// GIL held.
+pub unsafe fn learn_subtype_dealloc() {
+    use core::sync::atomic::Ordering;
+    if !SUBTYPE_DEALLOC.load(Ordering::Relaxed).is_null() {
+        return;
+    }
+    let mut slots = [ffi::PyType_Slot {
+        slot: 0,
+        pfunc: null_mut(),
+    }];
+    let mut spec = ffi::PyType_Spec {
+        name: cstr!("hpy.ProbeClass"),
+        basicsize: 0,
+        itemsize: 0,
+        flags: 0,
+        slots: slots.as_mut_ptr(),
+    };
+    // SAFETY: a valid spec; a type without Py_tp_dealloc gets subtype_dealloc.
+    unsafe {
+        let mut saved = (null_mut(), null_mut(), null_mut());
+        ffi::PyErr_Fetch(&mut saved.0, &mut saved.1, &mut saved.2);
+        let probe = ffi::PyType_FromSpecWithBases(&mut spec, null_mut());
+        if !probe.is_null() {
+            let d = (*probe.cast::<TypeObject>()).tp_dealloc;
+            SUBTYPE_DEALLOC.store(
+                d.map_or(null_mut(), |d| d as *mut c_void),
+                Ordering::Relaxed,
+            );
+            ffi::Py_DecRef(probe);
+        }
+        ffi::PyErr_Restore(saved.0, saved.1, saved.2);
+    }
+}
+
+/// `tp_dealloc` of HPy types: runs the finalizer (`HPy_tp_finalize`), stops
+/// tracking the object, empties its fields, calls `HPy_tp_destroy` of each
+/// HPy type of the chain, then lets the built-in base free the object, and
+/// releases the instance's reference to its (heap) type.
+pub unsafe extern "C" fn hpy_dealloc(obj: *mut PyObject) {
+    use core::sync::atomic::Ordering;
+    // SAFETY: CPython calls tp_dealloc on a live object with no references.
+    let t = unsafe { ffi::py_type(obj) };
+    // SAFETY: a live type.
+    let tp = unsafe { &*tobj(t) };
+    // A Python subclass's dealloc (subtype_dealloc) has run the finalizer
+    // and untracked the object before calling this one.
+    let own = tp.tp_dealloc.map(|d| d as usize) == Some(hpy_dealloc as *const () as usize);
+    if own && tp.tp_finalize.is_some() {
+        // SAFETY: as CPython's own deallocators do; < 0 means resurrected.
+        if unsafe { ffi::PyObject_CallFinalizerFromDealloc(obj) } < 0 {
+            return;
+        }
+    }
+    if tp.tp_flags & ffi::Py_TPFLAGS_HAVE_GC != 0 {
+        // SAFETY: untracking a GC object (a no-op if it is not tracked).
+        unsafe { ffi::PyObject_GC_UnTrack(obj.cast()) };
+    }
+    // What the HPy type itself declared with the special members
+    // `__weaklistoffset__` and `__dictoffset__` (subtype_dealloc clears only
+    // what a Python subclass added).
+    // SAFETY: a live type chain.
+    if let Some((h, _)) = unsafe { hpy_type_in_chain(t) } {
+        // SAFETY: a live type; the offsets are inside every instance.
+        unsafe {
+            let (weak, dict) = ((*tobj(h)).tp_weaklistoffset, (*tobj(h)).tp_dictoffset);
+            if weak > 0 {
+                ffi::PyObject_ClearWeakRefs(obj);
+            }
+            if dict > 0 {
+                let slot = obj.cast::<u8>().offset(dict).cast::<*mut PyObject>();
+                let d = slot.read();
+                slot.write(null_mut());
+                ffi::Py_DecRef(d);
+            }
+        }
+    }
+    // Releasing the fields may deallocate more objects, recursively: a long
+    // chain of HPy objects linked through fields would overflow the C stack.
+    // Past a depth, the object waits in a list (linked through its
+    // reference count, unused while it is being deallocated, as CPython's
+    // own trashcan does with a header word) until the outermost dealloc
+    // finishes it.
+    if DEALLOC_DEPTH.load(Ordering::Relaxed) >= MAX_DEALLOC_DEPTH {
+        // SAFETY: a dead, untracked object that nothing refers to.
+        unsafe {
+            (*obj.cast::<ffi::PyObjectHead>()).ob_refcnt =
+                DEFERRED.load(Ordering::Relaxed) as isize;
+        }
+        DEFERRED.store(obj, Ordering::Relaxed);
+        return;
+    }
+    DEALLOC_DEPTH.fetch_add(1, Ordering::Relaxed);
+    // SAFETY: as documented for dealloc_rest.
+    unsafe { dealloc_rest(obj) };
+    if DEALLOC_DEPTH.fetch_sub(1, Ordering::Relaxed) == 1 {
+        // The outermost dealloc: finish the deferred objects.
+        loop {
+            let next = DEFERRED.load(Ordering::Relaxed);
+            if next.is_null() {
+                break;
+            }
+            // SAFETY: a deferred object: its refcount holds the next one.
+            unsafe {
+                let head = next.cast::<ffi::PyObjectHead>();
+                DEFERRED.store((*head).ob_refcnt as *mut PyObject, Ordering::Relaxed);
+                (*head).ob_refcnt = 0;
+                DEALLOC_DEPTH.fetch_add(1, Ordering::Relaxed);
+                dealloc_rest(next);
+                DEALLOC_DEPTH.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+/// How deep `hpy_dealloc` may nest before it defers objects.
+const MAX_DEALLOC_DEPTH: usize = 64;
+/// The nesting depth of `hpy_dealloc` (the GIL serialises it).
+static DEALLOC_DEPTH: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
+/// The objects whose deallocation was deferred (see `hpy_dealloc`).
+static DEFERRED: core::sync::atomic::AtomicPtr<PyObject> =
+    core::sync::atomic::AtomicPtr::new(null_mut());
+
+/// The part of `hpy_dealloc` after the finalizer: fields, destroy, the
+/// built-in base's dealloc, the type's reference.
+///
+/// # Safety
+/// `obj` is a dead instance (no references, finalized, untracked) of an HPy
+/// type or of a subclass of one.
+unsafe fn dealloc_rest(obj: *mut PyObject) {
+    use core::sync::atomic::Ordering;
+    // SAFETY: a dead object keeps its type.
+    let t = unsafe { ffi::py_type(obj) };
+    // SAFETY: a live type.
+    let tp = unsafe { &*tobj(t) };
+    // SAFETY: the object is still whole: its fields, then each destroy.
+    unsafe { clear_fields(obj) };
+    let mut c = t;
+    let mut hpy_root = null_mut();
+    while !c.is_null() {
+        // SAFETY: a live type chain.
+        if let Some(info) = unsafe { info_of(c) } {
+            hpy_root = c;
+            if let Some(destroy) = info.destroy {
+                // SAFETY: the HPy destroy function of a type of the chain,
+                // on its C struct.
+                unsafe { destroy(obj.cast::<u8>().wrapping_offset(info.header).cast()) };
+            }
+        }
+        // SAFETY: as above.
+        c = unsafe { (*tobj(c)).tp_base };
+    }
+    // The built-in part: the first base that is neither an HPy type nor a
+    // Python class.
+    let subtype_dealloc = SUBTYPE_DEALLOC.load(Ordering::Relaxed) as usize;
+    let mut b = if hpy_root.is_null() {
+        null_mut()
+    } else {
+        // SAFETY: a live type.
+        unsafe { builtin_base(hpy_root) }
+    };
+    while !b.is_null()
+        // SAFETY: a live type.
+        && unsafe { (*tobj(b)).tp_dealloc }.map(|d| d as usize) == Some(subtype_dealloc)
+    {
+        // SAFETY: as above.
+        b = unsafe { (*tobj(b)).tp_base };
+    }
+    // SAFETY: a live base type, or none.
+    let base = unsafe {
+        b.as_ref()
+            .map(|_| ((*tobj(b)).tp_dealloc, (*tobj(b)).tp_flags))
+    };
+    match base {
+        Some((Some(dealloc), flags)) => {
+            // SAFETY: the base's dealloc frees its part and the memory
+            // (through Py_TYPE(obj)->tp_free); a GC-aware base expects a
+            // tracked object, as subtype_dealloc does; a heap base's dealloc
+            // also releases the type, a static one's does not.
+            unsafe {
+                if flags & ffi::Py_TPFLAGS_HAVE_GC != 0 {
+                    ffi::PyObject_GC_Track(obj.cast());
+                }
+                dealloc(obj);
+                if flags & ffi::Py_TPFLAGS_HEAPTYPE == 0 {
+                    ffi::Py_DecRef(t.cast());
+                }
+            }
+        }
+        _ => {
+            // SAFETY: no base to delegate to: free with the type's tp_free.
+            unsafe {
+                if let Some(free) = tp.tp_free {
+                    free(obj.cast());
+                }
+                ffi::Py_DecRef(t.cast());
+            }
+        }
+    }
+}
+
+/// Frees a `TypeInfo` and its definition tables (the capsule destructor).
+pub unsafe extern "C" fn free_info(capsule: *mut PyObject) {
+    // SAFETY: called by CPython with our capsule, whose pointer is a
+    // TypeInfo allocated with PyMem_Malloc.
+    unsafe {
+        let info = (*capsule.cast::<ffi::CapsuleObject>())
+            .pointer
+            .cast::<TypeInfo>();
+        if !info.is_null() {
+            ffi::PyMem_Free((*info).defs_block);
+            (*info).magic = 0;
+            ffi::PyMem_Free(info.cast());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rounding() {
+        assert_eq!(round_up(16, 16), Some(16));
+        assert_eq!(round_up(24, 16), Some(32));
+        assert_eq!(round_up(28, 16), Some(32));
+        assert_eq!(round_up(40, 16), Some(48));
+        assert_eq!(round_up(isize::MAX, 16), None);
+    }
+}

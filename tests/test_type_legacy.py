@@ -1,0 +1,186 @@
+"""Porting: legacy types (struct starting with PyObject_HEAD), legacy_slots
+with C-API methods, members and getsets, mixed with HPy definitions on one
+type (CPython and hybrid ABIs); the error a pure universal module gets."""
+import pytest
+
+from test_type import ADD_TYPE
+
+HPY_ABIS = ['cpython', 'hybrid']
+
+
+@pytest.fixture
+def make_module(compiler, hpy_abi):
+    """Compiles for the test's ABI only (the make_module of conftest.py also
+    compiles for the universal ABI, which refuses Python.h)."""
+    def make_module(src, name='mytest'):
+        return compiler.load_module(compiler.compile_module(src, hpy_abi, name))
+    return make_module
+
+LEGACY = ADD_TYPE + r"""
+    #include <Python.h>
+    #include <structmember.h>
+
+    typedef struct {
+        PyObject_HEAD
+        long x;
+        PyObject *obj;
+    } LegacyObject;
+    HPyType_LEGACY_HELPERS(LegacyObject)
+
+    /* HPy code on the legacy struct */
+    HPyDef_METH(Legacy_hpy_x, "hpy_x", HPyFunc_NOARGS)
+    static HPy Legacy_hpy_x_impl(HPyContext *ctx, HPy self)
+    {
+        return HPyLong_FromLong(ctx, LegacyObject_AsStruct(ctx, self)->x);
+    }
+
+    HPyDef_SLOT(Legacy_repr, HPy_tp_repr)
+    static HPy Legacy_repr_impl(HPyContext *ctx, HPy self)
+    {
+        return HPyUnicode_FromString(ctx, "<Legacy>");
+    }
+
+    HPyDef_MEMBER(Legacy_x, "x", HPyMember_LONG, offsetof(LegacyObject, x))
+
+    /* C-API code on the same struct */
+    static PyObject *legacy_double_x(PyObject *self, PyObject *unused)
+    {
+        LegacyObject *o = (LegacyObject *)self;
+        return PyLong_FromLong(o->x * 2);
+    }
+    static PyObject *legacy_get_neg(PyObject *self, void *closure)
+    {
+        return PyLong_FromLong(-((LegacyObject *)self)->x);
+    }
+    static void legacy_dealloc(PyObject *self)
+    {
+        PyTypeObject *tp = Py_TYPE(self);
+        Py_CLEAR(((LegacyObject *)self)->obj);
+        tp->tp_free(self);
+        Py_DECREF(tp);
+    }
+    static PyObject *legacy_str(PyObject *self)
+    {
+        return PyUnicode_FromString("legacy str");
+    }
+
+    static PyMethodDef legacy_methods[] = {
+        {"double_x", legacy_double_x, METH_NOARGS, "twice x"},
+        {NULL}
+    };
+    static PyMemberDef legacy_members[] = {
+        {"obj", T_OBJECT, offsetof(LegacyObject, obj), 0, NULL},
+        {NULL}
+    };
+    static PyGetSetDef legacy_getsets[] = {
+        {"neg", legacy_get_neg, NULL, NULL, NULL},
+        {NULL}
+    };
+    static PyType_Slot legacy_slots[] = {
+        {Py_tp_methods, legacy_methods},
+        {Py_tp_members, legacy_members},
+        {Py_tp_getset, legacy_getsets},
+        {Py_tp_dealloc, (void *)legacy_dealloc},
+        {Py_tp_str, (void *)legacy_str},
+        {0, NULL}
+    };
+
+    static HPyDef *Legacy_defines[] = { &Legacy_hpy_x, &Legacy_repr, &Legacy_x, NULL };
+    static HPyType_Spec Legacy_spec = {
+        .name = "mytest.Legacy",
+        .basicsize = sizeof(LegacyObject),
+        .builtin_shape = SHAPE(LegacyObject),
+        .flags = HPy_TPFLAGS_DEFAULT | HPy_TPFLAGS_BASETYPE,
+        .legacy_slots = legacy_slots,
+        .defines = Legacy_defines,
+    };
+
+    /* a legacy type made by HPy_New */
+    HPyDef_METH(make_legacy, "make_legacy", HPyFunc_O)
+    static HPy make_legacy_impl(HPyContext *ctx, HPy self, HPy t)
+    {
+        LegacyObject *o;
+        HPy h = HPy_New(ctx, t, &o);
+        if (HPy_IsNull(h))
+            return HPy_NULL;
+        o->x = 21;
+        if ((PyObject *)o != HPy_AsPyObject(ctx, h)) {
+            HPy_Close(ctx, h);
+            HPyErr_SetString(ctx, ctx->h_AssertionError, "struct is not the object");
+            return HPy_NULL;
+        }
+        Py_DECREF((PyObject *)o);   /* the reference HPy_AsPyObject returned */
+        return h;
+    }
+
+    HPyDef_SLOT(exec_types, HPy_mod_exec)
+    static int exec_types_impl(HPyContext *ctx, HPy mod)
+    {
+        return add_type(ctx, mod, "Legacy", &Legacy_spec, NULL);
+    }
+
+    HPyDef_METH(shape_of, "shape_of", HPyFunc_O)
+    static HPy shape_of_impl(HPyContext *ctx, HPy self, HPy t)
+    {
+        return HPyLong_FromLong(ctx, _HPyType_GetBuiltinShape(ctx, t));
+    }
+
+    @EXPORT(make_legacy)
+    @EXPORT(shape_of)
+    @EXPORT(exec_types)
+    @INIT
+"""
+
+
+def test_legacy_type(make_module):
+    mod = make_module(LEGACY)
+    L = mod.Legacy
+    o = mod.make_legacy(L)
+    assert o.x == 21 and o.hpy_x() == 21
+    assert o.double_x() == 42
+    assert L.double_x.__doc__ == 'twice x'
+    assert o.neg == -21
+    assert repr(o) == '<Legacy>' and str(o) == 'legacy str'
+    o.obj = [1]
+    assert o.obj == [1]
+    o.x = 5
+    assert (o.hpy_x(), o.double_x(), o.neg) == (5, 10, -5)
+    assert mod.shape_of(L) == -1
+    p = L()
+    assert p.x == 0 and p.obj is None
+    del o, p
+
+    class Sub(L):
+        pass
+    s = mod.make_legacy(Sub)
+    s.attr = 1
+    assert s.double_x() == 42 and s.attr == 1
+
+
+UNIVERSAL_LEGACY = ADD_TYPE + r"""
+    typedef struct { long x; } PObject;
+    static int fake_slots[] = { 0, 0, 0, 0 };
+    static HPyType_Spec P_spec = {
+        .name = "mytest.P",
+        .basicsize = sizeof(PObject),
+        .builtin_shape = HPyType_BuiltinShape_Legacy,
+        .legacy_slots = fake_slots,
+    };
+    HPyDef_METH(make, "make", HPyFunc_NOARGS)
+    static HPy make_impl(HPyContext *ctx, HPy self)
+    {
+        return HPyType_FromSpec(ctx, &P_spec, NULL);
+    }
+    @EXPORT(make)
+    @INIT
+"""
+
+
+class TestPureUniversal:
+    HPY_ABIS = ['universal']
+
+    def test_type_cannot_use_legacy_slots(self, make_module):
+        mod = make_module(UNIVERSAL_LEGACY)
+        with pytest.raises(TypeError, match='Cannot use legacy functions when '
+                                            'targeting the HPy Universal ABI'):
+            mod.make()

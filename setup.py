@@ -6,7 +6,9 @@ Besides the Python package `hpy`, `pip install .` builds:
 - `hpy/devel/lib/libhpy_cpython.a`, from the Rust crate hpy-cpython (a
   staticlib), which CPython-ABI extensions link;
 - `hpy/devel/lib/<abi>/libhpyextra.a` for each ABI: the C helpers of
-  hpy/devel/src, prebuilt for builds that ask for `hpy_use_static_libs`.
+  hpy/devel/src, prebuilt for builds that ask for `hpy_use_static_libs`;
+- `hpy-rs-finder.pth` in site-packages, the import hook that lets
+  `import NAME` find `NAME.hpy0.so` without a stub (_hpy_finder.py).
 """
 import json
 import os
@@ -18,6 +20,7 @@ from setuptools import Command, setup
 from distutils.ccompiler import new_compiler  # (setuptools' distutils)
 from distutils.sysconfig import customize_compiler
 from setuptools.command.build import build
+from setuptools.command.build_py import build_py
 from setuptools_rust import Binding, RustExtension
 
 ROOT = Path(__file__).resolve().parent
@@ -90,6 +93,26 @@ class build_hpy_libs(Command):
         return []
 
 
+class build_py_with_finder(build_py):
+    """Also puts hpy-rs-finder.pth at the top of build_lib, so that it lands
+    in site-packages: at start-up it lets `import NAME` find NAME.hpy0.so
+    (see python/_hpy_finder.py). Not done by editable installs."""
+
+    PTH = 'hpy-rs-finder.pth'
+
+    def run(self):
+        super().run()
+        if not self.editable_mode:
+            self.copy_file(str(ROOT / 'python' / self.PTH),
+                           os.path.join(self.build_lib, self.PTH))
+
+    def get_outputs(self, include_bytecode=True):
+        outputs = super().get_outputs(include_bytecode)
+        if not self.editable_mode:
+            outputs.append(os.path.join(self.build_lib, self.PTH))
+        return outputs
+
+
 class build_with_hpy_libs(build):
     sub_commands = build.sub_commands + [('build_hpy_libs', None)]
 
@@ -99,5 +122,6 @@ setup(
         RustExtension('hpy.universal', path='crates/hpy-universal/Cargo.toml',
                       binding=Binding.NoBinding, debug=False),
     ],
-    cmdclass={'build': build_with_hpy_libs, 'build_hpy_libs': build_hpy_libs},
+    cmdclass={'build': build_with_hpy_libs, 'build_hpy_libs': build_hpy_libs,
+              'build_py': build_py_with_finder},
 )

@@ -3,7 +3,9 @@
 # module, and examples/vec, two custom types) from one C source as a
 # CPython-ABI extension, a universal extension and a hybrid extension; use it
 # in each; then load the very same universal .hpy0.so files, unchanged, under
-# another CPython version.
+# another CPython version; last, the one-binary table: the universal
+# vec.hpy0.so, without a stub, imported by every CPython 3.9-3.13 found
+# (build/demo/one-binary.md).
 #
 #   bash scripts/demo.sh
 #   HPY_DEMO_PYTHON=3.11 HPY_DEMO_OTHER_PYTHONS="3.12 3.13" bash scripts/demo.sh
@@ -35,9 +37,14 @@ venv_with_hpy() {
         rm -rf "$venv"
         "$py" -m venv "$venv"
     fi
-    echo "pip install . (Python $ver; compiles the Rust runtime)" >&2
-    "$venv/bin/python" -m pip install -q --upgrade pip >&2
-    "$venv/bin/python" -m pip install -q "$ROOT" >&2
+    # once per run of this script ($$: the script's own PID, in subshells too)
+    if [ ! -e "$venv/.hpy-demo-$$" ]; then
+        echo "pip install . (Python $ver; compiles the Rust runtime)" >&2
+        "$venv/bin/python" -m pip install -q --upgrade pip >&2
+        "$venv/bin/python" -m pip install -q "$ROOT" >&2
+        rm -f "$venv"/.hpy-demo-*
+        touch "$venv/.hpy-demo-$$"
+    fi
     echo "$venv/bin/python"
 }
 
@@ -92,6 +99,48 @@ for ver in $OTHER_VERS; do
     echo "    and the vec example's vec.hpy0.so, built with Python $MAIN_VER:"
     (cd "$dir" && "$OPY" try_vec.py)
 done
+
+# -- one binary everywhere ----------------------------------------------------
+# vec.hpy0.so as built above by Python $MAIN_VER, copied without its stub:
+# every CPython 3.9-3.13 found imports it (`import vec`, through the finder
+# that hpy-rs installs) and runs the example's steps, which must give what
+# they give under Python $MAIN_VER. The table is Markdown (README.md shows it).
+ONE="$DEMO/one-binary"
+mkdir -p "$ONE"
+cp "$DEMO/vec-universal/vec.hpy0.so" "examples/vec/try_vec.py" "$ONE/"
+(cd "$ONE" && "$PY" try_vec.py --json >expected.json)
+SHA="$(sha256sum "$ONE/vec.hpy0.so" | cut -c1-12)"
+ROWS=()
+for ver in ${HPY_DEMO_TABLE_PYTHONS:-3.9 3.10 3.11 3.12 3.13}; do
+    if ! find_python "$ver" >/dev/null; then
+        ROWS+=("| $ver | (no CPython $ver under $PYENV_ROOT_DIR/versions) | | | |")
+        continue
+    fi
+    banner "One binary: Python $ver imports build/demo/one-binary/vec.hpy0.so (no stub)"
+    OPY="$(venv_with_hpy "$ver")"
+    ROWS+=("$(cd "$ONE" && "$OPY" - "$SHA" <<'PYEOF'
+import hashlib, json, os, sys
+sys.path.insert(0, '')
+import vec
+import try_vec
+expected = json.load(open('expected.json'))['results']
+got = json.loads(json.dumps(try_vec.results(vec)))
+same = sum(1 for e, g in zip(expected, got) if e == g)
+sha = hashlib.sha256(open(vec.__file__, 'rb').read()).hexdigest()[:12]
+assert sha == sys.argv[1], 'not the same file'
+stub = 'vec.py' if os.path.exists('vec.py') else 'none'
+print('| %d.%d.%d | `%s` | `%s...` | %s | %d/%d the same |' % (
+    sys.version_info[:3] + (os.path.basename(vec.__file__), sha,
+    type(vec.__loader__).__name__ + ', stub: ' + stub, same, len(expected))))
+PYEOF
+)")
+done
+banner "One binary everywhere: vec.hpy0.so, built once by Python $MAIN_VER"
+{
+    echo "| CPython | file imported | sha256 | loader | vec steps vs Python $MAIN_VER |"
+    echo "|---|---|---|---|---|"
+    printf '%s\n' "${ROWS[@]}"
+} | tee "$DEMO/one-binary.md"
 
 banner "Done"
 echo "CPython ABI, universal and hybrid builds of the same pof.c and vec.c gave the results above."

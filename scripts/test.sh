@@ -10,8 +10,9 @@
 #   bash scripts/test.sh -k argparse             # extra arguments go to pytest
 #
 # For each Python X.Y a virtualenv build/venvs/X.Y is created (or reused);
-# hpy-rs is installed into it with `pip install .`, plus pytest and
-# pytest-xdist, and `python -m pytest tests -n 2` runs there. Logs go to
+# hpy-rs is built into a wheel (build/wheels/) and installed from it, plus
+# pytest and pytest-xdist -- for every Python first -- then
+# `python -m pytest tests -n 2` runs in each. Logs go to
 # build/test-logs/. Exits non-zero if anything failed; the last line is
 # "N passed, N failed, N skipped" over all of it.
 set -uo pipefail
@@ -95,18 +96,20 @@ if [ -z "${HPY_TEST_NO_CARGO:-}" ]; then
     fi
 fi
 
-# -- 3. pytest under every Python --------------------------------------------
+# -- 3. hpy-rs into a venv of every Python --------------------------------
+# All venvs are made before any test runs: the cross-version tests load one
+# file (and one wheel) under every installed CPython. The hpy-rs wheel of
+# each Python goes to build/wheels/, for the tests that build extension
+# projects in pip's isolated build environments (PIP_FIND_LINKS).
+WHEELS="$ROOT/build/wheels"
+mkdir -p "$WHEELS"
+declare -A INSTALLED=()
 for ver in $PYTHONS; do
     py="$(find_python "$ver" || true)"
-    if [ -z "$py" ]; then
-        echo "=== Python $ver: none under $PYENV_ROOT_DIR/versions, skipped ==="
-        SUMMARY+=("$(printf '  %-12s %-5s' "python $ver" "ABSENT")")
-        continue
-    fi
-    echo "=== Python $ver ($py) ==="
-    t0=$(now)
+    [ -z "$py" ] && continue
+    echo "=== Python $ver ($py): pip install . ==="
     venv="$VENVS/$ver"
-    log="$LOGS/pytest-$ver.log"
+    log="$LOGS/install-$ver.log"
     (
         set -e
         if ! "$venv/bin/python" -c 'import sys' 2>/dev/null; then
@@ -120,11 +123,39 @@ for ver in $PYTHONS; do
         "$vpy" -m pip install -q --upgrade pip
         "$vpy" -m pip install -q 'setuptools>=77' 'setuptools-rust>=1.9' wheel \
             pytest pytest-xdist
-        echo "--- pip install . ---"
-        "$vpy" -m pip install -q --no-build-isolation "$ROOT"
-        echo "--- pytest ---"
+        tag="$("$vpy" -c 'import sys; print("cp%d%d" % sys.version_info[:2])')"
+        rm -f "$WHEELS"/hpy_rs-*-"$tag"-*.whl
+        "$vpy" -m pip wheel -q --no-build-isolation --no-deps -w "$WHEELS" "$ROOT"
+        "$vpy" -m pip install -q --force-reinstall --no-deps "$WHEELS"/hpy_rs-*-"$tag"-*.whl
+        "$vpy" -m pip install -q "$WHEELS"/hpy_rs-*-"$tag"-*.whl
+    ) >"$log" 2>&1
+    if [ $? -eq 0 ]; then
+        INSTALLED[$ver]=1
+    else
+        cat "$log"
+    fi
+done
+
+# -- 4. pytest under every Python --------------------------------------------
+for ver in $PYTHONS; do
+    py="$(find_python "$ver" || true)"
+    if [ -z "$py" ]; then
+        echo "=== Python $ver: none under $PYENV_ROOT_DIR/versions, skipped ==="
+        SUMMARY+=("$(printf '  %-12s %-5s' "python $ver" "ABSENT")")
+        continue
+    fi
+    echo "=== Python $ver ($py) ==="
+    t0=$(now)
+    venv="$VENVS/$ver"
+    log="$LOGS/pytest-$ver.log"
+    if [ -z "${INSTALLED[$ver]:-}" ]; then
+        record "python $ver" FAIL 0 0 0 0 "pip install . failed: see $LOGS/install-$ver.log"
+        continue
+    fi
+    (
+        set -e
         cd "$ROOT"
-        "$vpy" -m pytest tests -n "$JOBS" -p no:cacheprovider -q -rfEs "$@"
+        "$venv/bin/python" -m pytest tests -n "$JOBS" -p no:cacheprovider -q -rfEs "$@"
     ) 2>&1 | tee "$log"
     status=${PIPESTATUS[0]}
     line="$(grep -E '[0-9]+ (passed|failed|errors?|skipped)' "$log" | grep -E ' in [0-9.]+s' | tail -n1 | sed 's/=//g; s/^ *//; s/ *$//')"

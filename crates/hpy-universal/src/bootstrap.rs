@@ -187,7 +187,8 @@ unsafe fn mode_from_environ(gil: Gil, module_name: &str, env: Obj) -> Result<Mod
         Some(text.trim())
     };
     let mode = requested.and_then(|mode| match mode.to_ascii_lowercase().as_str() {
-        "universal" => Some(Mode::Universal),
+        // An empty value (`HPY= python ...`) asks for nothing: universal.
+        "" | "universal" => Some(Mode::Universal),
         "debug" => Some(Mode::Debug),
         "trace" => Some(Mode::Trace),
         _ => None,

@@ -195,9 +195,21 @@ unsafe fn load_target(gil: Gil, t: &Target<'_>, spec: Obj, mode: Mode) -> Result
         }
     };
 
-    // SAFETY: `path_c` is a NUL-terminated path; dlopen may run the
-    // library's initialisers, which is what loading an extension means.
-    let Some(lib) = (unsafe { Library::open(t.path_c) }) else {
+    // dlopen searches its library path for a name without a '/': a relative
+    // path means relative to the current directory, as everywhere in Python.
+    let relative: Option<std::ffi::CString> = if t.path.contains(&b'/') {
+        None
+    } else {
+        let mut dotted = b"./".to_vec();
+        dotted.extend_from_slice(t.path);
+        // `t.path` comes from a C string, so it has no NUL byte.
+        std::ffi::CString::new(dotted).ok()
+    };
+    let path_c = relative.as_ref().map_or(t.path_c, |p| p.as_ptr());
+    // SAFETY: `path_c` is a NUL-terminated path (t.path_c, or `relative`,
+    // alive until the end of this function); dlopen may run the library's
+    // initialisers, which is what loading an extension means.
+    let Some(lib) = (unsafe { Library::open(path_c) }) else {
         let message = format!(
             "cannot load HPy extension module '{}' from '{}': not a loadable shared library: {}",
             t.name,

@@ -179,15 +179,27 @@ def handle_hpy_ext_modules(dist, attr, hpy_ext_modules):
     option ``--hpy-abi`` and HPy's build commands to the distribution.
     """
     from .commands import add_global_options
+    from distutils.errors import DistutilsSetupError
+    from setuptools import Extension
+    exts = hpy_ext_modules
+    if (not isinstance(exts, (list, tuple))
+            or not all(isinstance(e, Extension) for e in exts)):
+        raise DistutilsSetupError(
+            'hpy_ext_modules must be a list of setuptools.Extension, not %r'
+            % (hpy_ext_modules,))
     if getattr(dist, 'hpydevel', None) is None:
         add_global_options(dist)
         HPyDevel().fix_distribution(dist)
 
 
 def check_hpy_option(dist, attr, value):
-    """setuptools hook of ``setup(hpy_abi=...)`` and
-    ``setup(hpy_use_static_libs=...)``: checks the value."""
+    """setuptools hook of ``setup(hpy_abi=...)``,
+    ``setup(hpy_use_static_libs=...)`` and ``setup(hpy_stubs=...)``: checks
+    the value."""
+    from distutils.errors import DistutilsSetupError
     if attr == 'hpy_abi' and value not in HPY_ABIS:
-        from distutils.errors import DistutilsSetupError
         raise DistutilsSetupError('hpy_abi must be one of %s, not %r'
                                   % (', '.join(HPY_ABIS), value))
+    if attr == 'hpy_stubs' and not isinstance(value, bool):
+        raise DistutilsSetupError('hpy_stubs must be True or False, not %r'
+                                  % (value,))

@@ -21,6 +21,8 @@ def parse_ext_suffix(ext_suffix=None):
     are: '.cpython-311-x86_64-linux-gnu.so' -> ('cp311', 'so'),
     '.cp311-win_amd64.pyd' -> ('cp311', 'pyd'),
     '.pypy39-pp73-x86_64-linux-gnu.so' -> ('pypy39-pp73', 'so').
+    The suffixes of HPy extensions give their HPy tag:
+    '.hpy0.so' -> ('hpy0', 'so'), '.hpy0-cp311.so' -> ('hpy0-cp311', 'so').
     """
     if ext_suffix is None:
         ext_suffix = sysconfig.get_config_var('EXT_SUFFIX')
@@ -37,6 +39,8 @@ def parse_ext_suffix(ext_suffix=None):
         keep = 1                    # cp311-win_amd64
     elif parts[0].startswith('pypy'):
         keep = 2                    # pypy39-pp73-x86_64-linux-gnu
+    elif parts[0].startswith('hpy'):
+        keep = 2                    # hpy0 (universal), hpy0-cp311 (hybrid)
     elif parts[0].startswith('graalpy'):
         keep = 3                    # graalpy-38-native-x86_64-darwin
     else:
@@ -62,6 +66,29 @@ def get_hpy_ext_suffix(hpy_abi, ext_suffix=None):
     if hpy_abi == 'cpython':
         return ext_suffix
     python_tag, ext = parse_ext_suffix(ext_suffix)
+    if python_tag.startswith('hpy'):
+        # derived from an HPy suffix: its CPython tag, if it has one
+        python_tag = python_tag.partition('-')[2]
+        if not python_tag and hpy_abi == 'hybrid':
+            raise ValueError('cannot derive a hybrid suffix from %r, which '
+                             'names no Python' % (ext_suffix,))
     if hpy_abi == 'universal':
         return '.%s.%s' % (HPY_ABI_TAG, ext)
     return '.%s-%s.%s' % (HPY_ABI_TAG, python_tag, ext)
+
+
+def get_hpy_abi_of_file(filename):
+    """The ABI that an extension's file name says it was built for:
+    'universal' (NAME.hpy0.so), 'hybrid' (NAME.hpy0-cp311.so) or 'cpython'
+    (NAME.cpython-311-x86_64-linux-gnu.so and other CPython suffixes); None
+    for a name without an extension suffix."""
+    import os
+    base = os.path.basename(str(filename))
+    if base.count('.') < 2:
+        return 'cpython' if base.endswith(('.so', '.pyd')) else None
+    tag, _ = parse_ext_suffix('.' + base.split('.', 1)[1])
+    if tag == HPY_ABI_TAG:
+        return 'universal'
+    if tag.startswith(HPY_ABI_TAG + '-'):
+        return 'hybrid'
+    return 'cpython'

@@ -655,7 +655,10 @@ def test_c_function_is_a_thunk_of_the_runtime(compiler, hpy_abi):
         if hpy_abi in DIRECT_CALL_ABIS:
             assert where == universal_library(), name
         else:
-            assert where == ext, name
+            # the extension's own trampoline; in debug mode the file may
+            # come from the loader's private copy (it is loaded in another
+            # mode by other tests of this process), which has the same name
+            assert os.path.basename(where) == os.path.basename(ext), name
         # the same function of a module loaded again: the same C function
         assert ml_meth_of(getattr(again, name)) == ml_meth_of(getattr(mod, name))
     # one C function per define

@@ -543,7 +543,11 @@ unsafe fn check_layout(
                     return None;
                 }
             } else if let Some(bi) = base_info {
-                if bi.shape != HPyType_BuiltinShape_Legacy && spec.basicsize != 0 {
+                // Even without a struct of its own (basicsize 0): the legacy
+                // type's C code sees its instances as a PyObject_HEAD
+                // followed by the inherited struct, which a pure type does
+                // not put there (HPy 0.9 refuses it alike).
+                if bi.shape != HPyType_BuiltinShape_Legacy {
                     return raise(
                         Exc::Type,
                         cstr!(
@@ -794,6 +798,21 @@ unsafe fn build(
         }
         vectorcall_offset = off.saturating_add(header);
     } else if wants_slot {
+        if s.call.is_some()
+            && spec.builtin_shape == HPyType_BuiltinShape_Legacy
+            && spec.basicsize == 0
+        {
+            // A legacy type that inherits its struct may get instances made
+            // by C code that knows nothing of the hidden slot (HPy 0.9 also
+            // refuses this).
+            return raise_named(
+                Exc::Type,
+                cstr!("type '%s': a legacy type with basicsize 0 (which inherits its C struct) cannot use \
+                       HPy_tp_call: give it a basicsize, or use the legacy slot Py_tp_call"),
+                name,
+            )
+            .unwrap_or(null_mut());
+        }
         if spec.itemsize != 0 {
             return raise(
                 Exc::Type,

@@ -30,7 +30,8 @@
  * Width and precision:
  *   - numbers: precision is the minimum number of digits (zeros are added
  *     after the sign); width the minimum length, padded with spaces on the
- *     left, or with zeros after the sign with the 0 flag (as C printf does);
+ *     left, or with zeros after the sign with the 0 flag (even with a
+ *     precision, unlike C printf: "%07.5d" of 123 is "0000123");
  *   - strings (%s %U %V %S %R %A): precision is the maximum number of
  *     characters kept (bytes for %s and for the C string of %V, cut back to
  *     a whole UTF-8 character), width the minimum number of characters,
@@ -318,12 +319,14 @@ write_number(HPyContext *ctx, Out *o, const Spec *sp, const char *digits)
     total = (size_t)neg + zeros + ndig;
     if (sp->width > 0 && (size_t)sp->width > total)
         pad = (size_t)sp->width - total;
-    if (pad > 0 && !(sp->zero && sp->precision < 0))
+    /* unlike C's printf, the 0 flag pads with zeros even with a precision
+       ("%07.5d" of 123 is "0000123"), as CPython and HPy 0.9 do */
+    if (pad > 0 && !sp->zero)
         if (!out_fill(ctx, o, ' ', pad))
             return 0;
     if (neg && !out_write(ctx, o, "-", 1))
         return 0;
-    if (pad > 0 && sp->zero && sp->precision < 0)
+    if (pad > 0 && sp->zero)
         zeros += pad;
     if (!out_fill(ctx, o, '0', zeros))
         return 0;

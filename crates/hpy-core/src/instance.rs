@@ -711,7 +711,7 @@ pub unsafe fn call_traverse(
     unsafe {
         let t = ffi::py_type(obj);
         let chain = hpy_type_in_chain(t);
-        if chain.map_or(true, |(hpy_t, _)| hpy_t != t) {
+        if chain.is_none_or(|(hpy_t, _)| hpy_t != t) {
             let r = visit(t.cast(), arg);
             if r != 0 {
                 return r;

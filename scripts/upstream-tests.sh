@@ -40,10 +40,11 @@ fi
 
 # The suite's conftest imports hpy.debug.leakdetector; until hpy-rs has
 # debug mode, a pytest plugin (loaded before any conftest) stands in for it.
-args=()
+# test_distutils installs hpy-rs (HPY_RS_ROOT), not the sdist, in its venvs.
+PYTHONPATH="$ROOT/scripts/upstream${PYTHONPATH:+:$PYTHONPATH}"
+export PYTHONPATH HPY_RS_ROOT="$ROOT"
+args=(-p hpy_rs_root)
 if ! "$venv/bin/python" -c 'import hpy.debug.leakdetector' 2>/dev/null; then
-    PYTHONPATH="$ROOT/scripts/upstream${PYTHONPATH:+:$PYTHONPATH}"
-    export PYTHONPATH
     args+=(-p no_debug_mode --ignore=test/debug --ignore=test/trace
            -k 'not debug and not trace')
 fi

@@ -156,6 +156,22 @@ def test_unsupported_hpy_version(compiler, major, minor):
         % (name, major, minor))
 
 
+@pytest.mark.parametrize('tag, minor', [('hpy1', 0), ('hpy7', 1)])
+def test_abi_tag_disagrees_with_requested_major(compiler, tag, minor):
+    """The version check passes (0.0 or 0.1), but the file name's tag names
+    another major version: HPy 0.9's message, exactly."""
+    name = 'tagmod_%s' % tag
+    path = compiler.compile_plain(
+        VERSION_SRC % dict(name=name, major=0, minor=minor),
+        '%s.%s.so' % (name, tag))
+    msg = check_load_error(name, path)
+    assert msg == (
+        "HPy extension module '%s' at path '%s': mismatch between the HPy "
+        "ABI tag encoded in the filename and the major version requested by "
+        "the HPy extension itself. Major version tag parsed from filename: "
+        "%s. Requested version: 0.%d." % (name, path, tag[3:], minor))
+
+
 def test_supported_version_but_null_moduledef(compiler):
     """Version 0.0 passes the check; HPyInit_ returning NULL is an error,
     not a crash."""

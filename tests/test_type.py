@@ -245,7 +245,11 @@ def test_type_names_and_doc(make_module):
     if sys.version_info >= (3, 10):
         # 3.9 looks for the full tp_name ("mytest.pkg.Point(") in the doc
         assert P.__text_signature__ == '(x=0, y=0)'
-    assert mod.name_of(P) == 'mytest.pkg.Point'
+    # HPyType_GetName gives the name without the module, like __name__
+    assert mod.name_of(P) == 'Point'
+    assert mod.name_of(int) == 'int'
+    import collections
+    assert mod.name_of(collections.OrderedDict) == 'OrderedDict'
     with pytest.raises(TypeError):
         mod.name_of(42)
     assert isinstance(P, type)

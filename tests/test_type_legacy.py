@@ -184,3 +184,87 @@ class TestPureUniversal:
         with pytest.raises(TypeError, match='Cannot use legacy functions when '
                                             'targeting the HPy Universal ABI'):
             mod.make()
+
+
+REFUSED_LEGACY = ADD_TYPE + r"""
+    typedef struct { long v; } PureObject;
+
+    static HPyType_Spec Pure_spec = {
+        .name = "mytest.Pure",
+        .basicsize = sizeof(PureObject),
+        .flags = HPy_TPFLAGS_DEFAULT | HPy_TPFLAGS_BASETYPE,
+    };
+    /* no struct of its own (basicsize 0), legacy shape */
+    static HPyType_Spec OnPure_spec = {
+        .name = "mytest.OnPure",
+        .flags = HPy_TPFLAGS_DEFAULT,
+        .builtin_shape = HPyType_BuiltinShape_Legacy,
+    };
+
+    HPyDef_METH(legacy_on_pure, "legacy_on_pure", HPyFunc_NOARGS)
+    static HPy legacy_on_pure_impl(HPyContext *ctx, HPy self)
+    {
+        HPy pure = HPyType_FromSpec(ctx, &Pure_spec, NULL);
+        if (HPy_IsNull(pure))
+            return HPy_NULL;
+        HPyType_SpecParam params[] = {
+            { HPyType_SpecParam_Base, pure },
+            { (HPyType_SpecParam_Kind)0 }
+        };
+        HPy t = HPyType_FromSpec(ctx, &OnPure_spec, params);
+        HPy_Close(ctx, pure);
+        return t;
+    }
+
+    HPyDef_SLOT(Callable_call, HPy_tp_call)
+    static HPy Callable_call_impl(HPyContext *ctx, HPy callable,
+                                  const HPy *args, size_t nargs, HPy kwnames)
+    {
+        return HPyLong_FromSize_t(ctx, nargs);
+    }
+    static HPyDef *Callable_defines[] = { &Callable_call, NULL };
+    /* legacy, HPy_tp_call, and basicsize 0 or a struct */
+    static HPyType_Spec CallableNoStruct_spec = {
+        .name = "mytest.CallableNoStruct",
+        .flags = HPy_TPFLAGS_DEFAULT,
+        .builtin_shape = HPyType_BuiltinShape_Legacy,
+        .defines = Callable_defines,
+    };
+    typedef struct { PyObject_HEAD long v; } CallableObject;
+    static HPyType_Spec Callable_spec = {
+        .name = "mytest.Callable",
+        .basicsize = sizeof(CallableObject),
+        .flags = HPy_TPFLAGS_DEFAULT,
+        .builtin_shape = HPyType_BuiltinShape_Legacy,
+        .defines = Callable_defines,
+    };
+
+    HPyDef_METH(make_callable, "make_callable", HPyFunc_O)
+    static HPy make_callable_impl(HPyContext *ctx, HPy self, HPy with_struct)
+    {
+        int w = HPy_IsTrue(ctx, with_struct);
+        return HPyType_FromSpec(ctx, w ? &Callable_spec : &CallableNoStruct_spec,
+                                NULL);
+    }
+
+    @EXPORT(legacy_on_pure)
+    @EXPORT(make_callable)
+    @INIT
+"""
+
+
+def test_legacy_type_cannot_inherit_a_pure_layout(make_module):
+    # refused even without a struct of its own, as by HPy 0.9
+    mod = make_module('#include <Python.h>\n' + REFUSED_LEGACY)
+    with pytest.raises(TypeError) as info:
+        mod.legacy_on_pure()
+    assert str(info.value) == ('A legacy type should not inherit its memory '
+                               'layout from a pure type')
+
+
+def test_legacy_hpy_call_needs_a_struct(make_module):
+    mod = make_module('#include <Python.h>\n' + REFUSED_LEGACY)
+    with pytest.raises(TypeError, match='basicsize 0.*HPy_tp_call'):
+        mod.make_callable(False)
+    C = mod.make_callable(True)
+    assert C()(1, 2, 3) == 3

@@ -47,7 +47,8 @@ SHAPES = ADD_TYPE + r"""
     SHAPED(OfFloat, HPyType_BuiltinShape_Float, 0)
     SHAPED(OfUnicode, HPyType_BuiltinShape_Unicode, 0)
 
-    /* int and tuple subclasses carry no C struct (their items would overlap it) */
+    /* int and tuple subclasses: OfLong and OfTuple carry no C struct;
+       LongWithStruct and TupleWithStruct do (made by make_with_struct) */
     static HPyType_Spec OfLong_spec = {
         .name = "mytest.OfLong",
         .builtin_shape = HPyType_BuiltinShape_Long,
@@ -59,15 +60,19 @@ SHAPES = ADD_TYPE + r"""
         .flags = HPy_TPFLAGS_DEFAULT | HPy_TPFLAGS_BASETYPE,
     };
 
+    /* which: 0 LongWithStruct, 1 TupleWithStruct; +2 without
+       HPy_TPFLAGS_BASETYPE */
     HPyDef_METH(make_with_struct, "make_with_struct", HPyFunc_O)
     static HPy make_with_struct_impl(HPyContext *ctx, HPy self, HPy which)
     {
+        long w = HPyLong_AsLong(ctx, which);
+        HPyType_Spec *spec = (w & 1) ? &TupleWithStruct_spec : &LongWithStruct_spec;
         HPyType_SpecParam params[] = {
-            { HPyType_SpecParam_Base, HPyLong_AsLong(ctx, which) ? ctx->h_TupleType : ctx->h_LongType },
+            { HPyType_SpecParam_Base, (w & 1) ? ctx->h_TupleType : ctx->h_LongType },
             { (HPyType_SpecParam_Kind)0 }
         };
-        return HPyType_FromSpec(ctx, HPyLong_AsLong(ctx, which) ? &TupleWithStruct_spec
-                                                                : &LongWithStruct_spec, params);
+        spec->flags = HPy_TPFLAGS_DEFAULT | (w & 2 ? 0 : HPy_TPFLAGS_BASETYPE);
+        return HPyType_FromSpec(ctx, spec, params);
     }
     SHAPED(OfList, HPyType_BuiltinShape_List, 0)
 #if defined(HPY_ABI_VERSION_MINOR_REQUESTED)
@@ -211,9 +216,10 @@ def test_shapes(make_module):
 
     t = mod.OfTuple((1, 2))
     assert t == (1, 2) and len(t) == 2
-    with pytest.raises(TypeError, match='overlap'):
+    # with a C struct: allowed (as in HPy 0.9), but not as a base type
+    with pytest.raises(TypeError, match='cannot be a base type'):
         mod.make_with_struct(0)
-    with pytest.raises(TypeError, match='overlap'):
+    with pytest.raises(TypeError, match='cannot be a base type'):
         mod.make_with_struct(1)
 
     l = mod.OfList([1, 2, 3])
@@ -403,4 +409,34 @@ def test_dict_shape(compiler, hpy_abi):
     assert d['a'] == 1 and len(d) == 101
     assert d.get_tag() == 9008
     del d
+    gc.collect()
+
+
+def test_int_and_tuple_types_with_a_struct(make_module):
+    # The digits of an int and the elements of a tuple run on into the C
+    # struct, so only the few that fit before it are allowed.
+    mod = make_module(SHAPES)
+    L = mod.make_with_struct(2)
+    assert issubclass(L, int) and mod.shape_of(L) == 2
+    for v in (0, 1, -5, 42, 2**59, -(2**59)):
+        i = L(v)
+        assert i == v and i.get_tag() == 0
+        check_tag(i)
+        assert i == v            # the struct did not change the value
+    with pytest.raises(OverflowError, match='at most 2 items'):
+        L(2**70)
+    with pytest.raises(OverflowError, match='at most 2 items'):
+        int.__new__(L, -(2**100))
+    with pytest.raises(TypeError):
+        class Sub(L):
+            pass
+
+    T = mod.make_with_struct(3)
+    assert issubclass(T, tuple) and mod.shape_of(T) == 5
+    for v in ((), ('x',)):
+        t = T(v)
+        check_tag(t)
+        assert t == v
+    with pytest.raises(OverflowError, match='at most 1 items'):
+        T((1, 2))
     gc.collect()

@@ -344,9 +344,53 @@ unsafe fn alloc_instance(t: *mut PyTypeObject, info: &TypeInfo) -> *mut PyObject
     obj
 }
 
-/// `tp_alloc` of HPy types that have a call function: the generic
-/// allocation (which zeroes) plus the default call function.
+/// How many items (digits of an int, elements of a tuple) an instance of an
+/// HPy type of shape Long or Tuple with a C struct can have before they
+/// reach into the struct; None for other types (no limit).
+fn items_before_struct(info: &TypeInfo) -> Option<isize> {
+    let builtin: *mut TypeObject = match info.shape {
+        // SAFETY: only the addresses of CPython's static types are taken.
+        HPyType_BuiltinShape_Long => unsafe { ffi::PyLong_Type.as_ptr().cast() },
+        // SAFETY: as above.
+        HPyType_BuiltinShape_Tuple => unsafe { ffi::PyTuple_Type.as_ptr().cast() },
+        _ => return None,
+    };
+    if info.basicsize <= info.header {
+        return None;
+    }
+    // SAFETY: static built-in types of the running interpreter; the items
+    // start at their tp_basicsize and the struct at `header`, after it.
+    let (start, itemsize) = unsafe { ((*builtin).tp_basicsize, (*builtin).tp_itemsize) };
+    if itemsize <= 0 {
+        return None;
+    }
+    Some(info.header.saturating_sub(start) / itemsize)
+}
+
+/// `tp_alloc` of HPy types that have a call function, or whose int or tuple
+/// items share memory with their C struct: the generic allocation (which
+/// zeroes) plus the default call function; for the latter, an int or tuple
+/// with more items than fit before the struct is refused (OverflowError).
 pub unsafe extern "C" fn hpy_alloc(t: *mut PyTypeObject, n: isize) -> *mut PyObject {
+    // SAFETY: CPython calls tp_alloc with a live type.
+    if let Some((_, info)) = unsafe { hpy_type_in_chain(t) } {
+        if let Some(max) = items_before_struct(info) {
+            if n > max {
+                // SAFETY: setting an exception; %s and %zd take the name and
+                // the counts.
+                unsafe {
+                    ffi::PyErr_Format(
+                        ffi::PyExc_OverflowError,
+                        cstr!("'%s' objects can have at most %zd items (int digits or tuple elements), not %zd: the C struct of the type follows them"),
+                        (*tobj(t)).tp_name,
+                        max,
+                        n,
+                    )
+                };
+                return null_mut();
+            }
+        }
+    }
     // SAFETY: CPython calls tp_alloc with a live type.
     let obj = unsafe { ffi::PyType_GenericAlloc(t, n) };
     if !obj.is_null() {
@@ -642,10 +686,17 @@ unsafe extern "C" fn visit_field(field: *mut HPyField, args: *mut c_void) -> c_i
 }
 
 /// `tp_traverse` of an HPy type (both ABIs' trampolines of `HPy_tp_traverse`
-/// come here): visits the type (instances of heap types own a reference to
-/// it), the built-in base's references, then calls the HPy traverse function
-/// `f` on the object's C struct with a visitor that hands each `HPyField`'s
-/// object to CPython's `visit`.
+/// come here): visits the built-in base's references, then calls the HPy
+/// traverse function `f` on the object's C struct with a visitor that hands
+/// each `HPyField`'s object to CPython's `visit`.
+///
+/// The type itself is visited only for instances of a Python subclass:
+/// CPython's `subtype_traverse` leaves that to the traverse of a heap base,
+/// i.e. to us. For instances of the HPy type itself, as in HPy 0.9, the
+/// referents are exactly the fields (and the built-in base's), so
+/// `gc.get_referents` shows what the extension stores; the cost is that a
+/// cycle through the HPy type (an instance kept in a class attribute) is
+/// not collected.
 ///
 /// # Safety
 /// `obj` is a live instance of an HPy type (or a subclass) whose traverse
@@ -659,11 +710,14 @@ pub unsafe fn call_traverse(
     // SAFETY: a live object; CPython's visitor accepts any object it refers to.
     unsafe {
         let t = ffi::py_type(obj);
-        let r = visit(t.cast(), arg);
-        if r != 0 {
-            return r;
+        let chain = hpy_type_in_chain(t);
+        if chain.is_none_or(|(hpy_t, _)| hpy_t != t) {
+            let r = visit(t.cast(), arg);
+            if r != 0 {
+                return r;
+            }
         }
-        if let Some((hpy_t, _)) = hpy_type_in_chain(t) {
+        if let Some((hpy_t, _)) = chain {
             let b = builtin_base(hpy_t);
             if !b.is_null() && (*tobj(b)).tp_flags & ffi::Py_TPFLAGS_HEAPTYPE == 0 {
                 if let Some(base_traverse) = (*tobj(b)).tp_traverse {

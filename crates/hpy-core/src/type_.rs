@@ -54,8 +54,10 @@ pub unsafe extern "C" fn ctx_Type_GetBuiltinShape(
         .map_or(hpy_sys::HPyType_BuiltinShape_Legacy, |(_, info)| info.shape)
 }
 
-/// `HPyType_GetName`: the type's `tp_name` (for an HPy type, the name given
-/// in its spec, "module.Name"); NULL with TypeError if `type` is not a type.
+/// `HPyType_GetName`: the type's name without its module, i.e. `tp_name`
+/// after its last dot ("Dummy" for a spec named "mytest.Dummy", "array" for
+/// `array.array`), as HPy 0.9 returns it; NULL with TypeError if `type` is
+/// not a type. The text lives as long as the type.
 #[cfg_attr(feature = "export", no_mangle)]
 pub unsafe extern "C" fn ctx_Type_GetName(
     _ctx: *mut HPyContext,
@@ -71,5 +73,15 @@ pub unsafe extern "C" fn ctx_Type_GetName(
         );
     }
     // SAFETY: a live type; its name lives as long as the type.
-    unsafe { (*t.cast::<ffi::TypeObject>()).tp_name }
+    let full = unsafe { (*t.cast::<ffi::TypeObject>()).tp_name };
+    if full.is_null() {
+        return full;
+    }
+    // SAFETY: tp_name is a NUL-terminated C string.
+    let bytes = unsafe { core::ffi::CStr::from_ptr(full) }.to_bytes();
+    match bytes.iter().rposition(|&b| b == b'.') {
+        // SAFETY: pos + 1 <= len, so the pointer stays inside the string.
+        Some(pos) => unsafe { full.add(pos + 1) },
+        None => full,
+    }
 }

@@ -543,7 +543,11 @@ unsafe fn check_layout(
                     return None;
                 }
             } else if let Some(bi) = base_info {
-                if bi.shape != HPyType_BuiltinShape_Legacy && spec.basicsize != 0 {
+                // Even without a struct of its own (basicsize 0): the legacy
+                // type's C code sees its instances as a PyObject_HEAD
+                // followed by the inherited struct, which a pure type does
+                // not put there (HPy 0.9 refuses it alike).
+                if bi.shape != HPyType_BuiltinShape_Legacy {
                     return raise(
                         Exc::Type,
                         cstr!(
@@ -729,17 +733,23 @@ unsafe fn build(
         };
         return null_mut();
     };
-    if spec.basicsize != 0
+    // The items (digits, elements) of int and tuple objects start inside
+    // the C struct of the built-in and run on for as many items as the
+    // object has, so a C struct at HPy's offset shares memory with all items
+    // but the first few. HPy 0.9 allows such types; we do too, but their
+    // instances all come from our tp_alloc (`items_overlap_struct` refuses
+    // an int or tuple too large to leave the struct alone), which is why a
+    // Python subclass (allocated by PyType_GenericAlloc) cannot be made.
+    let items_share_struct = spec.basicsize != 0
         && (spec.builtin_shape == HPyType_BuiltinShape_Long
-            || spec.builtin_shape == HPyType_BuiltinShape_Tuple)
-    {
-        // The items (digits, elements) of int and tuple objects start inside
-        // the C struct of the base and run on for as many items as the object
-        // has: a struct at HPy's offset would share memory with them.
+            || spec.builtin_shape == HPyType_BuiltinShape_Tuple);
+    if items_share_struct && spec.flags & HPy_TPFLAGS_BASETYPE != 0 {
         return raise_named(
             Exc::Type,
-            cstr!("type '%s': HPyType_BuiltinShape_Long and HPyType_BuiltinShape_Tuple cannot have a C struct \
-                   (basicsize must be 0): the items of int and tuple objects would overlap it"),
+            cstr!("type '%s': a type of HPyType_BuiltinShape_Long or HPyType_BuiltinShape_Tuple with a C \
+                   struct (basicsize > 0) cannot be a base type (HPy_TPFLAGS_BASETYPE): the items of its \
+                   int or tuple objects share memory with the struct, and only its own allocator keeps \
+                   them apart"),
             name,
         )
         .unwrap_or(null_mut());
@@ -794,6 +804,21 @@ unsafe fn build(
         }
         vectorcall_offset = off.saturating_add(header);
     } else if wants_slot {
+        if s.call.is_some()
+            && spec.builtin_shape == HPyType_BuiltinShape_Legacy
+            && spec.basicsize == 0
+        {
+            // A legacy type that inherits its struct may get instances made
+            // by C code that knows nothing of the hidden slot (HPy 0.9 also
+            // refuses this).
+            return raise_named(
+                Exc::Type,
+                cstr!("type '%s': a legacy type with basicsize 0 (which inherits its C struct) cannot use \
+                       HPy_tp_call: give it a basicsize, or use the legacy slot Py_tp_call"),
+                name,
+            )
+            .unwrap_or(null_mut());
+        }
         if spec.itemsize != 0 {
             return raise(
                 Exc::Type,
@@ -996,9 +1021,11 @@ unsafe fn build(
     if s.traverse.is_some() {
         push(ffi::Py_tp_clear, instance::hpy_clear as *mut c_void);
     }
+    if vectorcall_offset > 0 || items_share_struct {
+        push(ffi::Py_tp_alloc, instance::hpy_alloc as *mut c_void);
+    }
     if vectorcall_offset > 0 {
         push(ffi::Py_tp_call, ffi::PyVectorcall_Call as *mut c_void);
-        push(ffi::Py_tp_alloc, instance::hpy_alloc as *mut c_void);
         if s.new.is_none() && s.call.is_some() {
             // gives instances made by the base's tp_new the default call
             push(ffi::Py_tp_new, instance::hpy_tp_new as *mut c_void);

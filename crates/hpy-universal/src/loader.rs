@@ -279,10 +279,12 @@ unsafe fn load_target(gil: Gil, t: &Target<'_>, spec: Obj, mode: Mode) -> Result
             return Err(load_error(gil, t, message));
         }
         if tag_major != major {
+            // HPy 0.9's text, word for word (tests compare it).
             let message = format!(
-                "cannot load HPy extension module '{}' from '{}': its file name says HPy ABI version {} \
-                 but the module requires HPy {}.{}",
-                t.name, t.path_text, tag_major, major, minor
+                "HPy extension module '{}' at path '{}': mismatch between the HPy ABI tag encoded in \
+                 the filename and the major version requested by the HPy extension itself. Major \
+                 version tag parsed from filename: {}. Requested version: {}.{}.",
+                t.short, t.path_text, tag_major, major, minor
             );
             return Err(load_error(gil, t, message));
         }

@@ -7,9 +7,16 @@ extension has the interpreter's ordinary suffix.
 """
 import sysconfig
 
-# Must agree with HPY_ABI_VERSION and HPY_ABI_VERSION_MINOR in hpy.h.
+# The HPy ABI version of this runtime (hpy.universal): it loads extensions
+# of major version HPY_ABI_VERSION that request a minor version up to
+# HPY_ABI_VERSION_MINOR, and says "Current HPy version: 0.1." when it
+# refuses one. This is not the C macro HPY_ABI_VERSION_MINOR of hpy.h (0):
+# that one is the version of HPy 0.9.0's API, which an extension requests
+# by default; minor 1 adds the post-0.9 functions, which an extension asks
+# for with HPY_ABI_VERSION_MINOR_REQUESTED 1. HPY_ABI_VERSION agrees with
+# the macro of hpy.h.
 HPY_ABI_VERSION = 0
-HPY_ABI_VERSION_MINOR = 0
+HPY_ABI_VERSION_MINOR = 1
 HPY_ABI_TAG = 'hpy%d' % HPY_ABI_VERSION
 
 

@@ -30,20 +30,32 @@
  * Width and precision:
  *   - numbers: precision is the minimum number of digits (zeros are added
  *     after the sign); width the minimum length, padded with spaces on the
- *     left, or with zeros after the sign with the 0 flag (as C printf does);
+ *     left, or with zeros after the sign with the 0 flag (even with a
+ *     precision, unlike C printf: "%07.5d" of 123 is "0000123");
  *   - strings (%s %U %V %S %R %A): precision is the maximum number of
  *     characters kept (bytes for %s and for the C string of %V, cut back to
  *     a whole UTF-8 character), width the minimum number of characters,
  *     padded with spaces on the left;
  *   - %c, %p and %% take neither, and the 0 flag applies to numbers only.
  *
- * Handles passed for %U %V %S %R %A are not closed. Bad formats raise
- * SystemError (an unknown unit, a '%' at the end of the format, width or
- * precision where they do not apply, a NULL pointer or HPy_NULL for a unit
- * that needs a value), TypeError (%U or %V given an object that is not a
- * str), ValueError (a width or precision too large). HPyErr_Format raises
- * the formatted message; if formatting itself fails, that error is raised
- * instead.
+ * Handles passed for %U %V %S %R %A are not closed. Errors, with the
+ * messages of HPy 0.9 (and of CPython's PyUnicode_FromFormat):
+ *   - SystemError "invalid format string": an unknown unit, a '%' at the
+ *     end of the format, a length modifier on a unit other than d i u x,
+ *     or "%%" with a flag, width or precision;
+ *   - SystemError "formatting unit '%X' does not support 0-padding" (the 0
+ *     flag on a unit that is not a number) and "... does not support width
+ *     nor precision" (%c and %p);
+ *   - SystemError "null c string passed as value for formatting unit
+ *     '%s'", and likewise for HPy_NULL given to %U %S %R %A (or to %V
+ *     together with a NULL string);
+ *   - ValueError "width too big" / "precision too big" beyond 2**24 (a
+ *     mistake surely, and far below what would overflow);
+ *   - ValueError "expected an ASCII-encoded format string, got a
+ *     non-ASCII byte: 0x.." for a byte >= 0x80 in the literal text;
+ *   - TypeError: %U or %V given an object that is not a str.
+ * HPyErr_Format raises the formatted message; if formatting itself fails,
+ * that error is raised instead.
  */
 
 #include <stdarg.h>
@@ -213,17 +225,15 @@ typedef struct {
     long precision;      /* -1: none */
     int length;          /* 0, 'l', 'L' (ll) or 'z' */
     char unit;
-    const char *start;   /* the '%' of this conversion, for messages */
-    size_t spec_len;
 } Spec;
 
+/* Raises `type` with the message `what`, in which a "%c" stands for the
+   unit of the conversion (the messages are HPy 0.9's). */
 static void
 spec_error(HPyContext *ctx, HPy type, const char *what, const Spec *sp)
 {
     char buf[ERR_BUF_SIZE];
-    int n = (int)(sp->spec_len < 40 ? sp->spec_len : 40);
-    snprintf(buf, sizeof(buf), "HPyUnicode_FromFormat: %s in '%.*s'",
-             what, n, sp->start);
+    snprintf(buf, sizeof(buf), what, sp->unit);
     HPyErr_SetString(ctx, type, buf);
 }
 
@@ -284,7 +294,8 @@ write_converted(HPyContext *ctx, Out *o, const Spec *sp, HPy obj,
     HPy s;
     int ok;
     if (HPy_IsNull(obj)) {
-        spec_error(ctx, ctx->h_SystemError, "HPy_NULL passed", sp);
+        spec_error(ctx, ctx->h_SystemError, "HPy_NULL passed as value "
+                   "for formatting unit '%%%c'", sp);
         return 0;
     }
     s = fn(ctx, obj);
@@ -308,12 +319,14 @@ write_number(HPyContext *ctx, Out *o, const Spec *sp, const char *digits)
     total = (size_t)neg + zeros + ndig;
     if (sp->width > 0 && (size_t)sp->width > total)
         pad = (size_t)sp->width - total;
-    if (pad > 0 && !(sp->zero && sp->precision < 0))
+    /* unlike C's printf, the 0 flag pads with zeros even with a precision
+       ("%07.5d" of 123 is "0000123"), as CPython and HPy 0.9 do */
+    if (pad > 0 && !sp->zero)
         if (!out_fill(ctx, o, ' ', pad))
             return 0;
     if (neg && !out_write(ctx, o, "-", 1))
         return 0;
-    if (pad > 0 && sp->zero && sp->precision < 0)
+    if (pad > 0 && sp->zero)
         zeros += pad;
     if (!out_fill(ctx, o, '0', zeros))
         return 0;
@@ -326,7 +339,6 @@ static int
 parse_spec(HPyContext *ctx, const char **pf, Spec *sp)
 {
     const char *f = *pf + 1;
-    sp->start = *pf;
     sp->zero = 0;
     sp->width = -1;
     sp->precision = -1;
@@ -340,8 +352,7 @@ parse_spec(HPyContext *ctx, const char **pf, Spec *sp)
         while (*f >= '0' && *f <= '9') {
             sp->width = sp->width * 10 + (*f++ - '0');
             if (sp->width > MAX_WIDTH) {
-                sp->spec_len = (size_t)(f - sp->start);
-                spec_error(ctx, ctx->h_ValueError, "width too big", sp);
+                HPyErr_SetString(ctx, ctx->h_ValueError, "width too big");
                 return 0;
             }
         }
@@ -352,8 +363,7 @@ parse_spec(HPyContext *ctx, const char **pf, Spec *sp)
         while (*f >= '0' && *f <= '9') {
             sp->precision = sp->precision * 10 + (*f++ - '0');
             if (sp->precision > MAX_WIDTH) {
-                sp->spec_len = (size_t)(f - sp->start);
-                spec_error(ctx, ctx->h_ValueError, "precision too big", sp);
+                HPyErr_SetString(ctx, ctx->h_ValueError, "precision too big");
                 return 0;
             }
         }
@@ -369,28 +379,27 @@ parse_spec(HPyContext *ctx, const char **pf, Spec *sp)
     sp->unit = *f;
     if (*f != '\0')
         f++;
-    sp->spec_len = (size_t)(f - sp->start);
     *pf = f;
 
-    if (sp->unit == '\0') {
-        spec_error(ctx, ctx->h_SystemError,
-                   "the format ends inside a conversion", sp);
-        return 0;
-    }
-    if (sp->length != 0 && strchr("diux", sp->unit) == NULL) {
-        spec_error(ctx, ctx->h_SystemError,
-                   "a length modifier (l, ll, z) applies to d, i, u and x only", sp);
-        return 0;
-    }
-    if (strchr("%cp", sp->unit) != NULL
-            && (sp->zero || sp->width >= 0 || sp->precision >= 0)) {
-        spec_error(ctx, ctx->h_SystemError,
-                   "this unit takes no flag, width or precision", sp);
+    if (sp->unit == '\0' || strchr("%cdiuxpsUVSRA", sp->unit) == NULL
+            || (sp->length != 0 && strchr("diux", sp->unit) == NULL)
+            || (sp->unit == '%'
+                && (sp->zero || sp->width >= 0 || sp->precision >= 0))) {
+        /* an unknown unit, a '%' at the end, a length modifier on a unit
+           other than d i u x, or "%%" with a flag, width or precision */
+        HPyErr_SetString(ctx, ctx->h_SystemError, "invalid format string");
         return 0;
     }
     if (sp->zero && strchr("diux", sp->unit) == NULL) {
         spec_error(ctx, ctx->h_SystemError,
-                   "the 0 flag applies to numbers only", sp);
+                   "formatting unit '%%%c' does not support 0-padding", sp);
+        return 0;
+    }
+    if ((sp->unit == 'c' || sp->unit == 'p')
+            && (sp->width >= 0 || sp->precision >= 0)) {
+        spec_error(ctx, ctx->h_SystemError,
+                   "formatting unit '%%%c' does not support width nor precision",
+                   sp);
         return 0;
     }
     return 1;
@@ -453,7 +462,8 @@ format_one(HPyContext *ctx, Out *o, const char **pf, va_list *va)
     case 's': {
         const char *s = va_arg(*va, const char *);
         if (s == NULL) {
-            spec_error(ctx, ctx->h_SystemError, "NULL string passed", &sp);
+            spec_error(ctx, ctx->h_SystemError, "null c string passed as value "
+                       "for formatting unit '%%%c'", &sp);
             return 0;
         }
         return write_text_bytes(ctx, o, &sp, s);
@@ -462,7 +472,8 @@ format_one(HPyContext *ctx, Out *o, const char **pf, va_list *va)
     case 'U': {
         HPy h = va_arg(*va, HPy);
         if (HPy_IsNull(h)) {
-            spec_error(ctx, ctx->h_SystemError, "HPy_NULL passed", &sp);
+            spec_error(ctx, ctx->h_SystemError, "HPy_NULL passed as value "
+                       "for formatting unit '%%%c'", &sp);
             return 0;
         }
         return write_str_object(ctx, o, &sp, h);
@@ -474,8 +485,9 @@ format_one(HPyContext *ctx, Out *o, const char **pf, va_list *va)
         if (!HPy_IsNull(h))
             return write_str_object(ctx, o, &sp, h);
         if (s == NULL) {
-            spec_error(ctx, ctx->h_SystemError,
-                       "both HPy_NULL and a NULL string passed", &sp);
+            spec_error(ctx, ctx->h_SystemError, "HPy_NULL and a null c "
+                       "string passed as values for formatting unit '%%%c'",
+                       &sp);
             return 0;
         }
         return write_text_bytes(ctx, o, &sp, s);
@@ -488,8 +500,8 @@ format_one(HPyContext *ctx, Out *o, const char **pf, va_list *va)
     case 'A':
         return write_converted(ctx, o, &sp, va_arg(*va, HPy), HPy_ASCII);
 
-    default:
-        spec_error(ctx, ctx->h_SystemError, "unknown formatting unit", &sp);
+    default:   /* parse_spec accepts the units above only */
+        HPyErr_SetString(ctx, ctx->h_SystemError, "invalid format string");
         return 0;
     }
 }
@@ -530,8 +542,17 @@ HPyUnicode_FromFormatV(HPyContext *ctx, const char *format, va_list vargs)
     while (*f != '\0') {
         /* copy literal text up to the next '%' */
         lit = f;
-        while (*f != '\0' && *f != '%')
+        while (*f != '\0' && *f != '%') {
+            if ((unsigned char)*f >= 0x80) {
+                char msg[ERR_BUF_SIZE];
+                snprintf(msg, sizeof(msg), "expected an ASCII-encoded format "
+                         "string, got a non-ASCII byte: 0x%02x",
+                         (unsigned)(unsigned char)*f);
+                HPyErr_SetString(ctx, ctx->h_ValueError, msg);
+                goto done;
+            }
             f++;
+        }
         if (f > lit && !out_write(ctx, &o, lit, (size_t)(f - lit)))
             goto done;
         if (*f == '%' && !format_one(ctx, &o, &f, &va))

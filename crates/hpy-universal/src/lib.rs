@@ -41,6 +41,7 @@ mod api;
 mod autogen_context;
 mod bootstrap;
 mod context;
+mod elf_check;
 mod handles;
 mod loader;
 mod method_call;

@@ -197,6 +197,16 @@ unsafe fn load_target(gil: Gil, t: &Target<'_>, spec: Obj, mode: Mode) -> Result
         }
     };
 
+    crate::elf_check::check(t.path).map_err(|why| {
+        load_error(
+            gil,
+            t,
+            format!(
+                "cannot load HPy extension module '{}' from '{}': {why}",
+                t.name, t.path_text
+            ),
+        )
+    })?;
     // SAFETY: `path_c` is a NUL-terminated path; dlopen may run the
     // library's initialisers, which is what loading an extension means.
     let Some(lib) = (unsafe { Library::open(t.path_c) }) else {

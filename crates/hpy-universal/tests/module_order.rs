@@ -13,6 +13,7 @@ const ORDER: &[&str] = &[
     "python",
     "handles",
     "abitag",
+    "elf_check",
     "api",
     "autogen_context",
     "context",

@@ -27,6 +27,21 @@ def _total():
     return sys.gettotalrefcount()
 
 
+def _noop():
+    pass
+
+
+def _windows(func, args):
+    """The growth of the total refcount over each of WINDOWS windows."""
+    deltas = [0] * WINDOWS
+    for w in range(WINDOWS):
+        before = _total()
+        for _ in range(RUNS):
+            func(**args)
+        deltas[w] = _total() - before
+    return deltas
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_pyfunc_call(pyfuncitem):
     if hasattr(sys, 'gettotalrefcount'):
@@ -35,12 +50,10 @@ def pytest_pyfunc_call(pyfuncitem):
                 for name in pyfuncitem._fixtureinfo.argnames}
         for _ in range(WARMUP):
             func(**args)
-        deltas = []
-        for _ in range(WINDOWS):
-            before = _total()
-            for _ in range(RUNS):
-                func(**args)
-            deltas.append(_total() - before)
+        deltas = _windows(func, args)
+        # what the measuring itself costs (the same loop around a no-op)
+        noise = _windows(_noop, {})
+        deltas = [d - n for d, n in zip(deltas, noise)]
         if all(d > 0 for d in deltas):
             pytest.fail('reference leak: the total reference count grew by %s '
                         'in %d windows of %d runs' % (deltas, WINDOWS, RUNS),

@@ -65,7 +65,8 @@ def test_number_units_wrong_types(m, unit):
         with pytest.raises(TypeError):
             f(value)
         _healthy(m)
-    if unit not in 'fd':
+    # before 3.10, int units took a float through __int__ (deprecated)
+    if unit not in 'fd' and sys.version_info >= (3, 10):
         with pytest.raises(TypeError):
             f(1.5)
         _healthy(m)

@@ -69,10 +69,10 @@ hostile)
     result hostile $? "$(last_line "$log")"
     ;;
 refleaks)
-    log="$LOGS/refleaks.log"
+    log="$LOGS/refleaks.log"; : >"$log"
     if [ ! -x /usr/bin/python3.11-dbg ]; then
         { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-              python3.11-dbg python3.11-venv; } >"$log" 2>&1
+              python3.11-dbg python3.11-venv; } >>"$log" 2>&1
     fi
     vpy="$(venv_for /usr/bin/python3.11-dbg 3.11-dbg 2>>"$log")"
     # the API test files whose bodies are run many times; each in the
@@ -88,9 +88,9 @@ refleaks)
     result refleaks $? "$(last_line "$log")"
     ;;
 valgrind)
-    log="$LOGS/valgrind.log"
+    log="$LOGS/valgrind.log"; : >"$log"
     command -v valgrind >/dev/null ||
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q valgrind >"$log" 2>&1
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q valgrind >>"$log" 2>&1
     py="$(find_python 3.12 || command -v python3)"
     vpy="$(venv_for "$py" "$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')" 2>>"$log")"
     files="tests/test_argparse.py tests/test_buildvalue.py tests/test_format.py

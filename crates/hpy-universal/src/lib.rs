@@ -42,6 +42,7 @@ mod autogen_context;
 mod bootstrap;
 mod context;
 mod debug;
+mod elf_check;
 mod handles;
 mod library_copies;
 mod loader;

@@ -195,6 +195,16 @@ unsafe fn load_target(gil: Gil, t: &Target<'_>, spec: Obj, mode: Mode) -> Result
         }
     };
 
+    crate::elf_check::check(t.path).map_err(|why| {
+        load_error(
+            gil,
+            t,
+            format!(
+                "cannot load HPy extension module '{}' from '{}': {why}",
+                t.name, t.path_text
+            ),
+        )
+    })?;
     // dlopen searches its library path for a name without a '/': a relative
     // path means relative to the current directory, as everywhere in Python.
     let relative: Option<std::ffi::CString> = if t.path.contains(&b'/') {

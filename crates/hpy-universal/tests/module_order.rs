@@ -14,6 +14,7 @@ const ORDER: &[&str] = &[
     "handles",
     "abitag",
     "library_copies",
+    "elf_check",
     "api",
     "autogen_context",
     "debug",

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Reliability checks of hpy-rs (issue 11), all in one command:
+#
+#     bash scripts/check.sh            # everything (about 10-20 minutes)
+#     bash scripts/check.sh refleaks   # only some: refleaks hostile threads valgrind
+#
+# 1. hostile  - hostile files and values, threads, loading under pressure
+#               (tests/test_hostile_*.py, test_threads.py, test_thread_stress.py, test_refleaks.py,
+#               test_load_pressure.py) under one ordinary CPython 3.12.
+# 2. refleaks - Debian's debug CPython (python3.11-dbg, installed here with
+#               apt-get when missing; it has sys.gettotalrefcount): hpy-rs is
+#               built for it in build/venvs/3.11-dbg (`pip install .`) and the
+#               API test files run with tests/refleak_plugin.py, which runs each
+#               test body many times and fails on a growing total refcount, in
+#               the universal, hybrid and CPython ABIs.
+# 3. valgrind - memcheck (PYTHONMALLOC=malloc) over a part of the suite in the
+#               universal ABI: fails on invalid reads/writes or uses of
+#               uninitialised values (definite leaks are reported, not failed:
+#               CPython itself leaks at exit).
+#
+# Prints one PASS/FAIL line per check and "N passed, N failed" at the end;
+# exits non-zero if any check failed. Logs: build/check-logs/.
+set -uo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+LOGS="$ROOT/build/check-logs"
+mkdir -p "$LOGS"
+. "$ROOT/scripts/pythons.sh"
+
+CHECKS="${*:-hostile refleaks valgrind}"
+PASSED=0; FAILED=0
+declare -a SUMMARY=()
+
+result() {  # name rc detail
+    if [ "$2" -eq 0 ]; then PASSED=$((PASSED + 1)); s=PASS; else FAILED=$((FAILED + 1)); s=FAIL; fi
+    SUMMARY+=("$(printf '  %-9s %s  %s' "$1" "$s" "$3")")
+    echo "=== $1: $s ($3)"
+}
+
+# A venv for interpreter $1 in build/venvs/$2, with hpy-rs installed.
+venv_for() {
+    local py="$1" venv="$ROOT/build/venvs/$2"
+    if ! "$venv/bin/python" -c 'import sys' 2>/dev/null; then
+        rm -rf "$venv"
+        "$py" -m venv "$venv" || return 1
+    fi
+    "$venv/bin/python" -m pip install -q --upgrade pip &&
+    "$venv/bin/python" -m pip install -q 'setuptools>=77' 'setuptools-rust>=1.9' \
+        wheel pytest pytest-xdist &&
+    "$venv/bin/python" -m pip install -q --no-build-isolation "$ROOT" || return 1
+    echo "$venv/bin/python"
+}
+
+last_line() { grep -E '[0-9]+ (passed|failed)' "$1" | tail -n1; }
+
+QUICK_TESTS="tests/test_hostile_load.py tests/test_hostile_api.py tests/test_refleaks.py
+             tests/test_threads.py tests/test_thread_stress.py tests/test_load_pressure.py"
+
+for check in $CHECKS; do
+case "$check" in
+hostile)
+    log="$LOGS/hostile.log"
+    py="$(find_python 3.12 || find_python 3.11 || command -v python3)"
+    vpy="$(venv_for "$py" "$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')" 2>"$log")"
+    # shellcheck disable=SC2086
+    [ -n "$vpy" ] && "$vpy" -m pytest $(ls $QUICK_TESTS 2>/dev/null) -p no:cacheprovider -q \
+        -n 2 >>"$log" 2>&1
+    result hostile $? "$(last_line "$log")"
+    ;;
+refleaks)
+    log="$LOGS/refleaks.log"; : >"$log"
+    if [ ! -x /usr/bin/python3.11-dbg ]; then
+        { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+              python3.11-dbg python3.11-venv; } >>"$log" 2>&1
+    fi
+    vpy="$(venv_for /usr/bin/python3.11-dbg 3.11-dbg 2>>"$log")"
+    # the API test files whose bodies are run many times; each in the
+    # universal, hybrid and cpython ABIs (conftest's default)
+    files="tests/test_argparse.py tests/test_buildvalue.py tests/test_format.py
+           tests/test_sequence.py tests/test_hostile_api.py tests/test_dict.py
+           tests/test_long.py tests/test_numbers.py tests/test_unicode.py
+           tests/test_field.py tests/test_calls.py tests/test_err.py
+           tests/test_objects.py tests/test_object_protocol.py tests/test_refleaks.py"
+    # shellcheck disable=SC2086
+    [ -n "$vpy" ] && PYTHONPATH="$ROOT/tests" "$vpy" -m pytest $files -p refleak_plugin \
+        -p no:cacheprovider -q -n 2 -rf >>"$log" 2>&1
+    result refleaks $? "$(last_line "$log")"
+    ;;
+valgrind)
+    log="$LOGS/valgrind.log"; : >"$log"
+    command -v valgrind >/dev/null ||
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q valgrind >>"$log" 2>&1
+    py="$(find_python 3.12 || command -v python3)"
+    vpy="$(venv_for "$py" "$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')" 2>>"$log")"
+    files="tests/test_argparse.py tests/test_buildvalue.py tests/test_format.py
+           tests/test_field.py tests/test_hostile_load.py tests/test_hostile_api.py"
+    # compile the test modules first, outside valgrind (the cache is shared)
+    # shellcheck disable=SC2086
+    "$vpy" -m pytest $files --hpy-abi=universal -p no:cacheprovider -q >>"$log" 2>&1
+    # shellcheck disable=SC2086
+    PYTHONMALLOC=malloc valgrind --tool=memcheck --error-exitcode=99 \
+        --errors-for-leak-kinds=none --show-leak-kinds=definite --trace-children=no \
+        "$vpy" -m pytest $files --hpy-abi=universal -p no:cacheprovider -q >>"$log" 2>&1
+    rc=$?
+    result valgrind $rc "$(last_line "$log"); $(grep -E 'ERROR SUMMARY' "$log" | tail -n1 | sed 's/^==[0-9]*== //')"
+    ;;
+*)
+    echo "unknown check '$check' (hostile refleaks valgrind)"; FAILED=$((FAILED + 1))
+    ;;
+esac
+done
+
+echo "=== summary ==="
+printf '%s\n' "${SUMMARY[@]}"
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]

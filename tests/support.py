@@ -28,12 +28,14 @@ each ABI (or, with HPY_TEST_STATIC_LIBS=0 or when those are missing, compiled
 from hpy.devel's sources once per ABI per session).
 """
 import contextlib
+import json
 import fcntl
 import hashlib
 import importlib.machinery
 import importlib.util
 import os
 import re
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -370,3 +372,49 @@ def session_cache_dir(tmp_path_factory):
     d = base / 'hpy-build-cache'
     d.mkdir(parents=True, exist_ok=True)
     return d
+
+
+# ---------------------------------------------------------------------------
+# The examples of examples/, built as a user builds them
+# ---------------------------------------------------------------------------
+
+EXAMPLE_ABIS = ['cpython', 'universal', 'hybrid']
+
+
+def build_example_in_every_abi(name, files, tmp_path_factory):
+    """{abi: directory}: examples/NAME (its `files`) built in place with its
+    setup.py for each ABI, the three setuptools builds running at once.
+    Raises AssertionError with the build output if any build fails."""
+    source = REPO_ROOT / 'examples' / name
+    dirs, procs = {}, {}
+    for abi in EXAMPLE_ABIS:
+        d = tmp_path_factory.mktemp('%s-%s' % (name, abi))
+        for f in files:
+            shutil.copy(str(source / f), str(d / f))
+        dirs[abi] = d
+        procs[abi] = subprocess.Popen(
+            [sys.executable, 'setup.py', '--hpy-abi=' + abi, 'build_ext', '--inplace'],
+            cwd=str(d), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            universal_newlines=True)
+    failures = {}
+    for abi, p in procs.items():
+        out = p.communicate(timeout=600)[0]
+        if p.returncode != 0:
+            failures[abi] = out
+    assert not failures, 'building examples/%s failed:\n%s' % (name, '\n'.join(
+        '--- %s ---\n%s' % item for item in failures.items()))
+    return dirs
+
+
+def run_example_script(cwd, script, *args):
+    """Runs `script --json ARGS` of an example in `cwd` with a fresh
+    interpreter; returns the JSON object it prints last."""
+    env = dict(os.environ)
+    env.pop('PYTHONPATH', None)
+    p = subprocess.run([sys.executable, script, '--json'] + list(args),
+                       cwd=str(cwd), env=env, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, universal_newlines=True,
+                       timeout=120)
+    assert p.returncode == 0, p.stdout + p.stderr
+    return json.loads(p.stdout.strip().splitlines()[-1])
+

@@ -2,18 +2,11 @@
 property, HPyFields with GC, a Python subclass, a legacy function) built
 through setuptools in every ABI, as a user builds it: the same results
 everywhere, and the universal file loaded by hpy.universal.load too."""
-import json
-import os
-import shutil
-import subprocess
-import sys
-
 import pytest
 
 import support
 
-VEC_DIR = support.REPO_ROOT / 'examples' / 'vec'
-BUILD_ABIS = ['cpython', 'universal', 'hybrid']
+BUILD_ABIS = support.EXAMPLE_ABIS
 
 EXPECTED = {
     'Vec(3, 4)': 'Vec(3, 4)',
@@ -50,39 +43,13 @@ LEGACY = {
 
 @pytest.fixture(scope='module')
 def vec_builds(tmp_path_factory):
-    """{abi: directory} with vec built in place for each ABI, the three
-    setuptools builds running concurrently."""
-    dirs, procs = {}, {}
-    for abi in BUILD_ABIS:
-        d = tmp_path_factory.mktemp('vec-' + abi)
-        for name in ('vec.c', 'setup.py', 'pyproject.toml', 'try_vec.py'):
-            shutil.copy(str(VEC_DIR / name), str(d / name))
-        dirs[abi] = d
-        procs[abi] = subprocess.Popen(
-            [sys.executable, 'setup.py', '--hpy-abi=' + abi,
-             'build_ext', '--inplace'],
-            cwd=str(d), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            universal_newlines=True)
-    failures = {}
-    for abi, p in procs.items():
-        out = p.communicate(timeout=600)[0]
-        if p.returncode != 0:
-            failures[abi] = out
-    if failures:
-        pytest.fail('building examples/vec failed:\n' + '\n'.join(
-            '--- %s ---\n%s' % item for item in failures.items()))
-    return dirs
+    """{abi: directory} with examples/vec built in place for each ABI."""
+    return support.build_example_in_every_abi(
+        'vec', ('vec.c', 'setup.py', 'pyproject.toml', 'try_vec.py'), tmp_path_factory)
 
 
 def run_try_vec(cwd, *args):
-    env = dict(os.environ)
-    env.pop('PYTHONPATH', None)
-    p = subprocess.run([sys.executable, 'try_vec.py', '--json'] + list(args),
-                       cwd=str(cwd), env=env, stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, universal_newlines=True,
-                       timeout=120)
-    assert p.returncode == 0, p.stdout + p.stderr
-    return json.loads(p.stdout.strip().splitlines()[-1])
+    return support.run_example_script(cwd, 'try_vec.py', *args)
 
 
 def check_results(results, abi):

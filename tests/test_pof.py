@@ -1,7 +1,6 @@
 """examples/pof built through setuptools, as a user builds it, in every ABI:
 the same results everywhere; a CPython-ABI build needs nothing of hpy; the
 universal stub needs no pkg_resources; only the init symbols are exported."""
-import json
 import os
 import shutil
 import subprocess
@@ -12,8 +11,7 @@ import pytest
 
 import support
 
-POF_DIR = support.REPO_ROOT / 'examples' / 'pof'
-BUILD_ABIS = ['cpython', 'universal', 'hybrid']
+BUILD_ABIS = support.EXAMPLE_ABIS
 
 EXPECTED = {
     'do_nothing()': 'None',
@@ -43,39 +41,13 @@ EXPECTED_ERRORS = {
 
 @pytest.fixture(scope='module')
 def pof_builds(tmp_path_factory):
-    """{abi: directory} with pof built in place for each ABI, the three
-    setuptools builds running concurrently."""
-    dirs, procs = {}, {}
-    for abi in BUILD_ABIS:
-        d = tmp_path_factory.mktemp('pof-' + abi)
-        for name in ('pof.c', 'setup.py', 'pyproject.toml', 'try_pof.py'):
-            shutil.copy(str(POF_DIR / name), str(d / name))
-        dirs[abi] = d
-        procs[abi] = subprocess.Popen(
-            [sys.executable, 'setup.py', '--hpy-abi=' + abi,
-             'build_ext', '--inplace'],
-            cwd=str(d), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            universal_newlines=True)
-    failures = {}
-    for abi, p in procs.items():
-        out = p.communicate(timeout=600)[0]
-        if p.returncode != 0:
-            failures[abi] = out
-    if failures:
-        pytest.fail('building examples/pof failed:\n' + '\n'.join(
-            '--- %s ---\n%s' % item for item in failures.items()))
-    return dirs
+    """{abi: directory} with examples/pof built in place for each ABI."""
+    return support.build_example_in_every_abi(
+        'pof', ('pof.c', 'setup.py', 'pyproject.toml', 'try_pof.py'), tmp_path_factory)
 
 
 def run_try_pof(cwd, *args):
-    env = dict(os.environ)
-    env.pop('PYTHONPATH', None)
-    p = subprocess.run([sys.executable, 'try_pof.py', '--json'] + list(args),
-                       cwd=str(cwd), env=env, stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, universal_newlines=True,
-                       timeout=120)
-    assert p.returncode == 0, p.stdout + p.stderr
-    return json.loads(p.stdout.strip().splitlines()[-1])
+    return support.run_example_script(cwd, 'try_pof.py', *args)
 
 
 def check_results(data):

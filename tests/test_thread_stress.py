@@ -3,8 +3,8 @@ module at once, some releasing the GIL with HPy_LeavePythonExecution /
 HPy_ReenterPythonExecution, some creating and dropping instances with
 fields, some going through argument parsing and value building. No crash,
 no deadlock, no lost update: every instance made is destroyed once, every
-call returns its own result. Runs in every ABI (debug and trace modes are
-not in this runtime yet)."""
+call returns its own result. Runs in every ABI mode (in debug mode each
+thread closes only the argument handles of its own calls)."""
 import gc
 import sys
 import threading

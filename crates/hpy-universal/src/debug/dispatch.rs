@@ -22,12 +22,22 @@ use hpy_sys::*;
 use pyo3_ffi as ffi;
 
 use crate::debug::handles;
-use crate::python::{Gil, GilCell, PY_VECTORCALL_ARGUMENTS_OFFSET};
+use crate::python::{Gil, PY_VECTORCALL_ARGUMENTS_OFFSET};
 
 type Obj = *mut ffi::PyObject;
 
-/// The debug context of the call being dispatched (for `h`).
-static CURRENT: GilCell<*mut HPyContext> = GilCell::new(core::ptr::null_mut());
+std::thread_local! {
+    /// The debug context of the call being dispatched on this thread (for
+    /// `h` and `res`). Per thread: a call that releases the GIL lets calls
+    /// of other threads start and end before it returns.
+    static CURRENT: core::cell::Cell<*mut HPyContext> =
+        const { core::cell::Cell::new(core::ptr::null_mut()) };
+}
+
+/// This thread's `CURRENT` (reading it needs the GIL, like every use).
+fn current(_gil: Gil) -> *mut HPyContext {
+    CURRENT.with(|c| c.get())
+}
 
 /// `_HPy_CallRealFunctionFromTrampoline` of the debug contexts.
 ///
@@ -55,8 +65,7 @@ pub unsafe extern "C" fn ctx_CallRealFunctionFromTrampoline(
         // SAFETY: the universal dispatcher reports the NULL function.
         return unsafe { crate::api::ctx_CallRealFunctionFromTrampoline(dctx, sig, func, args) };
     };
-    let saved = CURRENT.get(gil);
-    CURRENT.set(gil, dctx);
+    let saved = CURRENT.with(|c| c.replace(dctx));
     let mark = handles::mark(gil);
     // SAFETY: the trampoline's contract (see the universal dispatcher): `f`
     // has the C type of `sig` and `args` points to its argument block.
@@ -86,7 +95,7 @@ pub unsafe extern "C" fn ctx_CallRealFunctionFromTrampoline(
         }
     }
     handles::close_args(gil, dctx, mark);
-    CURRENT.set(gil, saved);
+    CURRENT.with(|c| c.set(saved));
 }
 
 // The generated dispatcher, under another name.
@@ -110,7 +119,7 @@ unsafe fn cast_fn<F: Copy>(func: unsafe extern "C" fn()) -> F {
 fn h(obj: *mut cpy_PyObject) -> HPy {
     // SAFETY: called by the dispatcher, with the GIL.
     let gil = unsafe { Gil::assume() };
-    handles::open_arg(gil, CURRENT.get(gil), obj.cast())
+    handles::open_arg(gil, current(gil), obj.cast())
 }
 
 /// The new reference returned to CPython for the handle the HPy function
@@ -118,7 +127,7 @@ fn h(obj: *mut cpy_PyObject) -> HPy {
 fn res(handle: HPy) -> *mut cpy_PyObject {
     // SAFETY: called by the dispatcher, with the GIL.
     let gil = unsafe { Gil::assume() };
-    let dctx = CURRENT.get(gil);
+    let dctx = current(gil);
     if handle._i == 0 {
         return core::ptr::null_mut();
     }
@@ -144,7 +153,7 @@ unsafe fn tuple_items(tuple: Obj) -> (*const HPy, HPy_ssize_t) {
         let n = ffi::PyTuple_GET_SIZE(tuple);
         let items = core::ptr::addr_of!((*tuple.cast::<ffi::PyTupleObject>()).ob_item);
         (
-            handles::open_arg_array(gil, CURRENT.get(gil), items.cast(), n as usize),
+            handles::open_arg_array(gil, current(gil), items.cast(), n as usize),
             n,
         )
     }

@@ -84,10 +84,6 @@ pub struct Table {
     pub closed_max: usize,
     next_serial: u32,
     pub generation: u64,
-    /// Argument handles of the calls in progress (closed at their end).
-    args: Vec<HPy>,
-    /// Arrays of argument handles of the calls in progress.
-    arrays: Vec<Vec<HPy>>,
     /// Spare buffers for `arrays` (no allocation per call once warm).
     pool: Vec<Vec<HPy>>,
     smalls: Vec<Small>,
@@ -98,6 +94,28 @@ pub struct Table {
     on_invalid_builder: Obj,
 }
 
+/// The argument handles of the calls in progress on one thread, closed at
+/// the end of each call. Per thread: a call that releases the GIL
+/// (`HPy_LeavePythonExecution`) lets calls of other threads start and end
+/// meanwhile, and each must close only its own arguments.
+#[derive(Default)]
+struct CallStacks {
+    /// Argument handles, innermost call last.
+    args: Vec<HPy>,
+    /// Arrays of argument handles (their buffers must stay put during the call).
+    arrays: Vec<Vec<HPy>>,
+}
+
+std::thread_local! {
+    static CALLS: core::cell::RefCell<CallStacks> = core::cell::RefCell::new(CallStacks::default());
+}
+
+/// `f` with this thread's call stacks (never re-entered: `f` calls nothing
+/// that dispatches a call).
+fn with_calls<R>(f: impl FnOnce(&mut CallStacks) -> R) -> R {
+    CALLS.with(|c| f(&mut c.borrow_mut()))
+}
+
 static TABLE: GilCell<Table> = GilCell::new(Table {
     records: Vec::new(),
     free: Vec::new(),
@@ -105,8 +123,6 @@ static TABLE: GilCell<Table> = GilCell::new(Table {
     closed_max: 1024,
     next_serial: 1,
     generation: 0,
-    args: Vec::new(),
-    arrays: Vec::new(),
     pool: Vec::new(),
     smalls: Vec::new(),
     small_free: Vec::new(),
@@ -609,11 +625,11 @@ pub fn open_arg(gil: Gil, dctx: *mut HPyContext, obj: Obj) -> HPy {
     // the new reference.
     unsafe { ffi::Py_INCREF(obj) };
     let trace = trace_if_enabled(gil);
-    with(gil, |t| {
-        let h = t.open(HPy { _i: obj as isize }, Kind::Arg, dctx as usize, trace);
-        t.args.push(h);
-        h
-    })
+    let h = with(gil, |t| {
+        t.open(HPy { _i: obj as isize }, Kind::Arg, dctx as usize, trace)
+    });
+    with_calls(|c| c.args.push(h));
+    h
 }
 
 /// An array of argument handles for the items of a C array of objects,
@@ -639,13 +655,13 @@ pub fn open_arg_array(gil: Gil, dctx: *mut HPyContext, items: *const Obj, n: usi
                     dctx as usize,
                     trace.clone(),
                 );
-                t.args.push(h);
+                with_calls(|c| c.args.push(h));
                 h
             };
             v.push(h);
         }
         let p = v.as_ptr();
-        t.arrays.push(v);
+        with_calls(|c| c.arrays.push(v));
         p
     })
 }
@@ -655,36 +671,33 @@ pub fn open_arg_array(gil: Gil, dctx: *mut HPyContext, items: *const Obj, n: usi
 pub struct Mark(usize, usize);
 
 pub fn mark(gil: Gil) -> Mark {
-    with(gil, |t| Mark(t.args.len(), t.arrays.len()))
+    let _ = gil;
+    with_calls(|c| Mark(c.args.len(), c.arrays.len()))
 }
 
 /// Closes the argument handles opened since `m` (the call has returned).
 pub fn close_args(gil: Gil, dctx: *mut HPyContext, m: Mark) {
-    with(gil, |t| {
-        while t.arrays.len() > m.1 {
-            if let Some(v) = t.arrays.pop() {
-                t.pool.push(v);
+    let done: Vec<Vec<HPy>> = with_calls(|c| c.arrays.split_off(m.1.min(c.arrays.len())));
+    with(gil, |t| t.pool.extend(done));
+    let pop = || {
+        with_calls(|c| {
+            if c.args.len() > m.0 {
+                c.args.pop()
+            } else {
+                None
             }
-        }
-    });
-    loop {
-        let next = with(gil, |t| {
-            if t.args.len() <= m.0 {
-                return None;
-            }
-            let h = t.args.pop()?;
-            Some((h, t.close_open(dctx as usize, h)))
-        });
-        match next {
-            None => break,
-            Some((_, Some((obj, kept, evicted)))) => {
+        })
+    };
+    while let Some(h) = pop() {
+        match with(gil, |t| t.close_open(dctx as usize, h)) {
+            Some((obj, kept, evicted)) => {
                 evicted.release(gil);
                 if !kept {
                     // SAFETY: with the GIL; the record owned this reference.
                     unsafe { ffi::Py_DECREF(obj._i as Obj) };
                 }
             }
-            Some((h, None)) => {
+            None => {
                 let closed = close(
                     gil,
                     dctx,

@@ -111,7 +111,7 @@ fn method_flags(sig: HPyFunc_Signature) -> Option<c_int> {
 
 /// Calls `f` on each define of the NULL-terminated array `defines` (which
 /// may itself be NULL), stopping at the first error.
-unsafe fn for_each_define<E>(
+pub(crate) unsafe fn for_each_define<E>(
     defines: *mut *mut HPyDef,
     mut f: impl FnMut(&HPyDef) -> Result<(), E>,
 ) -> Result<(), E> {

@@ -134,26 +134,15 @@ unsafe fn count_named<T>(table: *mut T, name_of: impl Fn(&T) -> *const c_char) -
     n
 }
 
-/// Calls `f` on each define of the NULL-terminated `defines` (may be NULL).
+/// Calls `f` on each define of the NULL-terminated `defines` (may be NULL),
+/// stopping at the first None: module.rs's walk, for closures that return
+/// Option.
 unsafe fn for_each_define(
     defines: *mut *mut HPyDef,
     mut f: impl FnMut(&HPyDef) -> Option<()>,
 ) -> Option<()> {
-    if defines.is_null() {
-        return Some(());
-    }
-    let mut p = defines;
-    loop {
-        // SAFETY: `p` is inside the NULL-terminated array.
-        let d = unsafe { *p };
-        if d.is_null() {
-            return Some(());
-        }
-        // SAFETY: a live HPyDef of the extension.
-        f(unsafe { &*d })?;
-        // SAFETY: the NULL was not reached yet.
-        p = unsafe { p.add(1) };
-    }
+    // SAFETY: the caller's contract is the shared walk's.
+    unsafe { crate::module::for_each_define(defines, |d| f(d).ok_or(())) }.ok()
 }
 
 /// Checks the defines and legacy slots of `spec` and counts what goes into

@@ -17,59 +17,32 @@ SRC = r"""
         return HPyLong_AsSsize_t(ctx, h);
     }
 
-    /* list_build(obj, n): [obj, obj + 1 ... ] built with a list builder */
-    HPyDef_METH(list_build, "list_build", HPyFunc_VARARGS)
-    static HPy list_build_impl(HPyContext *ctx, HPy self,
-                               const HPy *args, size_t nargs)
+    /* fill(obj, n, tuple, cancel): a tuple (or list) builder filled with
+       obj n times, then built or (cancel true) cancelled */
+    HPyDef_METH(fill, "fill", HPyFunc_VARARGS)
+    static HPy fill_impl(HPyContext *ctx, HPy self,
+                         const HPy *args, size_t nargs)
     {
         HPy_ssize_t i, n = ssize_arg(ctx, args[1]);
         if (n == -1 && HPyErr_Occurred(ctx))
             return HPy_NULL;
-        HPyListBuilder b = HPyListBuilder_New(ctx, n);
-        for (i = 0; i < n && i < MAX_SET; i++)
-            HPyListBuilder_Set(ctx, b, i, args[0]);
-        return HPyListBuilder_Build(ctx, b);
-    }
-
-    /* list_cancel(obj, n): a builder filled with obj, then cancelled */
-    HPyDef_METH(list_cancel, "list_cancel", HPyFunc_VARARGS)
-    static HPy list_cancel_impl(HPyContext *ctx, HPy self,
-                                const HPy *args, size_t nargs)
-    {
-        HPy_ssize_t i, n = ssize_arg(ctx, args[1]);
-        if (n == -1 && HPyErr_Occurred(ctx))
-            return HPy_NULL;
-        HPyListBuilder b = HPyListBuilder_New(ctx, n);
-        for (i = 0; i < n && i < MAX_SET; i++)
-            HPyListBuilder_Set(ctx, b, i, args[0]);
-        HPyListBuilder_Cancel(ctx, b);
-        return HPy_Dup(ctx, ctx->h_None);
-    }
-
-    HPyDef_METH(tuple_build, "tuple_build", HPyFunc_VARARGS)
-    static HPy tuple_build_impl(HPyContext *ctx, HPy self,
-                                const HPy *args, size_t nargs)
-    {
-        HPy_ssize_t i, n = ssize_arg(ctx, args[1]);
-        if (n == -1 && HPyErr_Occurred(ctx))
-            return HPy_NULL;
-        HPyTupleBuilder b = HPyTupleBuilder_New(ctx, n);
-        for (i = 0; i < n && i < MAX_SET; i++)
-            HPyTupleBuilder_Set(ctx, b, i, args[0]);
-        return HPyTupleBuilder_Build(ctx, b);
-    }
-
-    HPyDef_METH(tuple_cancel, "tuple_cancel", HPyFunc_VARARGS)
-    static HPy tuple_cancel_impl(HPyContext *ctx, HPy self,
-                                 const HPy *args, size_t nargs)
-    {
-        HPy_ssize_t i, n = ssize_arg(ctx, args[1]);
-        if (n == -1 && HPyErr_Occurred(ctx))
-            return HPy_NULL;
-        HPyTupleBuilder b = HPyTupleBuilder_New(ctx, n);
-        for (i = 0; i < n && i < MAX_SET; i++)
-            HPyTupleBuilder_Set(ctx, b, i, args[0]);
-        HPyTupleBuilder_Cancel(ctx, b);
+        int tuple = HPy_IsTrue(ctx, args[2]);
+        int cancel = HPy_IsTrue(ctx, args[3]);
+        if (tuple) {
+            HPyTupleBuilder b = HPyTupleBuilder_New(ctx, n);
+            for (i = 0; i < n && i < MAX_SET; i++)
+                HPyTupleBuilder_Set(ctx, b, i, args[0]);
+            if (!cancel)
+                return HPyTupleBuilder_Build(ctx, b);
+            HPyTupleBuilder_Cancel(ctx, b);
+        } else {
+            HPyListBuilder b = HPyListBuilder_New(ctx, n);
+            for (i = 0; i < n && i < MAX_SET; i++)
+                HPyListBuilder_Set(ctx, b, i, args[0]);
+            if (!cancel)
+                return HPyListBuilder_Build(ctx, b);
+            HPyListBuilder_Cancel(ctx, b);
+        }
         return HPy_Dup(ctx, ctx->h_None);
     }
 
@@ -181,10 +154,7 @@ SRC = r"""
         return HPy_Dup(ctx, ctx->h_None);
     }
 
-    @EXPORT(list_build)
-    @EXPORT(list_cancel)
-    @EXPORT(tuple_build)
-    @EXPORT(tuple_cancel)
+    @EXPORT(fill)
     @EXPORT(builders_of_new_items)
     @EXPORT(pack)
     @EXPORT(checks)
@@ -202,7 +172,8 @@ def m(make_module):
 
 @pytest.mark.parametrize('kind', ['list', 'tuple'])
 def test_build(m, kind):
-    build = getattr(m, kind + '_build')
+    def build(obj, n):
+        return m.fill(obj, n, kind == 'tuple', False)
     typ = list if kind == 'list' else tuple
     obj = object()
     before = sys.getrefcount(obj)
@@ -217,11 +188,10 @@ def test_build(m, kind):
 
 @pytest.mark.parametrize('kind', ['list', 'tuple'])
 def test_cancel_releases_the_items(m, kind):
-    cancel = getattr(m, kind + '_cancel')
     obj = object()
     before = sys.getrefcount(obj)
     for n in [0, 1, 7]:
-        assert cancel(obj, n) is None
+        assert m.fill(obj, n, kind == 'tuple', True) is None
         assert sys.getrefcount(obj) == before
 
 
@@ -229,13 +199,11 @@ def test_cancel_releases_the_items(m, kind):
 def test_failed_new_is_reported_by_build(m, kind):
     # the builder of a size that cannot be allocated is invalid: Set and
     # Cancel do nothing, Build raises MemoryError
-    build = getattr(m, kind + '_build')
-    cancel = getattr(m, kind + '_cancel')
     with pytest.raises(MemoryError):
-        build(None, -1)
+        m.fill(None, -1, kind == 'tuple', False)
     with pytest.raises(MemoryError):
-        build(None, sys.maxsize)
-    assert cancel(None, -1) is None
+        m.fill(None, sys.maxsize, kind == 'tuple', False)
+    assert m.fill(None, -1, kind == 'tuple', True) is None
 
 
 def test_builders_of_new_items(m):

@@ -206,8 +206,7 @@ def test_types_and_metaclass_are_freed(make_module):
         o = T()
         o.a = 1
         if which:
-            o.held = T      # a cycle: instance -> type -> (instance via its class)
-            T.keep = o
+            o.held = T      # the instance holds its type in a field
         refs.append(weakref.ref(T))
         del T, o
     gc.collect()

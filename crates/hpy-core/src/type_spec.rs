@@ -968,24 +968,16 @@ unsafe fn build(
     // The items (digits, elements) of int and tuple objects start inside
     // the C struct of the built-in and run on for as many items as the
     // object has, so a C struct at HPy's offset shares memory with all items
-    // but the first few. HPy 0.9 allows such types; we do too, but their
-    // instances all come from our tp_alloc (`items_overlap_struct` refuses
-    // an int or tuple too large to leave the struct alone), which is why a
-    // Python subclass (allocated by PyType_GenericAlloc) cannot be made.
+    // but the first few. HPy 0.9 allows such types; so do we, but every
+    // instance comes from our tp_alloc (`hpy_alloc` refuses an int or tuple
+    // too large to leave the struct alone). HPy subclasses inherit it; the
+    // tp_alloc of a Python subclass (PyType_GenericAlloc, set by type_new)
+    // is replaced by `hpy_tp_new`, the constructor of such a base type,
+    // before it makes the subclass's first instance.
     let items_share_struct = spec.basicsize != 0
         && (spec.builtin_shape == HPyType_BuiltinShape_Long
             || spec.builtin_shape == HPyType_BuiltinShape_Tuple);
-    if items_share_struct && spec.flags & HPy_TPFLAGS_BASETYPE != 0 {
-        return raise_named(
-            Exc::Type,
-            cstr!("type '%s': a type of HPyType_BuiltinShape_Long or HPyType_BuiltinShape_Tuple with a C \
-                   struct (basicsize > 0) cannot be a base type (HPy_TPFLAGS_BASETYPE): the items of its \
-                   int or tuple objects share memory with the struct, and only its own allocator keeps \
-                   them apart"),
-            name,
-        )
-        .unwrap_or(null_mut());
-    }
+    let guard_new = items_share_struct && spec.flags & HPy_TPFLAGS_BASETYPE != 0;
     if spec.basicsize < 0 || spec.itemsize < 0 {
         return raise(
             Exc::Value,
@@ -1258,10 +1250,11 @@ unsafe fn build(
     }
     if vectorcall_offset > 0 {
         push(ffi::Py_tp_call, ffi::PyVectorcall_Call as *mut c_void);
-        if s.new.is_none() && s.call.is_some() {
-            // gives instances made by the base's tp_new the default call
-            push(ffi::Py_tp_new, instance::hpy_tp_new as *mut c_void);
-        }
+    }
+    if s.new.is_none() && ((vectorcall_offset > 0 && s.call.is_some()) || guard_new) {
+        // gives instances made by the base's tp_new the default call, and
+        // Python subclasses of an int or tuple type with a struct our tp_alloc
+        push(ffi::Py_tp_new, instance::hpy_tp_new as *mut c_void);
     }
     if !spec.legacy_slots.is_null() {
         let mut p = spec.legacy_slots.cast::<ffi::PyType_Slot>();
@@ -1300,7 +1293,19 @@ unsafe fn build(
         return null_mut();
     }
     // SAFETY: `t` is the new type.
-    if unsafe { install_info(t, spec, s, header, vectorcall_offset, block.cast()) }.is_none() {
+    if unsafe {
+        install_info(
+            t,
+            spec,
+            s,
+            header,
+            vectorcall_offset,
+            guard_new,
+            block.cast(),
+        )
+    }
+    .is_none()
+    {
         // SAFETY: dropping the new type (its tables leak: descriptors may
         // still point to them).
         unsafe { ffi::Py_DecRef(t) };
@@ -1316,6 +1321,7 @@ unsafe fn install_info(
     s: &Scan,
     header: isize,
     vectorcall_offset: isize,
+    guard_new: bool,
     block: *mut c_void,
 ) -> Option<()> {
     let tp = t.cast::<ffi::TypeObject>();
@@ -1326,7 +1332,7 @@ unsafe fn install_info(
     // base's tp_new for a type with a call function only.
     let user_new = match (s.new, s.call, vectorcall_offset) {
         (Some(n), _, _) => Some(n),
-        (None, Some(_), off) if off > 0 && !base.is_null() => {
+        (None, call, off) if ((call.is_some() && off > 0) || guard_new) && !base.is_null() => {
             // SAFETY: a live base type. An HPy base's hpy_tp_new is found by
             // the chain walk of hpy_tp_new itself.
             unsafe { (*tobj(base)).tp_new }

@@ -1,6 +1,7 @@
 //! `HPyType_FromSpec`: a heap type from an `HPyType_Spec`, through
-//! `PyType_FromSpecWithBases` (or `PyType_FromMetaclass` on CPython 3.12+
-//! when a metaclass is given), shared by both ABIs.
+//! `PyType_FromSpecWithBases` (or, when a metaclass is given,
+//! `PyType_FromMetaclass` on CPython 3.12+ and `from_metaclass_pre312`
+//! before), shared by both ABIs.
 //!
 //! - `HPyDef_METH` become the type's `PyMethodDef`s (NOARGS → `METH_NOARGS`,
 //!   O → `METH_O`, VARARGS → `METH_FASTCALL`, KEYWORDS →

@@ -9,9 +9,10 @@ from hpy.devel import abitag
 
 def test_abi_version_constants():
     assert abitag.HPY_ABI_VERSION == 0
-    # the runtime's minor version (what it accepts, what its messages say),
-    # one more than the minor hpy.h requests by default
-    assert abitag.HPY_ABI_VERSION_MINOR == 1
+    # what hpy.h requests by default (HPy 0.9.0's version), as its macros say
+    assert abitag.HPY_ABI_VERSION_MINOR == 0
+    # what the runtime loads (the "Current HPy version" of its messages)
+    assert abitag.HPY_ABI_VERSION_MINOR_SUPPORTED == 1
     assert abitag.HPY_ABI_TAG == 'hpy0'
 
 
@@ -101,3 +102,15 @@ def test_hybrid_build_allows_python_h(compiler):
         @INIT
     """, 'hybrid', name='allowed')
     assert m.so_filename.endswith('.hpy0-cp%d%d.so' % sys.version_info[:2])
+
+
+def test_abi_version_agrees_with_hpy_h():
+    # abitag describes what hpy.devel builds: the macros of hpy.h
+    import re
+    from hpy.devel import HPyDevel
+    hpy_h = (HPyDevel().get_extra_include_dirs()[0] + '/hpy.h')
+    with open(hpy_h) as f:
+        macros = dict(re.findall(r'^#define (HPY_ABI_VERSION(?:_MINOR)?) (\d+)$',
+                                 f.read(), re.M))
+    assert macros == {'HPY_ABI_VERSION': str(abitag.HPY_ABI_VERSION),
+                      'HPY_ABI_VERSION_MINOR': str(abitag.HPY_ABI_VERSION_MINOR)}

@@ -104,6 +104,9 @@ pub const PYTHON_API_VERSION: c_int = 1013;
 
 pub const Py_TPFLAGS_HEAPTYPE: c_ulong = 1 << 9;
 pub const Py_TPFLAGS_HAVE_VECTORCALL: c_ulong = 1 << 11;
+pub const Py_TPFLAGS_READY: c_ulong = 1 << 12;
+pub const Py_TPFLAGS_READYING: c_ulong = 1 << 13;
+pub const Py_TPFLAGS_VALID_VERSION_TAG: c_ulong = 1 << 19;
 pub const Py_TPFLAGS_HAVE_GC: c_ulong = 1 << 14;
 pub const Py_TPFLAGS_LIST_SUBCLASS: c_ulong = 1 << 25;
 pub const Py_TPFLAGS_TUPLE_SUBCLASS: c_ulong = 1 << 26;
@@ -247,6 +250,14 @@ pub const READONLY: c_int = 1;
 extern "C" {
     pub fn PyType_FromSpecWithBases(spec: *mut PyType_Spec, bases: *mut PyObject) -> *mut PyObject;
     pub fn PyType_GenericAlloc(t: *mut PyTypeObject, n: isize) -> *mut PyObject;
+    pub fn PyType_Ready(t: *mut PyTypeObject) -> c_int;
+    pub fn PyType_Modified(t: *mut PyTypeObject);
+    pub fn PyDict_Keys(d: *mut PyObject) -> *mut PyObject;
+    pub fn PyDict_Contains(d: *mut PyObject, key: *mut PyObject) -> c_int;
+    pub fn PyDict_GetItemWithError(d: *mut PyObject, key: *mut PyObject) -> *mut PyObject;
+    pub fn PyDict_DelItem(d: *mut PyObject, key: *mut PyObject) -> c_int;
+    pub fn PyList_Size(list: *mut PyObject) -> isize;
+    pub fn PyList_GetItem(list: *mut PyObject, i: isize) -> *mut PyObject;
     pub fn PyObject_GC_UnTrack(o: *mut c_void);
     pub fn PyObject_GC_Track(o: *mut c_void);
     pub fn PyObject_ClearWeakRefs(o: *mut PyObject);

@@ -367,6 +367,45 @@ fn items_before_struct(info: &TypeInfo) -> Option<isize> {
     Some(info.header.saturating_sub(start) / itemsize)
 }
 
+/// For a subtype `t` of an HPy int or tuple type with a C struct (whose
+/// items would reach into the struct): makes sure its instances come from
+/// `hpy_alloc`. A Python subclass has PyType_GenericAlloc (type_new sets it),
+/// which is replaced; any other allocator is a TypeError. None with an
+/// exception set.
+///
+/// # Safety
+/// `t` is a live type.
+unsafe fn ensure_items_alloc(t: *mut PyTypeObject) -> Option<()> {
+    // SAFETY: a live type chain.
+    let Some((_, info)) = (unsafe { hpy_type_in_chain(t) }) else {
+        return Some(());
+    };
+    if items_before_struct(info).is_none() {
+        return Some(());
+    }
+    // SAFETY: a live type, which we may write only where it is a heap type
+    // made by type_new: its tp_alloc is read by nothing but allocation.
+    unsafe {
+        let tp = &mut *tobj(t);
+        let current = tp.tp_alloc.map(|f| f as usize);
+        if current == Some(hpy_alloc as *const () as usize) {
+            return Some(());
+        }
+        if current == Some(ffi::PyType_GenericAlloc as *const () as usize)
+            && tp.tp_flags & ffi::Py_TPFLAGS_HEAPTYPE != 0
+        {
+            tp.tp_alloc = Some(hpy_alloc);
+            return Some(());
+        }
+        ffi::PyErr_Format(
+            ffi::PyExc_TypeError,
+            cstr!("type '%s' has a tp_alloc of its own, but its int digits or tuple elements would share memory with the C struct of an HPy base type"),
+            tp.tp_name,
+        );
+    }
+    None
+}
+
 /// `tp_alloc` of HPy types that have a call function, or whose int or tuple
 /// items share memory with their C struct: the generic allocation (which
 /// zeroes) plus the default call function; for the latter, an int or tuple
@@ -502,6 +541,10 @@ pub unsafe extern "C" fn hpy_tp_new(
             null_mut(),
         );
     };
+    // SAFETY: a live type.
+    if unsafe { ensure_items_alloc(t) }.is_none() {
+        return null_mut();
+    }
     // SAFETY: the type's own tp_new trampoline (or its base's tp_new),
     // called as CPython would.
     let result = unsafe { user(t, args, kw) };

@@ -1,6 +1,7 @@
 //! `HPyType_FromSpec`: a heap type from an `HPyType_Spec`, through
-//! `PyType_FromSpecWithBases` (or `PyType_FromMetaclass` on CPython 3.12+
-//! when a metaclass is given), shared by both ABIs.
+//! `PyType_FromSpecWithBases` (or, when a metaclass is given,
+//! `PyType_FromMetaclass` on CPython 3.12+ and `from_metaclass_pre312`
+//! before), shared by both ABIs.
 //!
 //! - `HPyDef_METH` become the type's `PyMethodDef`s (NOARGS → `METH_NOARGS`,
 //!   O → `METH_O`, VARARGS → `METH_FASTCALL`, KEYWORDS →
@@ -589,67 +590,310 @@ fn from_metaclass() -> Option<FromMetaclass> {
     }
 }
 
-/// Creates the type, with `meta` as its metaclass if given. Before 3.12 the
-/// type is made by `PyType_FromSpecWithBases` and then given the metaclass,
-/// which must then have the layout and `tp_new` of `type` (a Python
-/// subclass of `type` without `__slots__` or `__new__`).
+/// Creates the type, with `meta` as its metaclass if given (3.12+:
+/// `PyType_FromMetaclass`; before: `from_metaclass_pre312`).
 unsafe fn create(
     spec: *mut ffi::PyType_Spec,
     bases: *mut PyObject,
     meta: *mut PyObject,
 ) -> *mut PyObject {
-    if !meta.is_null() {
-        if let Some(f) = from_metaclass() {
-            // SAFETY: CPython 3.12+'s function with a valid spec.
-            return unsafe { f(meta.cast(), null_mut(), spec, bases) };
-        }
-        // SAFETY: `meta` is a live type; PyType_Type a static one.
-        let compatible = unsafe {
-            let m = &*meta.cast::<ffi::TypeObject>();
-            let t = &*ffi::PyType_Type.as_ptr().cast::<TypeObject>();
-            ffi::PyType_IsSubtype(
-                meta.cast(),
-                ffi::PyType_Type.as_ptr().cast::<PyTypeObject>(),
-            ) != 0
-                && m.tp_basicsize == t.tp_basicsize
-                && m.tp_itemsize == t.tp_itemsize
+    if meta.is_null() {
+        // SAFETY: a valid spec; bases NULL or a live object.
+        return unsafe { ffi::PyType_FromSpecWithBases(spec, bases) };
+    }
+    if let Some(f) = from_metaclass() {
+        // SAFETY: CPython 3.12+'s function with a valid spec.
+        return unsafe { f(meta.cast(), null_mut(), spec, bases) };
+    }
+    // SAFETY: `meta` is a live type (read_params checked it).
+    unsafe { from_metaclass_pre312(spec, bases, meta) }
+}
+
+/// The fields of `PyHeapTypeObject` after its number, sequence ... method
+/// tables, as they are on CPython 3.9 and 3.10 (`ht_module` last); 3.11
+/// appends `_ht_tpname` and `_spec_cache` (see `HeapTail311`).
+#[repr(C)]
+struct HeapTail {
+    ht_name: *mut PyObject,
+    ht_slots: *mut PyObject,
+    ht_qualname: *mut PyObject,
+    ht_cached_keys: *mut c_void,
+    ht_module: *mut PyObject,
+}
+
+/// `HeapTail` as CPython 3.11 has it: `_ht_tpname` is the buffer `tp_name`
+/// points to (freed by `type_dealloc`), `_spec_cache.getitem` a borrowed
+/// cache of `__getitem__`.
+#[repr(C)]
+struct HeapTail311 {
+    tail: HeapTail,
+    ht_tpname: *mut c_char,
+    spec_cache_getitem: *mut PyObject,
+}
+
+/// Whether the interpreter is CPython 3.11 (it exports `Py_Version`, new in
+/// 3.11; only asked where `PyType_FromMetaclass`, new in 3.12, is missing).
+fn is_311() -> bool {
+    // SAFETY: dlsym with RTLD_DEFAULT and a C string.
+    !unsafe { ffi::dlsym(null_mut(), cstr!("Py_Version")) }.is_null()
+}
+
+/// `PyType_FromMetaclass` for CPython 3.9 to 3.11, which lack it. A type
+/// whose metaclass has the size of `type` (a Python subclass of `type`) is
+/// made by `PyType_FromSpecWithBases` and given the metaclass. Otherwise the
+/// metaclass has a C struct of its own after `PyHeapTypeObject` (an HPy
+/// type of shape `HPyType_BuiltinShape_Type` with a basicsize), so the type
+/// object must be allocated by the metaclass: a first type `tmp` is made by
+/// `PyType_FromSpecWithBases`; the real one is allocated by the metaclass's
+/// `tp_alloc`, takes over `tmp`'s fields and member table (which CPython
+/// keeps after the metaclass's struct), and is made ready again by
+/// `PyType_Ready`, which builds its own dict, MRO and descriptors; then the
+/// dict is made to hold exactly the names `tmp`'s did, and `tmp` is
+/// cleared and released (which removes it from its bases' subclasses).
+unsafe fn from_metaclass_pre312(
+    spec: *mut ffi::PyType_Spec,
+    bases: *mut PyObject,
+    meta: *mut PyObject,
+) -> *mut PyObject {
+    // SAFETY: `meta` is a live type; PyType_Type a static one.
+    let (m, t) = unsafe {
+        (
+            &*meta.cast::<TypeObject>(),
+            &*ffi::PyType_Type.as_ptr().cast::<TypeObject>(),
+        )
+    };
+    // SAFETY: live types.
+    if unsafe { ffi::PyType_IsSubtype(meta.cast(), ffi::PyType_Type.as_ptr().cast()) } == 0 {
+        // SAFETY: setting an exception; %R takes an object.
+        unsafe {
+            ffi::PyErr_Format(
+                ffi::PyExc_TypeError,
+                cstr!("Metaclass '%R' is not a subclass of 'type'."),
+                meta,
+            )
         };
-        if !compatible {
-            return raise(
-                Exc::Type,
-                cstr!("HPyType_SpecParam_Metaclass: before CPython 3.12 the metaclass must be a subclass of 'type' whose instances have the size of 'type' (no C struct of its own, no __slots__)"),
-                null_mut(),
-            );
-        }
-        // SAFETY: as above.
-        let same_new = unsafe {
-            (*meta.cast::<ffi::TypeObject>()).tp_new.map(|f| f as usize)
-                == (*ffi::PyType_Type.as_ptr().cast::<TypeObject>())
-                    .tp_new
-                    .map(|f| f as usize)
-        };
-        if !same_new {
-            return raise(
-                Exc::Type,
-                cstr!("Metaclasses with custom tp_new are not supported."),
-                null_mut(),
-            );
-        }
+        return null_mut();
+    }
+    if m.tp_new.map(|f| f as usize) != t.tp_new.map(|f| f as usize) {
+        return raise(
+            Exc::Type,
+            cstr!("Metaclasses with custom tp_new are not supported."),
+            null_mut(),
+        );
+    }
+    let heap_size = t.tp_basicsize;
+    let tail_size = if is_311() {
+        size_of::<HeapTail311>()
+    } else {
+        size_of::<HeapTail>()
+    } as isize;
+    let tail_off = heap_size - tail_size;
+    if m.tp_itemsize != t.tp_itemsize
+        || m.tp_basicsize < heap_size
+        || tail_off < size_of::<TypeObject>() as isize
+    {
+        return raise(
+            Exc::Type,
+            cstr!("HPyType_SpecParam_Metaclass: the metaclass has a layout this CPython cannot create types of"),
+            null_mut(),
+        );
     }
     // SAFETY: a valid spec; bases NULL or a live object.
-    let t = unsafe { ffi::PyType_FromSpecWithBases(spec, bases) };
-    if !t.is_null() && !meta.is_null() {
+    let tmp = unsafe { ffi::PyType_FromSpecWithBases(spec, bases) };
+    if tmp.is_null() {
+        return null_mut();
+    }
+    if m.tp_basicsize == heap_size {
         // SAFETY: the new type object has the layout of `type`, which the
-        // metaclass shares; a heap metaclass is owned by its instances
-        // (released by its subtype_dealloc), PyType_Type is static.
+        // metaclass shares, and was allocated as `type` allocates (so the
+        // metaclass's tp_free, inherited from `type`, frees it); a heap
+        // metaclass is owned by its instances (released by its
+        // subtype_dealloc), PyType_Type is static.
         unsafe {
-            if (*meta.cast::<ffi::TypeObject>()).tp_flags & ffi::Py_TPFLAGS_HEAPTYPE != 0 {
+            if m.tp_flags & ffi::Py_TPFLAGS_HEAPTYPE != 0 {
                 ffi::Py_IncRef(meta);
             }
-            (*t.cast::<ffi::PyObjectHead>()).ob_type = meta.cast();
+            (*tmp.cast::<ffi::PyObjectHead>()).ob_type = meta.cast();
+        }
+        return tmp;
+    }
+    // SAFETY: `tmp` is a fresh heap type made by PyType_FromSpecWithBases.
+    let res = unsafe { move_type(tmp, meta, heap_size, tail_off) };
+    // SAFETY: `tmp` no longer owns what `res` took; its dict and MRO (which
+    // refer to it) are emptied by type_clear, so our reference is the last
+    // and type_dealloc runs now (if something else keeps it, it lives on as
+    // an empty type until then).
+    unsafe {
+        if let Some(clear) = t.tp_clear {
+            clear(tmp);
+        }
+        ffi::Py_DecRef(tmp);
+    }
+    res
+}
+
+/// The second half of `from_metaclass_pre312`: the type object allocated by
+/// `meta` that replaces `tmp`. NULL with an exception set.
+unsafe fn move_type(
+    tmp: *mut PyObject,
+    meta: *mut PyObject,
+    heap_size: isize,
+    tail_off: isize,
+) -> *mut PyObject {
+    // SAFETY: `tmp` is a type object; its `ob_size` is its member count.
+    let n_members = unsafe { (*tmp.cast::<TypeObject>()).ob_size };
+    // A tp_new inherited by `tmp` is to be inherited again (PyType_Ready
+    // gives a type with a tp_new of its own a `__new__`; `tmp` has none).
+    // SAFETY: `tmp` is a ready type with a dict; the key is ours.
+    let own_new = unsafe {
+        let key = ffi::PyUnicode_FromString(cstr!("__new__"));
+        if key.is_null() {
+            return null_mut();
+        }
+        let r = ffi::PyDict_Contains((*tmp.cast::<TypeObject>()).tp_dict, key);
+        ffi::Py_DecRef(key);
+        if r < 0 {
+            return null_mut();
+        }
+        r == 1
+    };
+    // SAFETY: `meta` is a live type with a tp_alloc (inherited from type).
+    let Some(alloc) = (unsafe { (*meta.cast::<TypeObject>()).tp_alloc }) else {
+        return raise(
+            Exc::Type,
+            cstr!("the metaclass has no tp_alloc"),
+            null_mut(),
+        );
+    };
+    // SAFETY: allocating an instance of the metaclass with room for the members.
+    let res = unsafe { alloc(meta.cast(), n_members) };
+    if res.is_null() {
+        return null_mut();
+    }
+    // Nothing below allocates until PyType_Ready: the GC (which tracks
+    // `res` already) does not run before the type is whole.
+    // SAFETY: `res` and `tmp` are type objects of at least `heap_size` bytes
+    // (the metaclass's basicsize is larger), followed by room for
+    // `n_members` PyMemberDefs at their type's basicsize.
+    unsafe {
+        let meta_size = (*meta.cast::<TypeObject>()).tp_basicsize;
+        let item = (*meta.cast::<TypeObject>()).tp_itemsize;
+        let head = size_of::<ffi::PyObjectHead>() + size_of::<isize>();
+        let (src, dst) = (tmp.cast::<u8>(), res.cast::<u8>());
+        // The body of PyHeapTypeObject, not the object head.
+        ptr::copy_nonoverlapping(src.add(head), dst.add(head), heap_size as usize - head);
+        let src_members = src.offset(heap_size);
+        let dst_members = dst.offset(meta_size);
+        ptr::copy_nonoverlapping(
+            src_members,
+            dst_members,
+            (n_members.max(0) as usize).saturating_mul(item as usize),
+        );
+        let tp = &mut *res.cast::<TypeObject>();
+        // Pointers into `tmp` itself (its method tables, its members) now
+        // point into `res`.
+        let inside = |p: *mut c_void| {
+            let a = p as usize;
+            a >= src as usize && a < src as usize + heap_size as usize
+        };
+        for f in [
+            &mut tp.tp_as_async,
+            &mut tp.tp_as_number,
+            &mut tp.tp_as_sequence,
+            &mut tp.tp_as_mapping,
+            &mut tp.tp_as_buffer,
+        ] {
+            if inside(*f) {
+                *f = dst.add(*f as usize - src as usize).cast();
+            }
+        }
+        if tp.tp_members == src_members.cast() {
+            tp.tp_members = dst_members.cast();
+        }
+        // What PyType_Ready builds again, for `res`.
+        tp.tp_flags &=
+            !(ffi::Py_TPFLAGS_READY | ffi::Py_TPFLAGS_READYING | ffi::Py_TPFLAGS_VALID_VERSION_TAG);
+        tp.tp_dict = null_mut();
+        tp.tp_mro = null_mut();
+        tp.tp_cache = null_mut();
+        tp.tp_subclasses = null_mut();
+        tp.tp_weaklist = null_mut();
+        tp.tp_version_tag = 0;
+        if !own_new {
+            tp.tp_new = None;
+        }
+        // Shared with `tmp`: the bases (its dealloc removes it from their
+        // subclasses). Taken from `tmp` (which frees what it still holds):
+        // the names, the doc, the dict keys cache, 3.11's name buffer.
+        ffi::Py_IncRef(tp.tp_bases);
+        ffi::Py_IncRef(tp.tp_base.cast());
+        (*tmp.cast::<TypeObject>()).tp_doc = ptr::null();
+        let src_tail = src.offset(tail_off);
+        let dst_tail = dst.offset(tail_off);
+        let st = &mut *src_tail.cast::<HeapTail>();
+        st.ht_name = null_mut();
+        st.ht_qualname = null_mut();
+        st.ht_slots = null_mut();
+        st.ht_cached_keys = null_mut();
+        st.ht_module = null_mut();
+        if tail_off + size_of::<HeapTail311>() as isize == heap_size {
+            let st = &mut *src_tail.cast::<HeapTail311>();
+            st.ht_tpname = null_mut();
+            (*tmp.cast::<TypeObject>()).tp_name = cstr!("<HPy type being made>");
+            (*dst_tail.cast::<HeapTail311>()).spec_cache_getitem = null_mut();
         }
     }
-    t
+    // SAFETY: `res` is a whole heap type that is not ready; if this fails,
+    // its dealloc releases what it holds.
+    if unsafe { ffi::PyType_Ready(res.cast()) } < 0 || unsafe { same_names(res, tmp) }.is_none() {
+        // SAFETY: our reference.
+        unsafe { ffi::Py_DecRef(res) };
+        return null_mut();
+    }
+    res
+}
+
+/// Makes the dict of `res` (just made ready) hold the names that of `tmp`
+/// holds: PyType_Ready gave `res` wrappers for the slots that `tmp`
+/// inherited (which have none of their own), and `tmp` has `__module__`.
+unsafe fn same_names(res: *mut PyObject, tmp: *mut PyObject) -> Option<()> {
+    // SAFETY: two ready types with dicts.
+    let (rd, td) = unsafe {
+        (
+            (*res.cast::<TypeObject>()).tp_dict,
+            (*tmp.cast::<TypeObject>()).tp_dict,
+        )
+    };
+    // SAFETY: live dicts; every key and value is used while owned.
+    unsafe {
+        for (from, to, add) in [(rd, td, false), (td, rd, true)] {
+            let keys = ffi::PyDict_Keys(from);
+            if keys.is_null() {
+                return None;
+            }
+            let n = ffi::PyList_Size(keys);
+            for i in 0..n {
+                let k = ffi::PyList_GetItem(keys, i);
+                let r = ffi::PyDict_Contains(to, k);
+                let ok = match (r, add) {
+                    (0, false) => ffi::PyDict_DelItem(from, k) == 0,
+                    (0, true) => {
+                        let v = ffi::PyDict_GetItemWithError(from, k);
+                        !v.is_null() && ffi::PyDict_SetItem(to, k, v) == 0
+                    }
+                    (1, _) => true,
+                    _ => false,
+                };
+                if !ok {
+                    ffi::Py_DecRef(keys);
+                    return None;
+                }
+            }
+            ffi::Py_DecRef(keys);
+        }
+        ffi::PyType_Modified(res.cast());
+    }
+    Some(())
 }
 
 /// Allocates a zeroed array of `n` `T`s plus a zeroed terminator; None with
@@ -725,24 +969,16 @@ unsafe fn build(
     // The items (digits, elements) of int and tuple objects start inside
     // the C struct of the built-in and run on for as many items as the
     // object has, so a C struct at HPy's offset shares memory with all items
-    // but the first few. HPy 0.9 allows such types; we do too, but their
-    // instances all come from our tp_alloc (`items_overlap_struct` refuses
-    // an int or tuple too large to leave the struct alone), which is why a
-    // Python subclass (allocated by PyType_GenericAlloc) cannot be made.
+    // but the first few. HPy 0.9 allows such types; so do we, but every
+    // instance comes from our tp_alloc (`hpy_alloc` refuses an int or tuple
+    // too large to leave the struct alone). HPy subclasses inherit it; the
+    // tp_alloc of a Python subclass (PyType_GenericAlloc, set by type_new)
+    // is replaced by `hpy_tp_new`, the constructor of such a base type,
+    // before it makes the subclass's first instance.
     let items_share_struct = spec.basicsize != 0
         && (spec.builtin_shape == HPyType_BuiltinShape_Long
             || spec.builtin_shape == HPyType_BuiltinShape_Tuple);
-    if items_share_struct && spec.flags & HPy_TPFLAGS_BASETYPE != 0 {
-        return raise_named(
-            Exc::Type,
-            cstr!("type '%s': a type of HPyType_BuiltinShape_Long or HPyType_BuiltinShape_Tuple with a C \
-                   struct (basicsize > 0) cannot be a base type (HPy_TPFLAGS_BASETYPE): the items of its \
-                   int or tuple objects share memory with the struct, and only its own allocator keeps \
-                   them apart"),
-            name,
-        )
-        .unwrap_or(null_mut());
-    }
+    let guard_new = items_share_struct && spec.flags & HPy_TPFLAGS_BASETYPE != 0;
     if spec.basicsize < 0 || spec.itemsize < 0 {
         return raise(
             Exc::Value,
@@ -1015,10 +1251,11 @@ unsafe fn build(
     }
     if vectorcall_offset > 0 {
         push(ffi::Py_tp_call, ffi::PyVectorcall_Call as *mut c_void);
-        if s.new.is_none() && s.call.is_some() {
-            // gives instances made by the base's tp_new the default call
-            push(ffi::Py_tp_new, instance::hpy_tp_new as *mut c_void);
-        }
+    }
+    if s.new.is_none() && ((vectorcall_offset > 0 && s.call.is_some()) || guard_new) {
+        // gives instances made by the base's tp_new the default call, and
+        // Python subclasses of an int or tuple type with a struct our tp_alloc
+        push(ffi::Py_tp_new, instance::hpy_tp_new as *mut c_void);
     }
     if !spec.legacy_slots.is_null() {
         let mut p = spec.legacy_slots.cast::<ffi::PyType_Slot>();
@@ -1057,7 +1294,19 @@ unsafe fn build(
         return null_mut();
     }
     // SAFETY: `t` is the new type.
-    if unsafe { install_info(t, spec, s, header, vectorcall_offset, block.cast()) }.is_none() {
+    if unsafe {
+        install_info(
+            t,
+            spec,
+            s,
+            header,
+            vectorcall_offset,
+            guard_new,
+            block.cast(),
+        )
+    }
+    .is_none()
+    {
         // SAFETY: dropping the new type (its tables leak: descriptors may
         // still point to them).
         unsafe { ffi::Py_DecRef(t) };
@@ -1073,6 +1322,7 @@ unsafe fn install_info(
     s: &Scan,
     header: isize,
     vectorcall_offset: isize,
+    guard_new: bool,
     block: *mut c_void,
 ) -> Option<()> {
     let tp = t.cast::<ffi::TypeObject>();
@@ -1083,7 +1333,7 @@ unsafe fn install_info(
     // base's tp_new for a type with a call function only.
     let user_new = match (s.new, s.call, vectorcall_offset) {
         (Some(n), _, _) => Some(n),
-        (None, Some(_), off) if off > 0 && !base.is_null() => {
+        (None, call, off) if ((call.is_some() && off > 0) || guard_new) && !base.is_null() => {
             // SAFETY: a live base type. An HPy base's hpy_tp_new is found by
             // the chain walk of hpy_tp_new itself.
             unsafe { (*tobj(base)).tp_new }

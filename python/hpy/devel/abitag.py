@@ -7,16 +7,17 @@ extension has the interpreter's ordinary suffix.
 """
 import sysconfig
 
-# The HPy ABI version of this runtime (hpy.universal): it loads extensions
-# of major version HPY_ABI_VERSION that request a minor version up to
-# HPY_ABI_VERSION_MINOR, and says "Current HPy version: 0.1." when it
-# refuses one. This is not the C macro HPY_ABI_VERSION_MINOR of hpy.h (0):
-# that one is the version of HPy 0.9.0's API, which an extension requests
-# by default; minor 1 adds the post-0.9 functions, which an extension asks
-# for with HPY_ABI_VERSION_MINOR_REQUESTED 1. HPY_ABI_VERSION agrees with
-# the macro of hpy.h.
+# The HPy ABI version that extensions built by hpy.devel request: the
+# macros HPY_ABI_VERSION and HPY_ABI_VERSION_MINOR of hpy.h, with which these
+# must agree (as in HPy 0.9). By default an extension requests 0.0, the
+# version of HPy 0.9.0, so that it also loads in HPy 0.9.0's runtime; with
+# HPY_ABI_VERSION_MINOR_REQUESTED 1 it requests 0.1 (the functions added
+# after 0.9.0), which only runtimes of minor version 1 or later load.
 HPY_ABI_VERSION = 0
-HPY_ABI_VERSION_MINOR = 1
+HPY_ABI_VERSION_MINOR = 0
+# The highest minor version that hpy-rs's runtime (hpy.universal) loads: its
+# "Current HPy version: 0.1." when it refuses an extension.
+HPY_ABI_VERSION_MINOR_SUPPORTED = 1
 HPY_ABI_TAG = 'hpy%d' % HPY_ABI_VERSION
 
 

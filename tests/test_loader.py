@@ -172,6 +172,20 @@ def test_abi_tag_disagrees_with_requested_major(compiler, tag, minor):
         "%s. Requested version: 0.%d." % (name, path, tag[3:], minor))
 
 
+@pytest.mark.parametrize('minor', [0, 1])
+def test_untagged_file_reports_the_version_it_claims(compiler, minor):
+    """A module file renamed to NAME.so (no ABI tag) is not loaded, and the
+    error says which version the module claims, in HPy 0.9's words."""
+    name = 'untagged_%d' % minor
+    path = compiler.compile_plain(
+        VERSION_SRC % dict(name=name, major=0, minor=minor), name + '.so')
+    msg = check_load_error(name, path)
+    assert msg == (
+        "HPy extension module '%s' at path '%s': could not find HPy ABI tag "
+        "encoded in the filename. The extension claims to be compiled with "
+        "HPy ABI version: 0.%d." % (name, path, minor))
+
+
 def test_supported_version_but_null_moduledef(compiler):
     """Version 0.0 passes the check; HPyInit_ returning NULL is an error,
     not a crash."""

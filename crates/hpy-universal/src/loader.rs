@@ -167,6 +167,11 @@ unsafe fn load_target(gil: Gil, t: &Target<'_>, spec: Obj, mode: Mode) -> Result
             (major, true)
         }
         FileTag::NotHpy { tag } => {
+            if tag.is_empty() {
+                if let Some(message) = claimed_version_of_untagged(t) {
+                    return Err(load_error(gil, t, message));
+                }
+            }
             let found = if tag.is_empty() {
                 "its file name has no ABI tag".to_string()
             } else {
@@ -336,6 +341,46 @@ unsafe fn load_target(gil: Gil, t: &Target<'_>, spec: Obj, mode: Mode) -> Result
 
 /// A dlopen handle, closed on drop unless kept.
 struct Library(*mut c_void);
+
+/// A file whose name has no ABI tag at all (`NAME.so`) may still be an HPy
+/// module that was renamed: as HPy 0.9 does, open it and, when it exports
+/// the version getters of `NAME`, say which version it claims. None when the
+/// file is not a sound ELF file, does not load, or is not an HPy module
+/// (files with another ABI tag are never opened).
+fn claimed_version_of_untagged(t: &Target<'_>) -> Option<String> {
+    crate::elf_check::check(t.path).ok()?;
+    // relative to the current directory, not dlopen's library path
+    let mut path = if t.path.contains(&b'/') {
+        Vec::new()
+    } else {
+        b"./".to_vec()
+    };
+    path.extend_from_slice(t.path);
+    let path = std::ffi::CString::new(path).ok()?;
+    // SAFETY: `path` is NUL-terminated; loading runs the library's
+    // initialisers, as CPython's importer does for any extension file.
+    let lib = unsafe { Library::open(path.as_ptr()) }?;
+    let getter = |prefix: &str| -> Option<u32> {
+        let symbol = format!("{prefix}{}\0", t.short);
+        // SAFETY: `lib.0` is an open handle and `symbol` is NUL-terminated.
+        let address = unsafe { libc::dlsym(lib.0, symbol.as_ptr().cast()) };
+        if address.is_null() {
+            return None;
+        }
+        // SAFETY: HPy_MODINIT defines these symbols as `uint32_t f(void)`.
+        Some(unsafe {
+            core::mem::transmute::<*mut c_void, unsafe extern "C" fn() -> u32>(address)()
+        })
+    };
+    let major = getter("get_required_hpy_major_version_")?;
+    let minor = getter("get_required_hpy_minor_version_")?;
+    // HPy 0.9's text, word for word (tests compare it).
+    Some(format!(
+        "HPy extension module '{}' at path '{}': could not find HPy ABI tag encoded in the \
+         filename. The extension claims to be compiled with HPy ABI version: {}.{}.",
+        t.short, t.path_text, major, minor
+    ))
+}
 
 impl Library {
     /// dlopen(path, RTLD_NOW | RTLD_LOCAL); None on failure (see dlerror).

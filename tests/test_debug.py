@@ -27,18 +27,6 @@ def debug_hook():
     _debug.set_on_invalid_builder_handle(None)
 
 
-def report_of(f, *args):
-    """Calls f(*args), which must fail with a SystemError; returns the
-    messages of it and of the exceptions it was raised from."""
-    with pytest.raises(SystemError) as exc:
-        f(*args)
-    messages, e = [], exc.value
-    while e is not None:
-        messages.append(str(e))
-        e = e.__cause__ or e.__context__
-    return ' | '.join(messages)
-
-
 def run_module_code(module, code):
     """Loads `module` in a fresh interpreter (as `mod`) and runs `code`."""
     prog = "import support\nmod = support.load_extension(%r, %r, %r)\n" % (
@@ -99,7 +87,8 @@ def test_leak_detector(make_module):
     assert "for 'hello'>" in msg and "for 'world'>" in msg
     leaked = _debug.get_open_handles(gen)
     assert sorted(h.obj for h in leaked) == ['hello', 'world']
-    assert all(not h.is_closed and h.raw_data_size == 0 for h in leaked)
+    # -1: no raw data (HPy 0.9's value)
+    assert all(not h.is_closed and h.raw_data_size == -1 for h in leaked)
     assert repr(leaked[0]).startswith('<DebugHandle 0x')
     # listed again: other objects, equal handles; no ordering
     again = _debug.get_open_handles(gen)
@@ -130,9 +119,16 @@ def test_closed_handles_and_generations(make_module):
     assert _debug.get_open_handles(gen) == []
     old = _debug.get_closed_handles_queue_max_size()
     try:
+        # as in HPy 0.9 the queue is trimmed lazily: each handle opened
+        # takes the slot of the oldest closed one while the queue is full
+        n = len(_debug.get_closed_handles())
         _debug.set_closed_handles_queue_max_size(1)
         assert _debug.get_closed_handles_queue_max_size() == 1
+        assert len(_debug.get_closed_handles()) == n
         mod.noleak('y')
+        assert len(_debug.get_closed_handles()) < n or n <= 1
+        for _ in range(n):
+            mod.noleak('y')
         assert len(_debug.get_closed_handles()) == 1
     finally:
         _debug.set_closed_handles_queue_max_size(old)
@@ -352,7 +348,9 @@ def test_builders_and_trackers(make_module, debug_hook):
     mod = make_module(BUILDERS)
     assert mod.list_twice() == [None]          # HPyListBuilder_Set returns nothing
     assert debug_hook == ['builder']
-    assert re.search(r'HPyTupleBuilder_Build', report_of(mod.tuple_cancelled))
+    # as in HPy 0.9: after the hook, Build gets a null builder: MemoryError
+    with pytest.raises(MemoryError):
+        mod.tuple_cancelled()
     assert debug_hook == ['builder', 'builder']
     mod.tracker_twice('x')
     assert debug_hook == ['builder', 'builder', 'handle']

@@ -37,6 +37,32 @@ pub const SPECIAL: &[&str] = &[
     "ctx_Type_FromSpec",
 ];
 
+/// Functions that check their arguments themselves (a TypeError) whose
+/// `@requires` debug mode checks anyway, as HPy 0.9's debug mode does (a
+/// report: by default a fatal error).
+const ALWAYS_CHECKED: &[&str] = &["ctx_Type_GetName", "ctx_Type_IsSubtype"];
+
+/// Argument checks of HPy 0.9's debug mode that api/hpy.api has no
+/// `@requires` for: (function, parameter, `handles::Requires` variant).
+const EXTRA_CHECKS: &[(&str, &str, &str)] = &[("ctx_Unicode_Substring", "str", "Unicode")];
+
+/// The `HPyType_BuiltinShape` value `_HPy_AsStruct_SHAPE` requires.
+fn as_struct_shape(c_name: &str) -> Option<i32> {
+    let shape = c_name.strip_prefix("_HPy_AsStruct_")?;
+    Some(match shape {
+        "Legacy" => -1,
+        "Object" => 0,
+        "Type" => 1,
+        "Long" => 2,
+        "Float" => 3,
+        "Unicode" => 4,
+        "Tuple" => 5,
+        "List" => 6,
+        "Dict" => 7,
+        _ => return None,
+    })
+}
+
 /// Parameter types passed through unchanged: no handle inside.
 fn is_plain(ctype: &str) -> bool {
     !matches!(
@@ -119,15 +145,12 @@ fn emit_func(f: &Func) -> Result<String, String> {
             _ => {}
         }
     }
-    // @requires(P,KIND): checked once unwrapped
-    let handle_params: Vec<&str> = f.params[1..]
-        .iter()
-        .filter(|p| p.ctype == "HPy")
-        .map(|p| p.name.as_str())
-        .collect();
+    // @requires(P,KIND): checked once unwrapped.
     // hpy-core's functions check their arguments (a TypeError); inline
     // functions and C-API forwards do not, so debug mode checks for them
-    let checks_itself = matches!(f.mapping, Mapping::Core | Mapping::Runtime | Mapping::Todo);
+    let checks_itself = matches!(f.mapping, Mapping::Core | Mapping::Runtime | Mapping::Todo)
+        && !ALWAYS_CHECKED.contains(&f.ctx_name.as_str());
+    let mut checks: Vec<(String, &str)> = Vec::new();
     for a in &f.attrs {
         if checks_itself {
             break;
@@ -140,22 +163,41 @@ fn emit_func(f: &Func) -> Result<String, String> {
                 ObjKind::Slice => "Slice",
                 ObjKind::ContextVar => "ContextVar",
             };
-            // "arg" alone when it is the only handle, else "arg N" (1-based,
-            // among the parameters after ctx), as HPy 0.9 words it
-            let what = if handle_params.len() == 1 {
-                "arg".to_string()
-            } else {
-                let pos = f.params[1..]
-                    .iter()
-                    .position(|p| &p.name == param)
-                    .unwrap_or(0);
-                format!("arg {}", pos + 1)
-            };
-            pre.push_str(&format!(
-                "if crate::debug::handles::require(gil, u_{n}, crate::debug::handles::Requires::{kind}, F, \"{what}\").is_err() {{ {fail} }}\n",
-                n = rust_ident(param)
-            ));
+            checks.push((param.clone(), kind));
         }
+    }
+    for (func, param, kind) in EXTRA_CHECKS {
+        if *func == f.ctx_name {
+            checks.push((param.to_string(), kind));
+        }
+    }
+    for (param, kind) in checks {
+        // "arg" alone when it is the only parameter, else "arg N" (1-based,
+        // after ctx), as HPy 0.9 words it
+        let what = if f.params.len() == 2 {
+            "arg".to_string()
+        } else {
+            let pos = f.params[1..]
+                .iter()
+                .position(|p| p.name == param)
+                .ok_or_else(|| format!("{}: no parameter {param} to check", f.ctx_name))?;
+            format!("arg {}", pos + 1)
+        };
+        pre.push_str(&format!(
+            "if crate::debug::handles::require(gil, u_{n}, crate::debug::handles::Requires::{kind}, F, \"{what}\").is_err() {{ {fail} }}\n",
+            n = rust_ident(&param)
+        ));
+    }
+    // _HPy_AsStruct_SHAPE: the object's type must have that shape
+    if let Some(shape) = as_struct_shape(&f.c_name) {
+        let p = f
+            .params
+            .get(1)
+            .ok_or_else(|| format!("{}: no handle", f.ctx_name))?;
+        pre.push_str(&format!(
+            "if crate::debug::handles::require_shape(gil, u, u_{n}, {shape}, F).is_err() {{ {fail} }}\n",
+            n = rust_ident(&p.name)
+        ));
     }
     for p in &f.params[1..] {
         let n = rust_ident(&p.name);
@@ -221,6 +263,12 @@ fn emit_func(f: &Func) -> Result<String, String> {
                 rust_ident(&owner)
             )
         }
+        // a C string tied to a handle (HPyType_GetName): its length is
+        // found with strlen
+        ("const char *", None, Some(owner)) => format!(
+            "crate::debug::raw::protect(gil, {}, r, None)",
+            rust_ident(&owner)
+        ),
         ("HPyTracker", _, _) => return Err(format!("{}: returns a tracker", f.ctx_name)),
         _ => "r".to_string(),
     };
@@ -234,6 +282,7 @@ fn emit_func(f: &Func) -> Result<String, String> {
          const F: &CStr = c\"{}\";\n\
          // SAFETY: a context function, called with the GIL held.\n\
          let gil = unsafe {{ Gil::assume() }};\n\
+         crate::debug::contexts::check(gil, dctx, F);\n\
          let u = crate::debug::handles::universal_of(dctx);\n\
          // SAFETY: `u` is the live universal context this debug context wraps;\n\
          // the handles passed to it are its own (unwrapped above), the other\n\

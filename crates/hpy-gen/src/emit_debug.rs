@@ -38,19 +38,24 @@ pub const SPECIAL: &[&str] = &[
 ];
 
 /// Functions that check their arguments themselves (a TypeError) whose
-/// `@requires` debug mode checks anyway, as HPy 0.9's debug mode does (a
-/// report: by default a fatal error).
+/// `@requires` debug mode checks first anyway, to word the TypeError as
+/// HPy 0.9's debug mode words these checks ("HPyType_IsSubtype arg 1 must
+/// be a type"; HPy 0.9 makes them fatal errors, hpy-rs keeps bad input an
+/// exception).
 const ALWAYS_CHECKED: &[&str] = &["ctx_Type_GetName", "ctx_Type_IsSubtype"];
 
 /// Argument checks of HPy 0.9's debug mode that api/hpy.api has no
-/// `@requires` for: (function, parameter, `handles::Requires` variant).
+/// `@requires` for: (function, parameter, `handles::Requires` variant); a
+/// TypeError too (`PyUnicode_Substring`, which the universal context
+/// forwards to, does not check its argument).
 const EXTRA_CHECKS: &[(&str, &str, &str)] = &[("ctx_Unicode_Substring", "str", "Unicode")];
 
 /// The `HPyType_BuiltinShape` value `_HPy_AsStruct_SHAPE` requires.
+/// `_HPy_AsStruct_Legacy` is left unchecked: hpy-rs answers it for any
+/// shape (the start of the object's C struct).
 fn as_struct_shape(c_name: &str) -> Option<i32> {
     let shape = c_name.strip_prefix("_HPy_AsStruct_")?;
     Some(match shape {
-        "Legacy" => -1,
         "Object" => 0,
         "Type" => 1,
         "Long" => 2,
@@ -148,8 +153,11 @@ fn emit_func(f: &Func) -> Result<String, String> {
     // @requires(P,KIND): checked once unwrapped.
     // hpy-core's functions check their arguments (a TypeError); inline
     // functions and C-API forwards do not, so debug mode checks for them
-    let checks_itself = matches!(f.mapping, Mapping::Core | Mapping::Runtime | Mapping::Todo)
-        && !ALWAYS_CHECKED.contains(&f.ctx_name.as_str());
+    let always = ALWAYS_CHECKED.contains(&f.ctx_name.as_str());
+    let checks_itself =
+        matches!(f.mapping, Mapping::Core | Mapping::Runtime | Mapping::Todo) && !always;
+    // those checked as HPy 0.9's debug mode does raise TypeError
+    let mut raise = always;
     let mut checks: Vec<(String, &str)> = Vec::new();
     for a in &f.attrs {
         if checks_itself {
@@ -169,6 +177,7 @@ fn emit_func(f: &Func) -> Result<String, String> {
     for (func, param, kind) in EXTRA_CHECKS {
         if *func == f.ctx_name {
             checks.push((param.to_string(), kind));
+            raise = true;
         }
     }
     for (param, kind) in checks {
@@ -183,10 +192,16 @@ fn emit_func(f: &Func) -> Result<String, String> {
                 .ok_or_else(|| format!("{}: no parameter {param} to check", f.ctx_name))?;
             format!("arg {}", pos + 1)
         };
-        pre.push_str(&format!(
-            "if crate::debug::handles::require(gil, u_{n}, crate::debug::handles::Requires::{kind}, F, \"{what}\").is_err() {{ {fail} }}\n",
-            n = rust_ident(&param)
-        ));
+        let n = rust_ident(&param);
+        pre.push_str(&if raise {
+            format!(
+                "if crate::debug::handles::require_or_raise(u_{n}, crate::debug::handles::Requires::{kind}, F, \"{what}\").is_err() {{ {fail} }}\n"
+            )
+        } else {
+            format!(
+                "if crate::debug::handles::require(gil, u_{n}, crate::debug::handles::Requires::{kind}, F, \"{what}\").is_err() {{ {fail} }}\n"
+            )
+        });
     }
     // _HPy_AsStruct_SHAPE: the object's type must have that shape
     if let Some(shape) = as_struct_shape(&f.c_name) {

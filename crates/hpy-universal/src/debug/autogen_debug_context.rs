@@ -1934,9 +1934,6 @@ pub unsafe extern "C" fn ctx_AsStruct_Legacy(dctx: *mut HPyContext, h: HPy) -> *
         let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return core::ptr::null_mut();
         };
-        if crate::debug::handles::require_shape(gil, u, u_h, -1, F).is_err() {
-            return core::ptr::null_mut();
-        }
         let r = ((*u).ctx_AsStruct_Legacy)(u, u_h);
         r
     }
@@ -3513,8 +3510,7 @@ pub unsafe extern "C" fn ctx_Type_GetName(dctx: *mut HPyContext, type_: HPy) -> 
         let Ok(u_type_) = crate::debug::handles::unwrap(gil, dctx, type_, F) else {
             return core::ptr::null();
         };
-        if crate::debug::handles::require(
-            gil,
+        if crate::debug::handles::require_or_raise(
             u_type_,
             crate::debug::handles::Requires::Type,
             F,
@@ -3546,8 +3542,7 @@ pub unsafe extern "C" fn ctx_Type_IsSubtype(dctx: *mut HPyContext, sub: HPy, typ
         let Ok(u_type_) = crate::debug::handles::unwrap(gil, dctx, type_, F) else {
             return -1;
         };
-        if crate::debug::handles::require(
-            gil,
+        if crate::debug::handles::require_or_raise(
             u_sub,
             crate::debug::handles::Requires::Type,
             F,
@@ -3557,8 +3552,7 @@ pub unsafe extern "C" fn ctx_Type_IsSubtype(dctx: *mut HPyContext, sub: HPy, typ
         {
             return -1;
         }
-        if crate::debug::handles::require(
-            gil,
+        if crate::debug::handles::require_or_raise(
             u_type_,
             crate::debug::handles::Requires::Type,
             F,
@@ -3616,8 +3610,7 @@ pub unsafe extern "C" fn ctx_Unicode_Substring(
         let Ok(u_str) = crate::debug::handles::unwrap(gil, dctx, str, F) else {
             return HPy::NULL;
         };
-        if crate::debug::handles::require(
-            gil,
+        if crate::debug::handles::require_or_raise(
             u_str,
             crate::debug::handles::Requires::Unicode,
             F,

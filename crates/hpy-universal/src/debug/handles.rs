@@ -548,9 +548,40 @@ pub enum Requires {
 /// function, and so are the kinds whose functions raise TypeError themselves
 /// (bytes, context variables).
 pub fn require(gil: Gil, u: HPy, kind: Requires, func: &CStr, what: &str) -> Result<(), Invalid> {
+    match wrong_kind(u, kind) {
+        None => Ok(()),
+        Some(noun) => Err(report(
+            gil,
+            false,
+            format!(
+                "HPy debug mode: {} {what} must be {noun}",
+                func.to_string_lossy()
+            ),
+        )),
+    }
+}
+
+/// As `require`, for a function that takes bad input as the CPython API
+/// does (an exception, not a report): a wrong object is a TypeError
+/// worded as HPy 0.9's debug mode words its check ("HPyUnicode_Substring
+/// arg 1 must be a Unicode object"), before the function can misuse it.
+pub fn require_or_raise(u: HPy, kind: Requires, func: &CStr, what: &str) -> Result<(), Invalid> {
+    let Some(noun) = wrong_kind(u, kind) else {
+        return Ok(());
+    };
+    let text = format!("{} {what} must be {noun}", func.to_string_lossy());
+    let c = std::ffi::CString::new(text).unwrap_or_default();
+    // SAFETY: with the GIL (context functions); `c` is NUL-terminated.
+    unsafe { ffi::PyErr_SetString(ffi::PyExc_TypeError, c.as_ptr()) };
+    Err(Invalid)
+}
+
+/// What `u` should have been if it is not of `kind` (None: it is, or it is
+/// `HPy_NULL`, left to the function).
+fn wrong_kind(u: HPy, kind: Requires) -> Option<&'static str> {
     let o = u._i as Obj;
     if o.is_null() {
-        return Ok(());
+        return None;
     }
     // SAFETY: with the GIL; `o` is a live object (an open handle's).
     let (ok, noun) = unsafe {
@@ -566,17 +597,7 @@ pub fn require(gil: Gil, u: HPy, kind: Requires, func: &CStr, what: &str) -> Res
             Requires::Unicode => (ffi::PyUnicode_Check(o) != 0, "a Unicode object"),
         }
     };
-    if ok {
-        return Ok(());
-    }
-    Err(report(
-        gil,
-        false,
-        format!(
-            "HPy debug mode: {} {what} must be {noun}",
-            func.to_string_lossy()
-        ),
-    ))
+    (!ok).then_some(noun)
 }
 
 /// The names of `HPyType_BuiltinShape` values, for reports.

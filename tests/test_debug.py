@@ -71,6 +71,7 @@ LEAKER = """
 """
 
 
+@pytest.mark.leaks_handles('shows what LeakDetector reports, with leaks left open')
 def test_leak_detector(make_module):
     from hpy.debug import LeakDetector, HPyLeakError
     from hpy.universal import _debug
@@ -134,6 +135,7 @@ def test_closed_handles_and_generations(make_module):
         _debug.set_closed_handles_queue_max_size(old)
 
 
+@pytest.mark.leaks_handles('a leak report, with the leak left open')
 def test_stack_traces_in_leak_report(make_module):
     from hpy.debug import LeakDetector, HPyLeakError, set_handle_stack_trace_limit, \
         disable_handle_stack_traces
@@ -699,7 +701,7 @@ def test_allocation_traces_have_c_and_python_frames(make_module):
     assert 1 <= len(c_frames) <= 4
     # the first C frame is in the extension (the runtime's own are left out):
     # "#0 0xADDR in SYMBOL+0xOFF (FILE+0xOFFSET)"
-    assert re.match(r'  #0 0x[0-9a-f]+ in \S+ \(.*/mytest\.hpy0\.so\+0x[0-9a-f]+\)$',
+    assert re.match(r'  #0 0x[0-9a-f]+ in \S+ \(.*/mytest\.hpy0[^/]*\.so\+0x[0-9a-f]+\)$',
                     c_frames[0]), trace
     py_frames = py_part.splitlines()
     assert 1 <= len(py_frames) <= 4
@@ -729,3 +731,36 @@ def test_invalid_handle_report_has_the_traces(compile_module):
     assert 'it was opened at:\nC backtrace (innermost first):\n  #0 0x' in p.stderr, p.stderr
     assert re.search(r'Python traceback \(innermost first\):\n  File ".*", line \d+, in keeper',
                      p.stderr), p.stderr
+
+
+def test_leaked_handles_fail_debug_mode_tests(tmp_path):
+    """tests/conftest.py fails every test that leaves handles open in a debug
+    mode, unless it is marked leaks_handles."""
+    import os
+    import subprocess
+    import sys
+    (tmp_path / 'test_leaky.py').write_text(textwrap.dedent('''
+        import pytest
+        from test_debug import LEAKER
+
+        def test_leaks(make_module):
+            make_module(LEAKER).leak('left open')
+
+        @pytest.mark.leaks_handles('on purpose')
+        def test_leaks_on_purpose(make_module):
+            make_module(LEAKER).leak('left open')
+
+        def test_no_leak(make_module):
+            make_module(LEAKER).noleak('closed')
+    '''))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(TESTS_DIR)] + [p for p in os.environ.get('PYTHONPATH', '').split(os.pathsep) if p]))
+    p = subprocess.run(
+        [sys.executable, '-m', 'pytest', '-p', 'conftest', '-p', 'no:cacheprovider',
+         '-q', '-rf', '--hpy-abi=debug', '--hpy-abi=universal', str(tmp_path / 'test_leaky.py')],
+        cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=300)
+    out = p.stdout
+    assert '1 failed, 5 passed' in out, out + p.stderr
+    assert 'FAILED test_leaky.py::test_leaks[debug]' in out, out
+    assert "the test left handles open: 1 unclosed handle:" in out, out
+    assert "for 'left open'>" in out, out

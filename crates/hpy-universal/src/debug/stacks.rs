@@ -109,6 +109,15 @@ fn describe(addr: usize) -> String {
                 .into_owned()
         };
         let in_file = addr.wrapping_sub(info.dli_fbase as usize);
+        // the function that contains it, from the file's symbol table (which
+        // also names static functions, that dladdr cannot see)
+        if let Some((name, start)) = symtab_function(&file, in_file.saturating_sub(1)) {
+            return format!(
+                "{addr:#x} in {}+{:#x} ({file}+{in_file:#x})",
+                demangle(&name),
+                in_file - start
+            );
+        }
         let symbol = if info.dli_sname.is_null() {
             "??".to_string()
         } else {
@@ -121,6 +130,86 @@ fn describe(addr: usize) -> String {
         };
         format!("{addr:#x} in {symbol} ({file}+{in_file:#x})")
     }
+}
+
+/// The functions of one ELF file's symbol table: (start, size, name),
+/// sorted by start.
+type Functions = Vec<(usize, usize, String)>;
+
+/// The files whose functions have been read (a report names few files).
+static SYMTABS: std::sync::Mutex<Vec<(String, Option<Functions>)>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// The function of `file` (a shared object) that contains the offset
+/// `off` from its load address: its name and start.
+fn symtab_function(file: &str, off: usize) -> Option<(String, usize)> {
+    let mut cache = SYMTABS.lock().ok()?;
+    let i = match cache.iter().position(|(f, _)| f == file) {
+        Some(i) => i,
+        None => {
+            cache.push((file.to_string(), read_functions(file)));
+            cache.len() - 1
+        }
+    };
+    let funcs = cache.get(i)?.1.as_ref()?;
+    let k = funcs.partition_point(|&(start, _, _)| start <= off);
+    let (start, size, name) = funcs.get(k.checked_sub(1)?)?;
+    (off < start + size).then(|| (name.clone(), *start))
+}
+
+/// Little-endian unsigned integer of `len` bytes at `at` in `b`.
+fn le(b: &[u8], at: usize, len: usize) -> Option<usize> {
+    let bytes = b.get(at..at.checked_add(len)?)?;
+    Some(
+        bytes
+            .iter()
+            .rev()
+            .fold(0u64, |acc, &x| (acc << 8) | x as u64) as usize,
+    )
+}
+
+/// The functions (STT_FUNC with a size) of the `.symtab` (else `.dynsym`)
+/// of a 64-bit little-endian ELF file; None for anything else.
+fn read_functions(file: &str) -> Option<Functions> {
+    let b = std::fs::read(file).ok()?;
+    // ELF magic, ELFCLASS64, ELFDATA2LSB
+    if b.get(0..6)? != b"\x7fELF\x02\x01" {
+        return None;
+    }
+    let shoff = le(&b, 0x28, 8)?;
+    let shentsize = le(&b, 0x3a, 2)?;
+    let shnum = le(&b, 0x3c, 2)?;
+    let section = |i: usize| shoff.checked_add(i.checked_mul(shentsize)?);
+    // SHT_SYMTAB (2) if there is one, else SHT_DYNSYM (11)
+    let find = |kind: usize| {
+        (0..shnum).find(|&i| section(i).and_then(|at| le(&b, at + 4, 4)) == Some(kind))
+    };
+    let sym_index = find(2).or_else(|| find(11))?;
+    let sym_at = section(sym_index)?;
+    let (sym_off, sym_size, link) = (
+        le(&b, sym_at + 24, 8)?,
+        le(&b, sym_at + 32, 8)?,
+        le(&b, sym_at + 40, 4)?,
+    );
+    let str_at = section(link)?;
+    let (str_off, str_size) = (le(&b, str_at + 24, 8)?, le(&b, str_at + 32, 8)?);
+    let strings = b.get(str_off..str_off.checked_add(str_size)?)?;
+    let mut funcs = Vec::new();
+    for k in 0..sym_size / 24 {
+        let at = sym_off + k * 24;
+        let info = le(&b, at + 4, 1)?;
+        let (value, size) = (le(&b, at + 8, 8)?, le(&b, at + 16, 8)?);
+        if info & 0xf != 2 || value == 0 || size == 0 {
+            continue;
+        }
+        let name_at = le(&b, at, 4)?;
+        let rest = strings.get(name_at..)?;
+        let end = rest.iter().position(|&c| c == 0)?;
+        let name = String::from_utf8_lossy(rest.get(..end)?).into_owned();
+        funcs.push((value, size, name));
+    }
+    funcs.sort();
+    Some(funcs)
 }
 
 /// A Rust symbol in the legacy mangling (`_ZN3foo3bar17h0123456789abcdefE`)

@@ -5,15 +5,20 @@
 //! function, and converts the result back; all of it follows from the C
 //! types and the attributes of `api/hpy.api`:
 //!
+//! - the context itself is checked first: it must be the one of the call
+//!   running on this thread (debug/contexts.rs);
 //! - an `HPy` parameter is checked (open, of this context) and unwrapped; an
 //!   `HPy` result becomes a new debug handle;
+//! - `@requires(P,KIND)` is checked where the function does not check
+//!   itself, plus the checks HPy 0.9's debug mode makes (`ALWAYS_CHECKED`,
+//!   `EXTRA_CHECKS`, the shape of `_HPy_AsStruct_SHAPE`);
 //! - an array of handles (`@array_len`) is unwrapped item by item;
 //! - list and tuple builders are checked and unwrapped; `@consumes` closes
 //!   them after the call;
 //! - `@out_handle(P)`: the handle written through P becomes a debug handle;
-//! - `@ret_borrowed(P)` with `@ret_len`: the returned buffer is handed out as
-//!   a read-only copy tied to the debug handle P (protected memory that
-//!   faults once P is closed).
+//! - `@ret_borrowed(P)` with `@ret_len` (or returning a C string): the
+//!   returned buffer is handed out as a read-only copy tied to the debug
+//!   handle P (protected memory that faults once P is closed).
 //!
 //! What needs more (HPy_Dup, HPy_Close, trackers, HPyType_FromSpec, the
 //! trampoline dispatcher) is hand-written in `debug/special.rs`; the list is

@@ -838,6 +838,20 @@ pub fn into_object(gil: Gil, dctx: *mut HPyContext, h: HPy, func: &CStr) -> Resu
 /// Opens an argument handle for a borrowed object passed in by CPython; it
 /// is closed by `close_args` when the call returns.
 pub fn open_arg(gil: Gil, dctx: *mut HPyContext, obj: Obj) -> HPy {
+    let h = open_call_arg(gil, dctx, obj);
+    if h._i != 0 {
+        with_calls(|c| c.args.push(h));
+    }
+    h
+}
+
+/// Opens an argument handle (null gives `HPy_NULL`) that the caller closes
+/// itself with `close_call_arg` when the call returns (for a call path that
+/// keeps its argument handles in its own frame, as a direct vectorcall of
+/// a module function may: then it also brackets the call with
+/// `contexts::enter_call` and `leave_call`).
+#[inline]
+pub fn open_call_arg(gil: Gil, dctx: *mut HPyContext, obj: Obj) -> HPy {
     if obj.is_null() {
         return HPy::NULL;
     }
@@ -845,15 +859,33 @@ pub fn open_arg(gil: Gil, dctx: *mut HPyContext, obj: Obj) -> HPy {
     // the new reference.
     unsafe { ffi::Py_INCREF(obj) };
     let trace = trace_if_enabled(gil);
-    let h = open_record(
+    open_record(
         gil,
         HPy { _i: obj as isize },
         Kind::Arg,
         contexts::family(dctx),
         trace,
+    )
+}
+
+/// Closes an argument handle opened by `open_call_arg` at the end of its
+/// call (`HPy_NULL` does nothing); one the extension closed itself is
+/// reported.
+#[inline]
+pub fn close_call_arg(gil: Gil, dctx: *mut HPyContext, h: HPy) {
+    if h._i == 0 || close_fast(gil, contexts::family(dctx), h).is_some() {
+        return;
+    }
+    let closed = close(
+        gil,
+        dctx,
+        h,
+        c"the end of a call into the extension (closing an argument handle that the \
+           extension closed itself: argument handles are borrowed, never close them)",
     );
-    with_calls(|c| c.args.push(h));
-    h
+    if closed.is_err() {
+        drop_report(gil);
+    }
 }
 
 /// An array of argument handles for the items of a C array of objects,
@@ -905,16 +937,7 @@ pub fn close_args(gil: Gil, dctx: *mut HPyContext, m: Mark) {
     while let Some(h) = with_calls(|c| c.args.get(i).copied()) {
         i += 1;
         if close_fast(gil, fam, h).is_none() {
-            let closed = close(
-                gil,
-                dctx,
-                h,
-                c"the end of a call into the extension (closing an argument handle that the \
-                   extension closed itself: argument handles are borrowed, never close them)",
-            );
-            if closed.is_err() {
-                drop_report(gil);
-            }
+            close_call_arg(gil, dctx, h);
         }
     }
     with_calls(|c| c.args.truncate(m.0));

@@ -715,8 +715,11 @@ pub fn object_of(gil: Gil, h: HPy) -> HPy {
     })
 }
 
-/// Opens a record, then releases what a reused record held.
-#[inline(always)]
+/// Opens a record, then releases what a reused record held. Never
+/// inlined: the callers' frames (the dispatcher's, the context functions')
+/// stay small, which deep recursion through C needs (the records are built
+/// here, not in every caller's frame).
+#[inline(never)]
 fn open_record(
     gil: Gil,
     obj: HPy,
@@ -802,6 +805,7 @@ pub fn force_close(gil: Gil, h: HPy) -> Result<(), Invalid> {
 
 /// Takes the object out of a handle returned to CPython: a new reference
 /// to it, and the handle closed. Reports a closed handle (returning null).
+#[inline(never)]
 pub fn into_object(gil: Gil, dctx: *mut HPyContext, h: HPy, func: &CStr) -> Result<Obj, Invalid> {
     if let Some((obj, kept, evicted)) = with(gil, |t| t.close_open(contexts::family(dctx), h)) {
         evicted.release(gil);
@@ -837,6 +841,7 @@ pub fn into_object(gil: Gil, dctx: *mut HPyContext, h: HPy, func: &CStr) -> Resu
 
 /// Opens an argument handle for a borrowed object passed in by CPython; it
 /// is closed by `close_args` when the call returns.
+#[inline(never)]
 pub fn open_arg(gil: Gil, dctx: *mut HPyContext, obj: Obj) -> HPy {
     let h = open_call_arg(gil, dctx, obj);
     if h._i != 0 {
@@ -890,6 +895,7 @@ pub fn close_call_arg(gil: Gil, dctx: *mut HPyContext, h: HPy) {
 
 /// An array of argument handles for the items of a C array of objects,
 /// alive until `close_args`.
+#[inline(never)]
 pub fn open_arg_array(gil: Gil, dctx: *mut HPyContext, items: *const Obj, n: usize) -> *const HPy {
     let trace = trace_if_enabled(gil);
     let fam = contexts::family(dctx);
@@ -927,6 +933,7 @@ pub fn mark(gil: Gil) -> Mark {
 
 /// Closes the argument handles opened since `m` (the call has returned),
 /// in the order they were opened (as HPy 0.9: self first).
+#[inline(never)]
 pub fn close_args(gil: Gil, dctx: *mut HPyContext, m: Mark) {
     let done: Vec<Vec<HPy>> = with_calls(|c| c.arrays.split_off(m.1.min(c.arrays.len())));
     with(gil, |t| t.pool.extend(done));

@@ -6,6 +6,10 @@ once per ABI mode. The modes are, in order of precedence:
   - `--hpy-abi=MODE` on the command line (repeatable) or the environment
     variable HPY_TEST_ABIS="cpython universal",
   - support.DEFAULT_ABIS (cpython, universal, hybrid, debug, hybrid+debug).
+
+In the debug modes every test also fails if it leaves handles open (see
+`pytest_runtest_call`); a test that leaks on purpose says so with
+`@pytest.mark.leaks_handles(reason)`.
 """
 import os
 
@@ -15,6 +19,44 @@ import support
 
 # the hpy_debug fixture (runs a test under hpy.debug.LeakDetector)
 pytest_plugins = ['hpy.debug.pytest']
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        'markers',
+        'leaks_handles(reason): the test leaves debug-mode handles open on '
+        'purpose (not checked for leaks in the debug modes)')
+
+
+def _checks_leaks(item):
+    """Whether `item` runs in a debug mode and is not marked leaks_handles."""
+    callspec = getattr(item, 'callspec', None)
+    abi = callspec.params.get('hpy_abi') if callspec is not None else None
+    return (isinstance(abi, str) and 'debug' in abi
+            and item.get_closest_marker('leaks_handles') is None)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """Every test in a debug mode (debug, hybrid+debug) fails if it leaves
+    handles open: those opened while it ran and still open at its end (as
+    hpy.debug.LeakDetector finds them). A test that fails otherwise keeps
+    its own failure. The leaked handles are closed after the report."""
+    if not _checks_leaks(item):
+        return (yield)
+    from hpy.universal import _debug
+    from hpy.debug import HPyLeakError
+    gen = _debug.new_generation()
+    result = yield
+    leaks = _debug.get_open_handles(gen)
+    if leaks:
+        # rendered before the handles are closed (a DebugHandle shows the
+        # handle now in its record)
+        report = str(HPyLeakError(leaks))
+        for h in leaks:
+            h._force_close()
+        pytest.fail('debug mode: the test left handles open: ' + report, pytrace=False)
+    return result
 
 
 def pytest_addoption(parser):

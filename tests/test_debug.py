@@ -27,18 +27,6 @@ def debug_hook():
     _debug.set_on_invalid_builder_handle(None)
 
 
-def report_of(f, *args):
-    """Calls f(*args), which must fail with a SystemError; returns the
-    messages of it and of the exceptions it was raised from."""
-    with pytest.raises(SystemError) as exc:
-        f(*args)
-    messages, e = [], exc.value
-    while e is not None:
-        messages.append(str(e))
-        e = e.__cause__ or e.__context__
-    return ' | '.join(messages)
-
-
 def run_module_code(module, code):
     """Loads `module` in a fresh interpreter (as `mod`) and runs `code`."""
     prog = "import support\nmod = support.load_extension(%r, %r, %r)\n" % (
@@ -83,6 +71,7 @@ LEAKER = """
 """
 
 
+@pytest.mark.leaks_handles('shows what LeakDetector reports, with leaks left open')
 def test_leak_detector(make_module):
     from hpy.debug import LeakDetector, HPyLeakError
     from hpy.universal import _debug
@@ -99,7 +88,8 @@ def test_leak_detector(make_module):
     assert "for 'hello'>" in msg and "for 'world'>" in msg
     leaked = _debug.get_open_handles(gen)
     assert sorted(h.obj for h in leaked) == ['hello', 'world']
-    assert all(not h.is_closed and h.raw_data_size == 0 for h in leaked)
+    # -1: no raw data (HPy 0.9's value)
+    assert all(not h.is_closed and h.raw_data_size == -1 for h in leaked)
     assert repr(leaked[0]).startswith('<DebugHandle 0x')
     # listed again: other objects, equal handles; no ordering
     again = _debug.get_open_handles(gen)
@@ -130,14 +120,22 @@ def test_closed_handles_and_generations(make_module):
     assert _debug.get_open_handles(gen) == []
     old = _debug.get_closed_handles_queue_max_size()
     try:
+        # as in HPy 0.9 the queue is trimmed lazily: each handle opened
+        # takes the slot of the oldest closed one while the queue is full
+        n = len(_debug.get_closed_handles())
         _debug.set_closed_handles_queue_max_size(1)
         assert _debug.get_closed_handles_queue_max_size() == 1
+        assert len(_debug.get_closed_handles()) == n
         mod.noleak('y')
+        assert len(_debug.get_closed_handles()) < n or n <= 1
+        for _ in range(n):
+            mod.noleak('y')
         assert len(_debug.get_closed_handles()) == 1
     finally:
         _debug.set_closed_handles_queue_max_size(old)
 
 
+@pytest.mark.leaks_handles('a leak report, with the leak left open')
 def test_stack_traces_in_leak_report(make_module):
     from hpy.debug import LeakDetector, HPyLeakError, set_handle_stack_trace_limit, \
         disable_handle_stack_traces
@@ -352,7 +350,9 @@ def test_builders_and_trackers(make_module, debug_hook):
     mod = make_module(BUILDERS)
     assert mod.list_twice() == [None]          # HPyListBuilder_Set returns nothing
     assert debug_hook == ['builder']
-    assert re.search(r'HPyTupleBuilder_Build', report_of(mod.tuple_cancelled))
+    # as in HPy 0.9: after the hook, Build gets a null builder: MemoryError
+    with pytest.raises(MemoryError):
+        mod.tuple_cancelled()
     assert debug_hook == ['builder', 'builder']
     mod.tracker_twice('x')
     assert debug_hook == ['builder', 'builder', 'handle']
@@ -436,3 +436,331 @@ def test_raw_data_faults(compile_module, call):
     p = run_module_code(module, 'print("before", flush=True)\n' + call + '\nprint("after")')
     assert p.stdout.startswith('before') and 'after' not in p.stdout
     assert p.returncode in (-signal.SIGSEGV, -signal.SIGBUS), (p.returncode, p.stderr)
+
+
+def test_closed_handles_are_reused_oldest_first(make_module):
+    """As in HPy 0.9: while the closed handles queue is full, each handle
+    opened takes the slot of the oldest closed one, and a DebugHandle listed
+    for that slot then shows the new handle."""
+    from hpy.universal import _debug
+    mod = make_module(LEAKER)
+    old = _debug.get_closed_handles_queue_max_size()
+    gen = _debug.new_generation()
+    try:
+        for word in ('one', 'two', 'three'):
+            mod.noleak(word)
+        _debug.set_closed_handles_queue_max_size(1)
+        closed = _debug.get_closed_handles()
+        assert len(closed) >= 4 and not any(h.obj == 'leaked' for h in closed)
+        # opened in order: self, the argument, its Dup (leaked), the result
+        mod.leak('leaked')
+        assert [h.is_closed for h in closed[:4]] == [True, True, False, True]
+        assert closed[2].obj == 'leaked' and closed[2].raw_data_size == -1
+        leaks = _debug.get_open_handles(gen)
+        assert [h.obj for h in leaks] == ['leaked']
+    finally:
+        for h in _debug.get_open_handles(gen):
+            h._force_close()
+        _debug.set_closed_handles_queue_max_size(old)
+
+
+UTF8 = """
+    HPyDef_METH(utf8_len, "utf8_len", HPyFunc_O)
+    static HPy utf8_len_impl(HPyContext *ctx, HPy self, HPy arg)
+    {
+        HPy_ssize_t n;
+        if (HPyUnicode_AsUTF8AndSize(ctx, arg, &n) == NULL)
+            return HPy_NULL;
+        return HPyLong_FromSsize_t(ctx, n);
+    }
+    @EXPORT(utf8_len)
+    @INIT
+"""
+
+
+def drain_closed_handles(mod):
+    """Empties the closed handles queue: with a size of 0, each handle
+    opened reuses a closed record and each one closed is dropped at once."""
+    from hpy.universal import _debug
+    _debug.set_closed_handles_queue_max_size(0)
+    for _ in range(10000):
+        if not _debug.get_closed_handles():
+            break
+        mod.utf8_len('')
+    assert _debug.get_closed_handles() == []
+
+
+def test_raw_data_kept_within_the_limit(make_module):
+    """The raw data of closed handles is kept (inaccessible) only while it
+    all fits in get_protected_raw_data_max_size() bytes; past it, a closed
+    handle's data is freed at once (raw_data_size -1)."""
+    from hpy.universal import _debug
+    mod = make_module(UTF8)
+    old_raw = _debug.get_protected_raw_data_max_size()
+    old_queue = _debug.get_closed_handles_queue_max_size()
+
+    def sizes_of(gen):
+        return sorted(h.raw_data_size for h in _debug.get_closed_handles(gen))
+
+    try:
+        drain_closed_handles(mod)
+        _debug.set_closed_handles_queue_max_size(1000)
+        _debug.set_protected_raw_data_max_size(20)
+        gen = _debug.new_generation()
+        assert mod.utf8_len('x' * 30) == 30          # 31 bytes: freed
+        assert sizes_of(gen) == [-1, -1, -1]          # self, arg, result
+        gen = _debug.new_generation()
+        assert mod.utf8_len('a' * 9) == 9            # 10 bytes: kept
+        assert mod.utf8_len('b' * 7) == 7            # 8 more: 18, kept
+        assert mod.utf8_len('c' * 2) == 2            # 3 more: 21, freed
+        assert sizes_of(gen) == [-1] * 7 + [8, 10]
+        # the records leave the queue: their data is freed and uncounted
+        drain_closed_handles(mod)
+        _debug.set_closed_handles_queue_max_size(1000)
+        gen = _debug.new_generation()
+        assert mod.utf8_len('d' * 17) == 17          # 18 bytes fit again
+        assert sizes_of(gen) == [-1, -1, 18]
+    finally:
+        _debug.set_protected_raw_data_max_size(old_raw)
+        _debug.set_closed_handles_queue_max_size(old_queue)
+
+
+CHECKS = """
+    typedef struct { long value; } DummyObject;
+    /* wrong: the type below has the Object shape, not the Long shape */
+    HPyType_HELPERS(DummyObject, HPyType_BuiltinShape_Long)
+    typedef struct { long value; } PlainObject;
+    HPyType_HELPERS(PlainObject)
+
+    static HPyType_Spec Dummy_spec = {
+        .name = "mytest.Dummy",
+        .basicsize = sizeof(DummyObject),
+    };
+    HPyDef_METH(make_dummy, "make_dummy", HPyFunc_NOARGS)
+    static HPy make_dummy_impl(HPyContext *ctx, HPy self)
+    {
+        HPy t = HPyType_FromSpec(ctx, &Dummy_spec, NULL);
+        if (HPy_IsNull(t))
+            return HPy_NULL;
+        HPy obj = HPy_CallTupleDict(ctx, t, HPy_NULL, HPy_NULL);
+        HPy_Close(ctx, t);
+        return obj;
+    }
+    HPyDef_METH(as_long_shape, "as_long_shape", HPyFunc_O)
+    static HPy as_long_shape_impl(HPyContext *ctx, HPy self, HPy arg)
+    {
+        DummyObject *d = DummyObject_AsStruct(ctx, arg);
+        if (d == NULL)
+            return HPy_NULL;
+        return HPyLong_FromLong(ctx, 0);
+    }
+    HPyDef_METH(as_object_shape, "as_object_shape", HPyFunc_O)
+    static HPy as_object_shape_impl(HPyContext *ctx, HPy self, HPy arg)
+    {
+        PlainObject *p = PlainObject_AsStruct(ctx, arg);
+        if (p == NULL)
+            return HPy_NULL;
+        return HPyLong_FromLong(ctx, p->value);
+    }
+    HPyDef_METH(type_name, "type_name", HPyFunc_O)
+    static HPy type_name_impl(HPyContext *ctx, HPy self, HPy arg)
+    {
+        const char *name = HPyType_GetName(ctx, arg);
+        if (name == NULL)
+            return HPy_NULL;
+        return HPyUnicode_FromString(ctx, name);
+    }
+    HPyDef_METH(write_type_name, "write_type_name", HPyFunc_O)
+    static HPy write_type_name_impl(HPyContext *ctx, HPy self, HPy arg)
+    {
+        char *name = (char *)HPyType_GetName(ctx, arg);
+        name[0] = 'X';                            /* the text is read-only */
+        return HPy_Dup(ctx, ctx->h_None);
+    }
+    HPyDef_METH(is_subtype, "is_subtype", HPyFunc_VARARGS)
+    static HPy is_subtype_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs)
+    {
+        int r = HPyType_IsSubtype(ctx, args[0], args[1]);
+        if (r < 0 && HPyErr_Occurred(ctx))
+            return HPy_NULL;
+        return HPyLong_FromLong(ctx, r);
+    }
+    HPyDef_METH(substring, "substring", HPyFunc_O)
+    static HPy substring_impl(HPyContext *ctx, HPy self, HPy arg)
+    {
+        return HPyUnicode_Substring(ctx, arg, 1, 3);
+    }
+    @EXPORT(make_dummy)
+    @EXPORT(as_long_shape)
+    @EXPORT(as_object_shape)
+    @EXPORT(type_name)
+    @EXPORT(write_type_name)
+    @EXPORT(is_subtype)
+    @EXPORT(substring)
+    @INIT
+"""
+
+
+def test_argument_checks_pass_good_arguments(make_module):
+    mod = make_module(CHECKS)
+    assert mod.type_name(int) == 'int'
+    assert mod.is_subtype(bool, int) == 1 and mod.is_subtype(int, bool) == 0
+    assert mod.substring('hello') == 'el'
+    assert mod.as_object_shape(mod.make_dummy()) == 0
+
+
+@pytest.mark.parametrize('call, message', [
+    (lambda mod: mod.type_name('hello'), 'HPyType_GetName arg must be a type'),
+    (lambda mod: mod.is_subtype(bool, 'hello'), 'HPyType_IsSubtype arg 2 must be a type'),
+    (lambda mod: mod.is_subtype('hello', str), 'HPyType_IsSubtype arg 1 must be a type'),
+    # PyUnicode_Substring would crash: debug mode checks first
+    (lambda mod: mod.substring(b'hello'), 'HPyUnicode_Substring arg 1 must be a Unicode object'),
+])
+def test_argument_checks_raise_type_error(make_module, call, message):
+    """Bad input is a TypeError worded as HPy 0.9's debug mode words its
+    checks (HPy 0.9 makes them fatal errors)."""
+    mod = make_module(CHECKS)
+    with pytest.raises(TypeError) as exc:
+        call(mod)
+    assert str(exc.value) == message
+
+
+@pytest.mark.parametrize('call, message', [
+    ('mod.as_long_shape(mod.make_dummy())',
+     'Invalid usage of _HPy_AsStruct_Long. Expected shape HPyType_BuiltinShape_Long '
+     'but got HPyType_BuiltinShape_Object'),
+    ('mod.as_object_shape("text")',
+     'Invalid usage of _HPy_AsStruct_Object. Expected shape HPyType_BuiltinShape_Object '
+     'but got HPyType_BuiltinShape_Legacy'),
+])
+def test_struct_of_the_wrong_shape_is_fatal_by_default(compile_module, call, message):
+    """_HPy_AsStruct_SHAPE (TYPE_AsStruct of HPyType_HELPERS) of an object
+    whose type has another shape: the extension would read the wrong
+    memory."""
+    module = compile_module(CHECKS)
+    p = run_module_code(module, call)
+    assert p.returncode == -signal.SIGABRT
+    assert 'Fatal Python error' in p.stderr and message in p.stderr, p.stderr
+
+
+def test_struct_of_the_wrong_shape_calls_the_hook(make_module, debug_hook):
+    mod = make_module(CHECKS)
+    with pytest.raises(SystemError, match='Invalid usage of _HPy_AsStruct_Long'):
+        mod.as_long_shape(mod.make_dummy())
+    assert debug_hook == ['handle']
+
+
+def test_type_name_is_read_only(compile_module):
+    module = compile_module(CHECKS)
+    p = run_module_code(module, 'print("before", flush=True)\nmod.write_type_name(int)\n'
+                                'print("after")')
+    assert p.stdout.startswith('before') and 'after' not in p.stdout
+    assert p.returncode in (-signal.SIGSEGV, -signal.SIGBUS), (p.returncode, p.stderr)
+
+
+@pytest.mark.parametrize('call, message', [
+    ('mod.close_constant()', 'Invalid usage of already closed handle: HPy_Close was passed '
+                             'the constant handle'),
+    ('mod.return_constant()', 'Invalid usage of already closed handle: .* is the constant handle'),
+])
+def test_constant_handles_reported_as_closed(compile_module, call, message):
+    """HPy 0.9 reports a constant closed, or returned without HPy_Dup (the
+    caller closes what it gets), as the use of a closed handle."""
+    module = compile_module(INVALID)
+    p = run_module_code(module, call)
+    assert p.returncode == -signal.SIGABRT
+    assert re.search(message, p.stderr), p.stderr
+
+
+def test_builder_after_build_is_fatal_by_default(compile_module):
+    module = compile_module(BUILDERS)
+    p = run_module_code(module, 'mod.tuple_cancelled()')
+    assert p.returncode == -signal.SIGABRT
+    assert 'Invalid usage of already closed builder: HPyTupleBuilder_Build' in p.stderr
+
+
+def test_allocation_traces_have_c_and_python_frames(make_module):
+    """set_handle_stack_trace_limit(n): up to n C frames (the first one the
+    extension's) and n Python frames of where each handle was opened."""
+    from hpy.debug import LeakDetector, HPyLeakError, set_handle_stack_trace_limit, \
+        disable_handle_stack_traces
+    from hpy.universal import _debug
+    mod = make_module(LEAKER)
+    set_handle_stack_trace_limit(4)
+    try:
+        with pytest.raises(HPyLeakError) as exc:
+            with LeakDetector():
+                mod.leak('traced')
+    finally:
+        disable_handle_stack_traces()
+    (h,) = exc.value.leaks
+    trace = h.allocation_stacktrace
+    c_part, py_part = trace.split('Python traceback (innermost first):\n')
+    assert c_part.startswith('C backtrace (innermost first):\n')
+    c_frames = c_part.splitlines()[1:]
+    assert 1 <= len(c_frames) <= 4
+    # the first C frame is in the extension (the runtime's own are left out):
+    # "#0 0xADDR in SYMBOL+0xOFF (FILE+0xOFFSET)"
+    assert re.match(r'  #0 0x[0-9a-f]+ in \S+ \(.*/mytest\.hpy0[^/]*\.so\+0x[0-9a-f]+\)$',
+                    c_frames[0]), trace
+    py_frames = py_part.splitlines()
+    assert 1 <= len(py_frames) <= 4
+    assert 'test_allocation_traces_have_c_and_python_frames' in py_frames[0]
+    assert trace.rstrip('\n') in str(exc.value).replace('\n      ', '\n')
+    h._force_close()
+    # off again: nothing recorded
+    gen = _debug.new_generation()
+    mod.leak('untraced')
+    (h,) = _debug.get_open_handles(gen)
+    assert h.allocation_stacktrace is None
+    h._force_close()
+
+
+def test_invalid_handle_report_has_the_traces(compile_module):
+    module = compile_module(INVALID)
+    p = run_module_code(module, """
+        from hpy.universal import _debug
+        _debug.set_handle_stack_trace_limit(8)
+        def keeper():
+            mod.keep('a')
+        keeper()
+        mod.use_kept()
+    """)
+    assert p.returncode == -signal.SIGABRT
+    assert 'store the object in an HPyGlobal or an HPyField' in p.stderr
+    assert 'it was opened at:\nC backtrace (innermost first):\n  #0 0x' in p.stderr, p.stderr
+    assert re.search(r'Python traceback \(innermost first\):\n  File ".*", line \d+, in keeper',
+                     p.stderr), p.stderr
+
+
+def test_leaked_handles_fail_debug_mode_tests(tmp_path):
+    """tests/conftest.py fails every test that leaves handles open in a debug
+    mode, unless it is marked leaks_handles."""
+    import os
+    import subprocess
+    import sys
+    (tmp_path / 'test_leaky.py').write_text(textwrap.dedent('''
+        import pytest
+        from test_debug import LEAKER
+
+        def test_leaks(make_module):
+            make_module(LEAKER).leak('left open')
+
+        @pytest.mark.leaks_handles('on purpose')
+        def test_leaks_on_purpose(make_module):
+            make_module(LEAKER).leak('left open')
+
+        def test_no_leak(make_module):
+            make_module(LEAKER).noleak('closed')
+    '''))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(TESTS_DIR)] + [p for p in os.environ.get('PYTHONPATH', '').split(os.pathsep) if p]))
+    p = subprocess.run(
+        [sys.executable, '-m', 'pytest', '-p', 'conftest', '-p', 'no:cacheprovider',
+         '-q', '-rf', '--hpy-abi=debug', '--hpy-abi=universal', str(tmp_path / 'test_leaky.py')],
+        cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=300)
+    out = p.stdout
+    assert '1 failed, 5 passed' in out, out + p.stderr
+    assert 'FAILED test_leaky.py::test_leaks[debug]' in out, out
+    assert "the test left handles open: 1 unclosed handle:" in out, out
+    assert "for 'left open'>" in out, out

@@ -236,13 +236,24 @@ def test_hooks(traced, quiet):
             'ctx_Long_AsSsize_t', 'ctx_Long_AsSsize_t', 'ctx_Dup', 'ctx_Dup',
             'ctx_Close', 'ctx_Close', 'ctx_Long_FromSsize_t',
             'ctx_Long_FromSsize_t']
-        # on_enter only: on_exit is cleared
+        # a hook not given stays as it is (HPy 0.9): on_enter replaced,
+        # on_exit kept
         del events[:]
         hpy.trace.set_trace_functions(on_enter=record(None))
         assert traced.add(1, 2) == 3
-        assert events == ['ctx_Add']
-    finally:
+        assert events == ['ctx_Add', ('exit', 'ctx_Add')]
+        # None removes one: on_exit only
+        del events[:]
+        hpy.trace.set_trace_functions(on_enter=None)
+        assert traced.add(1, 2) == 3
+        assert events == [('exit', 'ctx_Add')]
+        # no argument changes nothing
+        del events[:]
         hpy.trace.set_trace_functions()
+        assert traced.add(1, 2) == 3
+        assert events == [('exit', 'ctx_Add')]
+    finally:
+        hpy.trace.set_trace_functions(None, None)
     del events[:]
     assert traced.add(1, 2) == 3
     assert events == []
@@ -310,7 +321,7 @@ def test_hook_may_call_traced_code(traced, quiet):
     try:
         assert traced.add(1, 1) == 2
     finally:
-        hpy.trace.set_trace_functions()
+        hpy.trace.set_trace_functions(None, None)
     assert events == ['ctx_Add', 'ctx_Add']
 
 

@@ -235,9 +235,12 @@ def test_shapes(make_module):
     gc.collect()
 
 
-def test_struct_offsets(make_module):
+def test_struct_offsets(make_module, hpy_abi):
     # HPy 0.9's layout: the C struct follows the built-in base's C struct,
     # at a multiple of 16 (the largest alignment of a C scalar)
+    if 'debug' in hpy_abi:
+        pytest.skip("applies every shape's accessor to one object on purpose, "
+                    "which debug mode reports (as HPy 0.9's)")
     mod = make_module(SHAPES)
     o = mod.OfObject()
 

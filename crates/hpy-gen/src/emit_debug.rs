@@ -5,15 +5,20 @@
 //! function, and converts the result back; all of it follows from the C
 //! types and the attributes of `api/hpy.api`:
 //!
+//! - the context itself is checked first: it must be the one of the call
+//!   running on this thread (debug/contexts.rs);
 //! - an `HPy` parameter is checked (open, of this context) and unwrapped; an
 //!   `HPy` result becomes a new debug handle;
+//! - `@requires(P,KIND)` is checked where the function does not check
+//!   itself, plus the checks HPy 0.9's debug mode makes (`ALWAYS_CHECKED`,
+//!   `EXTRA_CHECKS`, the shape of `_HPy_AsStruct_SHAPE`);
 //! - an array of handles (`@array_len`) is unwrapped item by item;
 //! - list and tuple builders are checked and unwrapped; `@consumes` closes
 //!   them after the call;
 //! - `@out_handle(P)`: the handle written through P becomes a debug handle;
-//! - `@ret_borrowed(P)` with `@ret_len`: the returned buffer is handed out as
-//!   a read-only copy tied to the debug handle P (protected memory that
-//!   faults once P is closed).
+//! - `@ret_borrowed(P)` with `@ret_len` (or returning a C string): the
+//!   returned buffer is handed out as a read-only copy tied to the debug
+//!   handle P (protected memory that faults once P is closed).
 //!
 //! What needs more (HPy_Dup, HPy_Close, trackers, HPyType_FromSpec, the
 //! trampoline dispatcher) is hand-written in `debug/special.rs`; the list is
@@ -36,6 +41,37 @@ pub const SPECIAL: &[&str] = &[
     "ctx_Tracker_Close",
     "ctx_Type_FromSpec",
 ];
+
+/// Functions that check their arguments themselves (a TypeError) whose
+/// `@requires` debug mode checks first anyway, to word the TypeError as
+/// HPy 0.9's debug mode words these checks ("HPyType_IsSubtype arg 1 must
+/// be a type"; HPy 0.9 makes them fatal errors, hpy-rs keeps bad input an
+/// exception).
+const ALWAYS_CHECKED: &[&str] = &["ctx_Type_GetName", "ctx_Type_IsSubtype"];
+
+/// Argument checks of HPy 0.9's debug mode that api/hpy.api has no
+/// `@requires` for: (function, parameter, `handles::Requires` variant); a
+/// TypeError too (`PyUnicode_Substring`, which the universal context
+/// forwards to, does not check its argument).
+const EXTRA_CHECKS: &[(&str, &str, &str)] = &[("ctx_Unicode_Substring", "str", "Unicode")];
+
+/// The `HPyType_BuiltinShape` value `_HPy_AsStruct_SHAPE` requires.
+/// `_HPy_AsStruct_Legacy` is left unchecked: hpy-rs answers it for any
+/// shape (the start of the object's C struct).
+fn as_struct_shape(c_name: &str) -> Option<i32> {
+    let shape = c_name.strip_prefix("_HPy_AsStruct_")?;
+    Some(match shape {
+        "Object" => 0,
+        "Type" => 1,
+        "Long" => 2,
+        "Float" => 3,
+        "Unicode" => 4,
+        "Tuple" => 5,
+        "List" => 6,
+        "Dict" => 7,
+        _ => return None,
+    })
+}
 
 /// Parameter types passed through unchanged: no handle inside.
 fn is_plain(ctype: &str) -> bool {
@@ -119,15 +155,15 @@ fn emit_func(f: &Func) -> Result<String, String> {
             _ => {}
         }
     }
-    // @requires(P,KIND): checked once unwrapped
-    let handle_params: Vec<&str> = f.params[1..]
-        .iter()
-        .filter(|p| p.ctype == "HPy")
-        .map(|p| p.name.as_str())
-        .collect();
+    // @requires(P,KIND): checked once unwrapped.
     // hpy-core's functions check their arguments (a TypeError); inline
     // functions and C-API forwards do not, so debug mode checks for them
-    let checks_itself = matches!(f.mapping, Mapping::Core | Mapping::Runtime | Mapping::Todo);
+    let always = ALWAYS_CHECKED.contains(&f.ctx_name.as_str());
+    let checks_itself =
+        matches!(f.mapping, Mapping::Core | Mapping::Runtime | Mapping::Todo) && !always;
+    // those checked as HPy 0.9's debug mode does raise TypeError
+    let mut raise = always;
+    let mut checks: Vec<(String, &str)> = Vec::new();
     for a in &f.attrs {
         if checks_itself {
             break;
@@ -140,22 +176,48 @@ fn emit_func(f: &Func) -> Result<String, String> {
                 ObjKind::Slice => "Slice",
                 ObjKind::ContextVar => "ContextVar",
             };
-            // "arg" alone when it is the only handle, else "arg N" (1-based,
-            // among the parameters after ctx), as HPy 0.9 words it
-            let what = if handle_params.len() == 1 {
-                "arg".to_string()
-            } else {
-                let pos = f.params[1..]
-                    .iter()
-                    .position(|p| &p.name == param)
-                    .unwrap_or(0);
-                format!("arg {}", pos + 1)
-            };
-            pre.push_str(&format!(
-                "if crate::debug::handles::require(gil, u_{n}, crate::debug::handles::Requires::{kind}, F, \"{what}\").is_err() {{ {fail} }}\n",
-                n = rust_ident(param)
-            ));
+            checks.push((param.clone(), kind));
         }
+    }
+    for (func, param, kind) in EXTRA_CHECKS {
+        if *func == f.ctx_name {
+            checks.push((param.to_string(), kind));
+            raise = true;
+        }
+    }
+    for (param, kind) in checks {
+        // "arg" alone when it is the only parameter, else "arg N" (1-based,
+        // after ctx), as HPy 0.9 words it
+        let what = if f.params.len() == 2 {
+            "arg".to_string()
+        } else {
+            let pos = f.params[1..]
+                .iter()
+                .position(|p| p.name == param)
+                .ok_or_else(|| format!("{}: no parameter {param} to check", f.ctx_name))?;
+            format!("arg {}", pos + 1)
+        };
+        let n = rust_ident(&param);
+        pre.push_str(&if raise {
+            format!(
+                "if crate::debug::handles::require_or_raise(u_{n}, crate::debug::handles::Requires::{kind}, F, \"{what}\").is_err() {{ {fail} }}\n"
+            )
+        } else {
+            format!(
+                "if crate::debug::handles::require(gil, u_{n}, crate::debug::handles::Requires::{kind}, F, \"{what}\").is_err() {{ {fail} }}\n"
+            )
+        });
+    }
+    // _HPy_AsStruct_SHAPE: the object's type must have that shape
+    if let Some(shape) = as_struct_shape(&f.c_name) {
+        let p = f
+            .params
+            .get(1)
+            .ok_or_else(|| format!("{}: no handle", f.ctx_name))?;
+        pre.push_str(&format!(
+            "if crate::debug::handles::require_shape(gil, u, u_{n}, {shape}, F).is_err() {{ {fail} }}\n",
+            n = rust_ident(&p.name)
+        ));
     }
     for p in &f.params[1..] {
         let n = rust_ident(&p.name);
@@ -221,6 +283,12 @@ fn emit_func(f: &Func) -> Result<String, String> {
                 rust_ident(&owner)
             )
         }
+        // a C string tied to a handle (HPyType_GetName): its length is
+        // found with strlen
+        ("const char *", None, Some(owner)) => format!(
+            "crate::debug::raw::protect(gil, {}, r, None)",
+            rust_ident(&owner)
+        ),
         ("HPyTracker", _, _) => return Err(format!("{}: returns a tracker", f.ctx_name)),
         _ => "r".to_string(),
     };
@@ -234,6 +302,7 @@ fn emit_func(f: &Func) -> Result<String, String> {
          const F: &CStr = c\"{}\";\n\
          // SAFETY: a context function, called with the GIL held.\n\
          let gil = unsafe {{ Gil::assume() }};\n\
+         crate::debug::contexts::check(gil, dctx, F);\n\
          let u = crate::debug::handles::universal_of(dctx);\n\
          // SAFETY: `u` is the live universal context this debug context wraps;\n\
          // the handles passed to it are its own (unwrapped above), the other\n\

@@ -12,7 +12,9 @@
 //! - `pymodule`: the Python module `hpy.universal._debug`.
 //!
 //! There are two debug contexts, wrapping the universal and the hybrid
-//! context; the context's `_private` is the context it wraps.
+//! context; the context's `_private` is the context it wraps. Each call
+//! into an extension gets one of their copies (`contexts`), valid during
+//! that call only.
 
 #[allow(
     unsafe_op_in_unsafe_fn,
@@ -20,11 +22,13 @@
     clippy::missing_safety_doc
 )]
 mod autogen_debug_context;
+pub mod contexts;
 mod dispatch;
 pub mod handles;
 pub mod pymodule;
 mod raw;
 mod special;
+mod stacks;
 
 use core::mem::MaybeUninit;
 
@@ -64,6 +68,11 @@ pub unsafe fn init(gil: Gil, universal: *mut HPyContext, hybrid: *mut HPyContext
     };
     DEBUG_CTX.set(gil, MaybeUninit::new(d));
     HYBRID_DEBUG_CTX.set(gil, MaybeUninit::new(hd));
+    // SAFETY: with the GIL, once; both contexts are filled and live forever.
+    unsafe {
+        contexts::init(gil, 0, debug());
+        contexts::init(gil, 1, hybrid_debug());
+    }
 }
 
 /// The debug context of universal modules (valid after `init`).

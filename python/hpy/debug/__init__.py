@@ -14,9 +14,10 @@ __all__ = [
 
 
 def set_handle_stack_trace_limit(limit):
-    """Record, for each handle opened from now on, up to `limit` Python
-    frames of where it was opened (shown in leak reports and in the
-    messages about misused handles). None or 0 turns it off."""
+    """Record, for each handle opened from now on, where it was opened: up
+    to `limit` C frames (the extension's first) and `limit` Python frames
+    (shown in leak reports, in the messages about misused handles and as
+    `DebugHandle.allocation_stacktrace`). None or 0 turns it off."""
     from hpy.universal import _debug
     _debug.set_handle_stack_trace_limit(limit)
 

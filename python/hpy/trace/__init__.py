@@ -11,7 +11,8 @@ of a context function and measures its time with a monotonic clock.
 - ``get_frequency()``: the clock's resolution, in Hz;
 - ``set_trace_functions(on_enter=None, on_exit=None)``: callables called with
   the function's name before and after each traced call (outside the timed
-  part); ``None`` removes a hook. An exception raised by a hook is reported
+  part); ``None`` removes a hook, and a hook not given stays as it is
+  (``set_trace_functions(on_exit=f)`` keeps ``on_enter``). An exception raised by a hook is reported
   through ``sys.unraisablehook`` and does not change the traced call.
 
 ``python -m hpy.trace script.py`` runs a program with every universal module

@@ -19,6 +19,7 @@ pub unsafe extern "C" fn ctx_Long_FromInt32_t(dctx: *mut HPyContext, value: i32)
     const F: &CStr = c"HPyLong_FromInt32_t";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -34,6 +35,7 @@ pub unsafe extern "C" fn ctx_Long_FromUInt32_t(dctx: *mut HPyContext, value: u32
     const F: &CStr = c"HPyLong_FromUInt32_t";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -49,6 +51,7 @@ pub unsafe extern "C" fn ctx_Long_FromInt64_t(dctx: *mut HPyContext, v: i64) -> 
     const F: &CStr = c"HPyLong_FromInt64_t";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -64,6 +67,7 @@ pub unsafe extern "C" fn ctx_Long_FromUInt64_t(dctx: *mut HPyContext, v: u64) ->
     const F: &CStr = c"HPyLong_FromUInt64_t";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -79,6 +83,7 @@ pub unsafe extern "C" fn ctx_Long_FromSize_t(dctx: *mut HPyContext, value: usize
     const F: &CStr = c"HPyLong_FromSize_t";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -94,6 +99,7 @@ pub unsafe extern "C" fn ctx_Long_FromSsize_t(dctx: *mut HPyContext, value: HPy_
     const F: &CStr = c"HPyLong_FromSsize_t";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -109,6 +115,7 @@ pub unsafe extern "C" fn ctx_Long_AsInt32_t(dctx: *mut HPyContext, h: HPy) -> i3
     const F: &CStr = c"HPyLong_AsInt32_t";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -127,6 +134,7 @@ pub unsafe extern "C" fn ctx_Long_AsUInt32_t(dctx: *mut HPyContext, h: HPy) -> u
     const F: &CStr = c"HPyLong_AsUInt32_t";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -145,6 +153,7 @@ pub unsafe extern "C" fn ctx_Long_AsUInt32_tMask(dctx: *mut HPyContext, h: HPy) 
     const F: &CStr = c"HPyLong_AsUInt32_tMask";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -163,6 +172,7 @@ pub unsafe extern "C" fn ctx_Long_AsInt64_t(dctx: *mut HPyContext, h: HPy) -> i6
     const F: &CStr = c"HPyLong_AsInt64_t";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -181,6 +191,7 @@ pub unsafe extern "C" fn ctx_Long_AsUInt64_t(dctx: *mut HPyContext, h: HPy) -> u
     const F: &CStr = c"HPyLong_AsUInt64_t";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -199,6 +210,7 @@ pub unsafe extern "C" fn ctx_Long_AsUInt64_tMask(dctx: *mut HPyContext, h: HPy) 
     const F: &CStr = c"HPyLong_AsUInt64_tMask";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -217,6 +229,7 @@ pub unsafe extern "C" fn ctx_Long_AsSize_t(dctx: *mut HPyContext, h: HPy) -> usi
     const F: &CStr = c"HPyLong_AsSize_t";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -235,6 +248,7 @@ pub unsafe extern "C" fn ctx_Long_AsSsize_t(dctx: *mut HPyContext, h: HPy) -> HP
     const F: &CStr = c"HPyLong_AsSsize_t";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -253,6 +267,7 @@ pub unsafe extern "C" fn ctx_Long_AsVoidPtr(dctx: *mut HPyContext, h: HPy) -> *m
     const F: &CStr = c"HPyLong_AsVoidPtr";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -271,6 +286,7 @@ pub unsafe extern "C" fn ctx_Long_AsDouble(dctx: *mut HPyContext, h: HPy) -> f64
     const F: &CStr = c"HPyLong_AsDouble";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -289,6 +305,7 @@ pub unsafe extern "C" fn ctx_Float_FromDouble(dctx: *mut HPyContext, v: f64) -> 
     const F: &CStr = c"HPyFloat_FromDouble";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -304,6 +321,7 @@ pub unsafe extern "C" fn ctx_Float_AsDouble(dctx: *mut HPyContext, h: HPy) -> f6
     const F: &CStr = c"HPyFloat_AsDouble";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -322,6 +340,7 @@ pub unsafe extern "C" fn ctx_Bool_FromBool(dctx: *mut HPyContext, v: bool) -> HP
     const F: &CStr = c"HPyBool_FromBool";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -337,6 +356,7 @@ pub unsafe extern "C" fn ctx_Length(dctx: *mut HPyContext, h: HPy) -> HPy_ssize_
     const F: &CStr = c"HPy_Length";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -355,6 +375,7 @@ pub unsafe extern "C" fn ctx_Number_Check(dctx: *mut HPyContext, h: HPy) -> c_in
     const F: &CStr = c"HPyNumber_Check";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -373,6 +394,7 @@ pub unsafe extern "C" fn ctx_Add(dctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy
     const F: &CStr = c"HPy_Add";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -394,6 +416,7 @@ pub unsafe extern "C" fn ctx_Subtract(dctx: *mut HPyContext, h1: HPy, h2: HPy) -
     const F: &CStr = c"HPy_Subtract";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -415,6 +438,7 @@ pub unsafe extern "C" fn ctx_Multiply(dctx: *mut HPyContext, h1: HPy, h2: HPy) -
     const F: &CStr = c"HPy_Multiply";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -436,6 +460,7 @@ pub unsafe extern "C" fn ctx_MatrixMultiply(dctx: *mut HPyContext, h1: HPy, h2: 
     const F: &CStr = c"HPy_MatrixMultiply";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -457,6 +482,7 @@ pub unsafe extern "C" fn ctx_FloorDivide(dctx: *mut HPyContext, h1: HPy, h2: HPy
     const F: &CStr = c"HPy_FloorDivide";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -478,6 +504,7 @@ pub unsafe extern "C" fn ctx_TrueDivide(dctx: *mut HPyContext, h1: HPy, h2: HPy)
     const F: &CStr = c"HPy_TrueDivide";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -499,6 +526,7 @@ pub unsafe extern "C" fn ctx_Remainder(dctx: *mut HPyContext, h1: HPy, h2: HPy) 
     const F: &CStr = c"HPy_Remainder";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -520,6 +548,7 @@ pub unsafe extern "C" fn ctx_Divmod(dctx: *mut HPyContext, h1: HPy, h2: HPy) -> 
     const F: &CStr = c"HPy_Divmod";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -541,6 +570,7 @@ pub unsafe extern "C" fn ctx_Power(dctx: *mut HPyContext, h1: HPy, h2: HPy, h3: 
     const F: &CStr = c"HPy_Power";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -565,6 +595,7 @@ pub unsafe extern "C" fn ctx_Negative(dctx: *mut HPyContext, h1: HPy) -> HPy {
     const F: &CStr = c"HPy_Negative";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -583,6 +614,7 @@ pub unsafe extern "C" fn ctx_Positive(dctx: *mut HPyContext, h1: HPy) -> HPy {
     const F: &CStr = c"HPy_Positive";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -601,6 +633,7 @@ pub unsafe extern "C" fn ctx_Absolute(dctx: *mut HPyContext, h1: HPy) -> HPy {
     const F: &CStr = c"HPy_Absolute";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -619,6 +652,7 @@ pub unsafe extern "C" fn ctx_Invert(dctx: *mut HPyContext, h1: HPy) -> HPy {
     const F: &CStr = c"HPy_Invert";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -637,6 +671,7 @@ pub unsafe extern "C" fn ctx_Lshift(dctx: *mut HPyContext, h1: HPy, h2: HPy) -> 
     const F: &CStr = c"HPy_Lshift";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -658,6 +693,7 @@ pub unsafe extern "C" fn ctx_Rshift(dctx: *mut HPyContext, h1: HPy, h2: HPy) -> 
     const F: &CStr = c"HPy_Rshift";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -679,6 +715,7 @@ pub unsafe extern "C" fn ctx_And(dctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy
     const F: &CStr = c"HPy_And";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -700,6 +737,7 @@ pub unsafe extern "C" fn ctx_Xor(dctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy
     const F: &CStr = c"HPy_Xor";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -721,6 +759,7 @@ pub unsafe extern "C" fn ctx_Or(dctx: *mut HPyContext, h1: HPy, h2: HPy) -> HPy 
     const F: &CStr = c"HPy_Or";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -742,6 +781,7 @@ pub unsafe extern "C" fn ctx_Index(dctx: *mut HPyContext, h1: HPy) -> HPy {
     const F: &CStr = c"HPy_Index";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -760,6 +800,7 @@ pub unsafe extern "C" fn ctx_Long(dctx: *mut HPyContext, h1: HPy) -> HPy {
     const F: &CStr = c"HPy_Long";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -778,6 +819,7 @@ pub unsafe extern "C" fn ctx_Float(dctx: *mut HPyContext, h1: HPy) -> HPy {
     const F: &CStr = c"HPy_Float";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -796,6 +838,7 @@ pub unsafe extern "C" fn ctx_InPlaceAdd(dctx: *mut HPyContext, h1: HPy, h2: HPy)
     const F: &CStr = c"HPy_InPlaceAdd";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -817,6 +860,7 @@ pub unsafe extern "C" fn ctx_InPlaceSubtract(dctx: *mut HPyContext, h1: HPy, h2:
     const F: &CStr = c"HPy_InPlaceSubtract";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -838,6 +882,7 @@ pub unsafe extern "C" fn ctx_InPlaceMultiply(dctx: *mut HPyContext, h1: HPy, h2:
     const F: &CStr = c"HPy_InPlaceMultiply";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -859,6 +904,7 @@ pub unsafe extern "C" fn ctx_InPlaceMatrixMultiply(dctx: *mut HPyContext, h1: HP
     const F: &CStr = c"HPy_InPlaceMatrixMultiply";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -880,6 +926,7 @@ pub unsafe extern "C" fn ctx_InPlaceFloorDivide(dctx: *mut HPyContext, h1: HPy, 
     const F: &CStr = c"HPy_InPlaceFloorDivide";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -901,6 +948,7 @@ pub unsafe extern "C" fn ctx_InPlaceTrueDivide(dctx: *mut HPyContext, h1: HPy, h
     const F: &CStr = c"HPy_InPlaceTrueDivide";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -922,6 +970,7 @@ pub unsafe extern "C" fn ctx_InPlaceRemainder(dctx: *mut HPyContext, h1: HPy, h2
     const F: &CStr = c"HPy_InPlaceRemainder";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -943,6 +992,7 @@ pub unsafe extern "C" fn ctx_InPlacePower(dctx: *mut HPyContext, h1: HPy, h2: HP
     const F: &CStr = c"HPy_InPlacePower";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -967,6 +1017,7 @@ pub unsafe extern "C" fn ctx_InPlaceLshift(dctx: *mut HPyContext, h1: HPy, h2: H
     const F: &CStr = c"HPy_InPlaceLshift";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -988,6 +1039,7 @@ pub unsafe extern "C" fn ctx_InPlaceRshift(dctx: *mut HPyContext, h1: HPy, h2: H
     const F: &CStr = c"HPy_InPlaceRshift";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -1009,6 +1061,7 @@ pub unsafe extern "C" fn ctx_InPlaceAnd(dctx: *mut HPyContext, h1: HPy, h2: HPy)
     const F: &CStr = c"HPy_InPlaceAnd";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -1030,6 +1083,7 @@ pub unsafe extern "C" fn ctx_InPlaceXor(dctx: *mut HPyContext, h1: HPy, h2: HPy)
     const F: &CStr = c"HPy_InPlaceXor";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -1051,6 +1105,7 @@ pub unsafe extern "C" fn ctx_InPlaceOr(dctx: *mut HPyContext, h1: HPy, h2: HPy) 
     const F: &CStr = c"HPy_InPlaceOr";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -1072,6 +1127,7 @@ pub unsafe extern "C" fn ctx_Callable_Check(dctx: *mut HPyContext, h: HPy) -> c_
     const F: &CStr = c"HPyCallable_Check";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -1095,6 +1151,7 @@ pub unsafe extern "C" fn ctx_CallTupleDict(
     const F: &CStr = c"HPy_CallTupleDict";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -1119,6 +1176,7 @@ pub unsafe extern "C" fn ctx_FatalError(dctx: *mut HPyContext, message: *const c
     const F: &CStr = c"HPy_FatalError";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -1137,6 +1195,7 @@ pub unsafe extern "C" fn ctx_Err_SetString(
     const F: &CStr = c"HPyErr_SetString";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -1155,6 +1214,7 @@ pub unsafe extern "C" fn ctx_Err_SetObject(dctx: *mut HPyContext, h_type: HPy, h
     const F: &CStr = c"HPyErr_SetObject";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -1181,6 +1241,7 @@ pub unsafe extern "C" fn ctx_Err_SetFromErrnoWithFilename(
     const F: &CStr = c"HPyErr_SetFromErrnoWithFilename";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -1204,6 +1265,7 @@ pub unsafe extern "C" fn ctx_Err_SetFromErrnoWithFilenameObjects(
     const F: &CStr = c"HPyErr_SetFromErrnoWithFilenameObjects";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -1230,6 +1292,7 @@ pub unsafe extern "C" fn ctx_Err_Occurred(dctx: *mut HPyContext) -> c_int {
     const F: &CStr = c"HPyErr_Occurred";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -1245,6 +1308,7 @@ pub unsafe extern "C" fn ctx_Err_ExceptionMatches(dctx: *mut HPyContext, exc: HP
     const F: &CStr = c"HPyErr_ExceptionMatches";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -1263,6 +1327,7 @@ pub unsafe extern "C" fn ctx_Err_NoMemory(dctx: *mut HPyContext) {
     const F: &CStr = c"HPyErr_NoMemory";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -1277,6 +1342,7 @@ pub unsafe extern "C" fn ctx_Err_Clear(dctx: *mut HPyContext) {
     const F: &CStr = c"HPyErr_Clear";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -1296,6 +1362,7 @@ pub unsafe extern "C" fn ctx_Err_NewException(
     const F: &CStr = c"HPyErr_NewException";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -1323,6 +1390,7 @@ pub unsafe extern "C" fn ctx_Err_NewExceptionWithDoc(
     const F: &CStr = c"HPyErr_NewExceptionWithDoc";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -1349,6 +1417,7 @@ pub unsafe extern "C" fn ctx_Err_WarnEx(
     const F: &CStr = c"HPyErr_WarnEx";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -1367,6 +1436,7 @@ pub unsafe extern "C" fn ctx_Err_WriteUnraisable(dctx: *mut HPyContext, obj: HPy
     const F: &CStr = c"HPyErr_WriteUnraisable";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -1385,6 +1455,7 @@ pub unsafe extern "C" fn ctx_IsTrue(dctx: *mut HPyContext, h: HPy) -> c_int {
     const F: &CStr = c"HPy_IsTrue";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -1409,6 +1480,7 @@ pub unsafe extern "C" fn ctx_Type_GenericNew(
     const F: &CStr = c"HPyType_GenericNew";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -1440,6 +1512,7 @@ pub unsafe extern "C" fn ctx_GetAttr(dctx: *mut HPyContext, obj: HPy, name: HPy)
     const F: &CStr = c"HPy_GetAttr";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -1465,6 +1538,7 @@ pub unsafe extern "C" fn ctx_GetAttr_s(
     const F: &CStr = c"HPy_GetAttr_s";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -1483,6 +1557,7 @@ pub unsafe extern "C" fn ctx_HasAttr(dctx: *mut HPyContext, obj: HPy, name: HPy)
     const F: &CStr = c"HPy_HasAttr";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -1508,6 +1583,7 @@ pub unsafe extern "C" fn ctx_HasAttr_s(
     const F: &CStr = c"HPy_HasAttr_s";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -1531,6 +1607,7 @@ pub unsafe extern "C" fn ctx_SetAttr(
     const F: &CStr = c"HPy_SetAttr";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -1560,6 +1637,7 @@ pub unsafe extern "C" fn ctx_SetAttr_s(
     const F: &CStr = c"HPy_SetAttr_s";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -1581,6 +1659,7 @@ pub unsafe extern "C" fn ctx_GetItem(dctx: *mut HPyContext, obj: HPy, key: HPy) 
     const F: &CStr = c"HPy_GetItem";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -1602,6 +1681,7 @@ pub unsafe extern "C" fn ctx_GetItem_i(dctx: *mut HPyContext, obj: HPy, idx: HPy
     const F: &CStr = c"HPy_GetItem_i";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -1624,6 +1704,7 @@ pub unsafe extern "C" fn ctx_GetItem_s(
     const F: &CStr = c"HPy_GetItem_s";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -1642,6 +1723,7 @@ pub unsafe extern "C" fn ctx_Contains(dctx: *mut HPyContext, container: HPy, key
     const F: &CStr = c"HPy_Contains";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -1668,6 +1750,7 @@ pub unsafe extern "C" fn ctx_SetItem(
     const F: &CStr = c"HPy_SetItem";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -1697,6 +1780,7 @@ pub unsafe extern "C" fn ctx_SetItem_i(
     const F: &CStr = c"HPy_SetItem_i";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -1723,6 +1807,7 @@ pub unsafe extern "C" fn ctx_SetItem_s(
     const F: &CStr = c"HPy_SetItem_s";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -1744,6 +1829,7 @@ pub unsafe extern "C" fn ctx_Type(dctx: *mut HPyContext, obj: HPy) -> HPy {
     const F: &CStr = c"HPy_Type";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -1762,6 +1848,7 @@ pub unsafe extern "C" fn ctx_TypeCheck(dctx: *mut HPyContext, obj: HPy, type_: H
     const F: &CStr = c"HPy_TypeCheck";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -1794,6 +1881,7 @@ pub unsafe extern "C" fn ctx_Is(dctx: *mut HPyContext, obj: HPy, other: HPy) -> 
     const F: &CStr = c"HPy_Is";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -1815,6 +1903,7 @@ pub unsafe extern "C" fn ctx_AsStruct_Object(dctx: *mut HPyContext, h: HPy) -> *
     const F: &CStr = c"_HPy_AsStruct_Object";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -1823,6 +1912,9 @@ pub unsafe extern "C" fn ctx_AsStruct_Object(dctx: *mut HPyContext, h: HPy) -> *
         let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return core::ptr::null_mut();
         };
+        if crate::debug::handles::require_shape(gil, u, u_h, 0, F).is_err() {
+            return core::ptr::null_mut();
+        }
         let r = ((*u).ctx_AsStruct_Object)(u, u_h);
         r
     }
@@ -1833,6 +1925,7 @@ pub unsafe extern "C" fn ctx_AsStruct_Legacy(dctx: *mut HPyContext, h: HPy) -> *
     const F: &CStr = c"_HPy_AsStruct_Legacy";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -1855,6 +1948,7 @@ pub unsafe extern "C" fn ctx_New(
     const F: &CStr = c"_HPy_New";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -1873,6 +1967,7 @@ pub unsafe extern "C" fn ctx_Repr(dctx: *mut HPyContext, obj: HPy) -> HPy {
     const F: &CStr = c"HPy_Repr";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -1891,6 +1986,7 @@ pub unsafe extern "C" fn ctx_Str(dctx: *mut HPyContext, obj: HPy) -> HPy {
     const F: &CStr = c"HPy_Str";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -1909,6 +2005,7 @@ pub unsafe extern "C" fn ctx_ASCII(dctx: *mut HPyContext, obj: HPy) -> HPy {
     const F: &CStr = c"HPy_ASCII";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -1927,6 +2024,7 @@ pub unsafe extern "C" fn ctx_Bytes(dctx: *mut HPyContext, obj: HPy) -> HPy {
     const F: &CStr = c"HPy_Bytes";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -1945,6 +2043,7 @@ pub unsafe extern "C" fn ctx_RichCompare(dctx: *mut HPyContext, v: HPy, w: HPy, 
     const F: &CStr = c"HPy_RichCompare";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -1971,6 +2070,7 @@ pub unsafe extern "C" fn ctx_RichCompareBool(
     const F: &CStr = c"HPy_RichCompareBool";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -1992,6 +2092,7 @@ pub unsafe extern "C" fn ctx_Hash(dctx: *mut HPyContext, obj: HPy) -> HPy_hash_t
     const F: &CStr = c"HPy_Hash";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -2010,6 +2111,7 @@ pub unsafe extern "C" fn ctx_Bytes_Check(dctx: *mut HPyContext, h: HPy) -> c_int
     const F: &CStr = c"HPyBytes_Check";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -2028,6 +2130,7 @@ pub unsafe extern "C" fn ctx_Bytes_Size(dctx: *mut HPyContext, h: HPy) -> HPy_ss
     const F: &CStr = c"HPyBytes_Size";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -2046,6 +2149,7 @@ pub unsafe extern "C" fn ctx_Bytes_GET_SIZE(dctx: *mut HPyContext, h: HPy) -> HP
     const F: &CStr = c"HPyBytes_GET_SIZE";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -2075,6 +2179,7 @@ pub unsafe extern "C" fn ctx_Bytes_AsString(dctx: *mut HPyContext, h: HPy) -> *c
     const F: &CStr = c"HPyBytes_AsString";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -2093,6 +2198,7 @@ pub unsafe extern "C" fn ctx_Bytes_AS_STRING(dctx: *mut HPyContext, h: HPy) -> *
     const F: &CStr = c"HPyBytes_AS_STRING";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -2122,6 +2228,7 @@ pub unsafe extern "C" fn ctx_Bytes_FromString(dctx: *mut HPyContext, bytes: *con
     const F: &CStr = c"HPyBytes_FromString";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -2141,6 +2248,7 @@ pub unsafe extern "C" fn ctx_Bytes_FromStringAndSize(
     const F: &CStr = c"HPyBytes_FromStringAndSize";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -2156,6 +2264,7 @@ pub unsafe extern "C" fn ctx_Unicode_FromString(dctx: *mut HPyContext, utf8: *co
     const F: &CStr = c"HPyUnicode_FromString";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -2171,6 +2280,7 @@ pub unsafe extern "C" fn ctx_Unicode_Check(dctx: *mut HPyContext, h: HPy) -> c_i
     const F: &CStr = c"HPyUnicode_Check";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -2189,6 +2299,7 @@ pub unsafe extern "C" fn ctx_Unicode_AsASCIIString(dctx: *mut HPyContext, h: HPy
     const F: &CStr = c"HPyUnicode_AsASCIIString";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -2207,6 +2318,7 @@ pub unsafe extern "C" fn ctx_Unicode_AsLatin1String(dctx: *mut HPyContext, h: HP
     const F: &CStr = c"HPyUnicode_AsLatin1String";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -2225,6 +2337,7 @@ pub unsafe extern "C" fn ctx_Unicode_AsUTF8String(dctx: *mut HPyContext, h: HPy)
     const F: &CStr = c"HPyUnicode_AsUTF8String";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -2247,6 +2360,7 @@ pub unsafe extern "C" fn ctx_Unicode_AsUTF8AndSize(
     const F: &CStr = c"HPyUnicode_AsUTF8AndSize";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -2278,6 +2392,7 @@ pub unsafe extern "C" fn ctx_Unicode_FromWideChar(
     const F: &CStr = c"HPyUnicode_FromWideChar";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -2296,6 +2411,7 @@ pub unsafe extern "C" fn ctx_Unicode_DecodeFSDefault(
     const F: &CStr = c"HPyUnicode_DecodeFSDefault";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -2315,6 +2431,7 @@ pub unsafe extern "C" fn ctx_Unicode_DecodeFSDefaultAndSize(
     const F: &CStr = c"HPyUnicode_DecodeFSDefaultAndSize";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -2330,6 +2447,7 @@ pub unsafe extern "C" fn ctx_Unicode_EncodeFSDefault(dctx: *mut HPyContext, h: H
     const F: &CStr = c"HPyUnicode_EncodeFSDefault";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -2352,6 +2470,7 @@ pub unsafe extern "C" fn ctx_Unicode_ReadChar(
     const F: &CStr = c"HPyUnicode_ReadChar";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -2375,6 +2494,7 @@ pub unsafe extern "C" fn ctx_Unicode_DecodeASCII(
     const F: &CStr = c"HPyUnicode_DecodeASCII";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -2395,6 +2515,7 @@ pub unsafe extern "C" fn ctx_Unicode_DecodeLatin1(
     const F: &CStr = c"HPyUnicode_DecodeLatin1";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -2410,6 +2531,7 @@ pub unsafe extern "C" fn ctx_List_Check(dctx: *mut HPyContext, h: HPy) -> c_int 
     const F: &CStr = c"HPyList_Check";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -2428,6 +2550,7 @@ pub unsafe extern "C" fn ctx_List_New(dctx: *mut HPyContext, len: HPy_ssize_t) -
     const F: &CStr = c"HPyList_New";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -2443,6 +2566,7 @@ pub unsafe extern "C" fn ctx_List_Append(dctx: *mut HPyContext, h_list: HPy, h_i
     const F: &CStr = c"HPyList_Append";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -2464,6 +2588,7 @@ pub unsafe extern "C" fn ctx_Dict_Check(dctx: *mut HPyContext, h: HPy) -> c_int 
     const F: &CStr = c"HPyDict_Check";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -2482,6 +2607,7 @@ pub unsafe extern "C" fn ctx_Dict_New(dctx: *mut HPyContext) -> HPy {
     const F: &CStr = c"HPyDict_New";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -2497,6 +2623,7 @@ pub unsafe extern "C" fn ctx_Tuple_Check(dctx: *mut HPyContext, h: HPy) -> c_int
     const F: &CStr = c"HPyTuple_Check";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -2519,6 +2646,7 @@ pub unsafe extern "C" fn ctx_Tuple_FromArray(
     const F: &CStr = c"HPyTuple_FromArray";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -2541,6 +2669,7 @@ pub unsafe extern "C" fn ctx_Import_ImportModule(
     const F: &CStr = c"HPyImport_ImportModule";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -2556,6 +2685,7 @@ pub unsafe extern "C" fn ctx_FromPyObject(dctx: *mut HPyContext, obj: *mut cpy_P
     const F: &CStr = c"HPy_FromPyObject";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -2571,6 +2701,7 @@ pub unsafe extern "C" fn ctx_AsPyObject(dctx: *mut HPyContext, h: HPy) -> *mut c
     const F: &CStr = c"HPy_AsPyObject";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -2592,6 +2723,7 @@ pub unsafe extern "C" fn ctx_ListBuilder_New(
     const F: &CStr = c"HPyListBuilder_New";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -2614,6 +2746,7 @@ pub unsafe extern "C" fn ctx_ListBuilder_Set(
     const F: &CStr = c"HPyListBuilder_Set";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -2639,6 +2772,7 @@ pub unsafe extern "C" fn ctx_ListBuilder_Build(
     const F: &CStr = c"HPyListBuilder_Build";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -2658,6 +2792,7 @@ pub unsafe extern "C" fn ctx_ListBuilder_Cancel(dctx: *mut HPyContext, builder: 
     const F: &CStr = c"HPyListBuilder_Cancel";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -2680,6 +2815,7 @@ pub unsafe extern "C" fn ctx_TupleBuilder_New(
     const F: &CStr = c"HPyTupleBuilder_New";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -2702,6 +2838,7 @@ pub unsafe extern "C" fn ctx_TupleBuilder_Set(
     const F: &CStr = c"HPyTupleBuilder_Set";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -2727,6 +2864,7 @@ pub unsafe extern "C" fn ctx_TupleBuilder_Build(
     const F: &CStr = c"HPyTupleBuilder_Build";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -2746,6 +2884,7 @@ pub unsafe extern "C" fn ctx_TupleBuilder_Cancel(dctx: *mut HPyContext, builder:
     const F: &CStr = c"HPyTupleBuilder_Cancel";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -2770,6 +2909,7 @@ pub unsafe extern "C" fn ctx_Field_Store(
     const F: &CStr = c"HPyField_Store";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -2796,6 +2936,7 @@ pub unsafe extern "C" fn ctx_Field_Load(
     const F: &CStr = c"HPyField_Load";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -2814,6 +2955,7 @@ pub unsafe extern "C" fn ctx_ReenterPythonExecution(dctx: *mut HPyContext, state
     const F: &CStr = c"HPy_ReenterPythonExecution";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -2828,6 +2970,7 @@ pub unsafe extern "C" fn ctx_LeavePythonExecution(dctx: *mut HPyContext) -> HPyT
     const F: &CStr = c"HPy_LeavePythonExecution";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -2843,6 +2986,7 @@ pub unsafe extern "C" fn ctx_Global_Store(dctx: *mut HPyContext, global: *mut HP
     const F: &CStr = c"HPyGlobal_Store";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -2861,6 +3005,7 @@ pub unsafe extern "C" fn ctx_Global_Load(dctx: *mut HPyContext, global: HPyGloba
     const F: &CStr = c"HPyGlobal_Load";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -2876,6 +3021,7 @@ pub unsafe extern "C" fn ctx_Dump(dctx: *mut HPyContext, h: HPy) {
     const F: &CStr = c"_HPy_Dump";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -2894,6 +3040,7 @@ pub unsafe extern "C" fn ctx_AsStruct_Type(dctx: *mut HPyContext, h: HPy) -> *mu
     const F: &CStr = c"_HPy_AsStruct_Type";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -2902,6 +3049,9 @@ pub unsafe extern "C" fn ctx_AsStruct_Type(dctx: *mut HPyContext, h: HPy) -> *mu
         let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return core::ptr::null_mut();
         };
+        if crate::debug::handles::require_shape(gil, u, u_h, 1, F).is_err() {
+            return core::ptr::null_mut();
+        }
         let r = ((*u).ctx_AsStruct_Type)(u, u_h);
         r
     }
@@ -2912,6 +3062,7 @@ pub unsafe extern "C" fn ctx_AsStruct_Long(dctx: *mut HPyContext, h: HPy) -> *mu
     const F: &CStr = c"_HPy_AsStruct_Long";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -2920,6 +3071,9 @@ pub unsafe extern "C" fn ctx_AsStruct_Long(dctx: *mut HPyContext, h: HPy) -> *mu
         let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return core::ptr::null_mut();
         };
+        if crate::debug::handles::require_shape(gil, u, u_h, 2, F).is_err() {
+            return core::ptr::null_mut();
+        }
         let r = ((*u).ctx_AsStruct_Long)(u, u_h);
         r
     }
@@ -2930,6 +3084,7 @@ pub unsafe extern "C" fn ctx_AsStruct_Float(dctx: *mut HPyContext, h: HPy) -> *m
     const F: &CStr = c"_HPy_AsStruct_Float";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -2938,6 +3093,9 @@ pub unsafe extern "C" fn ctx_AsStruct_Float(dctx: *mut HPyContext, h: HPy) -> *m
         let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return core::ptr::null_mut();
         };
+        if crate::debug::handles::require_shape(gil, u, u_h, 3, F).is_err() {
+            return core::ptr::null_mut();
+        }
         let r = ((*u).ctx_AsStruct_Float)(u, u_h);
         r
     }
@@ -2948,6 +3106,7 @@ pub unsafe extern "C" fn ctx_AsStruct_Unicode(dctx: *mut HPyContext, h: HPy) -> 
     const F: &CStr = c"_HPy_AsStruct_Unicode";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -2956,6 +3115,9 @@ pub unsafe extern "C" fn ctx_AsStruct_Unicode(dctx: *mut HPyContext, h: HPy) -> 
         let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return core::ptr::null_mut();
         };
+        if crate::debug::handles::require_shape(gil, u, u_h, 4, F).is_err() {
+            return core::ptr::null_mut();
+        }
         let r = ((*u).ctx_AsStruct_Unicode)(u, u_h);
         r
     }
@@ -2966,6 +3128,7 @@ pub unsafe extern "C" fn ctx_AsStruct_Tuple(dctx: *mut HPyContext, h: HPy) -> *m
     const F: &CStr = c"_HPy_AsStruct_Tuple";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -2974,6 +3137,9 @@ pub unsafe extern "C" fn ctx_AsStruct_Tuple(dctx: *mut HPyContext, h: HPy) -> *m
         let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return core::ptr::null_mut();
         };
+        if crate::debug::handles::require_shape(gil, u, u_h, 5, F).is_err() {
+            return core::ptr::null_mut();
+        }
         let r = ((*u).ctx_AsStruct_Tuple)(u, u_h);
         r
     }
@@ -2984,6 +3150,7 @@ pub unsafe extern "C" fn ctx_AsStruct_List(dctx: *mut HPyContext, h: HPy) -> *mu
     const F: &CStr = c"_HPy_AsStruct_List";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -2992,6 +3159,9 @@ pub unsafe extern "C" fn ctx_AsStruct_List(dctx: *mut HPyContext, h: HPy) -> *mu
         let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return core::ptr::null_mut();
         };
+        if crate::debug::handles::require_shape(gil, u, u_h, 6, F).is_err() {
+            return core::ptr::null_mut();
+        }
         let r = ((*u).ctx_AsStruct_List)(u, u_h);
         r
     }
@@ -3005,6 +3175,7 @@ pub unsafe extern "C" fn ctx_Type_GetBuiltinShape(
     const F: &CStr = c"_HPyType_GetBuiltinShape";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -3023,6 +3194,7 @@ pub unsafe extern "C" fn ctx_DelItem(dctx: *mut HPyContext, obj: HPy, key: HPy) 
     const F: &CStr = c"HPy_DelItem";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -3044,6 +3216,7 @@ pub unsafe extern "C" fn ctx_DelItem_i(dctx: *mut HPyContext, obj: HPy, idx: HPy
     const F: &CStr = c"HPy_DelItem_i";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -3066,6 +3239,7 @@ pub unsafe extern "C" fn ctx_DelItem_s(
     const F: &CStr = c"HPy_DelItem_s";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -3089,6 +3263,7 @@ pub unsafe extern "C" fn ctx_Capsule_New(
     const F: &CStr = c"HPyCapsule_New";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -3109,6 +3284,7 @@ pub unsafe extern "C" fn ctx_Capsule_Get(
     const F: &CStr = c"HPyCapsule_Get";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -3131,6 +3307,7 @@ pub unsafe extern "C" fn ctx_Capsule_IsValid(
     const F: &CStr = c"HPyCapsule_IsValid";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -3154,6 +3331,7 @@ pub unsafe extern "C" fn ctx_Capsule_Set(
     const F: &CStr = c"HPyCapsule_Set";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -3177,6 +3355,7 @@ pub unsafe extern "C" fn ctx_Compile_s(
     const F: &CStr = c"HPy_Compile_s";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -3197,6 +3376,7 @@ pub unsafe extern "C" fn ctx_EvalCode(
     const F: &CStr = c"HPy_EvalCode";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -3225,6 +3405,7 @@ pub unsafe extern "C" fn ctx_ContextVar_New(
     const F: &CStr = c"HPyContextVar_New";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -3248,6 +3429,7 @@ pub unsafe extern "C" fn ctx_ContextVar_Get(
     const F: &CStr = c"HPyContextVar_Get";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -3286,6 +3468,7 @@ pub unsafe extern "C" fn ctx_ContextVar_Set(
     const F: &CStr = c"HPyContextVar_Set";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -3318,6 +3501,7 @@ pub unsafe extern "C" fn ctx_Type_GetName(dctx: *mut HPyContext, type_: HPy) -> 
     const F: &CStr = c"HPyType_GetName";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -3326,8 +3510,18 @@ pub unsafe extern "C" fn ctx_Type_GetName(dctx: *mut HPyContext, type_: HPy) -> 
         let Ok(u_type_) = crate::debug::handles::unwrap(gil, dctx, type_, F) else {
             return core::ptr::null();
         };
+        if crate::debug::handles::require_or_raise(
+            u_type_,
+            crate::debug::handles::Requires::Type,
+            F,
+            "arg",
+        )
+        .is_err()
+        {
+            return core::ptr::null();
+        }
         let r = ((*u).ctx_Type_GetName)(u, u_type_);
-        r
+        crate::debug::raw::protect(gil, type_, r, None)
     }
 }
 
@@ -3336,6 +3530,7 @@ pub unsafe extern "C" fn ctx_Type_IsSubtype(dctx: *mut HPyContext, sub: HPy, typ
     const F: &CStr = c"HPyType_IsSubtype";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -3347,6 +3542,26 @@ pub unsafe extern "C" fn ctx_Type_IsSubtype(dctx: *mut HPyContext, sub: HPy, typ
         let Ok(u_type_) = crate::debug::handles::unwrap(gil, dctx, type_, F) else {
             return -1;
         };
+        if crate::debug::handles::require_or_raise(
+            u_sub,
+            crate::debug::handles::Requires::Type,
+            F,
+            "arg 1",
+        )
+        .is_err()
+        {
+            return -1;
+        }
+        if crate::debug::handles::require_or_raise(
+            u_type_,
+            crate::debug::handles::Requires::Type,
+            F,
+            "arg 2",
+        )
+        .is_err()
+        {
+            return -1;
+        }
         let r = ((*u).ctx_Type_IsSubtype)(u, u_sub, u_type_);
         r
     }
@@ -3362,6 +3577,7 @@ pub unsafe extern "C" fn ctx_Unicode_FromEncodedObject(
     const F: &CStr = c"HPyUnicode_FromEncodedObject";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -3385,6 +3601,7 @@ pub unsafe extern "C" fn ctx_Unicode_Substring(
     const F: &CStr = c"HPyUnicode_Substring";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -3393,6 +3610,16 @@ pub unsafe extern "C" fn ctx_Unicode_Substring(
         let Ok(u_str) = crate::debug::handles::unwrap(gil, dctx, str, F) else {
             return HPy::NULL;
         };
+        if crate::debug::handles::require_or_raise(
+            u_str,
+            crate::debug::handles::Requires::Unicode,
+            F,
+            "arg 1",
+        )
+        .is_err()
+        {
+            return HPy::NULL;
+        }
         let r = ((*u).ctx_Unicode_Substring)(u, u_str, start, end);
         crate::debug::handles::wrap(gil, dctx, r)
     }
@@ -3403,6 +3630,7 @@ pub unsafe extern "C" fn ctx_Dict_Keys(dctx: *mut HPyContext, h: HPy) -> HPy {
     const F: &CStr = c"HPyDict_Keys";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -3421,6 +3649,7 @@ pub unsafe extern "C" fn ctx_Dict_Copy(dctx: *mut HPyContext, h: HPy) -> HPy {
     const F: &CStr = c"HPyDict_Copy";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -3445,6 +3674,7 @@ pub unsafe extern "C" fn ctx_Slice_Unpack(
     const F: &CStr = c"HPySlice_Unpack";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -3458,7 +3688,7 @@ pub unsafe extern "C" fn ctx_Slice_Unpack(
             u_slice,
             crate::debug::handles::Requires::Slice,
             F,
-            "arg",
+            "arg 1",
         )
         .is_err()
         {
@@ -3478,6 +3708,7 @@ pub unsafe extern "C" fn ctx_SetCallFunction(
     const F: &CStr = c"HPy_SetCallFunction";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -3502,6 +3733,7 @@ pub unsafe extern "C" fn ctx_Call(
     const F: &CStr = c"HPy_Call";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -3544,6 +3776,7 @@ pub unsafe extern "C" fn ctx_CallMethod(
     const F: &CStr = c"HPy_CallMethod";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -3580,6 +3813,7 @@ pub unsafe extern "C" fn ctx_AsStruct_Dict(dctx: *mut HPyContext, h: HPy) -> *mu
     const F: &CStr = c"_HPy_AsStruct_Dict";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -3588,6 +3822,9 @@ pub unsafe extern "C" fn ctx_AsStruct_Dict(dctx: *mut HPyContext, h: HPy) -> *mu
         let Ok(u_h) = crate::debug::handles::unwrap(gil, dctx, h, F) else {
             return core::ptr::null_mut();
         };
+        if crate::debug::handles::require_shape(gil, u, u_h, 7, F).is_err() {
+            return core::ptr::null_mut();
+        }
         let r = ((*u).ctx_AsStruct_Dict)(u, u_h);
         r
     }
@@ -3603,6 +3840,7 @@ pub unsafe extern "C" fn ctx_List_Insert(
     const F: &CStr = c"HPyList_Insert";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -3629,6 +3867,7 @@ pub unsafe extern "C" fn ctx_GetSlice(
     const F: &CStr = c"HPy_GetSlice";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -3653,6 +3892,7 @@ pub unsafe extern "C" fn ctx_SetSlice(
     const F: &CStr = c"HPy_SetSlice";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -3679,6 +3919,7 @@ pub unsafe extern "C" fn ctx_DelSlice(
     const F: &CStr = c"HPy_DelSlice";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -3697,6 +3938,7 @@ pub unsafe extern "C" fn ctx_GetIter(dctx: *mut HPyContext, obj: HPy) -> HPy {
     const F: &CStr = c"HPy_GetIter";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -3715,6 +3957,7 @@ pub unsafe extern "C" fn ctx_Iter_Next(dctx: *mut HPyContext, obj: HPy) -> HPy {
     const F: &CStr = c"HPyIter_Next";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -3733,6 +3976,7 @@ pub unsafe extern "C" fn ctx_Iter_Check(dctx: *mut HPyContext, obj: HPy) -> c_in
     const F: &CStr = c"HPyIter_Check";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other
@@ -3756,6 +4000,7 @@ pub unsafe extern "C" fn ctx_Slice_New(
     const F: &CStr = c"HPySlice_New";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
     // SAFETY: `u` is the live universal context this debug context wraps;
     // the handles passed to it are its own (unwrapped above), the other

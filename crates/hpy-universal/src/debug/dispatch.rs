@@ -21,22 +21,15 @@ use core::ffi::c_void;
 use hpy_sys::*;
 use pyo3_ffi as ffi;
 
-use crate::debug::handles;
+use crate::debug::{contexts, handles};
 use crate::python::{Gil, PY_VECTORCALL_ARGUMENTS_OFFSET};
 
 type Obj = *mut ffi::PyObject;
 
-std::thread_local! {
-    /// The debug context of the call being dispatched on this thread (for
-    /// `h` and `res`). Per thread: a call that releases the GIL lets calls
-    /// of other threads start and end before it returns.
-    static CURRENT: core::cell::Cell<*mut HPyContext> =
-        const { core::cell::Cell::new(core::ptr::null_mut()) };
-}
-
-/// This thread's `CURRENT` (reading it needs the GIL, like every use).
-fn current(_gil: Gil) -> *mut HPyContext {
-    CURRENT.with(|c| c.get())
+/// The debug context of the call being dispatched on this thread (for
+/// `h` and `res`): the copy `contexts::enter_call` gave it.
+fn current(gil: Gil) -> *mut HPyContext {
+    contexts::current(gil)
 }
 
 /// `_HPy_CallRealFunctionFromTrampoline` of the debug contexts.
@@ -65,7 +58,8 @@ pub unsafe extern "C" fn ctx_CallRealFunctionFromTrampoline(
         // SAFETY: the universal dispatcher reports the NULL function.
         return unsafe { crate::api::ctx_CallRealFunctionFromTrampoline(dctx, sig, func, args) };
     };
-    let saved = CURRENT.with(|c| c.replace(dctx));
+    // the HPy function gets this call's own copy of the context
+    let (dctx, saved) = contexts::enter_call(gil, dctx);
     let mark = handles::mark(gil);
     // SAFETY: the trampoline's contract (see the universal dispatcher): `f`
     // has the C type of `sig` and `args` points to its argument block.
@@ -95,7 +89,7 @@ pub unsafe extern "C" fn ctx_CallRealFunctionFromTrampoline(
         }
     }
     handles::close_args(gil, dctx, mark);
-    CURRENT.with(|c| c.set(saved));
+    contexts::leave_call(gil, saved);
 }
 
 // The generated dispatcher, under another name.

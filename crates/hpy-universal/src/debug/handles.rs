@@ -6,10 +6,17 @@
 //! its record in the table and `serial` (31 bits) changes each time the
 //! slot is reused, so that a stale handle is told from the one that took
 //! its slot. A record holds the universal handle it owns (one reference),
-//! whether it is closed, the generation it was opened in, the context that
-//! opened it, the raw data handed out for it and, when enabled, where it was
-//! opened. Closed records stay in a bounded queue (the "closed handles
-//! queue") before their slot is reused.
+//! whether it is closed, the generation it was opened in, the family of
+//! contexts that opened it (see contexts.rs), the raw data handed out for
+//! it and, when enabled, where it was opened.
+//!
+//! Closed records stay in a queue (the "closed handles queue"), as in HPy
+//! 0.9: opening a handle while the queue holds `closed_max` records or more
+//! reuses the oldest one's slot, and closing one that makes the queue
+//! longer than `closed_max` frees the oldest. The raw data of a closed
+//! handle stays mapped but inaccessible while the queue keeps its record,
+//! as long as all such data fits in `raw_max` bytes (else it is unmapped at
+//! once).
 //!
 //! Builders and trackers have records of their own, in the same scheme; a
 //! builder or tracker slot is free as soon as it is consumed (the serial
@@ -18,16 +25,17 @@
 //! Misuse (a closed handle, a handle of another context, a stale builder)
 //! is reported by `report`: the hook installed with
 //! `_debug.set_on_invalid_handle` (or `set_on_invalid_builder_handle`) is
-//! called, then the API function fails with a SystemError naming it; with
-//! no hook the process stops with a fatal error naming the function.
+//! called, then the API function goes on where it can (with the object a
+//! closed handle kept) or fails with a SystemError naming it; with no hook
+//! the process stops with a fatal error naming the function.
 
-use core::ffi::{c_char, CStr};
+use core::ffi::CStr;
 use std::collections::VecDeque;
 
 use hpy_sys::{HPy, HPyContext};
 use pyo3_ffi as ffi;
 
-use crate::debug::raw;
+use crate::debug::{contexts, raw, stacks};
 use crate::python::{Gil, GilCell, Obj};
 
 /// The error of a check: it has been reported (and, if the process goes on,
@@ -58,14 +66,28 @@ pub struct Record {
     pub generation: u64,
     pub closed: bool,
     pub kind: Kind,
-    /// The debug context that opened it (null for constants: any).
+    /// The family of debug contexts that opened it (`contexts::family`; 0
+    /// for constants: any).
     pub ctx: usize,
-    /// The protected copies of raw data handed out for this handle.
+    /// The protected copies of raw data handed out for this handle (of a
+    /// closed handle: those kept inaccessible, counted in `raw_total`).
     pub raw: Vec<raw::Block>,
     /// The total size of that raw data.
     pub raw_size: usize,
     /// Where the handle was opened (with stack traces enabled).
-    pub trace: Option<Box<str>>,
+    pub trace: Option<Box<stacks::Trace>>,
+}
+
+impl Record {
+    /// `DebugHandle.raw_data_size`: the bytes of raw data it holds, -1 for
+    /// none (as HPy 0.9).
+    pub fn raw_data_size(&self) -> isize {
+        if self.raw.is_empty() {
+            -1
+        } else {
+            self.raw_size as isize
+        }
+    }
 }
 
 struct Small {
@@ -84,11 +106,17 @@ pub struct Table {
     pub closed_max: usize,
     next_serial: u32,
     pub generation: u64,
+    /// Bytes of raw data kept (inaccessible) for closed handles, and the
+    /// most that may be kept (`set_protected_raw_data_max_size`).
+    pub raw_total: usize,
+    pub raw_max: usize,
+    /// What reused records held, to release outside the table.
+    pending: Evicted,
     /// Spare buffers for `arrays` (no allocation per call once warm).
     pool: Vec<Vec<HPy>>,
     smalls: Vec<Small>,
     small_free: Vec<u32>,
-    /// Python stack frames recorded per handle (0: none).
+    /// Stack frames recorded per handle (0: none).
     pub trace_limit: usize,
     on_invalid_handle: Obj,
     on_invalid_builder: Obj,
@@ -116,13 +144,24 @@ fn with_calls<R>(f: impl FnOnce(&mut CallStacks) -> R) -> R {
     CALLS.with(|c| f(&mut c.borrow_mut()))
 }
 
+/// HPy 0.9's default size of the closed handles queue.
+const DEFAULT_CLOSED_MAX: usize = 1024;
+/// HPy 0.9's default limit of the raw data kept for closed handles.
+const DEFAULT_RAW_MAX: usize = 10 * 1024 * 1024;
+
 static TABLE: GilCell<Table> = GilCell::new(Table {
     records: Vec::new(),
     free: Vec::new(),
     closed_queue: VecDeque::new(),
-    closed_max: 1024,
+    closed_max: DEFAULT_CLOSED_MAX,
     next_serial: 1,
     generation: 0,
+    raw_total: 0,
+    raw_max: DEFAULT_RAW_MAX,
+    pending: Evicted {
+        blocks: Vec::new(),
+        objs: Vec::new(),
+    },
     pool: Vec::new(),
     smalls: Vec::new(),
     small_free: Vec::new(),
@@ -146,7 +185,7 @@ fn encode(index: u32, serial: u32) -> isize {
 }
 
 #[inline(always)]
-fn decode(value: isize) -> Option<(u32, u32)> {
+pub fn decode(value: isize) -> Option<(u32, u32)> {
     if value & 1 == 0 {
         return None;
     }
@@ -161,7 +200,25 @@ impl Table {
         s
     }
 
-    fn open(&mut self, obj: HPy, kind: Kind, ctx: usize, trace: Option<Box<str>>) -> HPy {
+    /// Forgets the record at `index` (it leaves the closed queue): its raw
+    /// data and kept object go to `out`.
+    fn drop_record(&mut self, index: u32, out: &mut Evicted) {
+        if let Some(r) = self.records.get_mut(index as usize) {
+            r.serial = 0;
+            r.trace = None;
+            if !r.raw.is_empty() {
+                self.raw_total = self.raw_total.saturating_sub(r.raw_size);
+                out.blocks.append(&mut r.raw);
+            }
+            r.raw_size = 0;
+            if r.kept {
+                r.kept = false;
+                out.objs.push(core::mem::replace(&mut r.obj, HPy::NULL));
+            }
+        }
+    }
+
+    fn open(&mut self, obj: HPy, kind: Kind, ctx: usize, trace: Option<Box<stacks::Trace>>) -> HPy {
         let serial = self.serial();
         let record = Record {
             obj,
@@ -175,20 +232,42 @@ impl Table {
             raw_size: 0,
             trace,
         };
-        let index = match self.free.pop() {
-            Some(i) => {
-                if let Some(slot) = self.records.get_mut(i as usize) {
-                    *slot = record;
-                }
-                i
-            }
-            None => {
-                self.records.push(record);
-                (self.records.len() - 1) as u32
-            }
+        // a full closed queue gives its oldest record's slot (HPy 0.9)
+        let reused = if !self.closed_queue.is_empty() && self.closed_queue.len() >= self.closed_max
+        {
+            self.closed_queue.pop_front()
+        } else {
+            None
         };
+        let index = if let Some(i) = reused {
+            let mut pending = core::mem::take(&mut self.pending);
+            self.drop_record(i, &mut pending);
+            self.pending = pending;
+            i
+        } else if let Some(i) = self.free.pop() {
+            i
+        } else {
+            self.records.push(Record {
+                serial: 0,
+                ..record_free()
+            });
+            (self.records.len() - 1) as u32
+        };
+        if let Some(slot) = self.records.get_mut(index as usize) {
+            *slot = record;
+        }
         HPy {
             _i: encode(index, serial),
+        }
+    }
+
+    /// What reused records held (nothing, mostly), to release once the
+    /// table is no longer borrowed.
+    fn take_pending(&mut self) -> Option<Evicted> {
+        if self.pending.blocks.is_empty() && self.pending.objs.is_empty() {
+            None
+        } else {
+            Some(core::mem::take(&mut self.pending))
         }
     }
 
@@ -207,42 +286,28 @@ impl Table {
             .filter(|r| r.serial != 0 && r.serial == serial)
     }
 
+    /// The record now in slot `index`, whatever handle it is (None: free).
+    pub fn slot(&self, index: u32) -> Option<&Record> {
+        self.records.get(index as usize).filter(|r| r.serial != 0)
+    }
+
     /// The record of an open handle, to attach raw data to.
     pub fn record_for_raw(&mut self, h: HPy) -> Option<&mut Record> {
         self.record_mut(h).filter(|r| !r.closed)
     }
 
     /// Puts the closed record `index` in the queue; returns what the
-    /// records that leave it held (their slots are free again).
+    /// record that leaves it (if the queue is now too long) held.
     fn enqueue_closed(&mut self, index: u32) -> Evicted {
         self.closed_queue.push_back(index);
-        self.evict()
-    }
-
-    fn evict(&mut self) -> Evicted {
         let mut out = Evicted::default();
-        while self.closed_queue.len() > self.closed_max {
-            let Some(old) = self.closed_queue.pop_front() else {
-                break;
-            };
-            if let Some(r) = self.records.get_mut(old as usize) {
-                r.serial = 0;
-                r.trace = None;
-                out.blocks.append(&mut r.raw);
-                if r.kept {
-                    r.kept = false;
-                    out.objs.push(core::mem::replace(&mut r.obj, HPy::NULL));
-                }
+        if self.closed_queue.len() > self.closed_max {
+            if let Some(old) = self.closed_queue.pop_front() {
+                self.drop_record(old, &mut out);
+                self.free.push(old);
             }
-            self.free.push(old);
         }
         out
-    }
-
-    /// Applies a new queue size limit.
-    pub fn set_closed_max(&mut self, max: usize) -> Evicted {
-        self.closed_max = max;
-        self.evict()
     }
 
     /// The objects kept by closed records (no hook any more).
@@ -258,20 +323,21 @@ impl Table {
         }
         out
     }
-}
 
-impl Table {
-    /// Closes `h` if it is an open handle usable with `dctx` that is not a
-    /// constant: its object (whose reference the caller now owns) and its
-    /// raw data, to revoke. None: the slow path must check and report.
+    /// Closes `h` if it is an open handle of the context family `fam` that
+    /// is not a constant: its object (whose reference the caller now owns
+    /// unless `kept`: true when the record keeps it, a hook being
+    /// installed) and what a record leaving the queue held. Its raw data
+    /// is made inaccessible and kept if it fits in `raw_max`, else
+    /// unmapped. None: the slow path must check and report.
     #[inline]
-    /// The object comes with `kept`: true when the record keeps its
-    /// reference (a hook is installed), false when it is the caller's.
-    fn close_open(&mut self, dctx: usize, h: HPy) -> Option<(HPy, bool, Evicted)> {
+    fn close_open(&mut self, fam: usize, h: HPy) -> Option<(HPy, bool, Evicted)> {
         let (index, _) = decode(h._i)?;
         let keep = !self.on_invalid_handle.is_null();
+        let raw_max = self.raw_max;
+        let raw_total = self.raw_total;
         let r = self.record_mut(h)?;
-        if r.closed || r.ctx != dctx || r.kind == Kind::Constant {
+        if r.closed || r.ctx != fam || r.kind == Kind::Constant {
             return None;
         }
         r.closed = true;
@@ -281,10 +347,39 @@ impl Table {
         } else {
             core::mem::replace(&mut r.obj, HPy::NULL)
         };
-        let blocks = core::mem::take(&mut r.raw);
+        let mut dropped = Vec::new();
+        let mut added = 0;
+        if !r.raw.is_empty() {
+            if raw_total + r.raw_size <= raw_max {
+                for b in &r.raw {
+                    raw::revoke(b);
+                }
+                added = r.raw_size;
+            } else {
+                dropped = core::mem::take(&mut r.raw);
+                r.raw_size = 0;
+            }
+        }
+        self.raw_total += added;
         let mut evicted = self.enqueue_closed(index);
-        evicted.blocks.extend(blocks);
+        evicted.blocks.extend(dropped);
         Some((obj, keep, evicted))
+    }
+}
+
+/// A free record (the slot of a new record before it is filled).
+fn record_free() -> Record {
+    Record {
+        obj: HPy::NULL,
+        kept: false,
+        serial: 0,
+        generation: 0,
+        closed: true,
+        kind: Kind::Api,
+        ctx: 0,
+        raw: Vec::new(),
+        raw_size: 0,
+        trace: None,
     }
 }
 
@@ -297,8 +392,8 @@ pub struct Evicted {
 }
 
 impl Evicted {
-    pub fn release(self, gil: Gil) {
-        raw::revoke(gil, self.blocks);
+    pub fn release(self, _gil: Gil) {
+        raw::free(self.blocks);
         for o in self.objs {
             // SAFETY: with the GIL; each was a reference held by a record.
             unsafe { ffi::Py_XDECREF(o._i as Obj) };
@@ -309,7 +404,10 @@ impl Evicted {
 /// What is wrong with a handle, for `report`.
 enum Problem {
     NotDebug,
-    Closed { arg: bool, trace: Option<Box<str>> },
+    Closed {
+        arg: bool,
+        trace: Option<Box<stacks::Trace>>,
+    },
     Stale,
     OtherContext,
     Constant,
@@ -350,7 +448,7 @@ fn message(func: &CStr, h: HPy, problem: &Problem) -> String {
             }
             if let Some(t) = trace {
                 m.push_str("; it was opened at:\n");
-                m.push_str(t);
+                m.push_str(&t.render());
             }
             m
         }
@@ -364,8 +462,9 @@ fn message(func: &CStr, h: HPy, problem: &Problem) -> String {
             h._i
         ),
         Problem::Constant => format!(
-            "{func} was passed the constant handle {:#x} of the context (ctx->h_...) to close; \
-             constant handles are never closed (HPy_Dup them to get a handle you own)",
+            "Invalid usage of already closed handle: {func} was passed the constant handle {:#x} \
+             of the context (ctx->h_...) to close; constant handles are never closed (HPy_Dup \
+             them to get a handle you own)",
             h._i
         ),
     };
@@ -387,7 +486,7 @@ fn report(gil: Gil, builder: bool, text: String) -> Invalid {
 /// Calls the hook (or stops the process when there is none). Ok: the hook
 /// returned and no exception is set, the caller may go on.
 #[cold]
-fn report_hook(gil: Gil, builder: bool, text: &str) -> Result<(), Invalid> {
+pub fn report_hook(gil: Gil, builder: bool, text: &str) -> Result<(), Invalid> {
     let hook = with(gil, |t| {
         if builder {
             t.on_invalid_builder
@@ -438,6 +537,9 @@ pub enum Requires {
     Bytes,
     Slice,
     ContextVar,
+    /// Not in api/hpy.api: checked as HPy 0.9's debug mode does
+    /// (`HPyUnicode_Substring`).
+    Unicode,
 }
 
 /// Checks that the universal handle `u`, argument `what` of `func`, is an
@@ -446,9 +548,40 @@ pub enum Requires {
 /// function, and so are the kinds whose functions raise TypeError themselves
 /// (bytes, context variables).
 pub fn require(gil: Gil, u: HPy, kind: Requires, func: &CStr, what: &str) -> Result<(), Invalid> {
+    match wrong_kind(u, kind) {
+        None => Ok(()),
+        Some(noun) => Err(report(
+            gil,
+            false,
+            format!(
+                "HPy debug mode: {} {what} must be {noun}",
+                func.to_string_lossy()
+            ),
+        )),
+    }
+}
+
+/// As `require`, for a function that takes bad input as the CPython API
+/// does (an exception, not a report): a wrong object is a TypeError
+/// worded as HPy 0.9's debug mode words its check ("HPyUnicode_Substring
+/// arg 1 must be a Unicode object"), before the function can misuse it.
+pub fn require_or_raise(u: HPy, kind: Requires, func: &CStr, what: &str) -> Result<(), Invalid> {
+    let Some(noun) = wrong_kind(u, kind) else {
+        return Ok(());
+    };
+    let text = format!("{} {what} must be {noun}", func.to_string_lossy());
+    let c = std::ffi::CString::new(text).unwrap_or_default();
+    // SAFETY: with the GIL (context functions); `c` is NUL-terminated.
+    unsafe { ffi::PyErr_SetString(ffi::PyExc_TypeError, c.as_ptr()) };
+    Err(Invalid)
+}
+
+/// What `u` should have been if it is not of `kind` (None: it is, or it is
+/// `HPy_NULL`, left to the function).
+fn wrong_kind(u: HPy, kind: Requires) -> Option<&'static str> {
     let o = u._i as Obj;
     if o.is_null() {
-        return Ok(());
+        return None;
     }
     // SAFETY: with the GIL; `o` is a live object (an open handle's).
     let (ok, noun) = unsafe {
@@ -461,17 +594,62 @@ pub fn require(gil: Gil, u: HPy, kind: Requires, func: &CStr, what: &str) -> Res
             // exception): nothing for debug mode to add
             Requires::Bytes | Requires::ContextVar => (true, ""),
             Requires::Slice => (ffi::PySlice_Check(o) != 0, "a slice object"),
+            Requires::Unicode => (ffi::PyUnicode_Check(o) != 0, "a Unicode object"),
         }
     };
-    if ok {
+    (!ok).then_some(noun)
+}
+
+/// The names of `HPyType_BuiltinShape` values, for reports.
+fn shape_name(shape: i32) -> &'static str {
+    match shape {
+        -1 => "HPyType_BuiltinShape_Legacy",
+        0 => "HPyType_BuiltinShape_Object",
+        1 => "HPyType_BuiltinShape_Type",
+        2 => "HPyType_BuiltinShape_Long",
+        3 => "HPyType_BuiltinShape_Float",
+        4 => "HPyType_BuiltinShape_Unicode",
+        5 => "HPyType_BuiltinShape_Tuple",
+        6 => "HPyType_BuiltinShape_List",
+        7 => "HPyType_BuiltinShape_Dict",
+        _ => "<unknown shape>",
+    }
+}
+
+/// `_HPy_AsStruct_SHAPE(h)`: the object's type must have the built-in
+/// shape `shape` (the C struct the extension asks for is laid out after
+/// that shape's); a mismatch is reported with HPy 0.9's words.
+pub fn require_shape(
+    gil: Gil,
+    u_ctx: *mut HPyContext,
+    u: HPy,
+    shape: i32,
+    func: &CStr,
+) -> Result<(), Invalid> {
+    let o = u._i as Obj;
+    if o.is_null() {
         return Ok(());
     }
+    // SAFETY: with the GIL; `o` is a live object, its type a live type
+    // (a universal handle is the object pointer); `u_ctx` is the live
+    // universal context.
+    let actual = unsafe {
+        let tp = HPy {
+            _i: ffi::Py_TYPE(o) as isize,
+        };
+        ((*u_ctx).ctx_Type_GetBuiltinShape)(u_ctx, tp) as i32
+    };
+    if actual == shape {
+        return Ok(());
+    }
+    let name = func.to_string_lossy();
     Err(report(
         gil,
         false,
         format!(
-            "HPy debug mode: {} {what} must be {noun}",
-            func.to_string_lossy()
+            "HPy debug mode: Invalid usage of {name}. Expected shape {} but got {}",
+            shape_name(shape),
+            shape_name(actual)
         ),
     ))
 }
@@ -504,8 +682,9 @@ pub fn unwrap(gil: Gil, dctx: *mut HPyContext, h: HPy, func: &CStr) -> Result<HP
     if h._i == 0 {
         return Ok(h);
     }
+    let fam = contexts::family(dctx);
     let found = with(gil, |t| match t.record(h) {
-        Some(r) if !r.closed && (r.ctx == dctx as usize || r.kind == Kind::Constant) => Ok(r.obj),
+        Some(r) if !r.closed && (r.ctx == fam || r.kind == Kind::Constant) => Ok(r.obj),
         Some(r) if r.closed => Err((
             Problem::Closed {
                 arg: r.kind == Kind::Arg,
@@ -536,6 +715,28 @@ pub fn object_of(gil: Gil, h: HPy) -> HPy {
     })
 }
 
+/// Opens a record, then releases what a reused record held. Never
+/// inlined: the callers' frames (the dispatcher's, the context functions')
+/// stay small, which deep recursion through C needs (the records are built
+/// here, not in every caller's frame).
+#[inline(never)]
+fn open_record(
+    gil: Gil,
+    obj: HPy,
+    kind: Kind,
+    fam: usize,
+    trace: Option<Box<stacks::Trace>>,
+) -> HPy {
+    let (h, pending) = with(gil, |t| {
+        let h = t.open(obj, kind, fam, trace);
+        (h, t.take_pending())
+    });
+    if let Some(p) = pending {
+        p.release(gil);
+    }
+    h
+}
+
 /// A new debug handle of `dctx` owning the universal handle `u`
 /// (`HPy_NULL` gives `HPy_NULL`).
 #[inline]
@@ -544,12 +745,25 @@ pub fn wrap(gil: Gil, dctx: *mut HPyContext, u: HPy) -> HPy {
         return u;
     }
     let trace = trace_if_enabled(gil);
-    with(gil, |t| t.open(u, Kind::Api, dctx as usize, trace))
+    open_record(gil, u, Kind::Api, contexts::family(dctx), trace)
 }
 
 /// A permanent debug handle for a constant of the universal context.
 pub fn constant(gil: Gil, u: HPy) -> HPy {
-    with(gil, |t| t.open(u, Kind::Constant, 0, None))
+    open_record(gil, u, Kind::Constant, 0, None)
+}
+
+/// Closes an open handle of family `fam` (the fast path); None if it is
+/// not one (closed, of another family, a constant).
+#[inline]
+fn close_fast(gil: Gil, fam: usize, h: HPy) -> Option<()> {
+    let (obj, kept, evicted) = with(gil, |t| t.close_open(fam, h))?;
+    evicted.release(gil);
+    if !kept {
+        // SAFETY: with the GIL; the record owned one reference to `obj`.
+        unsafe { ffi::Py_DECREF(obj._i as Obj) };
+    }
+    Some(())
 }
 
 /// Closes a debug handle for `func` (`HPy_NULL` does nothing): the record is
@@ -558,12 +772,7 @@ pub fn close(gil: Gil, dctx: *mut HPyContext, h: HPy, func: &CStr) -> Result<(),
     if h._i == 0 {
         return Ok(());
     }
-    if let Some((obj, kept, evicted)) = with(gil, |t| t.close_open(dctx as usize, h)) {
-        evicted.release(gil);
-        if !kept {
-            // SAFETY: with the GIL; the record owned one reference to `obj`.
-            unsafe { ffi::Py_DECREF(obj._i as Obj) };
-        }
+    if close_fast(gil, contexts::family(dctx), h).is_some() {
         return Ok(());
     }
     if let Some(Kind::Constant) = with(gil, |t| t.record(h).map(|r| r.kind)) {
@@ -575,17 +784,30 @@ pub fn close(gil: Gil, dctx: *mut HPyContext, h: HPy, func: &CStr) -> Result<(),
     Ok(())
 }
 
-/// `DebugHandle._force_close()`: closes an open handle with the context
-/// that opened it; a closed one is reported like a double close.
+/// `DebugHandle._force_close()`: closes an open handle (for the family
+/// that opened it); a closed one is reported like a double close.
 pub fn force_close(gil: Gil, h: HPy) -> Result<(), Invalid> {
-    let ctx = with(gil, |t| t.record(h).map(|r| r.ctx).unwrap_or(0));
-    close(gil, ctx as *mut HPyContext, h, c"DebugHandle._force_close")
+    const F: &CStr = c"DebugHandle._force_close";
+    let fam = with(gil, |t| t.record(h).map(|r| r.ctx).unwrap_or(0));
+    if close_fast(gil, fam, h).is_some() {
+        return Ok(());
+    }
+    let problem = with(gil, |t| match t.record(h) {
+        Some(r) if r.kind == Kind::Constant => Problem::Constant,
+        Some(r) => Problem::Closed {
+            arg: r.kind == Kind::Arg,
+            trace: r.trace.clone(),
+        },
+        None => Problem::Stale,
+    });
+    Err(report(gil, false, message(F, h, &problem)))
 }
 
 /// Takes the object out of a handle returned to CPython: a new reference
 /// to it, and the handle closed. Reports a closed handle (returning null).
+#[inline(never)]
 pub fn into_object(gil: Gil, dctx: *mut HPyContext, h: HPy, func: &CStr) -> Result<Obj, Invalid> {
-    if let Some((obj, kept, evicted)) = with(gil, |t| t.close_open(dctx as usize, h)) {
+    if let Some((obj, kept, evicted)) = with(gil, |t| t.close_open(contexts::family(dctx), h)) {
         evicted.release(gil);
         if kept {
             // SAFETY: with the GIL; the record keeps its own reference.
@@ -598,8 +820,10 @@ pub fn into_object(gil: Gil, dctx: *mut HPyContext, h: HPy, func: &CStr) -> Resu
     // caller would own a reference nobody gave it); the hook may go on
     if let Some(Kind::Constant) = with(gil, |t| t.record(h).map(|r| r.kind)) {
         let text = format!(
-            "HPy debug mode: {} is the constant handle {:#x} of the context (ctx->h_...), returned \
-             without HPy_Dup: return HPy_Dup(ctx, ctx->h_None) and the like",
+            "HPy debug mode: invalid handle: Invalid usage of already closed handle: {} is the \
+             constant handle {:#x} of the context (ctx->h_...), returned without HPy_Dup: a \
+             returned handle is closed by the caller, and constant handles are never closed; \
+             return HPy_Dup(ctx, ctx->h_None) and the like",
             func.to_string_lossy(),
             h._i
         );
@@ -617,7 +841,22 @@ pub fn into_object(gil: Gil, dctx: *mut HPyContext, h: HPy, func: &CStr) -> Resu
 
 /// Opens an argument handle for a borrowed object passed in by CPython; it
 /// is closed by `close_args` when the call returns.
+#[inline(never)]
 pub fn open_arg(gil: Gil, dctx: *mut HPyContext, obj: Obj) -> HPy {
+    let h = open_call_arg(gil, dctx, obj);
+    if h._i != 0 {
+        with_calls(|c| c.args.push(h));
+    }
+    h
+}
+
+/// Opens an argument handle (null gives `HPy_NULL`) that the caller closes
+/// itself with `close_call_arg` when the call returns (for a call path that
+/// keeps its argument handles in its own frame, as a direct vectorcall of
+/// a module function may: then it also brackets the call with
+/// `contexts::enter_call` and `leave_call`).
+#[inline]
+pub fn open_call_arg(gil: Gil, dctx: *mut HPyContext, obj: Obj) -> HPy {
     if obj.is_null() {
         return HPy::NULL;
     }
@@ -625,45 +864,62 @@ pub fn open_arg(gil: Gil, dctx: *mut HPyContext, obj: Obj) -> HPy {
     // the new reference.
     unsafe { ffi::Py_INCREF(obj) };
     let trace = trace_if_enabled(gil);
-    let h = with(gil, |t| {
-        t.open(HPy { _i: obj as isize }, Kind::Arg, dctx as usize, trace)
-    });
-    with_calls(|c| c.args.push(h));
-    h
+    open_record(
+        gil,
+        HPy { _i: obj as isize },
+        Kind::Arg,
+        contexts::family(dctx),
+        trace,
+    )
+}
+
+/// Closes an argument handle opened by `open_call_arg` at the end of its
+/// call (`HPy_NULL` does nothing); one the extension closed itself is
+/// reported.
+#[inline]
+pub fn close_call_arg(gil: Gil, dctx: *mut HPyContext, h: HPy) {
+    if h._i == 0 || close_fast(gil, contexts::family(dctx), h).is_some() {
+        return;
+    }
+    let closed = close(
+        gil,
+        dctx,
+        h,
+        c"the end of a call into the extension (closing an argument handle that the \
+           extension closed itself: argument handles are borrowed, never close them)",
+    );
+    if closed.is_err() {
+        drop_report(gil);
+    }
 }
 
 /// An array of argument handles for the items of a C array of objects,
 /// alive until `close_args`.
+#[inline(never)]
 pub fn open_arg_array(gil: Gil, dctx: *mut HPyContext, items: *const Obj, n: usize) -> *const HPy {
     let trace = trace_if_enabled(gil);
-    with(gil, |t| {
-        let mut v = t.pool.pop().unwrap_or_default();
-        v.clear();
-        v.reserve(n);
-        for i in 0..n {
-            // SAFETY: the caller passes an array of `n` live objects (with
-            // the GIL); the record owns the new reference.
-            let obj = unsafe { *items.add(i) };
-            let h = if obj.is_null() {
-                HPy::NULL
-            } else {
-                // SAFETY: as above.
-                unsafe { ffi::Py_INCREF(obj) };
-                let h = t.open(
-                    HPy { _i: obj as isize },
-                    Kind::Arg,
-                    dctx as usize,
-                    trace.clone(),
-                );
-                with_calls(|c| c.args.push(h));
-                h
-            };
-            v.push(h);
-        }
-        let p = v.as_ptr();
-        with_calls(|c| c.arrays.push(v));
-        p
-    })
+    let fam = contexts::family(dctx);
+    let mut v = with(gil, |t| t.pool.pop()).unwrap_or_default();
+    v.clear();
+    v.reserve(n);
+    for i in 0..n {
+        // SAFETY: the caller passes an array of `n` live objects (with
+        // the GIL).
+        let obj = unsafe { *items.add(i) };
+        let h = if obj.is_null() {
+            HPy::NULL
+        } else {
+            // SAFETY: as above; the record owns the new reference.
+            unsafe { ffi::Py_INCREF(obj) };
+            let h = open_record(gil, HPy { _i: obj as isize }, Kind::Arg, fam, trace.clone());
+            with_calls(|c| c.args.push(h));
+            h
+        };
+        v.push(h);
+    }
+    let p = v.as_ptr();
+    with_calls(|c| c.arrays.push(v));
+    p
 }
 
 /// Where the argument stacks are before a call.
@@ -675,42 +931,23 @@ pub fn mark(gil: Gil) -> Mark {
     with_calls(|c| Mark(c.args.len(), c.arrays.len()))
 }
 
-/// Closes the argument handles opened since `m` (the call has returned).
+/// Closes the argument handles opened since `m` (the call has returned),
+/// in the order they were opened (as HPy 0.9: self first).
+#[inline(never)]
 pub fn close_args(gil: Gil, dctx: *mut HPyContext, m: Mark) {
     let done: Vec<Vec<HPy>> = with_calls(|c| c.arrays.split_off(m.1.min(c.arrays.len())));
     with(gil, |t| t.pool.extend(done));
-    let pop = || {
-        with_calls(|c| {
-            if c.args.len() > m.0 {
-                c.args.pop()
-            } else {
-                None
-            }
-        })
-    };
-    while let Some(h) = pop() {
-        match with(gil, |t| t.close_open(dctx as usize, h)) {
-            Some((obj, kept, evicted)) => {
-                evicted.release(gil);
-                if !kept {
-                    // SAFETY: with the GIL; the record owned this reference.
-                    unsafe { ffi::Py_DECREF(obj._i as Obj) };
-                }
-            }
-            None => {
-                let closed = close(
-                    gil,
-                    dctx,
-                    h,
-                    c"the end of a call into the extension (closing an argument handle that the \
-                       extension closed itself: argument handles are borrowed, never close them)",
-                );
-                if closed.is_err() {
-                    drop_report(gil);
-                }
-            }
+    let fam = contexts::family(dctx);
+    // by index: a hook called for one may run nested calls, which push and
+    // pop above these
+    let mut i = m.0;
+    while let Some(h) = with_calls(|c| c.args.get(i).copied()) {
+        i += 1;
+        if close_fast(gil, fam, h).is_none() {
+            close_call_arg(gil, dctx, h);
         }
     }
+    with_calls(|c| c.args.truncate(m.0));
 }
 
 /// Unwraps an array of `n` debug handles.
@@ -808,22 +1045,24 @@ pub fn wrap_builder(gil: Gil, u: isize) -> isize {
 }
 
 /// The universal builder of a debug builder; a builder used after its
-/// Build or Cancel is reported.
+/// Build or Cancel is reported. If the hook lets the call go on, the
+/// function gets a null builder, as in HPy 0.9 (`Build` then fails with
+/// MemoryError, `Set` and `Cancel` do nothing).
 pub fn unwrap_builder(gil: Gil, b: isize, func: &CStr) -> Result<isize, Invalid> {
     if b == 0 {
         return Ok(0);
     }
     match with(gil, |t| small_mut(t, b).map(|s| s.value)) {
         Some(u) => Ok(u),
-        None => Err(report(
-            gil,
-            true,
-            format!(
-                "HPy debug mode: invalid builder handle: {} was passed the builder {b:#x}, which was \
-                 already built or cancelled",
+        None => {
+            let text = format!(
+                "HPy debug mode: Invalid usage of already closed builder: {} was passed the \
+                 builder {b:#x}, which was already built or cancelled",
                 func.to_string_lossy()
-            ),
-        )),
+            );
+            report_hook(gil, true, &text)?;
+            Ok(0)
+        }
     }
 }
 
@@ -883,70 +1122,14 @@ pub fn bad_tracker(gil: Gil, ht: isize, func: &CStr) -> Invalid {
     )
 }
 
-/// The Python location where a handle is being opened, if traces are on.
-fn trace_if_enabled(gil: Gil) -> Option<Box<str>> {
+/// Where a handle is being opened (C and Python stacks), if traces are on.
+#[inline(always)]
+fn trace_if_enabled(gil: Gil) -> Option<Box<stacks::Trace>> {
     let limit = with(gil, |t| t.trace_limit);
     if limit == 0 {
         return None;
     }
-    Some(python_stack(limit).into_boxed_str())
-}
-
-/// Up to `limit` Python frames, innermost first, as `  File "F", line N, in NAME`.
-fn python_stack(limit: usize) -> String {
-    let mut out = String::new();
-    // SAFETY: with the GIL; the frames are borrowed from the thread state
-    // (PyEval_GetFrame) or new references (PyFrame_GetBack, GetCode) that
-    // are released; the code object's attributes are read through the API.
-    unsafe {
-        let mut frame = ffi::PyEval_GetFrame();
-        if !frame.is_null() {
-            ffi::Py_INCREF(frame.cast());
-        }
-        let mut n = 0;
-        while !frame.is_null() && n < limit {
-            let code = ffi::PyFrame_GetCode(frame);
-            let line = ffi::PyFrame_GetLineNumber(frame);
-            let file = attr_str(code.cast(), c"co_filename");
-            let name = attr_str(code.cast(), c"co_name");
-            ffi::Py_DECREF(code.cast());
-            out.push_str(&format!("  File \"{file}\", line {line}, in {name}\n"));
-            let back = ffi::PyFrame_GetBack(frame);
-            ffi::Py_DECREF(frame.cast());
-            frame = back;
-            n += 1;
-        }
-        if !frame.is_null() {
-            ffi::Py_DECREF(frame.cast());
-        }
-    }
-    if out.is_empty() {
-        out.push_str("  (no Python frame: called from C)\n");
-    }
-    out
-}
-
-/// `str(getattr(obj, name))`, or "?".
-unsafe fn attr_str(obj: Obj, name: &CStr) -> String {
-    // SAFETY: with the GIL; `obj` is live; the results are released.
-    unsafe {
-        let v = ffi::PyObject_GetAttrString(obj, name.as_ptr());
-        if v.is_null() {
-            ffi::PyErr_Clear();
-            return "?".into();
-        }
-        let s = ffi::PyUnicode_AsUTF8(v);
-        let text = if s.is_null() {
-            ffi::PyErr_Clear();
-            "?".to_string()
-        } else {
-            CStr::from_ptr(s as *const c_char)
-                .to_string_lossy()
-                .into_owned()
-        };
-        ffi::Py_DECREF(v);
-        text
-    }
+    Some(Box::new(stacks::Trace::capture(limit)))
 }
 
 /// The open handles of generation `gen` or later (not the constants).

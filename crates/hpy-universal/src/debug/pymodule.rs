@@ -7,6 +7,11 @@
 //! `set_on_invalid_builder_handle(f or None)`, and the type `DebugHandle`
 //! (`obj`, `id`, `is_closed`, `raw_data_size`, `generation`,
 //! `allocation_stacktrace`).
+//!
+//! As in HPy 0.9, a `DebugHandle` is a view of the handle record it was
+//! listed for: once the closed handles queue gives that record's slot to a
+//! new handle, the view shows the new handle (`is_closed`, `obj`,
+//! `raw_data_size` ...); `id` and equality stay those of the listed handle.
 
 use core::ffi::{c_int, c_void};
 use core::ptr;
@@ -14,16 +19,17 @@ use core::ptr;
 use hpy_sys::HPy;
 use pyo3_ffi as ffi;
 
-use crate::debug::{handles, raw};
+use crate::debug::handles;
 use crate::python::{nonnull, ErrSet, Gil, GilCell, Obj};
 
-/// A `DebugHandle` object: a snapshot of one handle record.
+/// A `DebugHandle` object: a view of one slot of the handle records.
 #[repr(C)]
 struct DebugHandleObject {
     ob_base: ffi::PyObject,
-    /// The debug handle (its record is looked up on each access).
+    /// The debug handle listed (its slot is looked up on each access).
     handle: isize,
-    /// The object, if the handle was open when this was made (a reference).
+    /// The object, if the handle was open when this was made (a reference):
+    /// shown while the slot holds no open handle.
     obj: Obj,
 }
 
@@ -49,15 +55,27 @@ fn handle_of(o: Obj) -> HPy {
     HPy { _i: handle }
 }
 
+/// `f` on the record now in the slot of the DebugHandle `o` (None: free).
+fn with_slot<R>(gil: Gil, o: Obj, f: impl FnOnce(Option<&handles::Record>) -> R) -> R {
+    let index = handles::decode(handle_of(o)._i).map(|(i, _)| i);
+    handles::with(gil, |t| f(index.and_then(|i| t.slot(i))))
+}
+
+/// The object of the open handle now in the slot of `o` (null if none).
+fn slot_object(gil: Gil, o: Obj) -> Obj {
+    with_slot(gil, o, |r| match r {
+        Some(r) if !r.closed => r.obj._i as Obj,
+        _ => ptr::null_mut(),
+    })
+}
+
 unsafe extern "C" fn dh_repr(o: Obj) -> Obj {
     // SAFETY: `o` is a DebugHandle; with the GIL.
     unsafe {
-        let obj = (*o.cast::<DebugHandleObject>()).obj;
+        let gil = Gil::assume();
         let h = handle_of(o)._i;
-        let closed = handles::with(Gil::assume(), |t| {
-            t.record(handle_of(o)).is_none_or(|r| r.closed)
-        });
-        if obj.is_null() || closed {
+        let obj = slot_object(gil, o);
+        if obj.is_null() {
             let s = format!("<DebugHandle {h:#x} CLOSED>\0");
             ffi::PyUnicode_FromString(s.as_ptr().cast())
         } else {
@@ -103,7 +121,10 @@ unsafe extern "C" fn dh_hash(o: Obj) -> ffi::Py_hash_t {
 unsafe extern "C" fn get_obj(o: Obj, _c: *mut c_void) -> Obj {
     // SAFETY: `o` is a DebugHandle; with the GIL.
     unsafe {
-        let obj = (*o.cast::<DebugHandleObject>()).obj;
+        let mut obj = slot_object(Gil::assume(), o);
+        if obj.is_null() {
+            obj = (*o.cast::<DebugHandleObject>()).obj;
+        }
         let obj = if obj.is_null() { ffi::Py_None() } else { obj };
         ffi::Py_INCREF(obj);
         obj
@@ -118,8 +139,7 @@ unsafe extern "C" fn get_id(o: Obj, _c: *mut c_void) -> Obj {
 unsafe extern "C" fn get_is_closed(o: Obj, _c: *mut c_void) -> Obj {
     // SAFETY: with the GIL (a getter).
     let gil = unsafe { Gil::assume() };
-    let h = handle_of(o);
-    let closed = handles::with(gil, |t| t.record(h).map(|r| r.closed).unwrap_or(true));
+    let closed = with_slot(gil, o, |r| r.is_none_or(|r| r.closed));
     // SAFETY: with the GIL.
     unsafe { ffi::PyBool_FromLong(closed as _) }
 }
@@ -127,10 +147,7 @@ unsafe extern "C" fn get_is_closed(o: Obj, _c: *mut c_void) -> Obj {
 unsafe extern "C" fn get_raw_data_size(o: Obj, _c: *mut c_void) -> Obj {
     // SAFETY: with the GIL (a getter).
     let gil = unsafe { Gil::assume() };
-    let h = handle_of(o);
-    let size = handles::with(gil, |t| {
-        t.record(h).map(|r| r.raw_size as isize).unwrap_or(-1)
-    });
+    let size = with_slot(gil, o, |r| r.map_or(-1, |r| r.raw_data_size()));
     // SAFETY: with the GIL.
     unsafe { ffi::PyLong_FromSsize_t(size) }
 }
@@ -138,10 +155,7 @@ unsafe extern "C" fn get_raw_data_size(o: Obj, _c: *mut c_void) -> Obj {
 unsafe extern "C" fn get_generation(o: Obj, _c: *mut c_void) -> Obj {
     // SAFETY: with the GIL (a getter).
     let gil = unsafe { Gil::assume() };
-    let h = handle_of(o);
-    let g = handles::with(gil, |t| {
-        t.record(h).map(|r| r.generation as i64).unwrap_or(-1)
-    });
+    let g = with_slot(gil, o, |r| r.map_or(-1, |r| r.generation as i64));
     // SAFETY: with the GIL.
     unsafe { ffi::PyLong_FromLongLong(g) }
 }
@@ -149,8 +163,9 @@ unsafe extern "C" fn get_generation(o: Obj, _c: *mut c_void) -> Obj {
 unsafe extern "C" fn get_stacktrace(o: Obj, _c: *mut c_void) -> Obj {
     // SAFETY: with the GIL (a getter).
     let gil = unsafe { Gil::assume() };
-    let h = handle_of(o);
-    let t = handles::with(gil, |t| t.record(h).and_then(|r| r.trace.clone()));
+    let t = with_slot(gil, o, |r| {
+        r.and_then(|r| r.trace.as_ref().map(|t| t.render()))
+    });
     match t {
         // SAFETY: with the GIL; the text is UTF-8 of the given length.
         Some(s) => unsafe { ffi::PyUnicode_FromStringAndSize(s.as_ptr().cast(), s.len() as _) },
@@ -201,7 +216,7 @@ static GETSET: GilCell<[ffi::PyGetSetDef; 7]> = GilCell::new([
     getter!(
         c"obj",
         get_obj,
-        c"The object (None if the handle was closed when listed)."
+        c"The object (of the handle now in this record; else the one listed, None if it was closed)."
     ),
     getter!(c"id", get_id, c"The handle's value."),
     getter!(
@@ -212,7 +227,7 @@ static GETSET: GilCell<[ffi::PyGetSetDef; 7]> = GilCell::new([
     getter!(
         c"raw_data_size",
         get_raw_data_size,
-        c"Bytes of raw data handed out for it (-1: record gone)."
+        c"Bytes of raw data it holds (-1: none)."
     ),
     getter!(
         c"generation",
@@ -222,7 +237,7 @@ static GETSET: GilCell<[ffi::PyGetSetDef; 7]> = GilCell::new([
     getter!(
         c"allocation_stacktrace",
         get_stacktrace,
-        c"Where it was opened (None unless stack traces are on)."
+        c"Where it was opened: C backtrace and Python traceback (None unless stack traces are on)."
     ),
     ffi::PyGetSetDef {
         name: ptr::null(),
@@ -360,8 +375,9 @@ unsafe extern "C" fn set_closed_handles_queue_max_size(_m: Obj, arg: Obj) -> Obj
     let Ok(n) = (unsafe { size_arg(arg, None) }) else {
         return ptr::null_mut();
     };
-    let evicted = handles::with(gil, |t| t.set_closed_max(n));
-    evicted.release(gil);
+    // as in HPy 0.9, the queue is trimmed lazily: the next handles opened
+    // reuse the oldest closed ones, the next closed push them out
+    handles::with(gil, |t| t.closed_max = n);
     none()
 }
 
@@ -369,7 +385,7 @@ unsafe extern "C" fn get_protected_raw_data_max_size(_m: Obj, _a: Obj) -> Obj {
     // SAFETY: a module function, with the GIL.
     let gil = unsafe { Gil::assume() };
     // SAFETY: with the GIL.
-    unsafe { ffi::PyLong_FromSize_t(raw::max_size(gil)) }
+    unsafe { ffi::PyLong_FromSize_t(handles::with(gil, |t| t.raw_max)) }
 }
 
 unsafe extern "C" fn set_protected_raw_data_max_size(_m: Obj, arg: Obj) -> Obj {
@@ -379,7 +395,8 @@ unsafe extern "C" fn set_protected_raw_data_max_size(_m: Obj, arg: Obj) -> Obj {
     let Ok(n) = (unsafe { size_arg(arg, None) }) else {
         return ptr::null_mut();
     };
-    raw::set_max_size(gil, n);
+    // applies to the handles closed from now on (as in HPy 0.9)
+    handles::with(gil, |t| t.raw_max = n);
     none()
 }
 
@@ -456,7 +473,7 @@ static METHODS: GilCell<[ffi::PyMethodDef; 11]> = GilCell::new([
     method!(c"set_protected_raw_data_max_size", PyCFunction, set_protected_raw_data_max_size,
         ffi::METH_O, c"Set how many bytes of revoked raw data are kept protected."),
     method!(c"set_handle_stack_trace_limit", PyCFunction, set_handle_stack_trace_limit,
-        ffi::METH_O, c"Record up to n Python frames where each handle is opened (None or 0: off)."),
+        ffi::METH_O, c"Record up to n C and n Python frames where each handle is opened (None or 0: off)."),
     method!(c"set_on_invalid_handle", PyCFunction, set_on_invalid_handle, ffi::METH_O,
         c"Call f() instead of a fatal error when an invalid handle is used (None: fatal error)."),
     method!(c"set_on_invalid_builder_handle", PyCFunction, set_on_invalid_builder_handle,

@@ -1,44 +1,27 @@
 //! Raw data in debug mode: the `char *` of `HPyUnicode_AsUTF8AndSize`,
-//! `HPyBytes_AsString` and `HPyBytes_AS_STRING` (the functions with
-//! `@ret_borrowed` and `@ret_len` in api/hpy.api).
+//! `HPyBytes_AsString`, `HPyBytes_AS_STRING` and `HPyType_GetName` (the
+//! functions with `@ret_borrowed` returning `const char *` in api/hpy.api).
 //!
 //! The extension gets a copy in pages of its own (mmap), made read-only
 //! (mprotect PROT_READ): writing to it faults. When the handle it was
-//! obtained from is closed, the pages become inaccessible (PROT_NONE), so a
-//! read after the close faults too. Such revoked pages are kept mapped, up
-//! to `set_protected_raw_data_max_size` bytes in total (the oldest are
-//! unmapped first), so that a late read does not land in memory reused for
-//! something else.
+//! obtained from is closed, the pages become inaccessible (PROT_NONE) and
+//! stay mapped while the closed handle's record is in the closed handles
+//! queue, so that a late read faults instead of landing in memory reused for
+//! something else; as in HPy 0.9, at most `set_protected_raw_data_max_size`
+//! bytes (of data) are kept so: the data of a handle that would go past it
+//! is unmapped when the handle closes (handles.rs keeps the count).
 
 use core::ffi::c_char;
-use std::collections::VecDeque;
 
 use hpy_sys::HPy;
 
 use crate::debug::handles;
-use crate::python::{Gil, GilCell};
+use crate::python::Gil;
 
 /// One protected copy: its pages.
 pub struct Block {
     addr: *mut libc::c_void,
     map_len: usize,
-}
-
-struct Revoked {
-    blocks: VecDeque<Block>,
-    total: usize,
-    max: usize,
-}
-
-static REVOKED: GilCell<Revoked> = GilCell::new(Revoked {
-    blocks: VecDeque::new(),
-    total: 0,
-    max: 256 * 1024 * 1024,
-});
-
-fn with<R>(_gil: Gil, f: impl FnOnce(&mut Revoked) -> R) -> R {
-    // SAFETY: with the GIL (the token); `f` does not reach REVOKED again.
-    f(unsafe { &mut *REVOKED.as_ptr() })
 }
 
 fn page_size() -> usize {
@@ -109,52 +92,17 @@ pub unsafe fn protect(
     }
 }
 
-/// The handle the blocks were obtained from is closed: they become
-/// inaccessible, and are kept (within the size limit).
-pub fn revoke(gil: Gil, blocks: Vec<Block>) {
-    if blocks.is_empty() {
-        return;
-    }
-    let evicted = with(gil, |r| {
-        for b in blocks {
-            // SAFETY: `b` is a mapping of ours, not handed to anyone else
-            // for writing.
-            unsafe { libc::mprotect(b.addr, b.map_len, libc::PROT_NONE) };
-            r.total += b.map_len;
-            r.blocks.push_back(b);
-        }
-        evict(r)
-    });
-    unmap(evicted);
+/// The handle `b` was obtained from is closed: its pages become
+/// inaccessible (reading them faults).
+pub fn revoke(b: &Block) {
+    // SAFETY: `b` is a mapping of ours, not handed to anyone for writing.
+    unsafe { libc::mprotect(b.addr, b.map_len, libc::PROT_NONE) };
 }
 
-fn evict(r: &mut Revoked) -> Vec<Block> {
-    let mut out = Vec::new();
-    while r.total > r.max {
-        let Some(b) = r.blocks.pop_front() else {
-            break;
-        };
-        r.total -= b.map_len;
-        out.push(b);
-    }
-    out
-}
-
-fn unmap(blocks: Vec<Block>) {
+/// Unmaps blocks that are no longer kept.
+pub fn free(blocks: Vec<Block>) {
     for b in blocks {
-        // SAFETY: a mapping of ours, inaccessible already.
+        // SAFETY: a mapping of ours; the record that held it is gone.
         unsafe { libc::munmap(b.addr, b.map_len) };
     }
-}
-
-pub fn max_size(gil: Gil) -> usize {
-    with(gil, |r| r.max)
-}
-
-pub fn set_max_size(gil: Gil, max: usize) {
-    let evicted = with(gil, |r| {
-        r.max = max;
-        evict(r)
-    });
-    unmap(evicted);
 }

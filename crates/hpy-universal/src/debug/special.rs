@@ -17,6 +17,7 @@ pub use crate::debug::dispatch::ctx_CallRealFunctionFromTrampoline;
 pub unsafe extern "C" fn ctx_Dup(dctx: *mut HPyContext, h: HPy) -> HPy {
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, c"HPy_Dup");
     let Ok(u) = handles::unwrap(gil, dctx, h, c"HPy_Dup") else {
         return HPy::NULL;
     };
@@ -30,15 +31,17 @@ pub unsafe extern "C" fn ctx_Dup(dctx: *mut HPyContext, h: HPy) -> HPy {
 pub unsafe extern "C" fn ctx_Close(dctx: *mut HPyContext, h: HPy) {
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, c"HPy_Close");
     if handles::close(gil, dctx, h, c"HPy_Close").is_err() {
         handles::drop_report(gil);
     }
 }
 
 /// `HPyTracker_New`: a tracker of debug handles (`size` is only a hint).
-pub unsafe extern "C" fn ctx_Tracker_New(_dctx: *mut HPyContext, _size: HPy_ssize_t) -> HPyTracker {
+pub unsafe extern "C" fn ctx_Tracker_New(dctx: *mut HPyContext, _size: HPy_ssize_t) -> HPyTracker {
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, c"HPyTracker_New");
     HPyTracker {
         _i: handles::tracker_new(gil),
     }
@@ -49,6 +52,7 @@ pub unsafe extern "C" fn ctx_Tracker_Add(dctx: *mut HPyContext, ht: HPyTracker, 
     const F: &core::ffi::CStr = c"HPyTracker_Add";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, c"HPyTracker_Add");
     if handles::unwrap(gil, dctx, h, F).is_err() {
         return -1;
     }
@@ -61,9 +65,10 @@ pub unsafe extern "C" fn ctx_Tracker_Add(dctx: *mut HPyContext, ht: HPyTracker, 
 }
 
 /// `HPyTracker_ForgetAll`: the tracker no longer owns its handles.
-pub unsafe extern "C" fn ctx_Tracker_ForgetAll(_dctx: *mut HPyContext, ht: HPyTracker) {
+pub unsafe extern "C" fn ctx_Tracker_ForgetAll(dctx: *mut HPyContext, ht: HPyTracker) {
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, c"HPyTracker_ForgetAll");
     if handles::tracker_take(gil, ht._i, false).is_none() {
         let _ = handles::bad_tracker(gil, ht._i, c"HPyTracker_ForgetAll");
         handles::drop_report(gil);
@@ -76,6 +81,7 @@ pub unsafe extern "C" fn ctx_Tracker_Close(dctx: *mut HPyContext, ht: HPyTracker
     const F: &core::ffi::CStr = c"HPyTracker_Close";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, c"HPyTracker_Close");
     match handles::tracker_take(gil, ht._i, true) {
         Some(hs) => {
             for h in hs {
@@ -100,6 +106,7 @@ pub unsafe extern "C" fn ctx_Type_FromSpec(
     const F: &core::ffi::CStr = c"HPyType_FromSpec";
     // SAFETY: a context function, called with the GIL held.
     let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, c"HPyType_FromSpec");
     let mut converted: Vec<HPyType_SpecParam> = Vec::new();
     if !params.is_null() {
         let mut i = 0;

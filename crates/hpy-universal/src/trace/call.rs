@@ -162,10 +162,12 @@ fn call_hook(which: Hook, index: usize) {
     }
 }
 
-/// Installs the hooks (borrowed references, each NULL for none), releasing
-/// the ones before.
-pub fn set_hooks(gil: Gil, on_enter: Obj, on_exit: Obj) {
+/// Installs the hooks: `Some(h)` replaces a hook (`h` a borrowed
+/// reference, NULL for none) and releases the one before; `None` leaves it
+/// as it is (HPy 0.9: `set_trace_functions(on_exit=f)` keeps `on_enter`).
+pub fn set_hooks(gil: Gil, on_enter: Option<Obj>, on_exit: Option<Obj>) {
     for (cell, new) in [(&ON_ENTER, on_enter), (&ON_EXIT, on_exit)] {
+        let Some(new) = new else { continue };
         let old = cell.get(gil);
         if !new.is_null() {
             // SAFETY: with the GIL; `new` is a live object.
@@ -178,5 +180,8 @@ pub fn set_hooks(gil: Gil, on_enter: Obj, on_exit: Obj) {
             unsafe { ffi::Py_DECREF(old) };
         }
     }
-    HOOKS_ON.store(!on_enter.is_null() || !on_exit.is_null(), Relaxed);
+    HOOKS_ON.store(
+        !ON_ENTER.get(gil).is_null() || !ON_EXIT.get(gil).is_null(),
+        Relaxed,
+    );
 }

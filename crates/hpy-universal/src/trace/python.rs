@@ -5,8 +5,9 @@
 //!   modules loaded in trace mode added up; durations in nanoseconds.
 //! - `get_frequency()`: the clock's resolution in Hz (ticks per second).
 //! - `_clock()`: which clock, 'tsc' or 'monotonic' (see clock.rs).
-//! - `set_trace_functions(on_enter=None, on_exit=None)`: installs both hooks
-//!   (None for none), called with the function's name around each call.
+//! - `set_trace_functions(on_enter=None, on_exit=None)`: installs the hooks
+//!   given (None removes one; one not given stays as it is), called with the
+//!   function's name around each call.
 //! - `_get_module_figures()`: `[(module_name, counts, durations), ...]`, one
 //!   item per trace context (per module load), oldest first.
 //! - `_trace_all_modules(flag)`: while true, a module loaded in universal
@@ -133,9 +134,14 @@ unsafe extern "C" fn set_trace_functions(_module: Obj, args: Obj, kwargs: Obj) -
     if ok == 0 {
         return ptr::null_mut();
     }
-    let mut hooks = [on_enter, on_exit];
+    // an argument not given leaves its hook as it is; None removes it
+    let mut hooks = [
+        (!on_enter.is_null()).then_some(on_enter),
+        (!on_exit.is_null()).then_some(on_exit),
+    ];
     for (hook, what) in hooks.iter_mut().zip(["on_enter", "on_exit"]) {
-        // SAFETY: with the GIL; `hook` is NULL or a borrowed live object.
+        let Some(hook) = hook else { continue };
+        // SAFETY: with the GIL; `hook` is a borrowed live object.
         unsafe {
             if *hook == ffi::Py_None() {
                 *hook = ptr::null_mut();

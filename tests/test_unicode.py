@@ -223,3 +223,8 @@ def test_substring(m):
     assert m.substring(s, 0, len(s)) == s
     with pytest.raises(IndexError):
         m.substring(s, -1, 2)
+    # not a str: an exception in every ABI (PyUnicode_Substring itself would
+    # read the bytes object as a str)
+    for bad in [b'hello', 42, None]:
+        with pytest.raises(TypeError, match='must be a Unicode object'):
+            m.substring(bad, 0, 2)

@@ -110,6 +110,7 @@ pub const Py_TPFLAGS_VALID_VERSION_TAG: c_ulong = 1 << 19;
 pub const Py_TPFLAGS_HAVE_GC: c_ulong = 1 << 14;
 pub const Py_TPFLAGS_LIST_SUBCLASS: c_ulong = 1 << 25;
 pub const Py_TPFLAGS_TUPLE_SUBCLASS: c_ulong = 1 << 26;
+pub const Py_TPFLAGS_UNICODE_SUBCLASS: c_ulong = 1 << 28;
 pub const Py_TPFLAGS_DICT_SUBCLASS: c_ulong = 1 << 29;
 pub const Py_TPFLAGS_TYPE_SUBCLASS: c_ulong = 1 << 31;
 
@@ -293,6 +294,7 @@ extern "C" {
     pub fn PyErr_Occurred() -> *mut PyObject;
     pub fn PyErr_SetString(exc: *mut PyObject, message: *const c_char);
     pub fn PyErr_Format(exc: *mut PyObject, format: *const c_char, ...) -> *mut PyObject;
+    pub fn PyUnicode_Substring(s: *mut PyObject, start: isize, end: isize) -> *mut PyObject;
     pub fn PyErr_NoMemory() -> *mut PyObject;
     pub fn PyErr_Clear();
 

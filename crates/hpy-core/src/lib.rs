@@ -87,6 +87,7 @@ pub mod tuple;
 pub mod tuplebuilder;
 pub mod type_;
 pub mod type_spec;
+pub mod unicode;
 
 pub use bytes::*;
 pub use call::*;
@@ -107,6 +108,7 @@ pub use tuple::*;
 pub use tuplebuilder::*;
 pub use type_::*;
 pub use type_spec::*;
+pub use unicode::*;
 
 /// The object a handle stands for (on CPython, the handle's value).
 #[inline(always)]

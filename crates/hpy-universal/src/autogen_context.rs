@@ -1073,19 +1073,6 @@ pub unsafe extern "C" fn ctx_Unicode_FromEncodedObject(
     }
 }
 
-/// `HPyUnicode_Substring`: str[start:end]
-pub unsafe extern "C" fn ctx_Unicode_Substring(
-    _ctx: *mut HPyContext,
-    str: HPy,
-    start: HPy_ssize_t,
-    end: HPy_ssize_t,
-) -> HPy {
-    // SAFETY: called with the GIL held; handles are live object pointers (or
-    // null, which the C-API rejects); pointers are the caller's, as the C-API
-    // documents them.
-    unsafe { py2h(ffi::PyUnicode_Substring(h2py(str), start, end)) }
-}
-
 /// `HPyDict_Keys`: A list of the keys of a dict.
 pub unsafe extern "C" fn ctx_Dict_Keys(_ctx: *mut HPyContext, h: HPy) -> HPy {
     // SAFETY: called with the GIL held; handles are live object pointers (or
@@ -1476,7 +1463,7 @@ pub unsafe fn new_context(name: *const c_char, private: *mut c_void) -> HPyConte
             ctx_Type_GetName: hpy_core::ctx_Type_GetName,
             ctx_Type_IsSubtype: hpy_core::ctx_Type_IsSubtype,
             ctx_Unicode_FromEncodedObject,
-            ctx_Unicode_Substring,
+            ctx_Unicode_Substring: hpy_core::ctx_Unicode_Substring,
             ctx_Dict_Keys,
             ctx_Dict_Copy,
             ctx_Slice_Unpack,

@@ -1100,10 +1100,10 @@ HPyAPI_FUNC HPy HPyUnicode_FromEncodedObject(HPyContext *ctx, HPy obj, const cha
 }
 
 /* HPyUnicode_Substring: str[start:end] */
+_HPy_HIDDEN extern HPy ctx_Unicode_Substring(HPyContext *ctx, HPy str, HPy_ssize_t start, HPy_ssize_t end);
 HPyAPI_FUNC HPy HPyUnicode_Substring(HPyContext *ctx, HPy str, HPy_ssize_t start, HPy_ssize_t end)
 {
-    (void)ctx;
-    return _py2h(PyUnicode_Substring(_h2py(str), start, end));
+    return ctx_Unicode_Substring(ctx, str, start, end);
 }
 
 /* HPyDict_Keys: A list of the keys of a dict. */

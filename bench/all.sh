@@ -13,6 +13,10 @@
 # build/bench/results-X.Y.txt. Needs valgrind, a C compiler, cargo and
 # network access for the reference runtime (pip install hpy==0.9.0).
 # Not part of scripts/test.sh.
+#
+#   HPY_BENCH_JOBS=N       callgrind runs at a time (run.py --jobs; default 2)
+#   HPY_BENCH_RUN_ARGS=... more arguments for run.py, e.g.
+#                          "--funcs api,parse,types --variants hpy-cpython,hpy-universal,ref-universal"
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -31,7 +35,8 @@ for ver in "${@:-3.11 3.13}"; do
         out="$ROOT/build/bench/results-$v.txt"
         {
             echo "== $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -srm), $(git rev-parse --short HEAD)"
-            "$venv/bin/python" bench/run.py $ref --time --jobs 2
+            # shellcheck disable=SC2086  # word splitting of the extra arguments
+            "$venv/bin/python" bench/run.py $ref --time --jobs "${HPY_BENCH_JOBS:-2}" ${HPY_BENCH_RUN_ARGS:-}
             echo
             "$venv/bin/python" bench/workload.py $ref
             echo

@@ -5,6 +5,7 @@ variant runs the same Python loop twice, with N and 2N calls, and the
 difference divided by N is the cost of one call including the loop.
 
     python bench/run.py [--reference] [--time] [--funcs GROUP|f,g,...] [--call star|direct]
+                        [--variants v,w,...] [--jobs N]
 
 `--call` says how the loop calls (see callcost.py): `star` (the default),
 `f(*args)`, goes through the function object's vectorcall on every CPython;
@@ -176,10 +177,16 @@ def main():
                         help='callgrind runs at a time (default 1)')
     parser.add_argument('--call', choices=['star', 'direct'], default='star',
                         help='how the loop calls: f(*args) (default) or f(1, 2)')
+    parser.add_argument('--variants', default='all',
+                        help='comma-separated variants to measure (capi is always measured), '
+                        'e.g. hpy-cpython,hpy-universal,ref-universal; default all')
     opts = parser.parse_args()
     ref_python = reference_venv() if opts.reference else None
     with tempfile.TemporaryDirectory() as tmp:
         built = build_all(Path(tmp), ref_python, compat=opts.compat)
+        if opts.variants != 'all':
+            wanted = {'capi', *opts.variants.split(',')}
+            built = {v: b for v, b in built.items() if v in wanted}
         funcs = [f for name in opts.funcs.split(',') for f in GROUPS.get(name, [name])]
         loop = 'f(*args)' if opts.call == 'star' else 'f(1, 2)'
         print(f'CPython {sys.version.split()[0]}: instructions per call of {loop} '

@@ -503,14 +503,17 @@ pub unsafe fn py_type(o: *mut PyObject) -> *mut PyTypeObject {
     unsafe { (*o.cast::<PyObjectHead>()).ob_type }
 }
 
-/// `PyType_HasFeature(Py_TYPE(o), flag)` through the stable `PyType_GetFlags`.
+/// `PyType_HasFeature(Py_TYPE(o), flag)`: reads `tp_flags`, as the inline
+/// `PyType_HasFeature` of a (non-limited) build does, instead of calling
+/// `PyType_GetFlags` (`TypeObject` has the layout of 3.9 to 3.13).
 ///
 /// # Safety
 /// `o` is a live object.
 #[inline(always)]
 pub unsafe fn type_has_flag(o: *mut PyObject, flag: c_ulong) -> bool {
-    // SAFETY: the caller passes a live object, whose type is a live type.
-    unsafe { PyType_GetFlags(py_type(o)) & flag != 0 }
+    // SAFETY: the caller passes a live object, whose type is a live type
+    // object with the TypeObject layout.
+    unsafe { (*py_type(o).cast::<TypeObject>()).tp_flags & flag != 0 }
 }
 
 /// Whether `Py_TYPE(o)` is exactly the static type object `tp`.

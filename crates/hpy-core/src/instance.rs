@@ -313,14 +313,24 @@ unsafe fn init_instance(obj: *mut PyObject, info: &TypeInfo) {
         unsafe { ptr::write_bytes(obj.cast::<u8>().offset(info.header), 0, len) };
     }
     if info.vectorcall_offset > 0 {
-        // SAFETY: the type reserved a pointer-sized slot at this offset.
-        unsafe {
-            obj.cast::<u8>()
-                .offset(info.vectorcall_offset)
-                .cast::<Option<ffi::vectorcallfunc>>()
-                .write_unaligned(info.default_call)
-        };
+        // SAFETY: as documented.
+        unsafe { set_default_call(obj, info) };
     }
+}
+
+/// Gives the new instance `obj` the type's default call function.
+///
+/// # Safety
+/// As `init_instance`; `info.vectorcall_offset` > 0.
+#[inline]
+unsafe fn set_default_call(obj: *mut PyObject, info: &TypeInfo) {
+    // SAFETY: the type reserved a pointer-sized slot at this offset.
+    unsafe {
+        obj.cast::<u8>()
+            .offset(info.vectorcall_offset)
+            .cast::<Option<ffi::vectorcallfunc>>()
+            .write_unaligned(info.default_call)
+    };
 }
 
 /// Allocates an instance of `t` through its `tp_alloc` and initialises its
@@ -329,19 +339,37 @@ unsafe fn init_instance(obj: *mut PyObject, info: &TypeInfo) {
 /// # Safety
 /// `t` is a live type; `info` the info of the HPy type in its chain.
 unsafe fn alloc_instance(t: *mut PyTypeObject, info: &TypeInfo) -> *mut PyObject {
-    // SAFETY: `t` is a live type; a NULL tp_alloc (not set by CPython for
-    // ready types) falls back to the generic one.
-    let obj = unsafe {
-        match (*tobj(t)).tp_alloc {
-            Some(alloc) => alloc(t, 0),
-            None => ffi::PyType_GenericAlloc(t, 0),
+    // SAFETY: `t` is a live type.
+    let alloc = unsafe { (*tobj(t)).tp_alloc }.map(|a| (a, a as usize));
+    match alloc {
+        // Our tp_alloc initialises the HPy part itself.
+        Some((a, addr)) if addr == hpy_alloc as *const () as usize => {
+            // SAFETY: `t` is a live type whose tp_alloc this is.
+            unsafe { a(t, 0) }
         }
-    };
-    if !obj.is_null() {
-        // SAFETY: a new instance of `t`.
-        unsafe { init_instance(obj, info) };
+        // A custom tp_alloc may not clear the memory it gives.
+        Some((a, addr)) if addr != ffi::PyType_GenericAlloc as *const () as usize => {
+            // SAFETY: `t` is a live type whose tp_alloc this is.
+            let obj = unsafe { a(t, 0) };
+            if !obj.is_null() {
+                // SAFETY: a new instance of `t`.
+                unsafe { init_instance(obj, info) };
+            }
+            obj
+        }
+        // The generic allocation zeroes the whole object: only the call
+        // function is left to set. (A NULL tp_alloc, which CPython does not
+        // leave in ready types, falls back to it.)
+        _ => {
+            // SAFETY: `t` is a live type.
+            let obj = unsafe { ffi::PyType_GenericAlloc(t, 0) };
+            if !obj.is_null() && info.vectorcall_offset > 0 {
+                // SAFETY: a new instance of `t`.
+                unsafe { set_default_call(obj, info) };
+            }
+            obj
+        }
     }
-    obj
 }
 
 /// How many items (digits of an int, elements of a tuple) an instance of an
@@ -434,10 +462,12 @@ pub unsafe extern "C" fn hpy_alloc(t: *mut PyTypeObject, n: isize) -> *mut PyObj
     let obj = unsafe { ffi::PyType_GenericAlloc(t, n) };
     if !obj.is_null() {
         // SAFETY: as above; this function is only the tp_alloc of HPy types
-        // and of their subclasses.
+        // and of their subclasses. The generic allocation zeroed the object.
         if let Some((_, info)) = unsafe { hpy_type_in_chain(t) } {
-            // SAFETY: a new instance of `t`.
-            unsafe { init_instance(obj, info) };
+            if info.vectorcall_offset > 0 {
+                // SAFETY: a new instance of `t`.
+                unsafe { set_default_call(obj, info) };
+            }
         }
     }
     obj
@@ -524,16 +554,14 @@ pub unsafe extern "C" fn hpy_tp_new(
     args: *mut PyObject,
     kw: *mut PyObject,
 ) -> *mut PyObject {
-    // The constructor of the nearest HPy type of the chain that has one.
-    let mut c = t;
-    let mut found = None;
-    while !c.is_null() && found.is_none() {
-        // SAFETY: CPython calls tp_new with a live type; its chain is live.
-        unsafe {
-            found = info_of(c).and_then(|i| i.user_new.map(|n| (n, i)));
-            c = (*tobj(c)).tp_base;
-        }
-    }
+    // The constructor of the nearest HPy type of the chain that has one:
+    // usually `t`'s own.
+    // SAFETY: CPython calls tp_new with a live type.
+    let found = match unsafe { info_of(t) } {
+        Some(i) if i.user_new.is_some() => i.user_new.map(|n| (n, i)),
+        // SAFETY: as above.
+        _ => unsafe { inherited_new(t) },
+    };
     let Some((user, info)) = found else {
         return raise(
             Exc::System,
@@ -551,8 +579,12 @@ pub unsafe extern "C" fn hpy_tp_new(
     if result.is_null() {
         return result;
     }
-    // SAFETY: `result` is a new reference to a live object.
-    if unsafe { ffi::PyType_IsSubtype(ffi::py_type(result), t) } == 0 {
+    // SAFETY: `result` is a new reference to a live object; an exact
+    // instance (the common case) needs no walk of the MRO.
+    if unsafe { ffi::py_type(result) } != t
+        // SAFETY: as above.
+        && unsafe { ffi::PyType_IsSubtype(ffi::py_type(result), t) } == 0
+    {
         // SAFETY: reporting and dropping the wrong object.
         unsafe {
             ffi::PyErr_Format(
@@ -579,6 +611,26 @@ pub unsafe extern "C" fn hpy_tp_new(
         }
     }
     result
+}
+
+/// The constructor of the nearest HPy type in the chain of `t` that has
+/// one (`hpy_tp_new`'s slow path: `t` itself has none).
+///
+/// # Safety
+/// `t` is a live type.
+#[inline(never)]
+unsafe fn inherited_new(t: *mut PyTypeObject) -> Option<(ffi::newfunc, &'static TypeInfo)> {
+    let mut c = t;
+    while !c.is_null() {
+        // SAFETY: a live type chain.
+        unsafe {
+            if let Some(found) = info_of(c).and_then(|i| i.user_new.map(|n| (n, i))) {
+                return Some(found);
+            }
+            c = (*tobj(c)).tp_base;
+        }
+    }
+    None
 }
 
 /// `HPy_SetCallFunction`: the call function of the instance `h`, whose type
@@ -826,6 +878,48 @@ pub unsafe fn learn_subtype_dealloc() {
     }
 }
 
+/// What `hpy_dealloc` needs to know of the chain of an object's type, found
+/// in one walk.
+struct Chain {
+    /// The nearest HPy type (`t` itself, or the HPy base of a Python subclass).
+    first: *mut PyTypeObject,
+    /// The HPy type farthest from `t` (whose bases are the built-in part).
+    root: *mut PyTypeObject,
+    /// Whether some HPy type of the chain has `HPy_tp_traverse` (fields).
+    traverse: bool,
+    /// Whether some HPy type of the chain has `HPy_tp_destroy`.
+    destroy: bool,
+}
+
+/// The HPy types in the chain of `t` (see `Chain`).
+///
+/// # Safety
+/// `t` is a live type.
+#[inline]
+unsafe fn chain_of(t: *mut PyTypeObject) -> Chain {
+    let mut chain = Chain {
+        first: null_mut(),
+        root: null_mut(),
+        traverse: false,
+        destroy: false,
+    };
+    let mut c = t;
+    while !c.is_null() {
+        // SAFETY: a live type chain.
+        if let Some(info) = unsafe { info_of(c) } {
+            if chain.first.is_null() {
+                chain.first = c;
+            }
+            chain.root = c;
+            chain.traverse |= info.traverse.is_some();
+            chain.destroy |= info.destroy.is_some();
+        }
+        // SAFETY: as above.
+        c = unsafe { (*tobj(c)).tp_base };
+    }
+    chain
+}
+
 /// `tp_dealloc` of HPy types: runs the finalizer (`HPy_tp_finalize`), stops
 /// tracking the object, empties its fields, calls `HPy_tp_destroy` of each
 /// HPy type of the chain, then lets the built-in base free the object, and
@@ -838,8 +932,9 @@ pub unsafe extern "C" fn hpy_dealloc(obj: *mut PyObject) {
     let tp = unsafe { &*tobj(t) };
     // A Python subclass's dealloc (subtype_dealloc) has run the finalizer
     // and untracked the object before calling this one.
-    let own = tp.tp_dealloc.map(|d| d as usize) == Some(hpy_dealloc as *const () as usize);
-    if own && tp.tp_finalize.is_some() {
+    if tp.tp_finalize.is_some()
+        && tp.tp_dealloc.map(|d| d as usize) == Some(hpy_dealloc as *const () as usize)
+    {
         // SAFETY: as CPython's own deallocators do; < 0 means resurrected.
         if unsafe { ffi::PyObject_CallFinalizerFromDealloc(obj) } < 0 {
             return;
@@ -849,14 +944,16 @@ pub unsafe extern "C" fn hpy_dealloc(obj: *mut PyObject) {
         // SAFETY: untracking a GC object (a no-op if it is not tracked).
         unsafe { ffi::PyObject_GC_UnTrack(obj.cast()) };
     }
+    // SAFETY: a live type chain.
+    let chain = unsafe { chain_of(t) };
     // What the HPy type itself declared with the special members
     // `__weaklistoffset__` and `__dictoffset__` (subtype_dealloc clears only
     // what a Python subclass added).
-    // SAFETY: a live type chain.
-    if let Some((h, _)) = unsafe { hpy_type_in_chain(t) } {
+    if !chain.first.is_null() {
         // SAFETY: a live type; the offsets are inside every instance.
         unsafe {
-            let (weak, dict) = ((*tobj(h)).tp_weaklistoffset, (*tobj(h)).tp_dictoffset);
+            let h = tobj(chain.first);
+            let (weak, dict) = ((*h).tp_weaklistoffset, (*h).tp_dictoffset);
             if weak > 0 {
                 ffi::PyObject_ClearWeakRefs(obj);
             }
@@ -867,6 +964,13 @@ pub unsafe extern "C" fn hpy_dealloc(obj: *mut PyObject) {
                 ffi::Py_DecRef(d);
             }
         }
+    }
+    // Without fields, nothing below releases HPy objects of ours: no nesting
+    // to bound.
+    if !chain.traverse {
+        // SAFETY: as documented for dealloc_rest.
+        unsafe { dealloc_rest(obj, &chain) };
+        return;
     }
     // Releasing the fields may deallocate more objects, recursively: a long
     // chain of HPy objects linked through fields would overflow the C stack.
@@ -885,7 +989,7 @@ pub unsafe extern "C" fn hpy_dealloc(obj: *mut PyObject) {
     }
     DEALLOC_DEPTH.fetch_add(1, Ordering::Relaxed);
     // SAFETY: as documented for dealloc_rest.
-    unsafe { dealloc_rest(obj) };
+    unsafe { dealloc_rest(obj, &chain) };
     if DEALLOC_DEPTH.fetch_sub(1, Ordering::Relaxed) == 1 {
         // The outermost dealloc: finish the deferred objects.
         loop {
@@ -899,7 +1003,8 @@ pub unsafe extern "C" fn hpy_dealloc(obj: *mut PyObject) {
                 DEFERRED.store((*head).ob_refcnt as *mut PyObject, Ordering::Relaxed);
                 (*head).ob_refcnt = 0;
                 DEALLOC_DEPTH.fetch_add(1, Ordering::Relaxed);
-                dealloc_rest(next);
+                let chain = chain_of(ffi::py_type(next));
+                dealloc_rest(next, &chain);
                 DEALLOC_DEPTH.fetch_sub(1, Ordering::Relaxed);
             }
         }
@@ -919,38 +1024,38 @@ static DEFERRED: core::sync::atomic::AtomicPtr<PyObject> =
 ///
 /// # Safety
 /// `obj` is a dead instance (no references, finalized, untracked) of an HPy
-/// type or of a subclass of one.
-unsafe fn dealloc_rest(obj: *mut PyObject) {
+/// type or of a subclass of one; `chain` is the chain of its type.
+unsafe fn dealloc_rest(obj: *mut PyObject, chain: &Chain) {
     use core::sync::atomic::Ordering;
     // SAFETY: a dead object keeps its type.
     let t = unsafe { ffi::py_type(obj) };
     // SAFETY: a live type.
     let tp = unsafe { &*tobj(t) };
-    // SAFETY: the object is still whole: its fields, then each destroy.
-    unsafe { clear_fields(obj) };
-    let mut c = t;
-    let mut hpy_root = null_mut();
-    while !c.is_null() {
-        // SAFETY: a live type chain.
-        if let Some(info) = unsafe { info_of(c) } {
-            hpy_root = c;
-            if let Some(destroy) = info.destroy {
+    if chain.traverse {
+        // SAFETY: the object is still whole: its fields, then each destroy.
+        unsafe { clear_fields(obj) };
+    }
+    if chain.destroy {
+        let mut c = t;
+        while !c.is_null() {
+            // SAFETY: a live type chain.
+            if let Some(destroy) = unsafe { info_of(c) }.and_then(|i| i.destroy.map(|d| (d, i))) {
                 // SAFETY: the HPy destroy function of a type of the chain,
                 // on its C struct.
-                unsafe { destroy(obj.cast::<u8>().wrapping_offset(info.header).cast()) };
+                unsafe { (destroy.0)(obj.cast::<u8>().wrapping_offset(destroy.1.header).cast()) };
             }
+            // SAFETY: as above.
+            c = unsafe { (*tobj(c)).tp_base };
         }
-        // SAFETY: as above.
-        c = unsafe { (*tobj(c)).tp_base };
     }
     // The built-in part: the first base that is neither an HPy type nor a
     // Python class.
     let subtype_dealloc = SUBTYPE_DEALLOC.load(Ordering::Relaxed) as usize;
-    let mut b = if hpy_root.is_null() {
+    let mut b = if chain.root.is_null() {
         null_mut()
     } else {
         // SAFETY: a live type.
-        unsafe { builtin_base(hpy_root) }
+        unsafe { builtin_base(chain.root) }
     };
     while !b.is_null()
         // SAFETY: a live type.

@@ -51,21 +51,50 @@ pub unsafe extern "C" fn ctx_ListBuilder_Set(
         // SAFETY: an index in range: the slot takes the reference made here
         // and the item set before, if any, is released (as PyList_SetItem does).
         unsafe {
-            ffi::Py_IncRef(item);
             let slot = ffi::list_items(list).offset(index);
             let old = *slot;
             *slot = item;
-            if !old.is_null() {
-                ffi::Py_DecRef(old);
+            // Each path ends with one call, which the compiler makes a jump:
+            // the common one saves no registers.
+            if old.is_null() {
+                ffi::Py_IncRef(item);
+            } else {
+                crate::listbuilder::replace_item(item, old);
             }
         }
         return;
     }
-    // SAFETY: an index out of range: PyList_SetItem raises IndexError and
-    // releases the reference made here.
+    // SAFETY: an index out of range (see the function).
+    unsafe { set_out_of_range(list, index, item) };
+}
+
+/// `Set` with an index out of range: PyList_SetItem raises IndexError and
+/// releases the reference made here.
+///
+/// # Safety
+/// `list` is the builder's list; `item` a live object or NULL.
+#[cold]
+#[inline(never)]
+unsafe fn set_out_of_range(list: *mut PyObject, index: HPy_ssize_t, item: *mut PyObject) {
+    // SAFETY: as documented.
     unsafe {
         ffi::Py_IncRef(item);
         ffi::PyList_SetItem(list, index, item);
+    }
+}
+
+/// A builder's slot that held `old` now holds `item`: the new reference
+/// first (`old` may be `item`), then the old one released.
+///
+/// # Safety
+/// `item` is a live object or NULL, `old` a live object whose reference the
+/// slot held.
+#[inline(never)]
+pub(crate) unsafe fn replace_item(item: *mut PyObject, old: *mut PyObject) {
+    // SAFETY: as documented.
+    unsafe {
+        ffi::Py_IncRef(item);
+        ffi::Py_DecRef(old);
     }
 }
 

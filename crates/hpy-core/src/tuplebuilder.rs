@@ -51,18 +51,32 @@ pub unsafe extern "C" fn ctx_TupleBuilder_Set(
         // SAFETY: an index in range: the slot takes the reference made here
         // and the item set before, if any, is released (as PyTuple_SetItem does).
         unsafe {
-            ffi::Py_IncRef(item);
             let slot = ffi::tuple_items(tuple).offset(index);
             let old = *slot;
             *slot = item;
-            if !old.is_null() {
-                ffi::Py_DecRef(old);
+            // Each path ends with one call, which the compiler makes a jump:
+            // the common one saves no registers.
+            if old.is_null() {
+                ffi::Py_IncRef(item);
+            } else {
+                crate::listbuilder::replace_item(item, old);
             }
         }
         return;
     }
-    // SAFETY: an index out of range: PyTuple_SetItem raises IndexError and
-    // releases the reference made here.
+    // SAFETY: an index out of range (see the function).
+    unsafe { set_out_of_range(tuple, index, item) };
+}
+
+/// `Set` with an index out of range: PyTuple_SetItem raises IndexError and
+/// releases the reference made here.
+///
+/// # Safety
+/// `tuple` is the builder's tuple; `item` a live object or NULL.
+#[cold]
+#[inline(never)]
+unsafe fn set_out_of_range(tuple: *mut PyObject, index: HPy_ssize_t, item: *mut PyObject) {
+    // SAFETY: as documented.
     unsafe {
         ffi::Py_IncRef(item);
         ffi::PyTuple_SetItem(tuple, index, item);

@@ -60,7 +60,10 @@
 
 /* What a format string says besides its format units. */
 typedef struct {
-    const char *units_end; /* the first ':' or ';', or the terminating NUL */
+    const char *fmt;       /* the whole format */
+    const char *units_end; /* the first ':' or ';', or the terminating NUL;
+                              NULL until scan_format has run (HPyArg_Parse
+                              scans only to report an error) */
     const char *fname;     /* function name after ':', or NULL */
     const char *message;   /* replacement error message after ';', or NULL */
 } FmtInfo;
@@ -79,6 +82,7 @@ scan_format(const char *fmt, FmtInfo *fi)
     const char *p = fmt;
     while (*p != '\0' && *p != ':' && *p != ';')
         p++;
+    fi->fmt = fmt;
     fi->units_end = p;
     fi->fname = (*p == ':') ? p + 1 : NULL;
     fi->message = (*p == ';') ? p + 1 : NULL;
@@ -87,9 +91,15 @@ scan_format(const char *fmt, FmtInfo *fi)
 /* Raises exc_type with "function <what>", "<name>() <what>" or the format's
    replacement message. */
 static void
-arg_error(HPyContext *ctx, HPy exc_type, const FmtInfo *fi, const char *what)
+arg_error(HPyContext *ctx, HPy exc_type, const FmtInfo *fi_in, const char *what)
 {
     char buf[ERR_BUF_SIZE];
+    FmtInfo scanned;
+    const FmtInfo *fi = fi_in;
+    if (fi->units_end == NULL) {
+        scan_format(fi->fmt, &scanned);
+        fi = &scanned;
+    }
     if (fi->message != NULL) {
         HPyErr_SetString(ctx, exc_type, fi->message);
         return;
@@ -101,20 +111,28 @@ arg_error(HPyContext *ctx, HPy exc_type, const FmtInfo *fi, const char *what)
     HPyErr_SetString(ctx, exc_type, buf);
 }
 
+/* Raises the OverflowError of a value out of the range of the C type that
+   kind names (below it if `below`). */
+static void
+range_error(HPyContext *ctx, const char *kind, int below, const FmtInfo *fi)
+{
+    char what[128];
+    snprintf(what, sizeof(what), "%s is %s", kind,
+             below ? "less than minimum" : "greater than maximum");
+    arg_error(ctx, ctx->h_OverflowError, fi, what);
+}
+
 /* Converts arg with HPyLong_AsLong and checks that it lies in lo..hi;
    kind names the C type in the OverflowError message. */
 static int
 long_in_range(HPyContext *ctx, HPy arg, long lo, long hi, const char *kind,
               const FmtInfo *fi, long *out)
 {
-    char what[128];
     long v = HPyLong_AsLong(ctx, arg);
     if (v == -1 && HPyErr_Occurred(ctx))
         return 0;
     if (v < lo || v > hi) {
-        snprintf(what, sizeof(what), "%s is %s", kind,
-                 v < lo ? "less than minimum" : "greater than maximum");
-        arg_error(ctx, ctx->h_OverflowError, fi, what);
+        range_error(ctx, kind, v < lo, fi);
         return 0;
     }
     *out = v;
@@ -249,7 +267,10 @@ HPyArg_Parse(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t nargs,
     size_t i = 0;
     int optional = 0;
 
-    scan_format(fmt, &fi);
+    /* the format's name and message matter only for an error message:
+       arg_error scans for them then */
+    fi.fmt = fmt;
+    fi.units_end = NULL;
     if (ht != NULL) {
         *ht = HPyTracker_New(ctx, 0);
         if (HPy_IsNull(*ht))
@@ -257,20 +278,85 @@ HPyArg_Parse(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t nargs,
     }
 
     va_start(va, fmt);
-    for (p = fmt; p != fi.units_end; p++) {
-        if (*p == '|') {
+    for (p = fmt;; p++) {
+        char unit = *p;
+        HPy arg;
+        if (unit == '|') {
             optional = 1;
             continue;
         }
-        HPy arg = (i < nargs) ? args[i] : HPy_NULL;
+        arg = (i < nargs) ? args[i] : HPy_NULL;
+        /* The commonest units, for a present argument, here (the same as
+           in convert_arg, without its call); none of them ends the units. */
+        if (!HPy_IsNull(arg)) {
+            if (unit == 'O') {
+                *va_arg(va, HPy *) = arg;
+                i++;
+                continue;
+            }
+            if (unit == 'i') {
+                int *out = va_arg(va, int *);
+                long v = HPyLong_AsLong(ctx, arg);
+                if (v == -1 && HPyErr_Occurred(ctx))
+                    goto fail;
+                if (v < INT_MIN || v > INT_MAX) {
+                    range_error(ctx, "signed integer", v < INT_MIN, &fi);
+                    goto fail;
+                }
+                *out = (int)v;
+                i++;
+                continue;
+            }
+            if (unit == 'l') {
+                long *out = va_arg(va, long *);
+                long v = HPyLong_AsLong(ctx, arg);
+                if (v == -1 && HPyErr_Occurred(ctx))
+                    goto fail;
+                *out = v;
+                i++;
+                continue;
+            }
+            if (unit == 'd') {
+                double *out = va_arg(va, double *);
+                double v = HPyFloat_AsDouble(ctx, arg);
+                if (v == -1.0 && HPyErr_Occurred(ctx))
+                    goto fail;
+                *out = v;
+                i++;
+                continue;
+            }
+            if (unit == 'n') {
+                HPy_ssize_t *out = va_arg(va, HPy_ssize_t *);
+                HPy_ssize_t v = HPyLong_AsSsize_t(ctx, arg);
+                if (v == -1 && HPyErr_Occurred(ctx))
+                    goto fail;
+                *out = v;
+                i++;
+                continue;
+            }
+            if (unit == 's' && HPyUnicode_Check(ctx, arg)) {
+                /* a str without NUL; convert_arg raises for the others */
+                HPy_ssize_t size;
+                const char *data = HPyUnicode_AsUTF8AndSize(ctx, arg, &size);
+                if (data == NULL)
+                    goto fail; /* keep the UnicodeEncodeError */
+                if (memchr(data, '\0', (size_t)size) == NULL) {
+                    *va_arg(va, const char **) = data;
+                    i++;
+                    continue;
+                }
+            }
+        }
+        if (unit == '\0' || unit == ':' || unit == ';')
+            break;
+        i++;
         if (HPy_IsNull(arg) && !optional) {
             arg_error(ctx, ctx->h_TypeError, &fi,
                       "required positional argument missing");
             goto fail;
         }
-        if (!convert_arg(ctx, ht, *p, arg, ARG_BORROWED, &va, &fi))
+        if (!convert_arg(ctx, ht, unit, arg, ARG_BORROWED, &va, &fi))
             goto fail;
-        i++;
     }
     if (i < nargs) {
         arg_error(ctx, ctx->h_TypeError, &fi,

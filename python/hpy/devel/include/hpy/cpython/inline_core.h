@@ -41,7 +41,9 @@ HPyAPI_FUNC HPy HPyTuple_FromArray(HPyContext *ctx, HPy items[], HPy_ssize_t n)
             return ctx_Tuple_FromArray(ctx, items, n);
         }
         Py_INCREF(item);
-        PyTuple_SET_ITEM(tuple, i, item);
+        /* PyTuple_SET_ITEM without its assert(PyTuple_Check()), which a
+           build without NDEBUG would repeat for each item */
+        ((PyTupleObject *)tuple)->ob_item[i] = item;
     }
     return _py2h(tuple);
 }
@@ -94,16 +96,19 @@ HPyAPI_FUNC HPyListBuilder HPyListBuilder_New(HPyContext *ctx, HPy_ssize_t size)
 HPyAPI_FUNC void HPyListBuilder_Set(HPyContext *ctx, HPyListBuilder builder,
                                     HPy_ssize_t index, HPy h_item)
 {
-    PyObject *list = (PyObject *)builder._lst, *item = _h2py(h_item), *old;
+    PyObject *list = (PyObject *)builder._lst, *item = _h2py(h_item), *old, **slot;
     if (list == NULL)
         return;
-    if ((size_t)index >= (size_t)PyList_GET_SIZE(list)) {
+    /* Py_SIZE and ob_item: PyList_GET_SIZE/GET_ITEM/SET_ITEM without their
+       assert(PyList_Check()), which a build without NDEBUG would repeat */
+    if ((size_t)index >= (size_t)Py_SIZE(list)) {
         ctx_ListBuilder_Set(ctx, builder, index, h_item);
         return;
     }
-    old = PyList_GET_ITEM(list, index);
+    slot = &((PyListObject *)list)->ob_item[index];
+    old = *slot;
     Py_XINCREF(item);
-    PyList_SET_ITEM(list, index, item);
+    *slot = item;
     Py_XDECREF(old);
 }
 
@@ -142,16 +147,18 @@ HPyAPI_FUNC HPyTupleBuilder HPyTupleBuilder_New(HPyContext *ctx, HPy_ssize_t siz
 HPyAPI_FUNC void HPyTupleBuilder_Set(HPyContext *ctx, HPyTupleBuilder builder,
                                      HPy_ssize_t index, HPy h_item)
 {
-    PyObject *tuple = (PyObject *)builder._tup, *item = _h2py(h_item), *old;
+    PyObject *tuple = (PyObject *)builder._tup, *item = _h2py(h_item), *old, **slot;
     if (tuple == NULL)
         return;
-    if ((size_t)index >= (size_t)PyTuple_GET_SIZE(tuple)) {
+    /* as HPyListBuilder_Set */
+    if ((size_t)index >= (size_t)Py_SIZE(tuple)) {
         ctx_TupleBuilder_Set(ctx, builder, index, h_item);
         return;
     }
-    old = PyTuple_GET_ITEM(tuple, index);
+    slot = &((PyTupleObject *)tuple)->ob_item[index];
+    old = *slot;
     Py_XINCREF(item);
-    PyTuple_SET_ITEM(tuple, index, item);
+    *slot = item;
     Py_XDECREF(old);
 }
 

@@ -17,6 +17,12 @@ import support
 pytest_plugins = ['hpy.debug.pytest']
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        'markers', 'refleak_known(reason): tests/refleak_plugin.py does not fail '
+        'this test on a growing refcount (a documented, bounded leak; the reason says which)')
+
+
 def pytest_addoption(parser):
     parser.addoption(
         '--hpy-abi', action='append', default=[], dest='hpy_abis',

@@ -2,7 +2,7 @@
 # Reliability checks of hpy-rs (issue 11), all in one command:
 #
 #     bash scripts/check.sh            # everything (about 10-20 minutes)
-#     bash scripts/check.sh refleaks   # only some: refleaks hostile threads valgrind
+#     bash scripts/check.sh refleaks   # only some: hostile refleaks valgrind fuzz
 #
 # 1. hostile  - hostile files and values, threads, loading under pressure
 #               (tests/test_hostile_*.py, test_threads.py, test_thread_stress.py, test_refleaks.py,
@@ -18,6 +18,15 @@
 #               uninitialised values (definite leaks are reported, not failed:
 #               CPython itself leaks at exit).
 #
+# 4. fuzz     - coverage-guided fuzzing (Atheris, installed from PyPI; clang,
+#               installed with apt-get) of HPyArg_Parse*, HPy_BuildValue and
+#               HPyUnicode_FromFormat for HPY_FUZZ_SECONDS (default 120) per
+#               target, with AddressSanitizer (fuzz/run_fuzz.py); fails on
+#               any crash or wrong result (saved in build/fuzz/crashes/);
+#               merges the inputs that found new paths into
+#               tests/fuzz_corpus/TARGET/ (commit them: the test suite
+#               replays them, tests/test_fuzz_corpus.py).
+#
 # Prints one PASS/FAIL line per check and "N passed, N failed" at the end;
 # exits non-zero if any check failed. Logs: build/check-logs/.
 set -uo pipefail
@@ -28,7 +37,7 @@ LOGS="$ROOT/build/check-logs"
 mkdir -p "$LOGS"
 . "$ROOT/scripts/pythons.sh"
 
-CHECKS="${*:-hostile refleaks valgrind}"
+CHECKS="${*:-hostile refleaks valgrind fuzz}"
 PASSED=0; FAILED=0
 declare -a SUMMARY=()
 
@@ -105,8 +114,41 @@ valgrind)
     rc=$?
     result valgrind $rc "$(last_line "$log"); $(grep -E 'ERROR SUMMARY' "$log" | tail -n1 | sed 's/^==[0-9]*== //')"
     ;;
+fuzz)
+    log="$LOGS/fuzz.log"; : >"$log"
+    command -v clang >/dev/null || { apt-get update -q &&
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q clang; } >>"$log" 2>&1
+    py="$(find_python 3.12 || find_python 3.11)"
+    vpy="$(venv_for "$py" fuzz-3.12 2>>"$log")"
+    rc=1
+    if [ -n "$vpy" ] && "$vpy" -m pip install -q atheris >>"$log" 2>&1; then
+        preload="$("$vpy" -c 'import atheris; print(atheris.path())')/asan_with_fuzzer.so"
+        rc=0
+        rm -rf build/fuzz/crashes; mkdir -p build/fuzz/crashes
+        for target in parse buildvalue format; do
+            work="build/fuzz/work-$target"; mkdir -p "$work" "tests/fuzz_corpus/$target"
+            echo "--- fuzz $target for ${HPY_FUZZ_SECONDS:-120}s" >>"$log"
+            LD_PRELOAD="$preload" HPY_FUZZ_ASAN=1 PYTHONMALLOC=malloc \
+                ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 \
+                "$vpy" fuzz/run_fuzz.py "$target" -max_total_time="${HPY_FUZZ_SECONDS:-120}" \
+                -dict="fuzz/$target.dict" -artifact_prefix=build/fuzz/crashes/"$target"- \
+                -print_final_stats=1 "$work" "tests/fuzz_corpus/$target" >>"$log" 2>&1 || rc=1
+            # keep (in the repository) only the inputs that add coverage; the
+            # merge runs its argv[0] again, so it gets a wrapper of its own
+            wrapper="$ROOT/build/fuzz/run-$target.sh"
+            printf '#!/bin/sh\nexec "%s" "%s" %s "$@"\n' "$vpy" "$ROOT/fuzz/run_fuzz.py" "$target" >"$wrapper"
+            chmod +x "$wrapper"
+            HPY_FUZZ_ARGV0="$wrapper" LD_PRELOAD="$preload" HPY_FUZZ_ASAN=1 PYTHONMALLOC=malloc \
+                ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 \
+                "$vpy" fuzz/run_fuzz.py "$target" -merge=1 -dict="fuzz/$target.dict" \
+                "tests/fuzz_corpus/$target" "$work" >>"$log" 2>&1 || rc=1
+        done
+    fi
+    [ -n "$(ls build/fuzz/crashes 2>/dev/null)" ] && rc=1
+    result fuzz $rc "$(ls build/fuzz/crashes 2>/dev/null | wc -l) crashes (build/fuzz/crashes); $(grep -E 'stat::number_of_executed_units' "$log" | awk '{s+=$2} END {print s+0}') runs; corpus $(find tests/fuzz_corpus -type f | wc -l) files"
+    ;;
 *)
-    echo "unknown check '$check' (hostile refleaks valgrind)"; FAILED=$((FAILED + 1))
+    echo "unknown check '$check' (hostile refleaks valgrind fuzz)"; FAILED=$((FAILED + 1))
     ;;
 esac
 done

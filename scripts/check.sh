@@ -1,22 +1,26 @@
 #!/usr/bin/env bash
 # Reliability checks of hpy-rs (issue 11), all in one command:
 #
-#     bash scripts/check.sh            # everything (about 10-20 minutes)
+#     bash scripts/check.sh            # everything (about an hour on 2 cores)
 #     bash scripts/check.sh refleaks   # only some: hostile refleaks valgrind fuzz
 #
 # 1. hostile  - hostile files and values, threads, loading under pressure
-#               (tests/test_hostile_*.py, test_threads.py, test_thread_stress.py, test_refleaks.py,
-#               test_load_pressure.py) under one ordinary CPython 3.12.
+#               (tests/test_hostile_*.py, test_threads.py, test_thread_stress.py,
+#               test_refleaks.py, test_load_pressure.py, test_fuzz_corpus.py)
+#               under one ordinary CPython 3.12.
 # 2. refleaks - Debian's debug CPython (python3.11-dbg, installed here with
 #               apt-get when missing; it has sys.gettotalrefcount): hpy-rs is
 #               built for it in build/venvs/3.11-dbg (`pip install .`) and the
 #               API test files run with tests/refleak_plugin.py, which runs each
 #               test body many times and fails on a growing total refcount, in
-#               the universal, hybrid and CPython ABIs.
+#               the CPython, universal, hybrid and debug ABIs.
 # 3. valgrind - memcheck (PYTHONMALLOC=malloc) over a part of the suite in the
-#               universal ABI: fails on invalid reads/writes or uses of
-#               uninitialised values (definite leaks are reported, not failed:
-#               CPython itself leaks at exit).
+#               universal and debug modes: fails on any invalid read/write, use
+#               of uninitialised values, bad free, or definite leak not in
+#               scripts/valgrind-hpy.supp (CPython's interned strings, and the
+#               known per-load module definitions of hpy-rs);
+#               scripts/valgrind_summary.py counts the errors and the leaks
+#               whose stack passes through hpy-rs.
 #
 # 4. fuzz     - coverage-guided fuzzing (Atheris, installed from PyPI; clang,
 #               installed with apt-get) of HPyArg_Parse*, HPy_BuildValue and
@@ -64,7 +68,8 @@ venv_for() {
 last_line() { grep -E '[0-9]+ (passed|failed)' "$1" | tail -n1; }
 
 QUICK_TESTS="tests/test_hostile_load.py tests/test_hostile_api.py tests/test_refleaks.py
-             tests/test_threads.py tests/test_thread_stress.py tests/test_load_pressure.py"
+             tests/test_threads.py tests/test_thread_stress.py tests/test_load_pressure.py
+             tests/test_fuzz_corpus.py"
 
 for check in $CHECKS; do
 case "$check" in
@@ -102,21 +107,24 @@ refleaks)
     ;;
 valgrind)
     log="$LOGS/valgrind.log"; : >"$log"
-    command -v valgrind >/dev/null ||
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q valgrind >>"$log" 2>&1
+    command -v valgrind >/dev/null || { apt-get update -q &&
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q valgrind; } >>"$log" 2>&1
     py="$(find_python 3.12 || command -v python3)"
     vpy="$(venv_for "$py" "$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')" 2>>"$log")"
+    # the parser, builder, formatter (and the fuzz corpus), fields, hostile
+    # inputs, in the universal and debug modes
     files="tests/test_argparse.py tests/test_buildvalue.py tests/test_format.py
-           tests/test_field.py tests/test_hostile_load.py tests/test_hostile_api.py"
-    # compile the test modules first, outside valgrind (the cache is shared)
-    # shellcheck disable=SC2086
-    "$vpy" -m pytest $files --hpy-abi=universal -p no:cacheprovider -q >>"$log" 2>&1
+           tests/test_fuzz_corpus.py tests/test_field.py tests/test_hostile_load.py
+           tests/test_hostile_api.py"
     # shellcheck disable=SC2086
     PYTHONMALLOC=malloc valgrind --tool=memcheck --error-exitcode=99 \
-        --errors-for-leak-kinds=none --show-leak-kinds=definite --trace-children=no \
-        "$vpy" -m pytest $files --hpy-abi=universal -p no:cacheprovider -q >>"$log" 2>&1
+        --errors-for-leak-kinds=definite --show-leak-kinds=definite --leak-check=full \
+        --num-callers=40 --suppressions="$ROOT/scripts/valgrind-hpy.supp" --trace-children=no \
+        "$vpy" -m pytest $files --hpy-abi=universal --hpy-abi=debug -p no:cacheprovider -q \
+        --deselect tests/test_field.py::test_long_chain_through_fields >>"$log" 2>&1
     rc=$?
-    result valgrind $rc "$(last_line "$log"); $(grep -E 'ERROR SUMMARY' "$log" | tail -n1 | sed 's/^==[0-9]*== //')"
+    summary="$(python3 "$ROOT/scripts/valgrind_summary.py" "$log" | tail -n1)"
+    result valgrind $rc "$(last_line "$log"); $(grep -E 'ERROR SUMMARY' "$log" | tail -n1 | sed 's/^==[0-9]*== //'); $summary"
     ;;
 fuzz)
     log="$LOGS/fuzz.log"; : >"$log"

@@ -16,11 +16,11 @@
 #               the CPython, universal, hybrid and debug ABIs.
 # 3. valgrind - memcheck (PYTHONMALLOC=malloc) over a part of the suite in the
 #               universal and debug modes: fails on any invalid read/write, use
-#               of uninitialised values, bad free, or definite leak not in
-#               scripts/valgrind-hpy.supp (CPython's interned strings, and the
-#               known per-load module definitions of hpy-rs);
-#               scripts/valgrind_summary.py counts the errors and the leaks
-#               whose stack passes through hpy-rs.
+#               of uninitialised values or bad free, or on a definite leak
+#               whose stack passes through hpy-rs (scripts/valgrind_summary.py
+#               sorts them; CPython's own leaks at exit are counted, not
+#               failed) that is not in scripts/valgrind-hpy.supp (CPython's
+#               interned strings, the known per-load module definitions).
 #
 # 4. fuzz     - coverage-guided fuzzing (Atheris, installed from PyPI; clang,
 #               installed with apt-get) of HPyArg_Parse*, HPy_BuildValue and
@@ -118,12 +118,13 @@ valgrind)
            tests/test_hostile_api.py"
     # shellcheck disable=SC2086
     PYTHONMALLOC=malloc valgrind --tool=memcheck --error-exitcode=99 \
-        --errors-for-leak-kinds=definite --show-leak-kinds=definite --leak-check=full \
+        --errors-for-leak-kinds=none --show-leak-kinds=definite --leak-check=full \
         --num-callers=40 --suppressions="$ROOT/scripts/valgrind-hpy.supp" --trace-children=no \
         "$vpy" -m pytest $files --hpy-abi=universal --hpy-abi=debug -p no:cacheprovider -q \
         --deselect tests/test_field.py::test_long_chain_through_fields >>"$log" 2>&1
-    rc=$?
-    summary="$(python3 "$ROOT/scripts/valgrind_summary.py" "$log" | tail -n1)"
+    rc=$?   # pytest's, or 99 for a memory error
+    # definite leaks: only those whose stack passes through hpy-rs fail
+    summary="$(python3 "$ROOT/scripts/valgrind_summary.py" "$log" | tail -n1)" || rc=1
     result valgrind $rc "$(last_line "$log"); $(grep -E 'ERROR SUMMARY' "$log" | tail -n1 | sed 's/^==[0-9]*== //'); $summary"
     ;;
 fuzz)

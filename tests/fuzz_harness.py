@@ -465,6 +465,12 @@ def check_parse(fmt, names, args, kwargs, mode, got):
         raise FuzzFailure('parse of %r gave %r for units %r' % (fmt, got, units))
     if any(u not in 'bBhHiIlkLKnfdpsO' for u in units):
         raise FuzzFailure('format %r with unknown units was accepted' % fmt)
+    real_names = [n for n in names if n]
+    if len(set(real_names)) != len(real_names):
+        # a keyword list that repeats a name is the caller's mistake: which
+        # unit a keyword lands in, and whether it counts twice (as in
+        # CPython's PyArg_ParseTupleAndKeywords), is not defined
+        return
     given = {}
     for i, a in enumerate(args):
         if i >= len(units):
@@ -475,12 +481,10 @@ def check_parse(fmt, names, args, kwargs, mode, got):
             k = key.encode('utf-8', 'surrogatepass')
             if k not in names or k == b'':
                 raise FuzzFailure('unknown keyword %r accepted' % key)
-            # the unit of that name not given by position (a keyword list
-            # may repeat a name: that is the caller's mistake, not ours)
-            free = [i for i, n in enumerate(names) if n == k and i not in given]
-            if not free:
+            i = names.index(k)
+            if i in given:
                 raise FuzzFailure('argument %r given twice was accepted' % key)
-            given[free[0]] = v
+            given[i] = v
     for i, unit in enumerate(units):
         out = got[i]
         if i not in given:

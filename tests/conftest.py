@@ -26,6 +26,9 @@ def pytest_configure(config):
         'markers',
         'leaks_handles(reason): the test leaves debug-mode handles open on '
         'purpose (not checked for leaks in the debug modes)')
+    config.addinivalue_line(
+        'markers', 'refleak_known(reason): tests/refleak_plugin.py does not fail '
+        'this test on a growing refcount (a documented, bounded leak; the reason says which)')
 
 
 def _checks_leaks(item):

@@ -91,3 +91,32 @@ def test_load_and_drop_many_times_rss_bounded(compiler):
     # a module object and its method table are a few hundred bytes; 2000
     # leaked would be ~1 MiB or more. Allow noise from the allocator.
     assert grown < 1024, 'RSS grew by %d KiB over 2000 loads' % grown
+
+
+def test_debug_mode_load_and_drop_frees_its_handles(compiler):
+    """A module loaded in debug mode -- types with fields, instances, calls
+    -- and then dropped leaves no debug handle open, and the queue of closed
+    handles stays within its bound however often it is done."""
+    import hpy.universal
+    from hpy.universal import _debug
+    m = compiler.compile_module(PAIR, 'debug', name='pairmod')
+    x = Payload()
+    gc.collect()
+    refs_x = sys.getrefcount(x)
+    gen = _debug.new_generation()
+    total = None
+    for i in range(300):
+        mod = load('pairmod', m.so_filename, mode=hpy.universal.MODE_DEBUG)
+        p = mod.Pair(x, mod.Pair(x))
+        p.first = None
+        assert mod.destroyed_count() >= 0
+        del mod, p
+        gc.collect()
+        assert _debug.get_open_handles(gen) == []
+        if i == 50:
+            total = _total()
+    assert sys.getrefcount(x) == refs_x
+    assert len(_debug.get_closed_handles()) <= _debug.get_closed_handles_queue_max_size()
+    # on a debug CPython: nothing kept per load (module definitions and
+    # method records are counted in bytes, not references)
+    assert _total() - total < 50

@@ -299,6 +299,7 @@ extern "C" {
     pub fn PyErr_Clear();
 
     pub fn PyMem_Malloc(n: usize) -> *mut c_void;
+    pub fn PyMem_Calloc(nelem: usize, elsize: usize) -> *mut c_void;
     pub fn PyMem_Realloc(p: *mut c_void, n: usize) -> *mut c_void;
     pub fn PyMem_Free(p: *mut c_void);
     pub fn PyMem_RawCalloc(nelem: usize, elsize: usize) -> *mut c_void;

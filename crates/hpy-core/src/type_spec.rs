@@ -901,7 +901,7 @@ unsafe fn same_names(res: *mut PyObject, tmp: *mut PyObject) -> Option<()> {
 fn alloc_table<T>(n: usize) -> Option<*mut T> {
     let bytes = n.checked_add(1)?.checked_mul(size_of::<T>())?;
     // SAFETY: plain zeroed allocation.
-    let p = unsafe { ffi::PyMem_RawCalloc(1, bytes) }.cast::<T>();
+    let p = unsafe { ffi::PyMem_Calloc(1, bytes) }.cast::<T>();
     if p.is_null() {
         // SAFETY: setting MemoryError.
         unsafe { ffi::PyErr_NoMemory() };
@@ -1108,7 +1108,7 @@ unsafe fn build(
         return null_mut();
     };
     // SAFETY: plain zeroed allocation (every terminator is already there).
-    let block = unsafe { ffi::PyMem_RawCalloc(1, total) }.cast::<u8>();
+    let block = unsafe { ffi::PyMem_Calloc(1, total) }.cast::<u8>();
     if block.is_null() {
         // SAFETY: setting MemoryError.
         unsafe { ffi::PyErr_NoMemory() };

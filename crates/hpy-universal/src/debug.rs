@@ -20,7 +20,7 @@
     clippy::missing_safety_doc
 )]
 mod autogen_debug_context;
-mod dispatch;
+pub(crate) mod dispatch;
 pub mod handles;
 pub mod pymodule;
 mod raw;

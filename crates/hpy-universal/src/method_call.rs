@@ -31,9 +31,11 @@
 //! they do with trampolines.
 //!
 //! Each mode has its own four vectorcall functions (`DirectCalls`): a
-//! universal handle is the object pointer, so the universal ones pass
-//! CPython's argument array as it is; debug and trace mode will convert
-//! handles in theirs (and will need thunks of their own).
+//! universal handle is the object pointer, so the universal ones (also
+//! those of trace mode, whose handles are universal) pass CPython's
+//! argument array as it is; debug mode opens a debug handle for each
+//! argument in its own (method_call/debug_calls.rs), and keeps the
+//! trampoline in `ml_meth`.
 
 #![allow(non_upper_case_globals)]
 
@@ -47,6 +49,7 @@ use crate::context::Mode;
 use crate::handles::{h2py, py2h};
 use crate::python::{Gil, PY_VECTORCALL_ARGUMENTS_OFFSET};
 
+mod debug_calls;
 mod thunks;
 
 use thunks::Shape;
@@ -119,14 +122,24 @@ static UNIVERSAL: DirectCalls = DirectCalls {
     thunks: true,
 };
 
-/// The direct calls of a mode; None where the mode has none yet (its
-/// modules' functions keep calling through their trampolines).
+/// Debug modules: each argument becomes a debug handle for the call
+/// (method_call/debug_calls.rs); `ml_meth` keeps the trampoline.
+static DEBUG: DirectCalls = DirectCalls {
+    noargs: debug_calls::debug_noargs,
+    o: debug_calls::debug_o,
+    varargs: debug_calls::debug_varargs,
+    keywords: debug_calls::debug_keywords,
+    thunks: false,
+};
+
+/// The direct calls of a mode; None where the mode has none (its modules'
+/// functions keep calling through their trampolines).
 pub fn for_mode(mode: Mode) -> Option<&'static DirectCalls> {
     match mode {
         // a trace handle is the universal one: only the context differs,
         // and the record passes the module's own
         Mode::Universal | Mode::Trace => Some(&UNIVERSAL),
-        Mode::Debug => None,
+        Mode::Debug => Some(&DEBUG),
     }
 }
 

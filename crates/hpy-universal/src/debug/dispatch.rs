@@ -127,7 +127,14 @@ fn h(obj: *mut cpy_PyObject) -> HPy {
 fn res(handle: HPy) -> *mut cpy_PyObject {
     // SAFETY: called by the dispatcher, with the GIL.
     let gil = unsafe { Gil::assume() };
-    let dctx = current(gil);
+    call_result(gil, current(gil), handle).cast()
+}
+
+/// The new reference returned to CPython for the handle an HPy function of
+/// `dctx` returned (which is closed); null for `HPy_NULL`; a closed or
+/// foreign handle is reported (null, unless the hook lets the call go on).
+#[inline]
+pub fn call_result(gil: Gil, dctx: *mut HPyContext, handle: HPy) -> Obj {
     if handle._i == 0 {
         return core::ptr::null_mut();
     }
@@ -138,7 +145,6 @@ fn res(handle: HPy) -> *mut cpy_PyObject {
         c"the return of a call into the extension (an HPy function returned this handle)",
     )
     .unwrap_or(core::ptr::null_mut())
-    .cast()
 }
 
 /// The items of an argument tuple as argument handles.

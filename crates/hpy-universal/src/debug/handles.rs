@@ -92,6 +92,9 @@ pub struct Table {
     pub trace_limit: usize,
     on_invalid_handle: Obj,
     on_invalid_builder: Obj,
+    /// What records that left the closed queue (and closed records' raw
+    /// data) hold, to release outside the table (`release_pending`).
+    pending: Evicted,
 }
 
 /// The argument handles of the calls in progress on one thread, closed at
@@ -129,6 +132,10 @@ static TABLE: GilCell<Table> = GilCell::new(Table {
     trace_limit: 0,
     on_invalid_handle: core::ptr::null_mut(),
     on_invalid_builder: core::ptr::null_mut(),
+    pending: Evicted {
+        blocks: Vec::new(),
+        objs: Vec::new(),
+    },
 });
 
 /// Runs `f` on the table. `f` must not call into Python or back into this
@@ -161,8 +168,30 @@ impl Table {
         s
     }
 
+    #[inline]
     fn open(&mut self, obj: HPy, kind: Kind, ctx: usize, trace: Option<Box<str>>) -> HPy {
         let serial = self.serial();
+        let generation = self.generation;
+        if let Some(&i) = self.free.last() {
+            if let Some(r) = self.records.get_mut(i as usize) {
+                // a free slot left the closed queue (`evict_to_pending`):
+                // its raw data and object were taken, its trace dropped,
+                // so only the fields that differ are written
+                self.free.pop();
+                r.obj = obj;
+                r.kept = false;
+                r.serial = serial;
+                r.generation = generation;
+                r.closed = false;
+                r.kind = kind;
+                r.ctx = ctx;
+                r.raw_size = 0;
+                r.trace = trace;
+                return HPy {
+                    _i: encode(i, serial),
+                };
+            }
+        }
         let record = Record {
             obj,
             serial,
@@ -193,6 +222,7 @@ impl Table {
     }
 
     /// The record of an open or closed (still queued) handle.
+    #[inline]
     pub fn record(&self, h: HPy) -> Option<&Record> {
         let (index, serial) = decode(h._i)?;
         self.records
@@ -200,6 +230,7 @@ impl Table {
             .filter(|r| r.serial != 0 && r.serial == serial)
     }
 
+    #[inline]
     fn record_mut(&mut self, h: HPy) -> Option<&mut Record> {
         let (index, serial) = decode(h._i)?;
         self.records
@@ -212,31 +243,42 @@ impl Table {
         self.record_mut(h).filter(|r| !r.closed)
     }
 
-    /// Puts the closed record `index` in the queue; returns what the
-    /// records that leave it held (their slots are free again).
-    fn enqueue_closed(&mut self, index: u32) -> Evicted {
+    /// Puts the closed record `index` in the queue; what the records that
+    /// leave it held goes to `pending` (their slots are free again).
+    #[inline]
+    fn enqueue_closed(&mut self, index: u32) {
         self.closed_queue.push_back(index);
-        self.evict()
+        self.evict_to_pending();
     }
 
-    fn evict(&mut self) -> Evicted {
-        let mut out = Evicted::default();
+    #[inline(always)]
+    fn evict_to_pending(&mut self) {
         while self.closed_queue.len() > self.closed_max {
             let Some(old) = self.closed_queue.pop_front() else {
                 break;
             };
             if let Some(r) = self.records.get_mut(old as usize) {
                 r.serial = 0;
-                r.trace = None;
-                out.blocks.append(&mut r.raw);
+                if r.trace.is_some() {
+                    r.trace = None;
+                }
+                if !r.raw.is_empty() {
+                    self.pending.blocks.append(&mut r.raw);
+                }
                 if r.kept {
                     r.kept = false;
-                    out.objs.push(core::mem::replace(&mut r.obj, HPy::NULL));
+                    self.pending
+                        .objs
+                        .push(core::mem::replace(&mut r.obj, HPy::NULL));
                 }
             }
             self.free.push(old);
         }
-        out
+    }
+
+    fn evict(&mut self) -> Evicted {
+        self.evict_to_pending();
+        core::mem::take(&mut self.pending)
     }
 
     /// Applies a new queue size limit.
@@ -264,10 +306,11 @@ impl Table {
     /// Closes `h` if it is an open handle usable with `dctx` that is not a
     /// constant: its object (whose reference the caller now owns) and its
     /// raw data, to revoke. None: the slow path must check and report.
-    #[inline]
     /// The object comes with `kept`: true when the record keeps its
     /// reference (a hook is installed), false when it is the caller's.
-    fn close_open(&mut self, dctx: usize, h: HPy) -> Option<(HPy, bool, Evicted)> {
+    /// What must be released goes to `pending` (`release_pending`).
+    #[inline(always)]
+    fn close_open(&mut self, dctx: usize, h: HPy) -> Option<(HPy, bool)> {
         let (index, _) = decode(h._i)?;
         let keep = !self.on_invalid_handle.is_null();
         let r = self.record_mut(h)?;
@@ -281,10 +324,16 @@ impl Table {
         } else {
             core::mem::replace(&mut r.obj, HPy::NULL)
         };
-        let blocks = core::mem::take(&mut r.raw);
-        let mut evicted = self.enqueue_closed(index);
-        evicted.blocks.extend(blocks);
-        Some((obj, keep, evicted))
+        let blocks = if r.raw.is_empty() {
+            Vec::new()
+        } else {
+            core::mem::take(&mut r.raw)
+        };
+        self.enqueue_closed(index);
+        if !blocks.is_empty() {
+            self.pending.blocks.extend(blocks);
+        }
+        Some((obj, keep))
     }
 }
 
@@ -294,6 +343,23 @@ impl Table {
 pub struct Evicted {
     pub blocks: Vec<raw::Block>,
     pub objs: Vec<HPy>,
+}
+
+/// Releases what `close_open` and the queue left in `pending`, if anything
+/// (outside the table: a release may run Python code).
+#[inline(always)]
+fn release_pending(gil: Gil) {
+    if with(gil, |t| t.pending.blocks.is_empty() && t.pending.objs.is_empty()) {
+        return;
+    }
+    release_pending_slow(gil);
+}
+
+#[cold]
+#[inline(never)]
+fn release_pending_slow(gil: Gil) {
+    let evicted = with(gil, |t| core::mem::take(&mut t.pending));
+    evicted.release(gil);
 }
 
 impl Evicted {
@@ -504,6 +570,20 @@ pub fn unwrap(gil: Gil, dctx: *mut HPyContext, h: HPy, func: &CStr) -> Result<HP
     if h._i == 0 {
         return Ok(h);
     }
+    let open = with(gil, |t| match t.record(h) {
+        Some(r) if !r.closed && (r.ctx == dctx as usize || r.kind == Kind::Constant) => Some(r.obj),
+        _ => None,
+    });
+    match open {
+        Some(u) => Ok(u),
+        None => unwrap_slow(gil, dctx, h, func),
+    }
+}
+
+/// `unwrap` of a handle that is not open in `dctx`: reported.
+#[cold]
+#[inline(never)]
+fn unwrap_slow(gil: Gil, dctx: *mut HPyContext, h: HPy, func: &CStr) -> Result<HPy, Invalid> {
     let found = with(gil, |t| match t.record(h) {
         Some(r) if !r.closed && (r.ctx == dctx as usize || r.kind == Kind::Constant) => Ok(r.obj),
         Some(r) if r.closed => Err((
@@ -558,8 +638,8 @@ pub fn close(gil: Gil, dctx: *mut HPyContext, h: HPy, func: &CStr) -> Result<(),
     if h._i == 0 {
         return Ok(());
     }
-    if let Some((obj, kept, evicted)) = with(gil, |t| t.close_open(dctx as usize, h)) {
-        evicted.release(gil);
+    if let Some((obj, kept)) = with(gil, |t| t.close_open(dctx as usize, h)) {
+        release_pending(gil);
         if !kept {
             // SAFETY: with the GIL; the record owned one reference to `obj`.
             unsafe { ffi::Py_DECREF(obj._i as Obj) };
@@ -585,8 +665,8 @@ pub fn force_close(gil: Gil, h: HPy) -> Result<(), Invalid> {
 /// Takes the object out of a handle returned to CPython: a new reference
 /// to it, and the handle closed. Reports a closed handle (returning null).
 pub fn into_object(gil: Gil, dctx: *mut HPyContext, h: HPy, func: &CStr) -> Result<Obj, Invalid> {
-    if let Some((obj, kept, evicted)) = with(gil, |t| t.close_open(dctx as usize, h)) {
-        evicted.release(gil);
+    if let Some((obj, kept)) = with(gil, |t| t.close_open(dctx as usize, h)) {
+        release_pending(gil);
         if kept {
             // SAFETY: with the GIL; the record keeps its own reference.
             unsafe { ffi::Py_INCREF(obj._i as Obj) };
@@ -618,6 +698,18 @@ pub fn into_object(gil: Gil, dctx: *mut HPyContext, h: HPy, func: &CStr) -> Resu
 /// Opens an argument handle for a borrowed object passed in by CPython; it
 /// is closed by `close_args` when the call returns.
 pub fn open_arg(gil: Gil, dctx: *mut HPyContext, obj: Obj) -> HPy {
+    let h = open_call_arg(gil, dctx, obj);
+    if h._i != 0 {
+        with_calls(|c| c.args.push(h));
+    }
+    h
+}
+
+/// Opens an argument handle (null gives `HPy_NULL`) that the caller closes
+/// itself with `close_call_arg` when the call returns (the direct call
+/// path of method_call/debug_calls.rs, which keeps its handles on its stack).
+#[inline]
+pub fn open_call_arg(gil: Gil, dctx: *mut HPyContext, obj: Obj) -> HPy {
     if obj.is_null() {
         return HPy::NULL;
     }
@@ -625,11 +717,76 @@ pub fn open_arg(gil: Gil, dctx: *mut HPyContext, obj: Obj) -> HPy {
     // the new reference.
     unsafe { ffi::Py_INCREF(obj) };
     let trace = trace_if_enabled(gil);
-    let h = with(gil, |t| {
+    with(gil, |t| {
         t.open(HPy { _i: obj as isize }, Kind::Arg, dctx as usize, trace)
-    });
-    with_calls(|c| c.args.push(h));
-    h
+    })
+}
+
+/// Opens an argument handle for each of the `n` objects of `items` into
+/// `out` (a null item gives `HPy_NULL`), to be closed by the caller with
+/// `close_call_arg`, as `open_call_arg` does for one.
+///
+/// # Safety
+/// `items` points to `n` live objects or nulls, `out` to room for `n` handles.
+pub unsafe fn open_call_args(
+    gil: Gil,
+    dctx: *mut HPyContext,
+    items: *const Obj,
+    n: usize,
+    out: *mut HPy,
+) {
+    let trace = trace_if_enabled(gil);
+    with(gil, |t| {
+        for i in 0..n {
+            // SAFETY: the caller's contract; with the GIL; the record owns
+            // the new reference.
+            unsafe {
+                let obj = *items.add(i);
+                let h = if obj.is_null() {
+                    HPy::NULL
+                } else {
+                    ffi::Py_INCREF(obj);
+                    t.open(
+                        HPy { _i: obj as isize },
+                        Kind::Arg,
+                        dctx as usize,
+                        trace.clone(),
+                    )
+                };
+                out.add(i).write(h);
+            }
+        }
+    })
+}
+
+/// Closes an argument handle at the end of its call (`HPy_NULL` does
+/// nothing); one the extension closed itself is reported.
+#[inline]
+pub fn close_call_arg(gil: Gil, dctx: *mut HPyContext, h: HPy) {
+    if h._i == 0 {
+        return;
+    }
+    match with(gil, |t| t.close_open(dctx as usize, h)) {
+        Some((obj, kept)) => {
+            release_pending(gil);
+            if !kept {
+                // SAFETY: with the GIL; the record owned this reference.
+                unsafe { ffi::Py_DECREF(obj._i as Obj) };
+            }
+        }
+        None => {
+            let closed = close(
+                gil,
+                dctx,
+                h,
+                c"the end of a call into the extension (closing an argument handle that the \
+                   extension closed itself: argument handles are borrowed, never close them)",
+            );
+            if closed.is_err() {
+                drop_report(gil);
+            }
+        }
+    }
 }
 
 /// An array of argument handles for the items of a C array of objects,
@@ -689,27 +846,7 @@ pub fn close_args(gil: Gil, dctx: *mut HPyContext, m: Mark) {
         })
     };
     while let Some(h) = pop() {
-        match with(gil, |t| t.close_open(dctx as usize, h)) {
-            Some((obj, kept, evicted)) => {
-                evicted.release(gil);
-                if !kept {
-                    // SAFETY: with the GIL; the record owned this reference.
-                    unsafe { ffi::Py_DECREF(obj._i as Obj) };
-                }
-            }
-            None => {
-                let closed = close(
-                    gil,
-                    dctx,
-                    h,
-                    c"the end of a call into the extension (closing an argument handle that the \
-                       extension closed itself: argument handles are borrowed, never close them)",
-                );
-                if closed.is_err() {
-                    drop_report(gil);
-                }
-            }
-        }
+        close_call_arg(gil, dctx, h);
     }
 }
 
@@ -884,11 +1021,18 @@ pub fn bad_tracker(gil: Gil, ht: isize, func: &CStr) -> Invalid {
 }
 
 /// The Python location where a handle is being opened, if traces are on.
+#[inline(always)]
 fn trace_if_enabled(gil: Gil) -> Option<Box<str>> {
     let limit = with(gil, |t| t.trace_limit);
     if limit == 0 {
         return None;
     }
+    trace_of(limit)
+}
+
+#[cold]
+#[inline(never)]
+fn trace_of(limit: usize) -> Option<Box<str>> {
     Some(python_stack(limit).into_boxed_str())
 }
 

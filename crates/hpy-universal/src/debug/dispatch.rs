@@ -65,37 +65,202 @@ pub unsafe extern "C" fn ctx_CallRealFunctionFromTrampoline(
         // SAFETY: the universal dispatcher reports the NULL function.
         return unsafe { crate::api::ctx_CallRealFunctionFromTrampoline(dctx, sig, func, args) };
     };
-    let saved = CURRENT.with(|c| c.replace(dctx));
-    let mark = handles::mark(gil);
     // SAFETY: the trampoline's contract (see the universal dispatcher): `f`
     // has the C type of `sig` and `args` points to its argument block.
+    if unsafe { dispatch_direct(gil, dctx, sig, f, args) } {
+        return;
+    }
+    let saved = CURRENT.with(|c| c.replace(dctx));
+    let mark = handles::mark(gil);
+    // SAFETY: as above. The signatures whose arguments come in C arrays
+    // (VARARGS, KEYWORDS, VECTORCALLFUNC) never get here: the generated
+    // dispatcher would pass their arrays unconverted.
+    unsafe { ctx_CallRealFunctionFromTrampoline_generated(dctx, sig, Some(f), args) };
+    handles::close_args(gil, dctx, mark);
+    CURRENT.with(|c| c.set(saved));
+}
+
+/// The argument handles of an array of arguments, opened by `open` and
+/// closed by `close` in the frame of the call (allocated only past
+/// `INLINE`), for the direct paths of calls (here and in
+/// method_call/debug_calls.rs).
+pub struct ArgHandles {
+    inline: [HPy; ArgHandles::INLINE],
+    heap: Vec<HPy>,
+    n: usize,
+}
+
+impl ArgHandles {
+    const INLINE: usize = 8;
+
+    /// Opens an argument handle for each of the `n` objects of `items`
+    /// (none if `items` is null).
+    ///
+    /// # Safety
+    /// With the GIL; `items` is null or points to `n` live objects (or nulls).
+    #[inline(always)]
+    pub unsafe fn open(gil: Gil, dctx: *mut HPyContext, items: *const Obj, n: usize) -> ArgHandles {
+        let n = if items.is_null() { 0 } else { n };
+        let mut a = ArgHandles {
+            inline: [HPy::NULL; ArgHandles::INLINE],
+            heap: Vec::new(),
+            n,
+        };
+        let out = if n <= ArgHandles::INLINE {
+            a.inline.as_mut_ptr()
+        } else {
+            a.heap.reserve_exact(n);
+            a.heap.as_mut_ptr()
+        };
+        // SAFETY: the caller's contract; `out` has room for `n` handles
+        // (the inline array, or the heap buffer reserved above, whose
+        // length stays 0: only `ptr` reads it, through `n`).
+        unsafe { handles::open_call_args(gil, dctx, items, n, out) };
+        a
+    }
+
+    /// The handles, for the HPy function.
+    #[inline(always)]
+    pub fn ptr(&self) -> *const HPy {
+        if self.n <= ArgHandles::INLINE {
+            self.inline.as_ptr()
+        } else {
+            self.heap.as_ptr()
+        }
+    }
+
+    /// Closes the handles, last first (as `close_args` does).
+    #[inline(always)]
+    pub fn close(self, gil: Gil, dctx: *mut HPyContext) {
+        let p = self.ptr();
+        for i in (0..self.n).rev() {
+            // SAFETY: `open` wrote `n` handles at `p`.
+            handles::close_call_arg(gil, dctx, unsafe { *p.add(i) });
+        }
+    }
+}
+
+/// The common signatures without the per-thread argument stacks: the
+/// argument handles are opened in this frame, in the order of the generated
+/// dispatcher, and closed here in reverse order (as `close_args` would).
+/// False: another signature, for the generated dispatcher.
+///
+/// # Safety
+/// As `ctx_CallRealFunctionFromTrampoline`, with `f` the non-null function.
+#[inline(always)]
+unsafe fn dispatch_direct(
+    gil: Gil,
+    dctx: *mut HPyContext,
+    sig: HPyFunc_Signature,
+    f: unsafe extern "C" fn(),
+    args: *mut c_void,
+) -> bool {
+    use handles::{close_call_arg as close, open_call_arg as open};
+    let o = |p: *mut cpy_PyObject| -> Obj { p.cast() };
+    // SAFETY: the caller's contract: `f` has the C type of `sig`, `args`
+    // points to the argument block of `sig`, whose objects are live.
     unsafe {
         match sig {
+            HPyFunc_NOARGS => {
+                let a = &mut *args.cast::<_HPyFunc_args_NOARGS>();
+                let g: HPyFunc_noargs = cast_fn(f);
+                let s = open(gil, dctx, o(a.self_));
+                a.result = call_result(gil, dctx, g(dctx, s)).cast();
+                close(gil, dctx, s);
+            }
+            HPyFunc_O => {
+                let a = &mut *args.cast::<_HPyFunc_args_O>();
+                let g: HPyFunc_o = cast_fn(f);
+                let s = open(gil, dctx, o(a.self_));
+                let x = open(gil, dctx, o(a.arg));
+                a.result = call_result(gil, dctx, g(dctx, s, x)).cast();
+                close(gil, dctx, x);
+                close(gil, dctx, s);
+            }
             HPyFunc_VARARGS => {
                 let a = &mut *args.cast::<_HPyFunc_args_VARARGS>();
                 let g: HPyFunc_varargs = cast_fn(f);
                 let n = a.nargs as usize;
-                let items = handles::open_arg_array(gil, dctx, a.args.cast(), n);
-                a.result = res(g(dctx, h(a.self_), items, n));
+                let items = ArgHandles::open(gil, dctx, a.args.cast(), n);
+                let s = open(gil, dctx, o(a.self_));
+                a.result = call_result(gil, dctx, g(dctx, s, items.ptr(), n)).cast();
+                close(gil, dctx, s);
+                items.close(gil, dctx);
             }
             HPyFunc_KEYWORDS | HPyFunc_VECTORCALLFUNC => {
                 let a = &mut *args.cast::<_HPyFunc_args_KEYWORDS>();
                 let g: HPyFunc_keywords = cast_fn(f);
                 let nargs = a.nargsf & !PY_VECTORCALL_ARGUMENTS_OFFSET;
-                let kwnames = a.kwnames.cast::<ffi::PyObject>();
+                let kwnames = o(a.kwnames);
                 let nkw = if kwnames.is_null() {
                     0
                 } else {
                     ffi::PyTuple_GET_SIZE(kwnames) as usize
                 };
-                let items = handles::open_arg_array(gil, dctx, a.args.cast(), nargs + nkw);
-                a.result = res(g(dctx, h(a.self_), items, nargs, h(a.kwnames)));
+                let items = ArgHandles::open(gil, dctx, a.args.cast(), nargs + nkw);
+                let s = open(gil, dctx, o(a.self_));
+                let kw = open(gil, dctx, kwnames);
+                a.result = call_result(gil, dctx, g(dctx, s, items.ptr(), nargs, kw)).cast();
+                close(gil, dctx, kw);
+                close(gil, dctx, s);
+                items.close(gil, dctx);
             }
-            _ => ctx_CallRealFunctionFromTrampoline_generated(dctx, sig, Some(f), args),
+            HPyFunc_UNARYFUNC | HPyFunc_REPRFUNC | HPyFunc_GETITERFUNC | HPyFunc_ITERNEXTFUNC => {
+                let a = &mut *args.cast::<_HPyFunc_args_UNARYFUNC>();
+                let g: HPyFunc_unaryfunc = cast_fn(f);
+                let x = open(gil, dctx, o(a.arg0));
+                a.result = call_result(gil, dctx, g(dctx, x)).cast();
+                close(gil, dctx, x);
+            }
+            HPyFunc_BINARYFUNC | HPyFunc_GETATTROFUNC => {
+                let a = &mut *args.cast::<_HPyFunc_args_BINARYFUNC>();
+                let g: HPyFunc_binaryfunc = cast_fn(f);
+                let x = open(gil, dctx, o(a.arg0));
+                let y = open(gil, dctx, o(a.arg1));
+                a.result = call_result(gil, dctx, g(dctx, x, y)).cast();
+                close(gil, dctx, y);
+                close(gil, dctx, x);
+            }
+            HPyFunc_LENFUNC => {
+                let a = &mut *args.cast::<_HPyFunc_args_LENFUNC>();
+                let g: HPyFunc_lenfunc = cast_fn(f);
+                let x = open(gil, dctx, o(a.arg0));
+                a.result = g(dctx, x);
+                close(gil, dctx, x);
+            }
+            HPyFunc_SSIZEARGFUNC => {
+                let a = &mut *args.cast::<_HPyFunc_args_SSIZEARGFUNC>();
+                let g: HPyFunc_ssizeargfunc = cast_fn(f);
+                let x = open(gil, dctx, o(a.arg0));
+                a.result = call_result(gil, dctx, g(dctx, x, a.arg1)).cast();
+                close(gil, dctx, x);
+            }
+            HPyFunc_NEWFUNC => {
+                let a = &mut *args.cast::<_HPyFunc_args_NEWFUNC>();
+                let g: HPyFunc_newfunc = cast_fn(f);
+                let tuple = o(a.args);
+                let (items_ptr, n) = if tuple.is_null() {
+                    (core::ptr::null(), 0)
+                } else {
+                    (
+                        core::ptr::addr_of!((*tuple.cast::<ffi::PyTupleObject>()).ob_item)
+                            .cast::<Obj>(),
+                        ffi::PyTuple_GET_SIZE(tuple) as usize,
+                    )
+                };
+                let items = ArgHandles::open(gil, dctx, items_ptr, n);
+                let s = open(gil, dctx, o(a.self_));
+                let kw = open(gil, dctx, o(a.kw));
+                let r = g(dctx, s, items.ptr(), n as HPy_ssize_t, kw);
+                a.result = call_result(gil, dctx, r).cast();
+                close(gil, dctx, kw);
+                close(gil, dctx, s);
+                items.close(gil, dctx);
+            }
+            _ => return false,
         }
     }
-    handles::close_args(gil, dctx, mark);
-    CURRENT.with(|c| c.set(saved));
+    true
 }
 
 // The generated dispatcher, under another name.

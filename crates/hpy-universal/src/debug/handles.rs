@@ -349,7 +349,9 @@ pub struct Evicted {
 /// (outside the table: a release may run Python code).
 #[inline(always)]
 fn release_pending(gil: Gil) {
-    if with(gil, |t| t.pending.blocks.is_empty() && t.pending.objs.is_empty()) {
+    if with(gil, |t| {
+        t.pending.blocks.is_empty() && t.pending.objs.is_empty()
+    }) {
         return;
     }
     release_pending_slow(gil);

@@ -20,67 +20,10 @@ use core::ptr;
 
 use hpy_sys::*;
 
-use super::{delegate, enter_recursive_call, leave_recursive_call, record_of, Ctx, Obj};
-use crate::debug::dispatch::call_result;
-use crate::debug::handles::{close_call_arg, open_call_arg, open_call_args};
+use super::{delegate, enter_recursive_call, leave_recursive_call, record_of, Obj};
+use crate::debug::dispatch::{call_result, ArgHandles};
+use crate::debug::handles::{close_call_arg, open_call_arg};
 use crate::python::{Gil, PY_VECTORCALL_ARGUMENTS_OFFSET};
-
-/// Argument handles that fit here are not allocated.
-const INLINE: usize = 8;
-
-/// The argument handles of an array of arguments, opened by `open` and
-/// closed by `close`, in the call's own frame (on the heap past `INLINE`).
-struct ArgHandles {
-    inline: [HPy; INLINE],
-    heap: Vec<HPy>,
-    n: usize,
-}
-
-impl ArgHandles {
-    /// Opens an argument handle for each of the `n` objects of `items`.
-    ///
-    /// # Safety
-    /// With the GIL; `items` points to `n` live objects (or nulls).
-    #[inline(always)]
-    unsafe fn open(gil: Gil, dctx: Ctx, items: *const Obj, n: usize) -> ArgHandles {
-        let mut a = ArgHandles {
-            inline: [HPy::NULL; INLINE],
-            heap: Vec::new(),
-            n,
-        };
-        let out = if n <= INLINE {
-            a.inline.as_mut_ptr()
-        } else {
-            a.heap.reserve_exact(n);
-            a.heap.as_mut_ptr()
-        };
-        // SAFETY: the caller's contract; `out` has room for `n` handles
-        // (the inline array, or the heap buffer reserved above, whose
-        // length stays 0: only `ptr` reads it, through `n`).
-        unsafe { open_call_args(gil, dctx, items, n, out) };
-        a
-    }
-
-    /// The handles, for the HPy function.
-    #[inline(always)]
-    fn ptr(&self) -> *const HPy {
-        if self.n <= INLINE {
-            self.inline.as_ptr()
-        } else {
-            self.heap.as_ptr()
-        }
-    }
-
-    /// Closes the handles, last first (as the dispatcher does).
-    #[inline(always)]
-    fn close(self, gil: Gil, dctx: Ctx) {
-        let p = self.ptr();
-        for i in (0..self.n).rev() {
-            // SAFETY: `open` wrote `n` handles at `p`.
-            close_call_arg(gil, dctx, unsafe { *p.add(i) });
-        }
-    }
-}
 
 /// `HPyFunc_NOARGS`: no positional arguments, no keywords.
 pub(super) unsafe extern "C" fn debug_noargs(

@@ -563,7 +563,7 @@ VECTORCALL_READABLE = (sys.implementation.name == 'cpython'
                        and not sysconfig.get_config_var('Py_GIL_DISABLED'))
 # the modes whose module functions get the runtime's call path (trace mode
 # passes its context, its handles are the universal ones; debug mode opens
-# debug handles for the arguments in its own, method_call/debug_calls.rs)
+# debug handles for the arguments in its own, method_call.rs)
 DIRECT_CALL_ABIS = ('universal', 'hybrid', 'trace', 'hybrid+trace', 'debug', 'hybrid+debug')
 # the modes whose `ml_meth` is a thunk of the runtime (debug mode keeps the
 # trampoline: the thunks pass universal handles)

@@ -83,7 +83,7 @@ pub unsafe extern "C" fn ctx_CallRealFunctionFromTrampoline(
 /// The argument handles of an array of arguments, opened by `open` and
 /// closed by `close` in the frame of the call (allocated only past
 /// `INLINE`), for the direct paths of calls (here and in
-/// method_call/debug_calls.rs).
+/// method_call.rs).
 pub struct ArgHandles {
     inline: [HPy; ArgHandles::INLINE],
     heap: Vec<HPy>,

@@ -22,7 +22,6 @@
 //! no hook the process stops with a fatal error naming the function.
 
 use core::ffi::{c_char, CStr};
-use std::collections::VecDeque;
 
 use hpy_sys::{HPy, HPyContext};
 use pyo3_ffi as ffi;
@@ -80,7 +79,7 @@ struct Small {
 pub struct Table {
     pub records: Vec<Record>,
     free: Vec<u32>,
-    pub closed_queue: VecDeque<u32>,
+    pub closed_queue: ClosedQueue,
     pub closed_max: usize,
     next_serial: u32,
     pub generation: u64,
@@ -122,7 +121,11 @@ fn with_calls<R>(f: impl FnOnce(&mut CallStacks) -> R) -> R {
 static TABLE: GilCell<Table> = GilCell::new(Table {
     records: Vec::new(),
     free: Vec::new(),
-    closed_queue: VecDeque::new(),
+    closed_queue: ClosedQueue {
+        buf: Vec::new(),
+        head: 0,
+        len: 0,
+    },
     closed_max: 1024,
     next_serial: 1,
     generation: 0,
@@ -245,35 +248,42 @@ impl Table {
 
     /// Puts the closed record `index` in the queue; what the records that
     /// leave it held goes to `pending` (their slots are free again).
-    #[inline]
+    #[inline(always)]
     fn enqueue_closed(&mut self, index: u32) {
-        self.closed_queue.push_back(index);
-        self.evict_to_pending();
+        match self.closed_queue.push_evicting(index, self.closed_max) {
+            Some(old) => self.evict_record(old),
+            None => self.evict_to_pending(),
+        }
     }
 
-    #[inline(always)]
     fn evict_to_pending(&mut self) {
         while self.closed_queue.len() > self.closed_max {
             let Some(old) = self.closed_queue.pop_front() else {
                 break;
             };
-            if let Some(r) = self.records.get_mut(old as usize) {
-                r.serial = 0;
-                if r.trace.is_some() {
-                    r.trace = None;
-                }
-                if !r.raw.is_empty() {
-                    self.pending.blocks.append(&mut r.raw);
-                }
-                if r.kept {
-                    r.kept = false;
-                    self.pending
-                        .objs
-                        .push(core::mem::replace(&mut r.obj, HPy::NULL));
-                }
-            }
-            self.free.push(old);
+            self.evict_record(old);
         }
+    }
+
+    /// Frees the slot of the record `old`, which left the closed queue.
+    #[inline(always)]
+    fn evict_record(&mut self, old: u32) {
+        if let Some(r) = self.records.get_mut(old as usize) {
+            r.serial = 0;
+            if r.trace.is_some() {
+                r.trace = None;
+            }
+            if !r.raw.is_empty() {
+                self.pending.blocks.append(&mut r.raw);
+            }
+            if r.kept {
+                r.kept = false;
+                self.pending
+                    .objs
+                    .push(core::mem::replace(&mut r.obj, HPy::NULL));
+            }
+        }
+        self.free.push(old);
     }
 
     fn evict(&mut self) -> Evicted {
@@ -334,6 +344,86 @@ impl Table {
             self.pending.blocks.extend(blocks);
         }
         Some((obj, keep))
+    }
+}
+
+/// The closed handles queue: the slots of closed records, oldest first, in
+/// a ring (once it holds `closed_max` records, each close replaces the
+/// oldest in place).
+pub struct ClosedQueue {
+    /// The ring; its length is the capacity.
+    buf: Vec<u32>,
+    /// Where the oldest is.
+    head: usize,
+    /// How many it holds.
+    len: usize,
+}
+
+impl ClosedQueue {
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn push_back(&mut self, index: u32) {
+        if self.len == self.buf.len() {
+            // full: the items in order at the front, then twice the room
+            self.buf.rotate_left(self.head);
+            self.head = 0;
+            let cap = (self.buf.len() * 2).max(16);
+            self.buf.resize(cap, 0);
+        }
+        let tail = (self.head + self.len) % self.buf.len();
+        if let Some(slot) = self.buf.get_mut(tail) {
+            *slot = index;
+            self.len += 1;
+        }
+    }
+
+    pub fn pop_front(&mut self) -> Option<u32> {
+        if self.len == 0 {
+            return None;
+        }
+        let v = *self.buf.get(self.head)?;
+        self.head = (self.head + 1) % self.buf.len();
+        self.len -= 1;
+        Some(v)
+    }
+
+    /// `push_back` when the queue is not full at `max` (None); when it is,
+    /// puts `index` in place of the oldest and returns that one.
+    #[inline(always)]
+    fn push_evicting(&mut self, index: u32, max: usize) -> Option<u32> {
+        if self.len != max || max == 0 {
+            self.push_back(index);
+            return None;
+        }
+        let cap = self.buf.len();
+        let old = *self.buf.get(self.head)?;
+        let mut tail = self.head + self.len;
+        if tail >= cap {
+            tail -= cap;
+        }
+        // with len == cap the tail is the head: `old` was read first
+        *self.buf.get_mut(tail)? = index;
+        self.head += 1;
+        if self.head == cap {
+            self.head = 0;
+        }
+        Some(old)
+    }
+
+    /// The slots, oldest first.
+    pub fn iter(&self) -> impl Iterator<Item = &u32> + '_ {
+        let (wrapped, first) = self.buf.split_at(self.head.min(self.buf.len()));
+        first.iter().chain(wrapped.iter()).take(self.len)
+    }
+}
+
+impl<'a> IntoIterator for &'a ClosedQueue {
+    type Item = &'a u32;
+    type IntoIter = Box<dyn Iterator<Item = &'a u32> + 'a>;
+    fn into_iter(self) -> Self::IntoIter {
+        Box::new(self.iter())
     }
 }
 
@@ -709,7 +799,7 @@ pub fn open_arg(gil: Gil, dctx: *mut HPyContext, obj: Obj) -> HPy {
 
 /// Opens an argument handle (null gives `HPy_NULL`) that the caller closes
 /// itself with `close_call_arg` when the call returns (the direct call
-/// path of method_call/debug_calls.rs, which keeps its handles on its stack).
+/// path of method_call.rs, which keeps its handles on its stack).
 #[inline]
 pub fn open_call_arg(gil: Gil, dctx: *mut HPyContext, obj: Obj) -> HPy {
     if obj.is_null() {

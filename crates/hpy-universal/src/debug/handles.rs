@@ -873,6 +873,40 @@ pub fn open_call_arg(gil: Gil, dctx: *mut HPyContext, obj: Obj) -> HPy {
     )
 }
 
+/// Opens an argument handle for each of the `n` objects at `items` into
+/// `out` (`HPy_NULL` for a null item), for a call path that keeps them in
+/// its own frame and closes each with `close_call_arg` (as
+/// `open_call_arg`, one capture of the allocation trace for all).
+///
+/// # Safety
+/// With the GIL; `items` points to `n` live objects (or nulls) and `out`
+/// has room for `n` handles.
+#[inline(never)]
+pub unsafe fn open_call_args(
+    gil: Gil,
+    dctx: *mut HPyContext,
+    items: *const Obj,
+    n: usize,
+    out: *mut HPy,
+) {
+    let trace = trace_if_enabled(gil);
+    let fam = contexts::family(dctx);
+    for i in 0..n {
+        // SAFETY: the caller's contract (`n` items, room for `n` handles).
+        let obj = unsafe { *items.add(i) };
+        let h = if obj.is_null() {
+            HPy::NULL
+        } else {
+            // SAFETY: with the GIL; a live object; the record owns the new
+            // reference.
+            unsafe { ffi::Py_INCREF(obj) };
+            open_record(gil, HPy { _i: obj as isize }, Kind::Arg, fam, trace.clone())
+        };
+        // SAFETY: the caller's contract: `out` has room for `n` handles.
+        unsafe { out.add(i).write(h) };
+    }
+}
+
 /// Closes an argument handle opened by `open_call_arg` at the end of its
 /// call (`HPy_NULL` does nothing); one the extension closed itself is
 /// reported.

@@ -23,7 +23,7 @@
 )]
 mod autogen_debug_context;
 pub mod contexts;
-mod dispatch;
+pub(crate) mod dispatch;
 pub mod handles;
 pub mod pymodule;
 mod raw;

@@ -31,9 +31,11 @@
 //! they do with trampolines.
 //!
 //! Each mode has its own four vectorcall functions (`DirectCalls`): a
-//! universal handle is the object pointer, so the universal ones pass
-//! CPython's argument array as it is; debug and trace mode will convert
-//! handles in theirs (and will need thunks of their own).
+//! universal handle is the object pointer, so the universal ones (also
+//! those of trace mode, whose handles are universal) pass CPython's
+//! argument array as it is; debug mode opens a debug handle for each
+//! argument in its own (the debug direct calls below), and keeps the
+//! trampoline in `ml_meth`.
 
 #![allow(non_upper_case_globals)]
 
@@ -44,6 +46,9 @@ use hpy_sys::*;
 use pyo3_ffi as ffi;
 
 use crate::context::Mode;
+use crate::debug::contexts;
+use crate::debug::dispatch::{call_result, close_arg, ArgHandles};
+use crate::debug::handles::open_call_arg;
 use crate::handles::{h2py, py2h};
 use crate::python::{Gil, PY_VECTORCALL_ARGUMENTS_OFFSET};
 
@@ -119,14 +124,24 @@ static UNIVERSAL: DirectCalls = DirectCalls {
     thunks: true,
 };
 
-/// The direct calls of a mode; None where the mode has none yet (its
-/// modules' functions keep calling through their trampolines).
+/// Debug modules: each argument becomes a debug handle for the call
+/// (the debug direct calls below); `ml_meth` keeps the trampoline.
+static DEBUG: DirectCalls = DirectCalls {
+    noargs: debug_noargs,
+    o: debug_o,
+    varargs: debug_varargs,
+    keywords: debug_keywords,
+    thunks: false,
+};
+
+/// The direct calls of a mode; None where the mode has none (its modules'
+/// functions keep calling through their trampolines).
 pub fn for_mode(mode: Mode) -> Option<&'static DirectCalls> {
     match mode {
         // a trace handle is the universal one: only the context differs,
         // and the record passes the module's own
         Mode::Universal | Mode::Trace => Some(&UNIVERSAL),
-        Mode::Debug => None,
+        Mode::Debug => Some(&DEBUG),
     }
 }
 
@@ -420,6 +435,157 @@ unsafe extern "C" fn universal_keywords(
         let f: HPyFunc_keywords = core::mem::transmute((*record).impl_);
         let nargs = nargsf & !PY_VECTORCALL_ARGUMENTS_OFFSET;
         let result = h2py(f(ctx, self_, args.cast::<HPy>(), nargs, py2h(kwnames)));
+        leave_recursive_call(gil);
+        result
+    }
+}
+
+// ~~~ the debug direct calls ~~~
+//
+// The direct calls of debug mode: the vectorcalls that `install` gives the
+// module functions of a module loaded with a debug context.
+//
+// They do the debug dispatcher's work for one call (debug/dispatch.rs)
+// without the trampoline, CPython's generic vectorcall and the
+// dispatcher's per-thread bookkeeping: `self` and each argument become a
+// fresh argument handle of the context's family, the HPy function is
+// called with this call's own copy of the debug context
+// (`contexts::enter_call`, current until `leave_call`), the handle it returns is checked and turned into the new
+// reference CPython expects, and the argument handles are closed (so one
+// kept past the call is caught when used again, and one the extension
+// closed itself is reported). The handles are opened and closed in the
+// order the dispatcher uses, and live in this call's stack frame: they are
+// this call's alone, whatever other threads do while it releases the GIL.
+//
+// `ml_meth` keeps the trampoline (no thunks: those pass universal handles),
+// so a call site that CPython specializes goes through the dispatcher,
+// which does the same work.
+
+/// `HPyFunc_NOARGS`: no positional arguments, no keywords.
+unsafe extern "C" fn debug_noargs(
+    callable: Obj,
+    args: *const Obj,
+    nargsf: usize,
+    kwnames: Obj,
+) -> Obj {
+    if nargsf & !PY_VECTORCALL_ARGUMENTS_OFFSET != 0 || !kwnames.is_null() {
+        // SAFETY: our vectorcall's own arguments.
+        return unsafe { delegate(callable, args, nargsf, kwnames) };
+    }
+    // SAFETY: CPython calls this only for function objects switched by
+    // `install` (their vectorcall) with a debug context, with the GIL (the
+    // token) and valid arguments; the record's `impl_` has the C type of
+    // its signature; `self_` is the live module (an object pointer).
+    unsafe {
+        let gil = Gil::assume();
+        if !enter_recursive_call(gil) {
+            return ptr::null_mut();
+        }
+        let (record, module_ctx, self_) = record_of(callable);
+        // the HPy function gets this call's own copy of the context
+        let (dctx, saved) = contexts::enter_call(gil, module_ctx);
+        let f: HPyFunc_noargs = core::mem::transmute((*record).impl_);
+        let s = open_call_arg(gil, dctx, self_._i as Obj);
+        let result = call_result(gil, dctx, f(dctx, s));
+        close_arg(gil, dctx, s);
+        contexts::leave_call(gil, saved);
+        leave_recursive_call(gil);
+        result
+    }
+}
+
+/// `HPyFunc_O`: exactly one positional argument, no keywords.
+unsafe extern "C" fn debug_o(callable: Obj, args: *const Obj, nargsf: usize, kwnames: Obj) -> Obj {
+    if nargsf & !PY_VECTORCALL_ARGUMENTS_OFFSET != 1 || !kwnames.is_null() {
+        // SAFETY: our vectorcall's own arguments.
+        return unsafe { delegate(callable, args, nargsf, kwnames) };
+    }
+    // SAFETY: as in debug_noargs; `args` has one live item.
+    unsafe {
+        let gil = Gil::assume();
+        if !enter_recursive_call(gil) {
+            return ptr::null_mut();
+        }
+        let (record, module_ctx, self_) = record_of(callable);
+        // the HPy function gets this call's own copy of the context
+        let (dctx, saved) = contexts::enter_call(gil, module_ctx);
+        let f: HPyFunc_o = core::mem::transmute((*record).impl_);
+        let s = open_call_arg(gil, dctx, self_._i as Obj);
+        let a = open_call_arg(gil, dctx, *args);
+        let result = call_result(gil, dctx, f(dctx, s, a));
+        close_arg(gil, dctx, s);
+        close_arg(gil, dctx, a);
+        contexts::leave_call(gil, saved);
+        leave_recursive_call(gil);
+        result
+    }
+}
+
+/// `HPyFunc_VARARGS`: any positional arguments, no keywords.
+unsafe extern "C" fn debug_varargs(
+    callable: Obj,
+    args: *const Obj,
+    nargsf: usize,
+    kwnames: Obj,
+) -> Obj {
+    if !kwnames.is_null() {
+        // SAFETY: our vectorcall's own arguments.
+        return unsafe { delegate(callable, args, nargsf, kwnames) };
+    }
+    // SAFETY: as in debug_noargs; `args` has `nargs` live items.
+    unsafe {
+        let gil = Gil::assume();
+        if !enter_recursive_call(gil) {
+            return ptr::null_mut();
+        }
+        let (record, module_ctx, self_) = record_of(callable);
+        // the HPy function gets this call's own copy of the context
+        let (dctx, saved) = contexts::enter_call(gil, module_ctx);
+        let f: HPyFunc_varargs = core::mem::transmute((*record).impl_);
+        let nargs = nargsf & !PY_VECTORCALL_ARGUMENTS_OFFSET;
+        let items = ArgHandles::open(gil, dctx, args, nargs);
+        let s = open_call_arg(gil, dctx, self_._i as Obj);
+        let result = call_result(gil, dctx, f(dctx, s, items.ptr(), nargs));
+        items.close(gil, dctx);
+        close_arg(gil, dctx, s);
+        contexts::leave_call(gil, saved);
+        leave_recursive_call(gil);
+        result
+    }
+}
+
+/// `HPyFunc_KEYWORDS`: anything; the HPy function checks the keywords.
+unsafe extern "C" fn debug_keywords(
+    callable: Obj,
+    args: *const Obj,
+    nargsf: usize,
+    kwnames: Obj,
+) -> Obj {
+    // SAFETY: as in debug_noargs; `kwnames` is NULL or a tuple of str whose
+    // values follow the `nargs` positional arguments in `args`.
+    unsafe {
+        let gil = Gil::assume();
+        if !enter_recursive_call(gil) {
+            return ptr::null_mut();
+        }
+        let (record, module_ctx, self_) = record_of(callable);
+        // the HPy function gets this call's own copy of the context
+        let (dctx, saved) = contexts::enter_call(gil, module_ctx);
+        let f: HPyFunc_keywords = core::mem::transmute((*record).impl_);
+        let nargs = nargsf & !PY_VECTORCALL_ARGUMENTS_OFFSET;
+        let nkw = if kwnames.is_null() {
+            0
+        } else {
+            pyo3_ffi::PyTuple_GET_SIZE(kwnames) as usize
+        };
+        let items = ArgHandles::open(gil, dctx, args, nargs + nkw);
+        let s = open_call_arg(gil, dctx, self_._i as Obj);
+        let kw = open_call_arg(gil, dctx, kwnames);
+        let result = call_result(gil, dctx, f(dctx, s, items.ptr(), nargs, kw));
+        items.close(gil, dctx);
+        close_arg(gil, dctx, s);
+        close_arg(gil, dctx, kw);
+        contexts::leave_call(gil, saved);
         leave_recursive_call(gil);
         result
     }

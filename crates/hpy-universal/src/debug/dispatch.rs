@@ -60,36 +60,210 @@ pub unsafe extern "C" fn ctx_CallRealFunctionFromTrampoline(
     };
     // the HPy function gets this call's own copy of the context
     let (dctx, saved) = contexts::enter_call(gil, dctx);
-    let mark = handles::mark(gil);
     // SAFETY: the trampoline's contract (see the universal dispatcher): `f`
     // has the C type of `sig` and `args` points to its argument block.
+    if unsafe { dispatch_direct(gil, dctx, sig, f, args) } {
+        contexts::leave_call(gil, saved);
+        return;
+    }
+    let mark = handles::mark(gil);
+    // SAFETY: as above. VARARGS, KEYWORDS and VECTORCALLFUNC (whose
+    // arguments come in C arrays the generated dispatcher would pass
+    // unconverted) are handled by `dispatch_direct`.
+    unsafe { ctx_CallRealFunctionFromTrampoline_generated(dctx, sig, Some(f), args) };
+    handles::close_args(gil, dctx, mark);
+    contexts::leave_call(gil, saved);
+}
+
+/// The argument handles of an array of arguments, opened by `open` and
+/// closed by `close` in the frame of the call (allocated only past
+/// `INLINE`), for the direct paths of calls (here and in method_call.rs).
+pub struct ArgHandles {
+    inline: [HPy; ArgHandles::INLINE],
+    heap: Vec<HPy>,
+    n: usize,
+}
+
+impl ArgHandles {
+    const INLINE: usize = 8;
+
+    /// Opens an argument handle of `dctx`'s family for each of the `n`
+    /// objects at `items` (none if `items` is null).
+    ///
+    /// # Safety
+    /// With the GIL; `items` is null or points to `n` live objects (or nulls).
+    #[inline(always)]
+    pub unsafe fn open(gil: Gil, dctx: *mut HPyContext, items: *const Obj, n: usize) -> ArgHandles {
+        let n = if items.is_null() { 0 } else { n };
+        let mut a = ArgHandles {
+            inline: [HPy::NULL; ArgHandles::INLINE],
+            heap: Vec::new(),
+            n,
+        };
+        let out = if n <= ArgHandles::INLINE {
+            a.inline.as_mut_ptr()
+        } else {
+            a.heap.reserve_exact(n);
+            a.heap.as_mut_ptr()
+        };
+        // SAFETY: the caller's contract; `out` has room for `n` handles
+        // (the inline array, or the heap buffer reserved above, whose
+        // length stays 0: only `ptr` reads it, through `n`).
+        unsafe { handles::open_call_args(gil, dctx, items, n, out) };
+        a
+    }
+
+    /// The handles, for the HPy function.
+    #[inline(always)]
+    pub fn ptr(&self) -> *const HPy {
+        if self.n <= ArgHandles::INLINE {
+            self.inline.as_ptr()
+        } else {
+            self.heap.as_ptr()
+        }
+    }
+
+    /// Closes the handles in the order they were opened (as `close_args`).
+    #[inline(always)]
+    pub fn close(self, gil: Gil, dctx: *mut HPyContext) {
+        let p = self.ptr();
+        for i in 0..self.n {
+            // SAFETY: `open` wrote `n` handles at `p`.
+            close_arg(gil, dctx, unsafe { *p.add(i) });
+        }
+    }
+}
+
+/// `handles::close_call_arg`, not inlined: the frames of the call paths
+/// stay small (deep recursion through C needs it).
+#[inline(never)]
+pub fn close_arg(gil: Gil, dctx: *mut HPyContext, h: HPy) {
+    handles::close_call_arg(gil, dctx, h)
+}
+
+/// The common signatures without the per-thread argument stacks: the
+/// argument handles are opened in this frame, in the order of the generated
+/// dispatcher, and closed here in that same order (as `close_args`).
+/// `dctx` is the call's copy of the context (`contexts::enter_call`).
+/// False: another signature, for the generated dispatcher.
+///
+/// # Safety
+/// As `ctx_CallRealFunctionFromTrampoline`, with `f` the non-null function.
+#[inline(always)]
+unsafe fn dispatch_direct(
+    gil: Gil,
+    dctx: *mut HPyContext,
+    sig: HPyFunc_Signature,
+    f: unsafe extern "C" fn(),
+    args: *mut c_void,
+) -> bool {
+    use handles::open_call_arg as open;
+    let close = close_arg;
+    let o = |p: *mut cpy_PyObject| -> Obj { p.cast() };
+    // SAFETY: the caller's contract: `f` has the C type of `sig`, `args`
+    // points to the argument block of `sig`, whose objects are live.
     unsafe {
         match sig {
+            HPyFunc_NOARGS => {
+                let a = &mut *args.cast::<_HPyFunc_args_NOARGS>();
+                let g: HPyFunc_noargs = cast_fn(f);
+                let s = open(gil, dctx, o(a.self_));
+                a.result = call_result(gil, dctx, g(dctx, s)).cast();
+                close(gil, dctx, s);
+            }
+            HPyFunc_O => {
+                let a = &mut *args.cast::<_HPyFunc_args_O>();
+                let g: HPyFunc_o = cast_fn(f);
+                let s = open(gil, dctx, o(a.self_));
+                let x = open(gil, dctx, o(a.arg));
+                a.result = call_result(gil, dctx, g(dctx, s, x)).cast();
+                close(gil, dctx, s);
+                close(gil, dctx, x);
+            }
             HPyFunc_VARARGS => {
                 let a = &mut *args.cast::<_HPyFunc_args_VARARGS>();
                 let g: HPyFunc_varargs = cast_fn(f);
                 let n = a.nargs as usize;
-                let items = handles::open_arg_array(gil, dctx, a.args.cast(), n);
-                a.result = res(g(dctx, h(a.self_), items, n));
+                let items = ArgHandles::open(gil, dctx, a.args.cast(), n);
+                let s = open(gil, dctx, o(a.self_));
+                a.result = call_result(gil, dctx, g(dctx, s, items.ptr(), n)).cast();
+                items.close(gil, dctx);
+                close(gil, dctx, s);
             }
             HPyFunc_KEYWORDS | HPyFunc_VECTORCALLFUNC => {
                 let a = &mut *args.cast::<_HPyFunc_args_KEYWORDS>();
                 let g: HPyFunc_keywords = cast_fn(f);
                 let nargs = a.nargsf & !PY_VECTORCALL_ARGUMENTS_OFFSET;
-                let kwnames = a.kwnames.cast::<ffi::PyObject>();
+                let kwnames = o(a.kwnames);
                 let nkw = if kwnames.is_null() {
                     0
                 } else {
                     ffi::PyTuple_GET_SIZE(kwnames) as usize
                 };
-                let items = handles::open_arg_array(gil, dctx, a.args.cast(), nargs + nkw);
-                a.result = res(g(dctx, h(a.self_), items, nargs, h(a.kwnames)));
+                let items = ArgHandles::open(gil, dctx, a.args.cast(), nargs + nkw);
+                let s = open(gil, dctx, o(a.self_));
+                let kw = open(gil, dctx, kwnames);
+                a.result = call_result(gil, dctx, g(dctx, s, items.ptr(), nargs, kw)).cast();
+                items.close(gil, dctx);
+                close(gil, dctx, s);
+                close(gil, dctx, kw);
             }
-            _ => ctx_CallRealFunctionFromTrampoline_generated(dctx, sig, Some(f), args),
+            HPyFunc_UNARYFUNC | HPyFunc_REPRFUNC | HPyFunc_GETITERFUNC | HPyFunc_ITERNEXTFUNC => {
+                let a = &mut *args.cast::<_HPyFunc_args_UNARYFUNC>();
+                let g: HPyFunc_unaryfunc = cast_fn(f);
+                let x = open(gil, dctx, o(a.arg0));
+                a.result = call_result(gil, dctx, g(dctx, x)).cast();
+                close(gil, dctx, x);
+            }
+            HPyFunc_BINARYFUNC | HPyFunc_GETATTROFUNC => {
+                let a = &mut *args.cast::<_HPyFunc_args_BINARYFUNC>();
+                let g: HPyFunc_binaryfunc = cast_fn(f);
+                let x = open(gil, dctx, o(a.arg0));
+                let y = open(gil, dctx, o(a.arg1));
+                a.result = call_result(gil, dctx, g(dctx, x, y)).cast();
+                close(gil, dctx, x);
+                close(gil, dctx, y);
+            }
+            HPyFunc_LENFUNC => {
+                let a = &mut *args.cast::<_HPyFunc_args_LENFUNC>();
+                let g: HPyFunc_lenfunc = cast_fn(f);
+                let x = open(gil, dctx, o(a.arg0));
+                a.result = g(dctx, x);
+                close(gil, dctx, x);
+            }
+            HPyFunc_SSIZEARGFUNC => {
+                let a = &mut *args.cast::<_HPyFunc_args_SSIZEARGFUNC>();
+                let g: HPyFunc_ssizeargfunc = cast_fn(f);
+                let x = open(gil, dctx, o(a.arg0));
+                a.result = call_result(gil, dctx, g(dctx, x, a.arg1)).cast();
+                close(gil, dctx, x);
+            }
+            HPyFunc_NEWFUNC => {
+                let a = &mut *args.cast::<_HPyFunc_args_NEWFUNC>();
+                let g: HPyFunc_newfunc = cast_fn(f);
+                let tuple = o(a.args);
+                let (items_ptr, n) = if tuple.is_null() {
+                    (core::ptr::null(), 0)
+                } else {
+                    (
+                        core::ptr::addr_of!((*tuple.cast::<ffi::PyTupleObject>()).ob_item)
+                            .cast::<Obj>(),
+                        ffi::PyTuple_GET_SIZE(tuple) as usize,
+                    )
+                };
+                let items = ArgHandles::open(gil, dctx, items_ptr, n);
+                let s = open(gil, dctx, o(a.self_));
+                let kw = open(gil, dctx, o(a.kw));
+                let r = g(dctx, s, items.ptr(), n as HPy_ssize_t, kw);
+                a.result = call_result(gil, dctx, r).cast();
+                items.close(gil, dctx);
+                close(gil, dctx, s);
+                close(gil, dctx, kw);
+            }
+            _ => return false,
         }
     }
-    handles::close_args(gil, dctx, mark);
-    contexts::leave_call(gil, saved);
+    true
 }
 
 // The generated dispatcher, under another name.
@@ -121,7 +295,15 @@ fn h(obj: *mut cpy_PyObject) -> HPy {
 fn res(handle: HPy) -> *mut cpy_PyObject {
     // SAFETY: called by the dispatcher, with the GIL.
     let gil = unsafe { Gil::assume() };
-    let dctx = current(gil);
+    call_result(gil, current(gil), handle).cast()
+}
+
+/// The new reference returned to CPython for the handle an HPy function
+/// called with `dctx` returned (which is closed); null for `HPy_NULL`; a
+/// closed or foreign handle is reported (null, unless the hook lets the
+/// call go on).
+#[inline]
+pub fn call_result(gil: Gil, dctx: *mut HPyContext, handle: HPy) -> Obj {
     if handle._i == 0 {
         return core::ptr::null_mut();
     }
@@ -132,7 +314,6 @@ fn res(handle: HPy) -> *mut cpy_PyObject {
         c"the return of a call into the extension (an HPy function returned this handle)",
     )
     .unwrap_or(core::ptr::null_mut())
-    .cast()
 }
 
 /// The items of an argument tuple as argument handles.

@@ -204,34 +204,12 @@ impl Table {
     /// data and kept object go to `out`.
     fn drop_record(&mut self, index: u32, out: &mut Evicted) {
         if let Some(r) = self.records.get_mut(index as usize) {
-            r.serial = 0;
-            r.trace = None;
-            if !r.raw.is_empty() {
-                self.raw_total = self.raw_total.saturating_sub(r.raw_size);
-                out.blocks.append(&mut r.raw);
-            }
-            r.raw_size = 0;
-            if r.kept {
-                r.kept = false;
-                out.objs.push(core::mem::replace(&mut r.obj, HPy::NULL));
-            }
+            drop_slot(r, &mut self.raw_total, out);
         }
     }
 
     fn open(&mut self, obj: HPy, kind: Kind, ctx: usize, trace: Option<Box<stacks::Trace>>) -> HPy {
         let serial = self.serial();
-        let record = Record {
-            obj,
-            serial,
-            generation: self.generation,
-            closed: false,
-            kept: false,
-            kind,
-            ctx,
-            raw: Vec::new(),
-            raw_size: 0,
-            trace,
-        };
         // a full closed queue gives its oldest record's slot (HPy 0.9)
         let reused = if !self.closed_queue.is_empty() && self.closed_queue.len() >= self.closed_max
         {
@@ -240,9 +218,10 @@ impl Table {
             None
         };
         let index = if let Some(i) = reused {
-            let mut pending = core::mem::take(&mut self.pending);
-            self.drop_record(i, &mut pending);
-            self.pending = pending;
+            // what the record held goes to `pending` (released by the caller)
+            if let Some(r) = self.records.get_mut(i as usize) {
+                drop_slot(r, &mut self.raw_total, &mut self.pending);
+            }
             i
         } else if let Some(i) = self.free.pop() {
             i
@@ -253,8 +232,19 @@ impl Table {
             });
             (self.records.len() - 1) as u32
         };
+        // the slot is filled in place: its raw data and trace are gone
+        // (`drop_slot`, or a new slot), the buffer of `raw` is kept
         if let Some(slot) = self.records.get_mut(index as usize) {
-            *slot = record;
+            slot.obj = obj;
+            slot.serial = serial;
+            slot.generation = self.generation;
+            slot.closed = false;
+            slot.kept = false;
+            slot.kind = kind;
+            slot.ctx = ctx;
+            slot.raw.clear();
+            slot.raw_size = 0;
+            slot.trace = trace;
         }
         HPy {
             _i: encode(index, serial),
@@ -362,8 +352,27 @@ impl Table {
         }
         self.raw_total += added;
         let mut evicted = self.enqueue_closed(index);
-        evicted.blocks.extend(dropped);
+        if !dropped.is_empty() {
+            evicted.blocks.extend(dropped);
+        }
         Some((obj, keep, evicted))
+    }
+}
+
+/// Forgets the record `r` (it leaves the closed queue): its raw data (whose
+/// size leaves `raw_total`) and kept object go to `out`.
+#[inline]
+fn drop_slot(r: &mut Record, raw_total: &mut usize, out: &mut Evicted) {
+    r.serial = 0;
+    r.trace = None;
+    if !r.raw.is_empty() {
+        *raw_total = raw_total.saturating_sub(r.raw_size);
+        out.blocks.append(&mut r.raw);
+    }
+    r.raw_size = 0;
+    if r.kept {
+        r.kept = false;
+        out.objs.push(core::mem::replace(&mut r.obj, HPy::NULL));
     }
 }
 
@@ -392,7 +401,11 @@ pub struct Evicted {
 }
 
 impl Evicted {
+    #[inline]
     pub fn release(self, _gil: Gil) {
+        if self.blocks.is_empty() && self.objs.is_empty() {
+            return;
+        }
         raw::free(self.blocks);
         for o in self.objs {
             // SAFETY: with the GIL; each was a reference held by a record.
@@ -871,6 +884,40 @@ pub fn open_call_arg(gil: Gil, dctx: *mut HPyContext, obj: Obj) -> HPy {
         contexts::family(dctx),
         trace,
     )
+}
+
+/// Opens an argument handle for each of the `n` objects at `items` into
+/// `out` (`HPy_NULL` for a null item), for a call path that keeps them in
+/// its own frame and closes each with `close_call_arg` (as
+/// `open_call_arg`, one capture of the allocation trace for all).
+///
+/// # Safety
+/// With the GIL; `items` points to `n` live objects (or nulls) and `out`
+/// has room for `n` handles.
+#[inline(never)]
+pub unsafe fn open_call_args(
+    gil: Gil,
+    dctx: *mut HPyContext,
+    items: *const Obj,
+    n: usize,
+    out: *mut HPy,
+) {
+    let trace = trace_if_enabled(gil);
+    let fam = contexts::family(dctx);
+    for i in 0..n {
+        // SAFETY: the caller's contract (`n` items, room for `n` handles).
+        let obj = unsafe { *items.add(i) };
+        let h = if obj.is_null() {
+            HPy::NULL
+        } else {
+            // SAFETY: with the GIL; a live object; the record owns the new
+            // reference.
+            unsafe { ffi::Py_INCREF(obj) };
+            open_record(gil, HPy { _i: obj as isize }, Kind::Arg, fam, trace.clone())
+        };
+        // SAFETY: the caller's contract: `out` has room for `n` handles.
+        unsafe { out.add(i).write(h) };
+    }
 }
 
 /// Closes an argument handle opened by `open_call_arg` at the end of its

@@ -873,17 +873,20 @@ pub fn open_call_arg(gil: Gil, dctx: *mut HPyContext, obj: Obj) -> HPy {
     if obj.is_null() {
         return HPy::NULL;
     }
-    // SAFETY: with the GIL; CPython passes a live object; the record owns
+    arg_record(gil, contexts::family(dctx), obj, trace_if_enabled(gil))
+}
+
+/// A new argument handle of the context family `fam` for `obj` (a live
+/// object, or null for `HPy_NULL`), holding a new reference to it.
+#[inline]
+fn arg_record(gil: Gil, fam: usize, obj: Obj, trace: Option<Box<stacks::Trace>>) -> HPy {
+    if obj.is_null() {
+        return HPy::NULL;
+    }
+    // SAFETY: with the GIL; the callers pass live objects; the record owns
     // the new reference.
     unsafe { ffi::Py_INCREF(obj) };
-    let trace = trace_if_enabled(gil);
-    open_record(
-        gil,
-        HPy { _i: obj as isize },
-        Kind::Arg,
-        contexts::family(dctx),
-        trace,
-    )
+    open_record(gil, HPy { _i: obj as isize }, Kind::Arg, fam, trace)
 }
 
 /// Opens an argument handle for each of the `n` objects at `items` into
@@ -907,14 +910,7 @@ pub unsafe fn open_call_args(
     for i in 0..n {
         // SAFETY: the caller's contract (`n` items, room for `n` handles).
         let obj = unsafe { *items.add(i) };
-        let h = if obj.is_null() {
-            HPy::NULL
-        } else {
-            // SAFETY: with the GIL; a live object; the record owns the new
-            // reference.
-            unsafe { ffi::Py_INCREF(obj) };
-            open_record(gil, HPy { _i: obj as isize }, Kind::Arg, fam, trace.clone())
-        };
+        let h = arg_record(gil, fam, obj, trace.clone());
         // SAFETY: the caller's contract: `out` has room for `n` handles.
         unsafe { out.add(i).write(h) };
     }
@@ -953,15 +949,10 @@ pub fn open_arg_array(gil: Gil, dctx: *mut HPyContext, items: *const Obj, n: usi
         // SAFETY: the caller passes an array of `n` live objects (with
         // the GIL).
         let obj = unsafe { *items.add(i) };
-        let h = if obj.is_null() {
-            HPy::NULL
-        } else {
-            // SAFETY: as above; the record owns the new reference.
-            unsafe { ffi::Py_INCREF(obj) };
-            let h = open_record(gil, HPy { _i: obj as isize }, Kind::Arg, fam, trace.clone());
+        let h = arg_record(gil, fam, obj, trace.clone());
+        if h._i != 0 {
             with_calls(|c| c.args.push(h));
-            h
-        };
+        }
         v.push(h);
     }
     let p = v.as_ptr();

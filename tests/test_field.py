@@ -213,13 +213,11 @@ def test_python_subclass_cycle(make_module):
     assert mod.destroyed_count() == before + 1
 
 
-@pytest.mark.refleak_known(
-    'each make_module re-imports the module, and re-importing does not release '
-    'the values its HPyGlobals held (hpy-core module.rs, reset_globals): one '
-    'reference per re-import')
 def test_global(make_module):
+    # the global belongs to the library, not to this module object: an
+    # earlier import of PAIR (another test, or the refleak plugin's runs of
+    # this one) may have left a value in it, which the store below releases
     mod = make_module(PAIR)
-    assert mod.global_load() == '<empty>'
     x = Payload()
     r = weakref.ref(x)
     mod.global_store(x)

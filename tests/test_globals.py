@@ -100,3 +100,25 @@ def test_global_owns_a_reference(m):
 
 def test_stored_during_exec(m):
     assert m.load_init() == 'stored at exec'
+
+
+def test_importing_again_keeps_the_values(make_module):
+    """As in HPy 0.9, a global belongs to the loaded library, not to one
+    module object: importing the module again neither clears nor releases
+    what it holds, and the next store releases it (so re-imports leak
+    nothing)."""
+    first = make_module(SRC, name='globals_')
+    obj = object()
+    first.store(obj)
+    held = sys.getrefcount(obj)
+    second = make_module(SRC, name='globals_')    # the same file, again
+    assert second is not first
+    assert second.load() is obj
+    assert first.load() is obj
+    assert sys.getrefcount(obj) == held
+    second.store('next')               # releases obj, for both modules
+    assert sys.getrefcount(obj) == held - 1
+    assert first.load() == 'next'
+    assert second.load_init() == 'stored at exec'
+    second.clear()
+    assert first.load() == '<empty>'

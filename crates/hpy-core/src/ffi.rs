@@ -302,7 +302,6 @@ extern "C" {
     pub fn PyMem_Calloc(nelem: usize, elsize: usize) -> *mut c_void;
     pub fn PyMem_Realloc(p: *mut c_void, n: usize) -> *mut c_void;
     pub fn PyMem_Free(p: *mut c_void);
-    pub fn PyMem_RawCalloc(nelem: usize, elsize: usize) -> *mut c_void;
 
     pub fn PyLong_FromSsize_t(v: isize) -> *mut PyObject;
     pub fn PyLong_AsLong(o: *mut PyObject) -> c_long;
@@ -387,6 +386,9 @@ extern "C" {
     ) -> *mut PyObject;
     pub fn PyModule_ExecDef(module: *mut PyObject, def: *mut PyModuleDef) -> c_int;
     pub fn PyModule_GetDef(module: *mut PyObject) -> *mut PyModuleDef;
+    pub fn PyModule_GetState(module: *mut PyObject) -> *mut c_void;
+    pub fn PyModule_NewObject(name: *mut PyObject) -> *mut PyObject;
+    pub fn PyObject_GetAttrString(o: *mut PyObject, name: *const c_char) -> *mut PyObject;
 
     // Data. Only the address of the static objects is ever taken.
     pub static _Py_NoneStruct: StaticObject;

@@ -1,7 +1,15 @@
 //! `HPyGlobal`: a reference kept in a C global variable of an extension. On
 //! CPython the global holds the object pointer and owns a strong reference.
-//! The globals listed in an `HPyModuleDef` are reset to null when a module
-//! is executed (see module.rs).
+//!
+//! As in HPy 0.9, a global belongs to the loaded library (one per process
+//! and mode: a library loaded again in another mode is a private copy with
+//! globals of its own), not to one module object: importing the module
+//! again finds the value an earlier import stored, and the next
+//! `HPyGlobal_Store` releases it. The value stored last stays until the
+//! process ends (HPy 0.9 says: until the interpreter exits), so nothing
+//! grows however often the module is imported. The runtime does not clear
+//! globals when a module is executed again: that would drop values that
+//! the earlier module objects still use.
 
 use hpy_sys::{HPy, HPyContext, HPyGlobal};
 

@@ -1,18 +1,43 @@
 //! Module creation from an `HPyModuleDef`, shared by both ABIs.
 //!
-//! An `HPyModuleDef` becomes one heap block that is never freed (CPython
-//! keeps pointers to a module definition for as long as the interpreter
-//! lives): a `PyModuleDef` for multi-phase initialization, followed by its
-//! method table, its slot table and a copy of the module's name.
+//! An `HPyModuleDef` becomes one heap block: a `PyModuleDef` for
+//! multi-phase initialization, followed by its method table, its slot table
+//! and a copy of the module's name.
 //!
 //! - `m_name` is the extension's name, `m_doc` the doc, `m_size` the size.
 //! - `m_methods`: the `HPyDef_METH` defines, each calling its
 //!   `cpy_trampoline` (NOARGS → `METH_NOARGS`, O → `METH_O`, VARARGS →
 //!   `METH_FASTCALL`, KEYWORDS → `METH_FASTCALL | METH_KEYWORDS`), then the
 //!   `legacy_methods` where legacy features are allowed.
-//! - `m_slots`: the `HPy_mod_create` and `HPy_mod_exec` defines, in order,
-//!   after an exec slot of our own that resets the module's `globals` to
-//!   null when there are any.
+//! - `m_slots`: the `HPy_mod_create` and `HPy_mod_exec` defines, in order
+//!   (and, for a module of `module_from_spec`, a create slot of our own,
+//!   see below).
+//!
+//! Who frees the block:
+//!
+//! - CPython ABI (`_HPyModuleDef_CPyInit`): nobody. `PyInit_NAME` hands the
+//!   same block out again whenever the module is imported afresh, as a C
+//!   extension does with its static `PyModuleDef`.
+//! - Universal and hybrid (`module_from_spec`): the module object made from
+//!   it, when it dies. Each load makes a block of its own, and CPython
+//!   reads it for as long as the module lives (`md_def`; the function
+//!   objects' `m_ml` point into its method table). The module's `m_free`
+//!   (`free_module_def`) frees it, with the block the runtime attached to
+//!   the module (`attach_to_module`: its call records, see hpy-universal's
+//!   method_call.rs). That is safe because every function object whose
+//!   `m_ml` leads into either block holds the module in `m_self`, and
+//!   builtin functions have no `tp_clear`: the module dies after the last of
+//!   them, in a collected cycle too (module → dict → function → module is
+//!   the usual one). To know whether a module object took the block (only
+//!   then will its `m_free` run), the default creation of the module goes
+//!   through a create slot of ours (`create_module`, doing what CPython
+//!   would); when none took it (creation failed first, or `HPy_mod_create`
+//!   made the object, which is never a module: its trampolines refuse
+//!   modules), `module_from_spec` frees the block itself.
+//!
+//! `HPyModuleDef.globals` needs nothing here: an `HPyGlobal` is the
+//! extension's own C variable, one per loaded library, which keeps its
+//! value when the module is imported again (see global.rs).
 //!
 //! A definition that HPy 0.9 does not allow raises SystemError (ValueError
 //! for a method signature that is not a method's), with HPy 0.9's messages.
@@ -37,10 +62,14 @@ use crate::gil::{nonnull, ErrSet, Gil};
 #[repr(C)]
 struct ModuleDefBlock {
     pydef: PyModuleDef,
-    /// `HPyModuleDef.globals`, for `reset_globals`.
-    globals: *mut *mut HPyGlobal,
     /// The `HPyModuleDef` this block was made from.
     source: *mut HPyModuleDef,
+    /// While `module_from_spec` runs: the module object that `create_module`
+    /// made from this block (a strong reference), else NULL.
+    created: *mut PyObject,
+    /// What the runtime attached to the module (`attach_to_module`; from
+    /// `PyMem_Malloc`), freed with the block; NULL when nothing is.
+    attached: *mut c_void,
 }
 
 /// The block made by the last successful `_HPyModuleDef_CPyInit`. In the
@@ -60,7 +89,6 @@ struct Counts {
     has_create: bool,
     /// Methods or exec slots, which `HPy_mod_create` excludes.
     has_non_create: bool,
-    has_globals: bool,
 }
 
 /// Sets SystemError with `format`, whose one `%s` receives the explanation
@@ -243,8 +271,6 @@ unsafe fn scan(
     };
     // SAFETY: `defines` is NULL or a NULL-terminated array of live HPyDefs.
     unsafe { for_each_define(def.defines, check) }?;
-    // SAFETY: `globals` is NULL or a NULL-terminated array.
-    c.has_globals = !def.globals.is_null() && unsafe { !(*def.globals).is_null() };
     if c.has_create {
         if c.has_non_create {
             return create_error(
@@ -268,38 +294,16 @@ unsafe fn scan(
     Ok(c)
 }
 
-/// The exec slot that runs first when the module has `globals`: it sets each
-/// of them to null, so that every execution of the module starts from a
-/// clean state. A value left by an earlier execution is not released (it
-/// may belong to another interpreter); that leak is bounded by re-imports.
-unsafe extern "C" fn reset_globals(module: *mut PyObject) -> c_int {
-    // SAFETY: this slot is only in our definitions, so the module was created
-    // from one of them, and PyModule_GetDef returns that ModuleDefBlock.
-    let block = unsafe { ffi::PyModule_GetDef(module) }.cast::<ModuleDefBlock>();
-    if block.is_null() {
-        return -1;
-    }
-    // SAFETY: the block lives forever; `globals` is its NULL-terminated array.
-    unsafe {
-        let mut g = (*block).globals;
-        while !g.is_null() && !(*g).is_null() {
-            (**g)._i = 0;
-            g = g.add(1);
-        }
-    }
-    0
-}
-
 /// Rounds `n` up to a multiple of `align` (a power of two).
 #[inline]
 fn round_up(n: usize, align: usize) -> Option<usize> {
     Some(n.checked_add(align - 1)? & !(align - 1))
 }
 
-/// Builds the `PyModuleDef` of `def` (see the module documentation). `name`
-/// is copied. Legacy methods and module state are accepted only when
-/// `allow_legacy` (CPython ABI and hybrid). Fails if `def` is not valid or
-/// memory runs out.
+/// Builds the `PyModuleDef` of `def` (see the module documentation), in a
+/// block that is never freed. `name` is copied. Legacy methods and module
+/// state are accepted only when `allow_legacy` (CPython ABI and hybrid).
+/// Fails if `def` is not valid or memory runs out.
 ///
 /// # Safety
 /// `def` is NULL or a valid `HPyModuleDef` whose pointers stay valid
@@ -311,6 +315,25 @@ pub unsafe fn create_pymoduledef(
     name: *const c_char,
     allow_legacy: bool,
 ) -> Result<*mut PyModuleDef, ErrSet> {
+    // SAFETY: as documented above.
+    let block = unsafe { new_block(gil, def, name, allow_legacy, false) }?;
+    // SAFETY: a complete block; the PyModuleDef is its first member.
+    Ok(unsafe { ptr::addr_of_mut!((*block).pydef) })
+}
+
+/// `create_pymoduledef`; when `owned`, the definition is made for one module
+/// object that frees it (`m_free`): unless `def` has an `HPy_mod_create`
+/// slot, the module is made by our `create_module` slot.
+///
+/// # Safety
+/// As for `create_pymoduledef`.
+unsafe fn new_block(
+    gil: Gil,
+    def: *mut HPyModuleDef,
+    name: *const c_char,
+    allow_legacy: bool,
+    owned: bool,
+) -> Result<*mut ModuleDefBlock, ErrSet> {
     if def.is_null() || name.is_null() {
         return system_error(
             gil,
@@ -326,7 +349,8 @@ pub unsafe fn create_pymoduledef(
 
     // Layout: block | methods (+ sentinel) | slots (+ sentinel) | name + NUL.
     let n_methods = c.methods + c.legacy;
-    let n_slots = c.slots + usize::from(c.has_globals);
+    let our_create = owned && !c.has_create;
+    let n_slots = c.slots + usize::from(our_create);
     let offsets = (|| {
         let methods = round_up(size_of::<ModuleDefBlock>(), align_of::<PyMethodDef>())?;
         let slots = round_up(
@@ -346,8 +370,9 @@ pub unsafe fn create_pymoduledef(
         Some((methods, slots, name, total))
     })();
     let block = match offsets {
-        // SAFETY: plain allocation; zeroed, so every sentinel is already there.
-        Some((_, _, _, total)) => unsafe { ffi::PyMem_RawCalloc(1, total) }.cast::<u8>(),
+        // SAFETY: plain allocation with the GIL (the token); zeroed, so every
+        // sentinel is already there.
+        Some((_, _, _, total)) => unsafe { ffi::PyMem_Calloc(1, total) }.cast::<u8>(),
         None => null_mut(),
     };
     let Some((methods_off, slots_off, name_off, _)) = offsets.filter(|_| !block.is_null()) else {
@@ -373,12 +398,12 @@ pub unsafe fn create_pymoduledef(
 
     let mut mi = 0usize;
     let mut si = 0usize;
-    if c.has_globals {
+    if our_create {
         // SAFETY: see above; slot 0 exists since n_slots >= 1.
         unsafe {
             slots.write(PyModuleDef_Slot {
-                slot: ffi::Py_mod_exec,
-                value: reset_globals as *mut c_void,
+                slot: ffi::Py_mod_create,
+                value: create_module as *mut c_void,
             })
         };
         si += 1;
@@ -438,9 +463,11 @@ pub unsafe fn create_pymoduledef(
         (*pydef).m_size = def.size;
         (*pydef).m_methods = methods;
         (*pydef).m_slots = slots;
-        (*b).globals = def.globals;
+        if our_create {
+            (*pydef).m_free = free_module_def as *mut c_void;
+        }
         (*b).source = ptr::addr_of!(*def).cast_mut();
-        Ok(pydef)
+        Ok(b)
     }
 }
 
@@ -476,11 +503,131 @@ pub unsafe extern "C" fn _HPyModuleDef_CPyInit(
     unsafe { ffi::PyModuleDef_Init(pydef) }
 }
 
+/// The `Py_mod_create` slot of the definitions made by `module_from_spec`
+/// (without an `HPy_mod_create` of their own): makes the module object as
+/// CPython does without a create slot (`PyModule_NewObject(spec.name)`),
+/// and keeps a reference to it in the block, so that `module_from_spec`
+/// knows that a module took the block.
+unsafe extern "C" fn create_module(spec: *mut PyObject, pydef: *mut PyModuleDef) -> *mut PyObject {
+    // SAFETY: with the GIL (CPython calls create slots with it); `spec` is a live object (CPython read its name
+    // already); the attribute name is a static C string.
+    let name = unsafe { ffi::PyObject_GetAttrString(spec, cstr!("name")) };
+    if name.is_null() {
+        return null_mut();
+    }
+    // SAFETY: with the GIL; `name` is a live object, whose new reference is
+    // dropped once the module has it (or failed to).
+    let module = unsafe {
+        let module = ffi::PyModule_NewObject(name);
+        ffi::Py_DecRef(name);
+        module
+    };
+    if !module.is_null() {
+        // SAFETY: this slot is only in blocks of `new_block(.., owned)`, so
+        // `pydef` is the first member of a live ModuleDefBlock, which
+        // `module_from_spec` is using right now; the block gets a reference
+        // of its own.
+        unsafe {
+            ffi::Py_IncRef(module);
+            (*pydef.cast::<ModuleDefBlock>()).created = module;
+        }
+    }
+    module
+}
+
+/// Frees a block of `new_block` and what is attached to it.
+///
+/// # Safety
+/// `block` is a block of `new_block` that nothing uses any more; with the
+/// GIL (PyMem_Free).
+unsafe fn free_block(block: *mut ModuleDefBlock) {
+    // SAFETY: as documented: both were allocated with PyMem_*alloc (the
+    // attachment by the runtime, `attach_to_module`'s contract).
+    unsafe {
+        ffi::PyMem_Free((*block).attached);
+        ffi::PyMem_Free(block.cast());
+    }
+}
+
+/// The `m_free` of the definitions made by `module_from_spec` for the
+/// default module object: CPython calls it when the module is deallocated
+/// (`module_dealloc`), when nothing that reads the definition is left (see
+/// the module documentation).
+unsafe extern "C" fn free_module_def(module: *mut c_void) {
+    // SAFETY: CPython calls m_free with the GIL, from the module's
+    // deallocation, while the module is still a module whose `md_def` is
+    // this definition; only our blocks have this m_free, and nothing reads
+    // the block after the module (module documentation).
+    unsafe {
+        let pydef = ffi::PyModule_GetDef(module.cast());
+        if !pydef.is_null() {
+            free_block(pydef.cast());
+        }
+    }
+}
+
+/// Whether `obj` is a module object (`PyModule_Check`).
+///
+/// # Safety
+/// `obj` is a live object.
+unsafe fn is_module(_gil: Gil, obj: *mut PyObject) -> bool {
+    // SAFETY: with the GIL; a live object, and PyModule_Type a static type.
+    unsafe {
+        ffi::is_exact(obj, ffi::PyModule_Type.as_ptr())
+            || ffi::PyType_IsSubtype(ffi::py_type(obj), ffi::PyModule_Type.as_ptr().cast()) != 0
+    }
+}
+
+/// The block of `module`, if it is a module object made by `module_from_spec`
+/// from one of our blocks (which have our `m_free`), else None.
+///
+/// # Safety
+/// `module` is a live object.
+unsafe fn owned_block_of(gil: Gil, module: *mut PyObject) -> Option<*mut ModuleDefBlock> {
+    // SAFETY: as documented.
+    if !unsafe { is_module(gil, module) } {
+        return None;
+    }
+    // SAFETY: a module object: PyModule_GetDef reads its `md_def` (NULL for
+    // modules not made from a PyModuleDef), whose `m_free` is ours only for
+    // the blocks of `new_block(.., owned)`.
+    unsafe {
+        let pydef = ffi::PyModule_GetDef(module);
+        (!pydef.is_null() && (*pydef).m_free == free_module_def as *mut c_void)
+            .then_some(pydef.cast::<ModuleDefBlock>())
+    }
+}
+
+/// Gives `data` to the module `module` made by `module_from_spec`: it is
+/// freed (`PyMem_Free`) when the module's definition is, after the last
+/// object that holds the module. False (nothing done) when `module` is not
+/// such a module or already has an attachment.
+///
+/// # Safety
+/// `module` is a live object; `data` was allocated with `PyMem_Malloc` or
+/// `PyMem_Calloc` and is not freed elsewhere once this returns true.
+pub unsafe fn attach_to_module(gil: Gil, module: *mut cpy_PyObject, data: *mut c_void) -> bool {
+    // SAFETY: as documented.
+    let Some(block) = (unsafe { owned_block_of(gil, module.cast()) }) else {
+        return false;
+    };
+    // SAFETY: the live module's block, which lives as long as the module.
+    unsafe {
+        if !(*block).attached.is_null() {
+            return false;
+        }
+        (*block).attached = data;
+    }
+    true
+}
+
 /// Creates and executes the module of a universal (or hybrid) extension, as
-/// CPython's import does for a multi-phase `PyInit_NAME`:
-/// `create_pymoduledef`, `PyModule_FromDefAndSpec2`, then, if the result
+/// CPython's import does for a multi-phase `PyInit_NAME`: a definition of
+/// its own (`new_block`), `PyModule_FromDefAndSpec2`, then, if the result
 /// is a module object (`HPy_mod_create` may return something else), the
-/// exec slots with `PyModule_ExecDef`. Returns a new reference.
+/// exec slots with `PyModule_ExecDef`. Returns a new reference. The
+/// definition is freed with the module, or here when no module took it
+/// (module documentation).
 ///
 /// `allow_legacy` is false for the pure universal ABI (legacy methods and
 /// module state are refused) and true for the hybrid ABI. The extension's
@@ -500,21 +647,59 @@ pub unsafe fn module_from_spec(
     allow_legacy: bool,
 ) -> Result<*mut cpy_PyObject, ErrSet> {
     // SAFETY: as documented for the caller.
-    let pydef = unsafe { create_pymoduledef(gil, def, name, allow_legacy) }?;
-    // SAFETY: with the GIL; a complete PyModuleDef that lives forever (even
-    // if creation fails: a half-made module may still point to it), and a
-    // live spec.
-    let module =
-        nonnull(unsafe { ffi::PyModule_FromDefAndSpec2(pydef, spec, ffi::PYTHON_API_VERSION) })?;
-    // SAFETY: `module` is a live object; PyModule_Type a static type.
-    let is_module = unsafe {
-        ffi::is_exact(module, ffi::PyModule_Type.as_ptr())
-            || ffi::PyType_IsSubtype(ffi::py_type(module), ffi::PyModule_Type.as_ptr().cast()) != 0
-    };
-    // SAFETY: a module made from `pydef`.
-    if is_module && unsafe { ffi::PyModule_ExecDef(module, pydef) } != 0 {
-        // SAFETY: dropping the new reference on failure.
-        unsafe { ffi::Py_DecRef(module) };
+    let block = unsafe { new_block(gil, def, name, allow_legacy, true) }?;
+    // SAFETY: a complete block; the PyModuleDef is its first member.
+    let pydef = unsafe { ptr::addr_of_mut!((*block).pydef) };
+    // SAFETY: with the GIL; a complete PyModuleDef and a live spec.
+    let result = unsafe { ffi::PyModule_FromDefAndSpec2(pydef, spec, ffi::PYTHON_API_VERSION) };
+    // SAFETY: the block is alive: nothing frees it before a module object
+    // takes it, and `created`, when set, keeps that module (the block's
+    // owner) alive until the Py_DecRef below.
+    let created = unsafe { core::mem::replace(&mut (*block).created, null_mut()) };
+    if created.is_null() {
+        // SAFETY: with the GIL; `result` is NULL or a live object.
+        let adopted = !result.is_null()
+            && unsafe { is_module(gil, result) && ffi::PyModule_GetDef(result) == pydef };
+        if adopted {
+            // A module object that HPy_mod_create made (which its
+            // trampolines refuse) got the block: it frees it (HPy_mod_create
+            // excludes module state, so CPython calls m_free).
+            // SAFETY: the block is alive (the module is).
+            unsafe { (*pydef).m_free = free_module_def as *mut c_void };
+        } else {
+            // No module object was made from the block (creation failed
+            // before, or HPy_mod_create made the object, not a module): it
+            // is not referenced any more.
+            // SAFETY: nothing uses the block; with the GIL.
+            unsafe { free_block(block) };
+        }
+    } else {
+        // SAFETY: with the GIL; `created` (alive: the block's reference) was
+        // made from the block, which it frees at its death, but CPython calls
+        // m_free only if the module has its state or needs none; a module
+        // that failed before its state was made gets m_size 0, so that it
+        // still frees the block. Then the block's reference is dropped,
+        // after which the block may be gone.
+        unsafe {
+            if result.is_null() && (*pydef).m_size > 0 && ffi::PyModule_GetState(created).is_null() {
+                (*pydef).m_size = 0;
+            }
+            ffi::Py_DecRef(created);
+        }
+    }
+    let module = nonnull(result)?;
+    // SAFETY: a live object; a module is one made from `pydef`, which lives
+    // as long as it does.
+    if unsafe { is_module(gil, module) } && unsafe { ffi::PyModule_ExecDef(module, pydef) } != 0 {
+        // SAFETY: `module` is alive (our reference), so is its block. If its
+        // state could not be made, m_size 0 lets it free the block all the
+        // same (see above). Then the new reference is dropped.
+        unsafe {
+            if (*pydef).m_size > 0 && ffi::PyModule_GetState(module).is_null() {
+                (*pydef).m_size = 0;
+            }
+            ffi::Py_DecRef(module);
+        }
         return Err(ErrSet::from_c_api());
     }
     Ok(module)
@@ -543,7 +728,7 @@ mod tests {
         assert_eq!(size_of::<PyModuleDef>(), 13 * size_of::<usize>());
         assert_eq!(
             round_up(size_of::<ModuleDefBlock>(), 8),
-            Some(15 * size_of::<usize>())
+            Some(16 * size_of::<usize>())
         );
         assert_eq!(round_up(usize::MAX, 8), None);
     }

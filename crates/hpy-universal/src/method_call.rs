@@ -60,9 +60,11 @@ type Obj = *mut ffi::PyObject;
 type Ctx = *mut HPyContext;
 
 /// What the direct vectorcall of one function needs; the function object's
-/// `m_ml` points to `def`, its first member. Allocated by `install` and
-/// never freed (function objects may outlive their module, as the module's
-/// `PyModuleDef` does).
+/// `m_ml` points to `def`, its first member. `install` allocates the records
+/// of a module in one array that the module owns (hpy-core's
+/// `attach_to_module`): it is freed with the module's definition, when the
+/// module dies, which is after the last of its functions (each holds the
+/// module in `m_self`), so a record lives as long as its function object.
 #[repr(C)]
 struct MethodRecord {
     /// A copy of the function's `PyMethodDef`: CPython reads the name, doc,
@@ -177,32 +179,76 @@ pub unsafe fn install(
     // SAFETY: `def` is a valid HPyModuleDef; `defines` is NULL or a
     // NULL-terminated array of live HPyDefs (hpy-core checked it to create
     // the module).
-    let mut p = unsafe { (*def).defines };
-    if p.is_null() {
+    let defines = unsafe { (*def).defines };
+    // SAFETY: as just said.
+    let n_methods = unsafe { method_defines(defines) }.count();
+    if n_methods == 0 {
         return;
     }
-    loop {
-        // SAFETY: `p` is inside the NULL-terminated array.
-        let d = unsafe { *p };
-        if d.is_null() {
-            return;
-        }
-        // SAFETY: a non-NULL entry is a live HPyDef; the kind says which
-        // member of the union is in use.
-        if unsafe { (*d).kind } == HPyDef_Kind_Meth {
-            // SAFETY: as above; with the GIL; `dict` is the module's dict.
-            unsafe { switch_method(gil, module, dict, &(*d).u.meth, ctx, calls) };
-        }
-        // SAFETY: the NULL was not reached yet, so the next entry exists.
-        p = unsafe { p.add(1) };
+    // One record per method define, in one block that the module owns.
+    let Some(size) = n_methods.checked_mul(core::mem::size_of::<MethodRecord>()) else {
+        return;
+    };
+    // SAFETY: with the GIL (PyMem_Malloc's domain, which hpy-core frees the
+    // attachment with).
+    let records = unsafe { ffi::PyMem_Malloc(size) }.cast::<MethodRecord>();
+    if records.is_null() {
+        // (PyMem_Malloc sets no exception)
+        return;
+    }
+    // SAFETY: with the GIL; `module` is live and `records` comes from
+    // PyMem_Malloc; once attached, only the module frees it.
+    if !unsafe { hpy_core::attach_to_module(gil, module.cast(), records.cast()) } {
+        // SAFETY: not attached, so still ours alone.
+        unsafe { ffi::PyMem_Free(records.cast()) };
+        return;
+    }
+    // SAFETY: as above.
+    for (i, meth) in unsafe { method_defines(defines) }.enumerate() {
+        // SAFETY: `i` < n_methods (the same walk), so the record is inside
+        // the block; with the GIL; `dict` is the module's dict, `meth` a
+        // define of `def`.
+        unsafe { switch_method(gil, module, dict, meth, ctx, calls, records.add(i)) };
     }
 }
 
-/// Switches the function of one method define, if it is in the module
-/// unchanged (see `install`).
+/// The `HPyDef_METH` defines of `defines`, in order.
 ///
 /// # Safety
-/// As for `install`; `dict` is the module's dict, `meth` a define of `def`.
+/// `defines` is NULL or a NULL-terminated array of live `HPyDef`s (of an
+/// extension that is never unloaded).
+unsafe fn method_defines(defines: *mut *mut HPyDef) -> impl Iterator<Item = &'static HPyMeth> {
+    let mut p = defines;
+    core::iter::from_fn(move || loop {
+        if p.is_null() {
+            return None;
+        }
+        // SAFETY: `p` is inside the NULL-terminated array (the caller's
+        // contract), not past its NULL.
+        let d = unsafe { *p };
+        if d.is_null() {
+            p = ptr::null_mut();
+            return None;
+        }
+        // SAFETY: the NULL was not reached yet, so the next entry exists.
+        p = unsafe { p.add(1) };
+        // SAFETY: a non-NULL entry is a live HPyDef of static data; the kind
+        // says which member of the union is in use.
+        unsafe {
+            if (*d).kind == HPyDef_Kind_Meth {
+                return Some(&(*d).u.meth);
+            }
+        }
+    })
+}
+
+/// Switches the function of one method define, if it is in the module
+/// unchanged (see `install`), to the record `record`.
+///
+/// # Safety
+/// As for `install`; `dict` is the module's dict, `meth` a define of `def`,
+/// `record` the define's slot (uninitialised) in the records that the
+/// module owns.
 unsafe fn switch_method(
     _gil: Gil,
     module: Obj,
@@ -210,6 +256,7 @@ unsafe fn switch_method(
     meth: &HPyMeth,
     ctx: Ctx,
     calls: &'static DirectCalls,
+    record: *mut MethodRecord,
 ) {
     let (Some(impl_), Some(trampoline)) = (meth.impl_, meth.cpy_trampoline) else {
         return;
@@ -236,7 +283,8 @@ unsafe fn switch_method(
     // trampoline of a define of signature `meth.signature` (the HPy function
     // of its C type, as the trampoline also assumes), and `calls.thunks` is
     // only set for the universal context, which lives forever (`install`'s
-    // contract).
+    // contract). `record` is room for one MethodRecord that lives as long as
+    // the module, hence as long as the function (`install`).
     unsafe {
         let ml = (*func).m_ml;
         if ml.is_null()
@@ -250,11 +298,6 @@ unsafe fn switch_method(
             return;
         };
         if calls.contains(original) {
-            return;
-        }
-        let record =
-            ffi::PyMem_RawMalloc(core::mem::size_of::<MethodRecord>()).cast::<MethodRecord>();
-        if record.is_null() {
             return;
         }
         let mut def = ptr::read(ml);
@@ -295,8 +338,8 @@ unsafe fn switch_method(
 unsafe fn record_of(callable: Obj) -> (*const MethodRecord, Ctx, HPy) {
     let func = callable.cast::<ffi::PyCFunctionObject>();
     // SAFETY: as documented: `m_ml` is the `def` member, first in the
-    // record, which lives forever; `m_self` is the module, which the
-    // function object keeps alive.
+    // record, which lives as long as the module; `m_self` is the module,
+    // which the function object keeps alive.
     unsafe {
         let record = (*func).m_ml.cast_const().cast::<MethodRecord>();
         (record, (*record).ctx, py2h((*func).m_self))

@@ -16,10 +16,11 @@
 //! (a universal handle is the object pointer): on x86-64, two loads, a test,
 //! register moves and a tail jump.
 //!
-//! `take` fills the slots in order; a slot is never given back (the records
-//! of method_call.rs, which keep the thunk in their `ml_meth`, are never
-//! freed either), so a filled slot never changes, and no thunk can be in use
-//! while its slot is written. A define whose slot is already filled (the
+//! `take` fills the slots in order; a slot is never given back (a record of
+//! method_call.rs that keeps the thunk in its `ml_meth` dies with its
+//! module, but a thunk pointer may still be in a C caller's hands, and the
+//! same define loaded again takes the same slot), so a filled slot never
+//! changes, and no thunk can be in use while its slot is written. A define whose slot is already filled (the
 //! same extension loaded again: same trampoline, HPy function and context)
 //! gets the same thunk, which behaves the same, so loading a module again
 //! and again does not use the pool up. When a shape's pool is used up,

@@ -20,7 +20,7 @@
 #               whose stack passes through hpy-rs (scripts/valgrind_summary.py
 #               sorts them; CPython's own leaks at exit are counted, not
 #               failed) that is not in scripts/valgrind-hpy.supp (CPython's
-#               interned strings, the known per-load module definitions).
+#               interned strings only: nothing of hpy-rs is suppressed).
 #
 # 4. fuzz     - coverage-guided fuzzing (Atheris, installed from PyPI; clang,
 #               installed with apt-get) of HPyArg_Parse*, HPy_BuildValue and

@@ -681,7 +681,8 @@ pub unsafe fn module_from_spec(
         // still frees the block. Then the block's reference is dropped,
         // after which the block may be gone.
         unsafe {
-            if result.is_null() && (*pydef).m_size > 0 && ffi::PyModule_GetState(created).is_null() {
+            if result.is_null() && (*pydef).m_size > 0 && ffi::PyModule_GetState(created).is_null()
+            {
                 (*pydef).m_size = 0;
             }
             ffi::Py_DecRef(created);

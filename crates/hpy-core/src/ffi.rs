@@ -664,6 +664,26 @@ pub fn refcounting() -> RefCounting {
     RefCounting(REFCOUNTING.load(core::sync::atomic::Ordering::Relaxed))
 }
 
+/// `Py_INCREF(o)` in the mode in force, for a single incref: each mode is
+/// tested against the static itself (a compare with memory, no register).
+///
+/// # Safety
+/// `o` is a live object, the GIL is held.
+#[inline(always)]
+pub unsafe fn incref(o: *mut PyObject) {
+    let mode = || REFCOUNTING.load(core::sync::atomic::Ordering::Relaxed);
+    // SAFETY: as `RefCounting::incref` in the mode read.
+    unsafe {
+        if mode() == RefCounting::PLAIN.0 {
+            RefCounting::PLAIN.incref(o)
+        } else if mode() == RefCounting::IMMORTAL32.0 {
+            RefCounting::IMMORTAL32.incref(o)
+        } else {
+            Py_IncRef(o)
+        }
+    }
+}
+
 /// The low 32 bits of `ob_refcnt` (`ob_refcnt_split[PY_BIG_ENDIAN]`).
 #[inline(always)]
 fn refcnt_low32(o: *mut PyObject) -> *mut u32 {

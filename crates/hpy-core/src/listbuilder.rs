@@ -71,7 +71,7 @@ pub(crate) unsafe fn builder_set(
             let old = *slot;
             *slot = item;
             if old.is_null() && !item.is_null() {
-                ffi::refcounting().incref(item);
+                ffi::incref(item);
             } else {
                 replace_item(item, old);
             }

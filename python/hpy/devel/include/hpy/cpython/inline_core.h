@@ -116,73 +116,43 @@ static inline HPy _HPyBuilder_Build(intptr_t builder)
     return _py2h((PyObject *)builder);
 }
 
-/* HPyListBuilder_New: Starts building a list of size items. */
-HPyAPI_FUNC HPyListBuilder HPyListBuilder_New(HPyContext *ctx, HPy_ssize_t size)
-{
-    HPyListBuilder builder;
-    (void)ctx;
-    builder._lst = _HPyBuilder_New(PyList_New(size));
-    return builder;
+/* The four functions of HPy<Kind>Builder, whose field is `field`, over
+   CPython's Py<Kind>Object made by `new` (PyList_New or PyTuple_New):
+   New starts building a sequence of size items; Set sets item index (the
+   Rust function ctx_<Kind>Builder_Set does all but the common case);
+   Build gives the finished sequence and Cancel abandons it, both using the
+   builder up. */
+#define _HPY_INLINE_BUILDER(Kind, field, new)                                  \
+HPyAPI_FUNC HPy##Kind##Builder HPy##Kind##Builder_New(HPyContext *ctx, HPy_ssize_t size) \
+{                                                                              \
+    HPy##Kind##Builder builder;                                                \
+    (void)ctx;                                                                 \
+    builder.field = _HPyBuilder_New(new(size));                                \
+    return builder;                                                            \
+}                                                                              \
+HPyAPI_FUNC void HPy##Kind##Builder_Set(HPyContext *ctx, HPy##Kind##Builder builder, \
+                                        HPy_ssize_t index, HPy h_item)         \
+{                                                                              \
+    PyObject *seq = (PyObject *)builder.field;                                 \
+    if (seq == NULL)                                                           \
+        return;                                                                \
+    if (!_HPyBuilder_SetFast(seq, ((Py##Kind##Object *)seq)->ob_item, index, _h2py(h_item))) \
+        ctx_##Kind##Builder_Set(ctx, builder, index, h_item);                  \
+}                                                                              \
+HPyAPI_FUNC HPy HPy##Kind##Builder_Build(HPyContext *ctx, HPy##Kind##Builder builder) \
+{                                                                              \
+    (void)ctx;                                                                 \
+    return _HPyBuilder_Build(builder.field);                                   \
+}                                                                              \
+HPyAPI_FUNC void HPy##Kind##Builder_Cancel(HPyContext *ctx, HPy##Kind##Builder builder) \
+{                                                                              \
+    (void)ctx;                                                                 \
+    Py_XDECREF((PyObject *)builder.field);                                     \
 }
 
-/* HPyListBuilder_Set: Sets item index of a list being built. */
-HPyAPI_FUNC void HPyListBuilder_Set(HPyContext *ctx, HPyListBuilder builder,
-                                    HPy_ssize_t index, HPy h_item)
-{
-    PyObject *list = (PyObject *)builder._lst;
-    if (list == NULL)
-        return;
-    if (!_HPyBuilder_SetFast(list, ((PyListObject *)list)->ob_item, index, _h2py(h_item)))
-        ctx_ListBuilder_Set(ctx, builder, index, h_item);
-}
-
-/* HPyListBuilder_Build: The finished list; the builder is used up. */
-HPyAPI_FUNC HPy HPyListBuilder_Build(HPyContext *ctx, HPyListBuilder builder)
-{
-    (void)ctx;
-    return _HPyBuilder_Build(builder._lst);
-}
-
-/* HPyListBuilder_Cancel: Abandons a list being built. */
-HPyAPI_FUNC void HPyListBuilder_Cancel(HPyContext *ctx, HPyListBuilder builder)
-{
-    (void)ctx;
-    Py_XDECREF((PyObject *)builder._lst);
-}
-
-/* HPyTupleBuilder_New: Starts building a tuple of size items. */
-HPyAPI_FUNC HPyTupleBuilder HPyTupleBuilder_New(HPyContext *ctx, HPy_ssize_t size)
-{
-    HPyTupleBuilder builder;
-    (void)ctx;
-    builder._tup = _HPyBuilder_New(PyTuple_New(size));
-    return builder;
-}
-
-/* HPyTupleBuilder_Set: Sets item index of a tuple being built. */
-HPyAPI_FUNC void HPyTupleBuilder_Set(HPyContext *ctx, HPyTupleBuilder builder,
-                                     HPy_ssize_t index, HPy h_item)
-{
-    PyObject *tuple = (PyObject *)builder._tup;
-    if (tuple == NULL)
-        return;
-    if (!_HPyBuilder_SetFast(tuple, ((PyTupleObject *)tuple)->ob_item, index, _h2py(h_item)))
-        ctx_TupleBuilder_Set(ctx, builder, index, h_item);
-}
-
-/* HPyTupleBuilder_Build: The finished tuple; the builder is used up. */
-HPyAPI_FUNC HPy HPyTupleBuilder_Build(HPyContext *ctx, HPyTupleBuilder builder)
-{
-    (void)ctx;
-    return _HPyBuilder_Build(builder._tup);
-}
-
-/* HPyTupleBuilder_Cancel: Abandons a tuple being built. */
-HPyAPI_FUNC void HPyTupleBuilder_Cancel(HPyContext *ctx, HPyTupleBuilder builder)
-{
-    (void)ctx;
-    Py_XDECREF((PyObject *)builder._tup);
-}
+_HPY_INLINE_BUILDER(List, _lst, PyList_New)
+_HPY_INLINE_BUILDER(Tuple, _tup, PyTuple_New)
+#undef _HPY_INLINE_BUILDER
 
 /* HPy_Call: callable(*args[:nargs], **dict(zip(kwnames, args[nargs:]))).
    Without keywords it is CPython's vectorcall; keywords (whose names are

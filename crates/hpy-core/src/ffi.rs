@@ -664,24 +664,35 @@ pub fn refcounting() -> RefCounting {
     RefCounting(REFCOUNTING.load(core::sync::atomic::Ordering::Relaxed))
 }
 
-/// `Py_INCREF(o)` in the mode in force, for a single incref: each mode is
-/// tested against the static itself (a compare with memory, no register).
+/// `Py_INCREF(o)` in the mode in force, for a single incref: one compare
+/// of the mode tells the three apart (CALL < PLAIN < IMMORTAL32).
 ///
 /// # Safety
 /// `o` is a live object, the GIL is held.
 #[inline(always)]
 pub unsafe fn incref(o: *mut PyObject) {
-    let mode = || REFCOUNTING.load(core::sync::atomic::Ordering::Relaxed);
+    let mode = REFCOUNTING.load(core::sync::atomic::Ordering::Relaxed);
     // SAFETY: as `RefCounting::incref` in the mode read.
     unsafe {
-        if mode() == RefCounting::PLAIN.0 {
+        if mode == RefCounting::PLAIN.0 {
             RefCounting::PLAIN.incref(o)
-        } else if mode() == RefCounting::IMMORTAL32.0 {
+        } else if mode > RefCounting::PLAIN.0 {
             RefCounting::IMMORTAL32.incref(o)
         } else {
-            Py_IncRef(o)
+            incref_call(o)
         }
     }
+}
+
+/// `Py_IncRef(o)`, out of line (debug builds): the inline modes come first.
+///
+/// # Safety
+/// `o` is a live object or NULL, the GIL is held.
+#[cold]
+#[inline(never)]
+unsafe fn incref_call(o: *mut PyObject) {
+    // SAFETY: as documented.
+    unsafe { Py_IncRef(o) }
 }
 
 /// The low 32 bits of `ob_refcnt` (`ob_refcnt_split[PY_BIG_ENDIAN]`).

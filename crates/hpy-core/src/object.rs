@@ -68,7 +68,10 @@ pub unsafe extern "C" fn ctx_GetItem_i(_ctx: *mut HPyContext, obj: HPy, idx: HPy
                 ffi::tuple_items(o)
             };
             let item = *items.offset(idx);
-            ffi::Py_IncRef(item);
+            // (a tuple still being built may hold NULL: no reference then)
+            if !item.is_null() {
+                ffi::incref(item);
+            }
             return py2h(item);
         }
     }
@@ -116,11 +119,14 @@ pub unsafe extern "C" fn ctx_SetItem_i(
         // SAFETY: an index in range of an exact list: replace the item and
         // release the old one, as list_ass_item does.
         unsafe {
-            ffi::Py_IncRef(v);
+            let rc = ffi::refcounting();
+            rc.incref(v);
             let slot = ffi::list_items(o).offset(idx);
             let old = *slot;
             *slot = v;
-            ffi::Py_DecRef(old);
+            if !old.is_null() {
+                rc.decref(old);
+            }
         }
         return 0;
     }

@@ -753,41 +753,6 @@ impl RefCounting {
             unsafe { RefCounting::IMMORTAL32.incref(o) }
         }
     }
-
-    /// `Py_DECREF(o)` of the running interpreter: inline unless the object
-    /// may die (or is in a mode without inline counting), then `Py_DecRef`.
-    ///
-    /// # Safety
-    /// `o` is a live object whose reference the caller owns, with the GIL.
-    #[inline(always)]
-    pub unsafe fn decref(self, o: *mut PyObject) {
-        let head = o.cast::<PyObjectHead>();
-        match self {
-            // SAFETY: a plain count above 1 only goes down (as Py_DECREF
-            // does before its dealloc test); the last reference goes to
-            // Py_DecRef, which deallocates.
-            RefCounting::PLAIN if unsafe { (*head).ob_refcnt } > 1 => unsafe {
-                (*head).ob_refcnt -= 1
-            },
-            RefCounting::IMMORTAL32 => {
-                // SAFETY: 3.12/3.13: an object whose low 32 bits read as
-                // negative is immortal and Py_DECREF leaves it; otherwise as
-                // the plain count (the whole word is decremented, as there).
-                unsafe {
-                    if (*refcnt_low32(o) as i32) < 0 {
-                        return;
-                    }
-                    if (*head).ob_refcnt > 1 {
-                        (*head).ob_refcnt -= 1;
-                        return;
-                    }
-                    Py_DecRef(o)
-                }
-            }
-            // SAFETY: a live object whose reference the caller owns.
-            _ => unsafe { Py_DecRef(o) },
-        }
-    }
 }
 
 #[cfg(test)]

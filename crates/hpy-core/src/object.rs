@@ -119,14 +119,11 @@ pub unsafe extern "C" fn ctx_SetItem_i(
         // SAFETY: an index in range of an exact list: replace the item and
         // release the old one, as list_ass_item does.
         unsafe {
-            let rc = ffi::refcounting();
-            rc.incref(v);
+            ffi::Py_IncRef(v);
             let slot = ffi::list_items(o).offset(idx);
             let old = *slot;
             *slot = v;
-            if !old.is_null() {
-                rc.decref(old);
-            }
+            ffi::Py_DecRef(old);
         }
         return 0;
     }

@@ -15,13 +15,21 @@ static PyObject *onearg(PyObject *self, PyObject *arg)
     return arg;
 }
 
+/* Whether a METH_FASTCALL function got its 2 arguments; TypeError if not
+   (inline: the check costs what it would written out). */
+static inline int two_args(const char *name, Py_ssize_t nargs)
+{
+    if (nargs == 2)
+        return 1;
+    PyErr_Format(PyExc_TypeError, "%s() takes exactly 2 arguments", name);
+    return 0;
+}
+
 static PyObject *varargs(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)self;
-    if (nargs != 2) {
-        PyErr_SetString(PyExc_TypeError, "varargs() takes exactly 2 arguments");
+    if (!two_args("varargs", nargs))
         return NULL;
-    }
     Py_INCREF(args[1]);
     return args[1];
 }
@@ -29,10 +37,8 @@ static PyObject *varargs(PyObject *self, PyObject *const *args, Py_ssize_t nargs
 static PyObject *add_ints(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)self;
-    if (nargs != 2) {
-        PyErr_SetString(PyExc_TypeError, "add_ints() takes exactly 2 arguments");
+    if (!two_args("add_ints", nargs))
         return NULL;
-    }
     long a = PyLong_AsLong(args[0]);
     if (a == -1 && PyErr_Occurred())
         return NULL;
@@ -129,20 +135,16 @@ static PyObject *float_conv(PyObject *self, PyObject *arg)
 static PyObject *call(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)self;
-    if (nargs != 2) {
-        PyErr_SetString(PyExc_TypeError, "call() takes exactly 2 arguments");
+    if (!two_args("call", nargs))
         return NULL;
-    }
     return PyObject_Vectorcall(args[0], &args[1], 1, NULL);
 }
 
 static PyObject *richcompare(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)self;
-    if (nargs != 2) {
-        PyErr_SetString(PyExc_TypeError, "richcompare() takes exactly 2 arguments");
+    if (!two_args("richcompare", nargs))
         return NULL;
-    }
     return PyObject_RichCompare(args[0], args[1], Py_LT);
 }
 
@@ -151,10 +153,8 @@ static PyObject *richcompare(PyObject *self, PyObject *const *args, Py_ssize_t n
 static PyObject *parse_ll(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)self;
-    if (nargs != 2) {
-        PyErr_SetString(PyExc_TypeError, "parse_ll() takes exactly 2 arguments");
+    if (!two_args("parse_ll", nargs))
         return NULL;
-    }
     long a = PyLong_AsLong(args[0]);
     if (a == -1 && PyErr_Occurred())
         return NULL;
@@ -167,10 +167,8 @@ static PyObject *parse_ll(PyObject *self, PyObject *const *args, Py_ssize_t narg
 static PyObject *parse_dd(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)self;
-    if (nargs != 2) {
-        PyErr_SetString(PyExc_TypeError, "parse_dd() takes exactly 2 arguments");
+    if (!two_args("parse_dd", nargs))
         return NULL;
-    }
     double a = PyFloat_AsDouble(args[0]);
     if (a == -1.0 && PyErr_Occurred())
         return NULL;
@@ -209,10 +207,8 @@ static PyObject *parse_sn(PyObject *self, PyObject *const *args, Py_ssize_t narg
 {
     (void)self;
     Py_ssize_t size;
-    if (nargs != 2) {
-        PyErr_SetString(PyExc_TypeError, "parse_sn() takes exactly 2 arguments");
+    if (!two_args("parse_sn", nargs))
         return NULL;
-    }
     if (!PyUnicode_Check(args[0])) {
         PyErr_SetString(PyExc_TypeError, "a str is required");
         return NULL;

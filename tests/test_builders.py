@@ -154,6 +154,61 @@ SRC = r"""
         return HPy_Dup(ctx, ctx->h_None);
     }
 
+    /* misuse(obj, tuple, what, other): a builder of 2 items misused, then
+       built. what 0: Set at index -1 and 2 (IndexError, the builder stays
+       usable); 1: item 0 set twice (to other, then to obj: other is
+       released);
+       2: item 0 set to HPy_NULL, then to obj (the slot stays empty until) */
+    HPyDef_METH(misuse, "misuse", HPyFunc_VARARGS)
+    static HPy misuse_impl(HPyContext *ctx, HPy self,
+                           const HPy *args, size_t nargs)
+    {
+        HPy obj = args[0], res;
+        int tuple = HPy_IsTrue(ctx, args[1]);
+        long what = HPyLong_AsLong(ctx, args[2]);
+        HPy first = HPy_NULL;
+        HPy_ssize_t bad[2] = { -1, 2 };
+        HPyListBuilder lb = HPyListBuilder_New(ctx, 2);
+        HPyTupleBuilder tb = HPyTupleBuilder_New(ctx, 2);
+        if (what == 0) {
+            for (int i = 0; i < 2; i++) {
+                if (tuple)
+                    HPyTupleBuilder_Set(ctx, tb, bad[i], obj);
+                else
+                    HPyListBuilder_Set(ctx, lb, bad[i], obj);
+                if (!HPyErr_ExceptionMatches(ctx, ctx->h_IndexError))
+                    goto fail;
+                HPyErr_Clear(ctx);
+            }
+        }
+        else {
+            first = what == 1 ? HPy_Dup(ctx, args[3]) : HPy_NULL;
+            if (tuple)
+                HPyTupleBuilder_Set(ctx, tb, 0, first);
+            else
+                HPyListBuilder_Set(ctx, lb, 0, first);
+            HPy_Close(ctx, first);
+        }
+        if (tuple) {
+            HPyTupleBuilder_Set(ctx, tb, 0, obj);
+            HPyTupleBuilder_Set(ctx, tb, 1, obj);
+            HPyListBuilder_Cancel(ctx, lb);
+            return HPyTupleBuilder_Build(ctx, tb);
+        }
+        HPyListBuilder_Set(ctx, lb, 0, obj);
+        HPyListBuilder_Set(ctx, lb, 1, obj);
+        HPyTupleBuilder_Cancel(ctx, tb);
+        return HPyListBuilder_Build(ctx, lb);
+    fail:
+        HPyListBuilder_Cancel(ctx, lb);
+        HPyTupleBuilder_Cancel(ctx, tb);
+        res = HPy_NULL;
+        if (!HPyErr_Occurred(ctx))
+            HPyErr_SetString(ctx, ctx->h_AssertionError, "no IndexError");
+        return res;
+    }
+
+    @EXPORT(misuse)
     @EXPORT(fill)
     @EXPORT(builders_of_new_items)
     @EXPORT(pack)
@@ -204,6 +259,23 @@ def test_failed_new_is_reported_by_build(m, kind):
     with pytest.raises(MemoryError):
         m.fill(None, sys.maxsize, kind == 'tuple', False)
     assert m.fill(None, -1, kind == 'tuple', True) is None
+
+
+@pytest.mark.parametrize('kind', ['list', 'tuple'])
+@pytest.mark.parametrize('what', [0, 1, 2])
+def test_misused_builder(m, kind, what):
+    # an index out of range raises IndexError, an item set twice releases
+    # the first, HPy_NULL leaves the slot empty; the builder stays usable
+    obj, other = object(), object()
+    before, other_before = sys.getrefcount(obj), sys.getrefcount(other)
+    for _ in range(3):
+        res = m.misuse(obj, kind == 'tuple', what, other)
+        assert sys.getrefcount(other) == other_before
+        assert type(res) is (tuple if kind == 'tuple' else list)
+        assert len(res) == 2 and res[0] is obj and res[1] is obj
+        assert sys.getrefcount(obj) == before + 2
+        del res
+    assert sys.getrefcount(obj) == before
 
 
 def test_builders_of_new_items(m):

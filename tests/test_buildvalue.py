@@ -36,6 +36,12 @@ CASES = [
     ('[(is)((f)[kk])i]', '4, "str", 0.25, 4, 2, 14267',
      [(4, 'str'), ((0.25,), [4, 2]), 14267]),
     ('{s:[i(d)]}', '"k", 1, 2.5', {'k': [1, (2.5,)]}),
+    # nesting deeper than the one-pass check follows (8), and more
+    # containers than it records the counts of (16): the same values
+    ('(' * 10 + 'i' + ')' * 10, '7', ((((((((((7,),),),),),),),),),)),
+    ('[' + '(i),' * 18 + '[ii]]', ', '.join(map(str, range(20))),
+     [(i,) for i in range(18)] + [[18, 19]]),
+    ('(s#y#i)', '"abc", (HPy_ssize_t)2, "xyz", (HPy_ssize_t)1, 5', ('ab', b'x', 5)),
 ]
 
 # (format, C values, message of the SystemError)
@@ -50,6 +56,9 @@ ERRORS = [
     ('{s}', '"a"', "missing ':' in the format string passed to HPy_BuildValue"),
     ('{s:i s:i}', '"a", 1, "b", 2', "missing ',' in the format string passed to HPy_BuildValue"),
     ('{,s:i}', '"a", 1', "unexpected ',' in the format string passed to HPy_BuildValue"),
+    ('(' * 10 + 'i' + ')' * 9 + ']', '1',
+     "unmatched '(' in the format string passed to HPy_BuildValue"),
+    ('(' * 10 + 'i' + ')' * 9, '1', "unmatched '(' in the format string passed to HPy_BuildValue"),
 ]
 
 

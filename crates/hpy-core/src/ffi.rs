@@ -5,8 +5,9 @@
 //! Everything below has the same ABI on CPython 3.9 to 3.13 (default, not
 //! free-threaded, builds): functions exported by libpython on all of them,
 //! and structs of the stable ABI (`PyModuleDef`, `PyMethodDef`,
-//! `PyModuleDef_Slot`). Reference counts are changed only through
-//! `Py_IncRef`/`Py_DecRef`, never by touching `ob_refcnt`.
+//! `PyModuleDef_Slot`). Reference counts are changed through
+//! `Py_IncRef`/`Py_DecRef`, except in the hot item functions, which do it
+//! inline the way the running interpreter does (`RefCounting`, at the end).
 //!
 //! A few layout facts outside the limited API are used, each documented
 //! where it is: `ob_type` at offset 8 of every object (what `Py_TYPE` reads in
@@ -567,5 +568,223 @@ pub unsafe fn vectorcall_func(callable: *mut PyObject) -> Option<vectorcallfunc>
             .offset(offset)
             .cast::<Option<vectorcallfunc>>()
             .read_unaligned()
+    }
+}
+
+// ~~~ apiperf: reference counting inline, chosen when the runtime starts ~~~
+//
+// hpy-core is one binary for CPython 3.9 to 3.13, whose `Py_INCREF` and
+// `Py_DECREF` differ: a plain 64-bit count up to 3.11; from 3.12 on, objects
+// whose low 32 bits read as negative are immortal (an incref that would wrap
+// those 32 bits to 0 is skipped, a decref skips them); a debug build
+// (`Py_REF_DEBUG`, which has `sys.gettotalrefcount`) also keeps
+// `_Py_RefTotal`. The hot item functions (`HPyTuple_FromArray`, the
+// builders' `Set`) change counts inline in the way of the running
+// interpreter, which `init_refcounting` finds once; until then, and on any
+// interpreter it does not recognise, they call `Py_IncRef`/`Py_DecRef`.
+
+extern "C" {
+    pub fn Py_GetVersion() -> *const c_char;
+    pub fn PySys_GetObject(name: *const c_char) -> *mut PyObject;
+}
+
+/// How hpy-core changes reference counts on the running interpreter: one
+/// of the constants below (a plain byte, so that reading the mode costs one
+/// load and a compare).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct RefCounting(u8);
+
+impl RefCounting {
+    /// `Py_IncRef`/`Py_DecRef` calls (debug builds, anything unknown).
+    pub const CALL: RefCounting = RefCounting(0);
+    /// A plain 64-bit `ob_refcnt` (3.9 to 3.11, default builds).
+    pub const PLAIN: RefCounting = RefCounting(1);
+    /// The 32-bit saturating count of immortal-aware builds (3.12, 3.13).
+    pub const IMMORTAL32: RefCounting = RefCounting(2);
+}
+
+/// The mode `init_refcounting` chose (a `RefCounting` as u8).
+static REFCOUNTING: core::sync::atomic::AtomicU8 =
+    core::sync::atomic::AtomicU8::new(RefCounting::CALL.0);
+
+/// The mode for an interpreter of version `major.minor`, `debug` when it is
+/// a `Py_REF_DEBUG` build.
+pub fn refcounting_for(major: u32, minor: u32, debug: bool) -> RefCounting {
+    match (major, minor, debug) {
+        (_, _, true) => RefCounting::CALL,
+        (3, 9..=11, false) => RefCounting::PLAIN,
+        // the 32-bit count is that of 64-bit builds only
+        (3, 12..=13, false) if cfg!(target_pointer_width = "64") => RefCounting::IMMORTAL32,
+        _ => RefCounting::CALL,
+    }
+}
+
+/// `major.minor` from the start of a version string such as `3.11.7 (main,
+/// ...)`; None if it does not start that way.
+pub fn parse_version(s: &[u8]) -> Option<(u32, u32)> {
+    fn number(s: &[u8]) -> Option<(u32, &[u8])> {
+        let digits = s.iter().take_while(|c| c.is_ascii_digit()).count();
+        if digits == 0 || digits > 4 {
+            return None;
+        }
+        let (d, rest) = s.split_at(digits);
+        let value = d.iter().fold(0u32, |v, c| v * 10 + u32::from(c - b'0'));
+        Some((value, rest))
+    }
+    let (major, rest) = number(s)?;
+    let (minor, _) = number(rest.strip_prefix(b".")?)?;
+    Some((major, minor))
+}
+
+/// Finds how the running interpreter counts references (its version, and
+/// whether it is a debug build); called once when the runtime starts, with
+/// the GIL.
+///
+/// # Safety
+/// The interpreter is initialized and the caller holds the GIL.
+pub unsafe fn init_refcounting() {
+    // SAFETY: with the GIL: Py_GetVersion returns a static NUL-terminated
+    // string; PySys_GetObject returns a borrowed reference or NULL without
+    // setting an exception.
+    let (version, debug) = unsafe {
+        let v = core::ffi::CStr::from_ptr(Py_GetVersion()).to_bytes();
+        (
+            parse_version(v),
+            !PySys_GetObject(cstr!("gettotalrefcount")).is_null(),
+        )
+    };
+    let mode = match version {
+        Some((major, minor)) => refcounting_for(major, minor, debug),
+        None => RefCounting::CALL,
+    };
+    REFCOUNTING.store(mode.0, core::sync::atomic::Ordering::Relaxed);
+}
+
+/// The mode in force (read it once before a loop of increfs).
+#[inline(always)]
+pub fn refcounting() -> RefCounting {
+    RefCounting(REFCOUNTING.load(core::sync::atomic::Ordering::Relaxed))
+}
+
+/// `Py_INCREF(o)` in the mode in force, for a single incref: one compare
+/// of the mode tells the three apart (CALL < PLAIN < IMMORTAL32).
+///
+/// # Safety
+/// `o` is a live object, the GIL is held.
+#[inline(always)]
+pub unsafe fn incref(o: *mut PyObject) {
+    let mode = REFCOUNTING.load(core::sync::atomic::Ordering::Relaxed);
+    // SAFETY: as `RefCounting::incref` in the mode read.
+    unsafe {
+        if mode == RefCounting::PLAIN.0 {
+            RefCounting::PLAIN.incref(o)
+        } else if mode > RefCounting::PLAIN.0 {
+            RefCounting::IMMORTAL32.incref(o)
+        } else {
+            incref_call(o)
+        }
+    }
+}
+
+/// `Py_IncRef(o)`, out of line (debug builds): the inline modes come first.
+///
+/// # Safety
+/// `o` is a live object or NULL, the GIL is held.
+#[cold]
+#[inline(never)]
+unsafe fn incref_call(o: *mut PyObject) {
+    // SAFETY: as documented.
+    unsafe { Py_IncRef(o) }
+}
+
+/// The low 32 bits of `ob_refcnt` (`ob_refcnt_split[PY_BIG_ENDIAN]`).
+#[inline(always)]
+fn refcnt_low32(o: *mut PyObject) -> *mut u32 {
+    let base = o.cast::<u32>();
+    if cfg!(target_endian = "big") {
+        base.wrapping_add(1)
+    } else {
+        base
+    }
+}
+
+impl RefCounting {
+    /// Whether counts change inline (not through `Py_IncRef`/`Py_DecRef`).
+    #[inline(always)]
+    pub fn is_inline(self) -> bool {
+        self != RefCounting::CALL
+    }
+
+    /// `Py_INCREF(o)` of the running interpreter.
+    ///
+    /// # Safety
+    /// `o` is a live object, the GIL is held.
+    #[inline(always)]
+    pub unsafe fn incref(self, o: *mut PyObject) {
+        match self {
+            // SAFETY: a default build of 3.9-3.11: ob_refcnt is the
+            // object's first word, a plain count (what Py_INCREF does).
+            RefCounting::PLAIN => unsafe { (*o.cast::<PyObjectHead>()).ob_refcnt += 1 },
+            // SAFETY: a default 64-bit build of 3.12/3.13: Py_INCREF adds 1
+            // to the low 32 bits unless that wraps them (an immortal object).
+            RefCounting::IMMORTAL32 => unsafe {
+                let low = refcnt_low32(o);
+                let new = (*low).wrapping_add(1);
+                if new != 0 {
+                    *low = new;
+                }
+            },
+            // SAFETY: a live object, with the GIL.
+            _ => unsafe { Py_IncRef(o) },
+        }
+    }
+
+    /// `Py_INCREF(o)` when the mode `is_inline`: no call in the code, so
+    /// that loops of increfs keep no registers across calls.
+    ///
+    /// # Safety
+    /// As `incref`, and `self.is_inline()`.
+    #[inline(always)]
+    pub unsafe fn incref_inline(self, o: *mut PyObject) {
+        if self == RefCounting::PLAIN {
+            // SAFETY: as in `incref`.
+            unsafe { RefCounting::PLAIN.incref(o) }
+        } else {
+            // SAFETY: the caller says the mode is inline: not PLAIN, so
+            // IMMORTAL32 (as in `incref`).
+            unsafe { RefCounting::IMMORTAL32.incref(o) }
+        }
+    }
+}
+
+#[cfg(test)]
+mod refcounting_tests {
+    use super::*;
+
+    #[test]
+    fn version_strings() {
+        assert_eq!(
+            parse_version(b"3.11.7 (main, May  9 2026) [GCC 12.2.0]"),
+            Some((3, 11))
+        );
+        assert_eq!(parse_version(b"3.13.0rc1+"), Some((3, 13)));
+        assert_eq!(parse_version(b"3.9"), Some((3, 9)));
+        assert_eq!(parse_version(b"3"), None);
+        assert_eq!(parse_version(b"x3.11"), None);
+        assert_eq!(parse_version(b""), None);
+        assert_eq!(parse_version(b"3.123456"), None);
+    }
+
+    #[test]
+    fn modes() {
+        assert_eq!(refcounting_for(3, 9, false), RefCounting::PLAIN);
+        assert_eq!(refcounting_for(3, 11, false), RefCounting::PLAIN);
+        assert_eq!(refcounting_for(3, 11, true), RefCounting::CALL);
+        assert_eq!(refcounting_for(3, 12, false), RefCounting::IMMORTAL32);
+        assert_eq!(refcounting_for(3, 13, false), RefCounting::IMMORTAL32);
+        assert_eq!(refcounting_for(3, 13, true), RefCounting::CALL);
+        // unknown versions call CPython's functions
+        assert_eq!(refcounting_for(3, 14, false), RefCounting::CALL);
+        assert_eq!(refcounting_for(3, 8, false), RefCounting::CALL);
     }
 }

@@ -68,7 +68,10 @@ pub unsafe extern "C" fn ctx_GetItem_i(_ctx: *mut HPyContext, obj: HPy, idx: HPy
                 ffi::tuple_items(o)
             };
             let item = *items.offset(idx);
-            ffi::Py_IncRef(item);
+            // (a tuple still being built may hold NULL: no reference then)
+            if !item.is_null() {
+                ffi::incref(item);
+            }
             return py2h(item);
         }
     }

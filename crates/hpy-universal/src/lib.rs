@@ -213,6 +213,9 @@ pub unsafe extern "C" fn PyInit_universal() -> Obj {
 /// The work of `PyInit_universal`: a new reference to the module.
 fn init_module(gil: Gil) -> Result<Obj, ErrSet> {
     context::init(gil);
+    // SAFETY: called by PyInit_universal, with the GIL (hpy-core's inline
+    // reference counting, see hpy_core::ffi::RefCounting).
+    unsafe { hpy_core::ffi::init_refcounting() };
     let load_error = loader::create_load_error_class(gil)?;
     let def = MODULE_DEF.as_ptr();
     // SAFETY: with the GIL; MODULE_DEF and METHODS are touched only here,

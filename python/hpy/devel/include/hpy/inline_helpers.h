@@ -67,6 +67,20 @@ HPyTuple_Pack(HPyContext *ctx, HPy_ssize_t n, ...)
     }
 }
 
+/* In C, a call of HPyTuple_Pack is HPyTuple_FromArray of an array made on
+   the spot: the same result without the cost of the variadic call (its
+   register save area and va_arg, about 12 instructions for 2 items). The
+   array ends with an HPy_NULL, so that HPyTuple_Pack(ctx, 0) makes a valid
+   array and an n one larger than the handles given raises SystemError.
+   The function above stays for C++ and for taking its address. */
+#ifndef __cplusplus
+#  define _HPY_PACK_FIRST(n, ...) (n)
+#  define _HPY_PACK_REST(n, ...) __VA_ARGS__
+#  define HPyTuple_Pack(ctx, ...) \
+    HPyTuple_FromArray((ctx), (HPy[]){ _HPY_PACK_REST(__VA_ARGS__, HPy_NULL) }, \
+                       _HPY_PACK_FIRST(__VA_ARGS__, ~))
+#endif
+
 /* ~~~ attributes ~~~ */
 
 /* del obj.name; 0 on success, -1 on error. */

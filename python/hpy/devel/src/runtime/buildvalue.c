@@ -162,6 +162,77 @@ scan_units(const char **f, char open, HPy_ssize_t *count, char *culprit, Counts 
     return 0;
 }
 
+#define QUICK_DEPTH 8 /* the nesting that quick_scan follows */
+
+/*
+ * The check of the whole format in one pass without recursion, for a
+ * well-formed format: the same top-level count and container counts as
+ * scan_units, which is called instead for anything this does not accept
+ * (a bracket that does not match, a premature end, deeper nesting) and so
+ * reports every error. Returns 0, or -1 with counts->len back to 0.
+ */
+enum { K_UNIT, K_SKIP, K_OPEN, K_CLOSE, K_HASH, K_END };
+
+/* What each format character is to quick_scan (0, K_UNIT, for the units
+   and anything it does not know, as scan_units counts them). */
+static const unsigned char char_kind[256] = {
+    ['\0'] = K_END, [','] = K_SKIP, [' '] = K_SKIP, ['\t'] = K_SKIP,
+    ['('] = K_OPEN, ['['] = K_OPEN, ['{'] = K_OPEN,
+    [')'] = K_CLOSE, [']'] = K_CLOSE, ['}'] = K_CLOSE, ['#'] = K_HASH,
+};
+
+static int
+quick_scan(const char *p, HPy_ssize_t *top, Counts *counts)
+{
+    char closers[QUICK_DEPTH];
+    int slots[QUICK_DEPTH];
+    HPy_ssize_t outer[QUICK_DEPTH];
+    HPy_ssize_t n = 0;
+    int depth = 0;
+    char prev = '\0';
+
+    for (;; prev = *p++) {
+        unsigned char kind = char_kind[(unsigned char)*p];
+        if (kind == K_UNIT) {
+            n++;
+            continue;
+        }
+        switch (kind) {
+        case K_END:
+            if (depth != 0)
+                goto fail;
+            *top = n;
+            return 0;
+        case K_OPEN:
+            if (depth == QUICK_DEPTH)
+                goto fail;
+            closers[depth] = closer_of(*p);
+            slots[depth] = counts->len < COUNTED ? counts->len++ : -1;
+            outer[depth] = n;
+            depth++;
+            n = 0;
+            break;
+        case K_CLOSE:
+            if (depth == 0 || closers[depth - 1] != *p)
+                goto fail;
+            depth--;
+            if (slots[depth] >= 0)
+                counts->n[slots[depth]] = n;
+            n = outer[depth] + 1;
+            break;
+        case K_HASH:
+            if (!(prev == 's' || prev == 'z' || prev == 'U' || prev == 'y'))
+                n++;
+            break;
+        default: /* K_SKIP */
+            break;
+        }
+    }
+fail:
+    counts->len = 0;
+    return -1;
+}
+
 /* The unit count of the next container to build, if HPy_BuildValue's check
    of the whole format kept it (containers are built in the order in which
    the check met them). Returns 0 if it must be counted again. */
@@ -494,7 +565,8 @@ HPy_BuildValue(HPyContext *ctx, const char *fmt, ...)
 
     /* check the whole format first, so errors do not depend on the values */
     counts.len = 0;
-    if (scan_units(&scan, '\0', &n, &culprit, &counts) < 0) {
+    if (quick_scan(fmt, &n, &counts) < 0 &&
+            scan_units(&scan, '\0', &n, &culprit, &counts) < 0) {
         format_error(ctx, "unmatched", culprit);
         return HPy_NULL;
     }

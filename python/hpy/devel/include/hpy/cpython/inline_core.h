@@ -78,106 +78,81 @@ HPyAPI_FUNC int HPy_SetItem_i(HPyContext *ctx, HPy obj, HPy_ssize_t idx, HPy val
     return 0;
 }
 
-/* HPyListBuilder_New: Starts building a list of size items. A failure is
-   reported by HPyListBuilder_Build (MemoryError). */
-HPyAPI_FUNC HPyListBuilder HPyListBuilder_New(HPyContext *ctx, HPy_ssize_t size)
+/* ~~~ HPyListBuilder and HPyTupleBuilder ~~~
+   One implementation for both, with the semantic of the Rust one
+   (crates/hpy-core/src/listbuilder.rs): a failed New gives a builder of 0,
+   which Build reports (MemoryError) and Set and Cancel ignore; Set stores a
+   new reference, raises IndexError for an index out of range, releases an
+   item set before and leaves the slot empty for HPy_NULL. The inline Set
+   covers the common case only, an empty slot in range and a non-NULL item,
+   in one test per condition; the Rust function does all else. */
+
+/* The builder of the new sequence seq (NULL: a failed New). */
+static inline intptr_t _HPyBuilder_New(PyObject *seq)
 {
-    HPyListBuilder builder;
-    PyObject *list = PyList_New(size);
-    (void)ctx;
-    if (list == NULL)
+    if (seq == NULL)
         PyErr_Clear();
-    builder._lst = (intptr_t)list;
-    return builder;
+    return (intptr_t)seq;
 }
 
-/* HPyListBuilder_Set: Sets item index of a list being built (a new
-   reference to h_item; an index out of range raises IndexError). */
-HPyAPI_FUNC void HPyListBuilder_Set(HPyContext *ctx, HPyListBuilder builder,
-                                    HPy_ssize_t index, HPy h_item)
+/* The common case of Set: slot index of seq's items is in range and empty,
+   the item not NULL. Returns 0 if it is not that case. */
+static inline int _HPyBuilder_SetFast(PyObject *seq, PyObject **items, HPy_ssize_t index,
+                                      PyObject *item)
 {
-    PyObject *list = (PyObject *)builder._lst, *item = _h2py(h_item), *old, **slot;
-    if (list == NULL)
-        return;
-    /* Py_SIZE and ob_item: PyList_GET_SIZE/GET_ITEM/SET_ITEM without their
-       assert(PyList_Check()), which a build without NDEBUG would repeat */
-    if ((size_t)index >= (size_t)Py_SIZE(list)) {
-        ctx_ListBuilder_Set(ctx, builder, index, h_item);
-        return;
-    }
-    slot = &((PyListObject *)list)->ob_item[index];
-    old = *slot;
-    Py_XINCREF(item);
-    *slot = item;
-    Py_XDECREF(old);
+    /* Py_SIZE and the item array, not PyList_GET_SIZE/PyList_SET_ITEM & co.,
+       whose assert(PyList_Check()) a build without NDEBUG would repeat */
+    if ((size_t)index >= (size_t)Py_SIZE(seq) || item == NULL || items[index] != NULL)
+        return 0;
+    Py_INCREF(item);
+    items[index] = item;
+    return 1;
 }
 
-/* HPyListBuilder_Build: The finished list; the builder is used up. */
-HPyAPI_FUNC HPy HPyListBuilder_Build(HPyContext *ctx, HPyListBuilder builder)
+static inline HPy _HPyBuilder_Build(intptr_t builder)
 {
-    PyObject *list = (PyObject *)builder._lst;
-    (void)ctx;
-    if (list == NULL)
+    if (builder == 0)
         PyErr_NoMemory();
-    return _py2h(list);
+    return _py2h((PyObject *)builder);
 }
 
-/* HPyListBuilder_Cancel: Abandons a list being built. */
-HPyAPI_FUNC void HPyListBuilder_Cancel(HPyContext *ctx, HPyListBuilder builder)
-{
-    (void)ctx;
-    Py_XDECREF((PyObject *)builder._lst);
+/* The four functions of HPy<Kind>Builder, whose field is `field`, over
+   CPython's Py<Kind>Object made by `new` (PyList_New or PyTuple_New):
+   New starts building a sequence of size items; Set sets item index (the
+   Rust function ctx_<Kind>Builder_Set does all but the common case);
+   Build gives the finished sequence and Cancel abandons it, both using the
+   builder up. */
+#define _HPY_INLINE_BUILDER(Kind, field, new)                                  \
+HPyAPI_FUNC HPy##Kind##Builder HPy##Kind##Builder_New(HPyContext *ctx, HPy_ssize_t size) \
+{                                                                              \
+    HPy##Kind##Builder builder;                                                \
+    (void)ctx;                                                                 \
+    builder.field = _HPyBuilder_New(new(size));                                \
+    return builder;                                                            \
+}                                                                              \
+HPyAPI_FUNC void HPy##Kind##Builder_Set(HPyContext *ctx, HPy##Kind##Builder builder, \
+                                        HPy_ssize_t index, HPy h_item)         \
+{                                                                              \
+    PyObject *seq = (PyObject *)builder.field;                                 \
+    if (seq == NULL)                                                           \
+        return;                                                                \
+    if (!_HPyBuilder_SetFast(seq, ((Py##Kind##Object *)seq)->ob_item, index, _h2py(h_item))) \
+        ctx_##Kind##Builder_Set(ctx, builder, index, h_item);                  \
+}                                                                              \
+HPyAPI_FUNC HPy HPy##Kind##Builder_Build(HPyContext *ctx, HPy##Kind##Builder builder) \
+{                                                                              \
+    (void)ctx;                                                                 \
+    return _HPyBuilder_Build(builder.field);                                   \
+}                                                                              \
+HPyAPI_FUNC void HPy##Kind##Builder_Cancel(HPyContext *ctx, HPy##Kind##Builder builder) \
+{                                                                              \
+    (void)ctx;                                                                 \
+    Py_XDECREF((PyObject *)builder.field);                                     \
 }
 
-/* HPyTupleBuilder_New: Starts building a tuple of size items. A failure is
-   reported by HPyTupleBuilder_Build (MemoryError). */
-HPyAPI_FUNC HPyTupleBuilder HPyTupleBuilder_New(HPyContext *ctx, HPy_ssize_t size)
-{
-    HPyTupleBuilder builder;
-    PyObject *tuple = PyTuple_New(size);
-    (void)ctx;
-    if (tuple == NULL)
-        PyErr_Clear();
-    builder._tup = (intptr_t)tuple;
-    return builder;
-}
-
-/* HPyTupleBuilder_Set: Sets item index of a tuple being built (a new
-   reference to h_item; an index out of range raises IndexError). */
-HPyAPI_FUNC void HPyTupleBuilder_Set(HPyContext *ctx, HPyTupleBuilder builder,
-                                     HPy_ssize_t index, HPy h_item)
-{
-    PyObject *tuple = (PyObject *)builder._tup, *item = _h2py(h_item), *old, **slot;
-    if (tuple == NULL)
-        return;
-    /* as HPyListBuilder_Set */
-    if ((size_t)index >= (size_t)Py_SIZE(tuple)) {
-        ctx_TupleBuilder_Set(ctx, builder, index, h_item);
-        return;
-    }
-    slot = &((PyTupleObject *)tuple)->ob_item[index];
-    old = *slot;
-    Py_XINCREF(item);
-    *slot = item;
-    Py_XDECREF(old);
-}
-
-/* HPyTupleBuilder_Build: The finished tuple; the builder is used up. */
-HPyAPI_FUNC HPy HPyTupleBuilder_Build(HPyContext *ctx, HPyTupleBuilder builder)
-{
-    PyObject *tuple = (PyObject *)builder._tup;
-    (void)ctx;
-    if (tuple == NULL)
-        PyErr_NoMemory();
-    return _py2h(tuple);
-}
-
-/* HPyTupleBuilder_Cancel: Abandons a tuple being built. */
-HPyAPI_FUNC void HPyTupleBuilder_Cancel(HPyContext *ctx, HPyTupleBuilder builder)
-{
-    (void)ctx;
-    Py_XDECREF((PyObject *)builder._tup);
-}
+_HPY_INLINE_BUILDER(List, _lst, PyList_New)
+_HPY_INLINE_BUILDER(Tuple, _tup, PyTuple_New)
+#undef _HPY_INLINE_BUILDER
 
 /* HPy_Call: callable(*args[:nargs], **dict(zip(kwnames, args[nargs:]))).
    Without keywords it is CPython's vectorcall; keywords (whose names are

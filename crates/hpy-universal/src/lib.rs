@@ -49,6 +49,7 @@ mod loader;
 mod method_call;
 mod module;
 mod python;
+mod slot_call;
 mod trace;
 
 use core::ffi::{c_int, c_long};

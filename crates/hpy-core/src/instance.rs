@@ -477,11 +477,42 @@ pub unsafe extern "C" fn hpy_alloc(t: *mut PyTypeObject, n: isize) -> *mut PyObj
 /// (or of a subclass), allocated through its `tp_alloc`, with its C struct
 /// zeroed and stored in `*data`.
 #[cfg_attr(feature = "export", no_mangle)]
-pub unsafe extern "C" fn ctx_New(
-    _ctx: *mut HPyContext,
-    h_type: HPy,
-    data: *mut *mut c_void,
-) -> HPy {
+pub unsafe extern "C" fn ctx_New(ctx: *mut HPyContext, h_type: HPy, data: *mut *mut c_void) -> HPy {
+    // The common case first: `h_type` is an HPy type itself (not a Python
+    // subclass) that allocates with the generic allocation (which zeroes
+    // the object) and has no call function to give the instance.
+    let t = h2py(h_type);
+    // SAFETY: a live handle; a type's tp_cache and tp_alloc are read only
+    // once it is known to be a type.
+    unsafe {
+        if !t.is_null() && is_type(t) {
+            let t = t.cast::<PyTypeObject>();
+            if let Some(info) = info_of(t) {
+                if info.vectorcall_offset == 0
+                    && (*tobj(t)).tp_alloc.map(|a| a as usize)
+                        == Some(ffi::PyType_GenericAlloc as *const () as usize)
+                {
+                    let obj = ffi::PyType_GenericAlloc(t, 0);
+                    if !obj.is_null() && !data.is_null() {
+                        *data = obj.cast::<u8>().wrapping_offset(info.header).cast();
+                    }
+                    return py2h(obj);
+                }
+            }
+        }
+    }
+    // SAFETY: as documented for `new_instance`.
+    unsafe { new_instance(ctx, h_type, data) }
+}
+
+/// `ctx_New` for the other cases: a type that is not an HPy type (an
+/// error), a subclass of one, or one with its own allocator or a call
+/// function.
+///
+/// # Safety
+/// As for `ctx_New`.
+#[inline(never)]
+unsafe fn new_instance(_ctx: *mut HPyContext, h_type: HPy, data: *mut *mut c_void) -> HPy {
     let t = h2py(h_type);
     // SAFETY: a live handle.
     if t.is_null() || !unsafe { is_type(t) } {
@@ -574,6 +605,23 @@ pub unsafe extern "C" fn hpy_tp_new(
             }
         }
     }
+    // SAFETY: as above.
+    unsafe { general_new(t, args, kw, own) }
+}
+
+/// `hpy_tp_new` for the other cases: a subclass of an HPy type, a
+/// constructor inherited from an HPy base, instances with a call function
+/// or int or tuple items that share the C struct.
+///
+/// # Safety
+/// The arguments of `hpy_tp_new`; `own` is `info_of(t)`.
+#[inline(never)]
+unsafe fn general_new(
+    t: *mut PyTypeObject,
+    args: *mut PyObject,
+    kw: *mut PyObject,
+    own: Option<&'static TypeInfo>,
+) -> *mut PyObject {
     // The constructor of the nearest HPy type of the chain that has one:
     // usually `t`'s own.
     let found = match own {

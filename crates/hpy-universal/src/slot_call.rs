@@ -35,7 +35,6 @@
 //! the calls the HPy function makes. Where a pool is used up, the slot or
 //! method keeps its trampoline: the previous path, as correct.
 
-
 #![allow(non_upper_case_globals)]
 
 use core::ffi::c_void;

@@ -25,7 +25,6 @@
 //! the HPy function returns, as hpy-core's `hpy_tp_new` (which it replaces)
 //! does.
 
-
 #![allow(non_upper_case_globals)]
 
 use core::ffi::{c_int, c_void};
@@ -153,8 +152,14 @@ pub unsafe fn take(
     match shape {
         SlotShape::Unary => at(&T_UNARY.0, UNARY.find_or_fill(limit, f, ctx, trampoline)?),
         SlotShape::Binary => at(&T_BINARY.0, BINARY.find_or_fill(limit, f, ctx, trampoline)?),
-        SlotShape::Ternary => at(&T_TERNARY.0, TERNARY.find_or_fill(limit, f, ctx, trampoline)?),
-        SlotShape::Inquiry => at(&T_INQUIRY.0, INQUIRY.find_or_fill(limit, f, ctx, trampoline)?),
+        SlotShape::Ternary => at(
+            &T_TERNARY.0,
+            TERNARY.find_or_fill(limit, f, ctx, trampoline)?,
+        ),
+        SlotShape::Inquiry => at(
+            &T_INQUIRY.0,
+            INQUIRY.find_or_fill(limit, f, ctx, trampoline)?,
+        ),
         SlotShape::Len => at(&T_LEN.0, LEN.find_or_fill(limit, f, ctx, trampoline)?),
         SlotShape::SsizeArg => at(
             &T_SSIZEARG.0,
@@ -169,7 +174,10 @@ pub unsafe fn take(
             OBJOBJARG.find_or_fill(limit, f, ctx, trampoline)?,
         ),
         SlotShape::ObjObj => at(&T_OBJOBJ.0, OBJOBJ.find_or_fill(limit, f, ctx, trampoline)?),
-        SlotShape::RichCmp => at(&T_RICHCMP.0, RICHCMP.find_or_fill(limit, f, ctx, trampoline)?),
+        SlotShape::RichCmp => at(
+            &T_RICHCMP.0,
+            RICHCMP.find_or_fill(limit, f, ctx, trampoline)?,
+        ),
         SlotShape::New => at(&T_NEW.0, NEW.find_or_fill(limit, f, ctx, trampoline)?),
         SlotShape::Init => at(&T_INIT.0, INIT.find_or_fill(limit, f, ctx, trampoline)?),
     }
@@ -264,22 +272,22 @@ thunk!(thunk_objobj, OBJOBJ, SMALL, HPyFunc_objobjproc, (a: Obj, b: Obj) -> c_in
 thunk!(thunk_richcmp, RICHCMP, SMALL, HPyFunc_richcmpfunc, (a: Obj, b: Obj, op: c_int) -> Obj,
     unfilled, |f, ctx| h2py(f(ctx, py2h(a), py2h(b), op as HPy_RichCmpOp)));
 thunk!(thunk_init, INIT, SMALL, HPyFunc_initproc, (s: Obj, args: Obj, kw: Obj) -> c_int,
-    unfilled_int, |f, ctx| {
-        // `args` is CPython's argument tuple (NULL from careless C code).
-        let (items, n) = tuple_items(args);
-        f(ctx, py2h(s), items, n, py2h(kw))
-    });
+unfilled_int, |f, ctx| {
+    // `args` is CPython's argument tuple (NULL from careless C code).
+    let (items, n) = tuple_items(args);
+    f(ctx, py2h(s), items, n, py2h(kw))
+});
 thunk!(thunk_new, NEW, SMALL, HPyFunc_newfunc,
-    (t: *mut ffi::PyTypeObject, args: Obj, kw: Obj) -> Obj, unfilled, |f, ctx| {
-        let (items, n) = tuple_items(args);
-        let result = h2py(f(ctx, py2h(t.cast()), items, n, py2h(kw)));
-        // an instance of `t` exactly (the common case) needs no check
-        if result.is_null() || ffi::Py_TYPE(result) == t {
-            result
-        } else {
-            hpy_core::check_new_result(t.cast(), result.cast()).cast()
-        }
-    });
+(t: *mut ffi::PyTypeObject, args: Obj, kw: Obj) -> Obj, unfilled, |f, ctx| {
+    let (items, n) = tuple_items(args);
+    let result = h2py(f(ctx, py2h(t.cast()), items, n, py2h(kw)));
+    // an instance of `t` exactly (the common case) needs no check
+    if result.is_null() || ffi::Py_TYPE(result) == t {
+        result
+    } else {
+        hpy_core::check_new_result(t.cast(), result.cast()).cast()
+    }
+});
 
 // ~~~ the tables of thunks ~~~
 

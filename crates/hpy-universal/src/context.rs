@@ -46,8 +46,6 @@ pub fn init(gil: Gil) {
     hpy_core::set_pure_universal_context(self::universal());
     // SAFETY: with the GIL; both contexts are filled and live forever.
     unsafe { crate::debug::init(gil, self::universal(), self::hybrid()) };
-    // Types get the direct call paths of their slots and methods.
-    crate::slot_call::init(gil);
     READY.set(gil, true);
 }
 

@@ -19,7 +19,9 @@
 //! `api::trampoline`); `autogen_context` (generated: the context table);
 //! `context` (the contexts handed to extensions, and `Mode`); `method_call`
 //! (the direct call path of module functions, with its thunk pool in
-//! `method_call::thunks`); `module` (module creation, through hpy-core);
+//! `method_call::thunks`); `slot_call` (the direct call path of HPy types'
+//! slots and methods, with its thunk pools in `slot_call::thunks`);
+//! `module` (module creation, through hpy-core);
 //! `loader` (loading files); `bootstrap` (`_load_bootstrap`); this file (the
 //! module `hpy.universal`).
 
@@ -214,6 +216,8 @@ pub unsafe extern "C" fn PyInit_universal() -> Obj {
 /// The work of `PyInit_universal`: a new reference to the module.
 fn init_module(gil: Gil) -> Result<Obj, ErrSet> {
     context::init(gil);
+    // HPy types get the direct call paths of their slots and methods.
+    slot_call::init(gil);
     let load_error = loader::create_load_error_class(gil)?;
     let def = MODULE_DEF.as_ptr();
     // SAFETY: with the GIL; MODULE_DEF and METHODS are touched only here,

@@ -54,7 +54,7 @@ type Obj = *mut ffi::PyObject;
 type Ctx = *mut HPyContext;
 
 /// Makes hpy-core call `type_made` with each type it makes (once, from
-/// `context::init`, after the debug contexts exist).
+/// `PyInit_universal`, after the contexts exist).
 pub fn init(_gil: Gil) {
     hpy_core::set_type_made_hook(type_made);
 }

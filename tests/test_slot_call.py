@@ -563,30 +563,57 @@ def where(address, ext):
     return 'trampoline' if os.path.basename(lib) == os.path.basename(ext) else lib
 
 
+WHERE_SCRIPT = r"""
+import json, os, sys
+sys.path.insert(0, %(tests)r)
+import support
+import test_slot_call as t
+from test_calls import ml_meth_of
+mod = support.load_extension(%(name)r, %(path)r, %(hpy_abi)r)
+again = support.load_extension(%(name)r, %(path)r, %(hpy_abi)r)
+T = mod.T
+methods = ['first', 'second', 'scale', 'pick', 'kw']
+print(json.dumps({
+    'slots': {n: t.where(t.slot_of(T, k), %(path)r) for n, k in t.SLOTS.items()},
+    'same_again': [n for n, k in t.SLOTS.items() if t.slot_of(again.T, k) == t.slot_of(T, k)],
+    'wrappers': {n: t.where(t.wrapped_of(T.__dict__[n]), %(path)r)
+                 for n in ('__len__', '__getitem__', '__add__', '__radd__', '__hash__', '__lt__')},
+    'methods': {n: t.where(t.method_of(T.__dict__[n]), %(path)r) for n in methods},
+    'bound': {n: t.where(ml_meth_of(getattr(T(), n)), %(path)r) for n in methods},
+    'distinct_methods': len({t.method_of(T.__dict__[n]) for n in methods}),
+    'shared_len': t.slot_of(mod.U, t.SLOTS['sq_length']) == t.slot_of(T, t.SLOTS['sq_length']),
+}))
+"""
+
+
+def where_in_fresh_process(compiler, hpy_abi, env=None):
+    """Where the slots and methods of T are, seen by a fresh process (whose
+    pools are not used by other tests)."""
+    module = compiler.compile_module(SRC, hpy_abi)
+    code = WHERE_SCRIPT % {'tests': os.path.dirname(os.path.abspath(__file__)),
+                           'name': module.name, 'hpy_abi': hpy_abi,
+                           'path': os.path.realpath(module.so_filename)}
+    p = support.run_python(code, env=env)
+    assert p.returncode == 0, p.stderr
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
 @needs_layout
 def test_slots_and_methods_are_thunks(compiler, hpy_abi):
-    module = compiler.compile_module(SRC, hpy_abi)
-    mod = compiler.load_module(module)
-    again = compiler.load_module(module)
+    got = where_in_fresh_process(compiler, hpy_abi)
     want = 'thunk' if hpy_abi in THUNK_ABIS else 'trampoline'
-    ext = os.path.realpath(module.so_filename)
-    T = mod.T
-    for name, number in SLOTS.items():
+    for name, kind in got['slots'].items():
         # (hpy-core's tp_new wrapper, which debug types keep, is in
         # hpy.universal too)
         if name != 'tp_new' or want == 'thunk':
-            assert where(slot_of(T, number), ext) == want, name
-        # the same define loaded again: the same thunk
-        assert slot_of(again.T, number) == slot_of(T, number), name
-    for name in ('__len__', '__getitem__', '__add__', '__radd__', '__hash__', '__lt__'):
-        assert where(wrapped_of(T.__dict__[name]), ext) == want, name
-    methods = ['first', 'second', 'scale', 'pick', 'kw']
-    for name in methods:
-        assert where(method_of(T.__dict__[name]), ext) == want, name
-        assert where(ml_meth_of(getattr(T(), name)), ext) == want, name
-    assert len({method_of(T.__dict__[n]) for n in methods}) == len(methods)
+            assert kind == want, name
+    # the same define loaded again: the same functions
+    assert sorted(got['same_again']) == sorted(SLOTS)
+    for group in ('wrappers', 'methods', 'bound'):
+        assert set(got[group].values()) == {want}, (group, got[group])
+    assert got['distinct_methods'] == 5
     # U shares T's sq_length define: the same function
-    assert slot_of(mod.U, SLOTS['sq_length']) == slot_of(T, SLOTS['sq_length'])
+    assert got['shared_len']
 
 
 POOL_SCRIPT = r"""

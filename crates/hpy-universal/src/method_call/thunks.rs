@@ -139,7 +139,7 @@ impl<const N: usize> Pool<N> {
     }
 
     /// The index of the slot of a define: the one it already has (it was
-    /// loaded before), else the next free slot below `limit`, filled; None
+    /// loaded before), else the next free slot below `limit` (and `N`), filled; None
     /// when there is none.
     pub(crate) fn find_or_fill(
         &self,
@@ -158,6 +158,7 @@ impl<const N: usize> Pool<N> {
         if let Some(i) = self.slots.iter().take(taken).position(same) {
             return Some(i);
         }
+        let limit = limit.min(N);
         let i = self
             .next
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {

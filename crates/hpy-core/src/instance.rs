@@ -375,7 +375,7 @@ unsafe fn alloc_instance(t: *mut PyTypeObject, info: &TypeInfo) -> *mut PyObject
 /// How many items (digits of an int, elements of a tuple) an instance of an
 /// HPy type of shape Long or Tuple with a C struct can have before they
 /// reach into the struct; None for other types (no limit).
-fn items_before_struct(info: &TypeInfo) -> Option<isize> {
+pub fn items_before_struct(info: &TypeInfo) -> Option<isize> {
     let builtin: *mut TypeObject = match info.shape {
         // SAFETY: only the addresses of CPython's static types are taken.
         HPyType_BuiltinShape_Long => unsafe { ffi::PyLong_Type.as_ptr().cast() },
@@ -477,11 +477,42 @@ pub unsafe extern "C" fn hpy_alloc(t: *mut PyTypeObject, n: isize) -> *mut PyObj
 /// (or of a subclass), allocated through its `tp_alloc`, with its C struct
 /// zeroed and stored in `*data`.
 #[cfg_attr(feature = "export", no_mangle)]
-pub unsafe extern "C" fn ctx_New(
-    _ctx: *mut HPyContext,
-    h_type: HPy,
-    data: *mut *mut c_void,
-) -> HPy {
+pub unsafe extern "C" fn ctx_New(ctx: *mut HPyContext, h_type: HPy, data: *mut *mut c_void) -> HPy {
+    // The common case first: `h_type` is an HPy type itself (not a Python
+    // subclass) that allocates with the generic allocation (which zeroes
+    // the object) and has no call function to give the instance.
+    let t = h2py(h_type);
+    // SAFETY: a live handle; a type's tp_cache and tp_alloc are read only
+    // once it is known to be a type.
+    unsafe {
+        if !t.is_null() && is_type(t) {
+            let t = t.cast::<PyTypeObject>();
+            if let Some(info) = info_of(t) {
+                if info.vectorcall_offset == 0
+                    && (*tobj(t)).tp_alloc.map(|a| a as usize)
+                        == Some(ffi::PyType_GenericAlloc as *const () as usize)
+                {
+                    let obj = ffi::PyType_GenericAlloc(t, 0);
+                    if !obj.is_null() && !data.is_null() {
+                        *data = obj.cast::<u8>().wrapping_offset(info.header).cast();
+                    }
+                    return py2h(obj);
+                }
+            }
+        }
+    }
+    // SAFETY: as documented for `new_instance`.
+    unsafe { new_instance(ctx, h_type, data) }
+}
+
+/// `ctx_New` for the other cases: a type that is not an HPy type (an
+/// error), a subclass of one, or one with its own allocator or a call
+/// function.
+///
+/// # Safety
+/// As for `ctx_New`.
+#[inline(never)]
+unsafe fn new_instance(_ctx: *mut HPyContext, h_type: HPy, data: *mut *mut c_void) -> HPy {
     let t = h2py(h_type);
     // SAFETY: a live handle.
     if t.is_null() || !unsafe { is_type(t) } {
@@ -554,10 +585,46 @@ pub unsafe extern "C" fn hpy_tp_new(
     args: *mut PyObject,
     kw: *mut PyObject,
 ) -> *mut PyObject {
+    // SAFETY: CPython calls tp_new with a live type.
+    let own = unsafe { info_of(t) };
+    // The common case: `t` is the HPy type itself, with a constructor of its
+    // own, whose instances need nothing more than what it does (no call
+    // function to give them, no int or tuple items that share the struct).
+    if let Some(i) = own {
+        if let Some(user) = i.user_new {
+            if i.vectorcall_offset == 0 && items_before_struct(i).is_none() {
+                // SAFETY: the type's own tp_new trampoline, called as CPython
+                // would.
+                let result = unsafe { user(t, args, kw) };
+                // SAFETY: a new reference to a live object, or NULL.
+                if result.is_null() || unsafe { ffi::py_type(result) } == t {
+                    return result;
+                }
+                // SAFETY: as above.
+                return unsafe { check_new_result(t, result) };
+            }
+        }
+    }
+    // SAFETY: as above.
+    unsafe { general_new(t, args, kw, own) }
+}
+
+/// `hpy_tp_new` for the other cases: a subclass of an HPy type, a
+/// constructor inherited from an HPy base, instances with a call function
+/// or int or tuple items that share the C struct.
+///
+/// # Safety
+/// The arguments of `hpy_tp_new`; `own` is `info_of(t)`.
+#[inline(never)]
+unsafe fn general_new(
+    t: *mut PyTypeObject,
+    args: *mut PyObject,
+    kw: *mut PyObject,
+    own: Option<&'static TypeInfo>,
+) -> *mut PyObject {
     // The constructor of the nearest HPy type of the chain that has one:
     // usually `t`'s own.
-    // SAFETY: CPython calls tp_new with a live type.
-    let found = match unsafe { info_of(t) } {
+    let found = match own {
         Some(i) if i.user_new.is_some() => i.user_new.map(|n| (n, i)),
         // SAFETY: as above.
         _ => unsafe { inherited_new(t) },
@@ -581,22 +648,12 @@ pub unsafe extern "C" fn hpy_tp_new(
     }
     // SAFETY: `result` is a new reference to a live object; an exact
     // instance (the common case) needs no walk of the MRO.
-    if unsafe { ffi::py_type(result) } != t
+    if unsafe { ffi::py_type(result) } != t {
         // SAFETY: as above.
-        && unsafe { ffi::PyType_IsSubtype(ffi::py_type(result), t) } == 0
-    {
-        // SAFETY: reporting and dropping the wrong object.
-        unsafe {
-            ffi::PyErr_Format(
-                Exc::Type.get(),
-                cstr!("HPy_tp_new of '%s' returned an object of type '%s', which is not an instance of '%s'"),
-                (*tobj(t)).tp_name,
-                (*tobj(ffi::py_type(result))).tp_name,
-                (*tobj(t)).tp_name,
-            );
-            ffi::Py_DecRef(result);
+        let result = unsafe { check_new_result(t, result) };
+        if result.is_null() {
+            return result;
         }
-        return null_mut();
     }
     if info.vectorcall_offset > 0 && info.default_call.is_some() {
         // SAFETY: an instance of a type with a call-function slot there.
@@ -611,6 +668,33 @@ pub unsafe extern "C" fn hpy_tp_new(
         }
     }
     result
+}
+
+/// What `tp_new` of the HPy type `t` returns when its constructor returned
+/// `result`, an object whose type is not `t`: `result` if it is an instance
+/// of a subtype of `t`, else NULL with a TypeError (and `result` dropped).
+///
+/// # Safety
+/// `t` is a live type; `result` a new reference to a live object.
+#[cold]
+#[inline(never)]
+pub unsafe fn check_new_result(t: *mut PyTypeObject, result: *mut PyObject) -> *mut PyObject {
+    // SAFETY: as documented.
+    if unsafe { ffi::PyType_IsSubtype(ffi::py_type(result), t) } != 0 {
+        return result;
+    }
+    // SAFETY: reporting and dropping the wrong object.
+    unsafe {
+        ffi::PyErr_Format(
+            Exc::Type.get(),
+            cstr!("HPy_tp_new of '%s' returned an object of type '%s', which is not an instance of '%s'"),
+            (*tobj(t)).tp_name,
+            (*tobj(ffi::py_type(result))).tp_name,
+            (*tobj(t)).tp_name,
+        );
+        ffi::Py_DecRef(result);
+    }
+    null_mut()
 }
 
 /// The constructor of the nearest HPy type in the chain of `t` that has
@@ -875,6 +959,46 @@ pub unsafe fn learn_subtype_dealloc() {
             ffi::Py_DecRef(probe);
         }
         ffi::PyErr_Restore(saved.0, saved.1, saved.2);
+    }
+}
+
+/// Gives the new HPy type `t` CPython's own deallocator of heap types
+/// (`subtype_dealloc`, what a type made by `PyType_FromSpec` without
+/// `Py_tp_dealloc` gets) in place of `hpy_dealloc` when the latter would do
+/// nothing more: no HPy type of its chain has fields (`HPy_tp_traverse`) or
+/// `HPy_tp_destroy`, and its instances have neither a weak reference list
+/// nor a dict of the type's own (which `subtype_dealloc` leaves alone in a
+/// type without GC). `subtype_dealloc` runs the finalizer, then the
+/// deallocator of the nearest base that has another one (the built-in
+/// base's, or `hpy_dealloc` of an HPy base), as for a Python subclass, and
+/// releases the type; it is what the C-API counterpart of such a type uses.
+///
+/// # Safety
+/// `t` is a live HPy type just made by `type_spec.rs`, before any instance
+/// exists; GIL held.
+pub unsafe fn use_plain_dealloc(t: *mut PyTypeObject) {
+    use core::sync::atomic::Ordering;
+    let subtype_dealloc = SUBTYPE_DEALLOC.load(Ordering::Relaxed);
+    if subtype_dealloc.is_null() {
+        return;
+    }
+    // SAFETY: a live type that no instance uses yet: its tp_dealloc is read
+    // by nothing but deallocation (and by subclasses made later).
+    unsafe {
+        let tp = &mut *tobj(t);
+        if tp.tp_dealloc.map(|d| d as usize) != Some(hpy_dealloc as *const () as usize)
+            || tp.tp_weaklistoffset != 0
+            || tp.tp_dictoffset != 0
+        {
+            return;
+        }
+        let chain = chain_of(t);
+        if chain.traverse || chain.destroy {
+            return;
+        }
+        tp.tp_dealloc = Some(core::mem::transmute::<*mut c_void, ffi::destructor>(
+            subtype_dealloc,
+        ));
     }
 }
 

@@ -1312,7 +1312,31 @@ unsafe fn build(
         unsafe { ffi::Py_DecRef(t) };
         return null_mut();
     }
+    // SAFETY: `t` is the new HPy type; no instance exists yet.
+    unsafe { instance::use_plain_dealloc(t.cast()) };
+    let hook = TYPE_MADE_HOOK.load(Ordering::Acquire);
+    if !hook.is_null() {
+        // SAFETY: only `set_type_made_hook` stores here, a `TypeMadeHook`;
+        // `t` is the new type made from `spec`.
+        unsafe { core::mem::transmute::<*mut c_void, TypeMadeHook>(hook)(t, spec) };
+    }
     t
+}
+
+/// A function that `HPyType_FromSpec` calls with each type it made and its
+/// spec, before it returns the type (see `set_type_made_hook`).
+pub type TypeMadeHook = unsafe fn(*mut PyObject, &HPyType_Spec);
+
+/// The function `set_type_made_hook` installed, or NULL.
+static TYPE_MADE_HOOK: AtomicPtr<c_void> = AtomicPtr::new(null_mut());
+
+/// Makes `HPyType_FromSpec` call `hook` with each new type (a new reference
+/// it must not release) and its spec, before any instance exists: the
+/// universal runtime gives the type's slots and methods its direct call
+/// paths there. It may not fail (nor leave an exception set). Not used in
+/// the CPython ABI.
+pub fn set_type_made_hook(hook: TypeMadeHook) {
+    TYPE_MADE_HOOK.store(hook as *mut c_void, Ordering::Release);
 }
 
 /// Gives the new type `t` its `TypeInfo` (see instance.rs).

@@ -19,7 +19,9 @@
 //! `api::trampoline`); `autogen_context` (generated: the context table);
 //! `context` (the contexts handed to extensions, and `Mode`); `method_call`
 //! (the direct call path of module functions, with its thunk pool in
-//! `method_call::thunks`); `module` (module creation, through hpy-core);
+//! `method_call::thunks`); `slot_call` (the direct call path of HPy types'
+//! slots and methods, with its thunk pools in `slot_call::thunks`);
+//! `module` (module creation, through hpy-core);
 //! `loader` (loading files); `bootstrap` (`_load_bootstrap`); this file (the
 //! module `hpy.universal`).
 
@@ -49,6 +51,7 @@ mod loader;
 mod method_call;
 mod module;
 mod python;
+mod slot_call;
 mod trace;
 
 use core::ffi::{c_int, c_long};
@@ -216,6 +219,8 @@ fn init_module(gil: Gil) -> Result<Obj, ErrSet> {
     // SAFETY: called by PyInit_universal, with the GIL (hpy-core's inline
     // reference counting, see hpy_core::ffi::RefCounting).
     unsafe { hpy_core::ffi::init_refcounting() };
+    // HPy types get the direct call paths of their slots and methods.
+    slot_call::init(gil);
     let load_error = loader::create_load_error_class(gil)?;
     let def = MODULE_DEF.as_ptr();
     // SAFETY: with the GIL; MODULE_DEF and METHODS are touched only here,

@@ -36,12 +36,47 @@ pub fn context_of(handle: *mut c_void) -> Option<*mut HPyContext> {
         .map(|&ctx| ctx as *mut HPyContext)
 }
 
-/// Records that the library `handle` was initialised with `ctx`.
-pub fn record(handle: *mut c_void, ctx: *mut HPyContext) {
+/// Records that the library `handle`, of which `symbol` is a function,
+/// was initialised with `ctx`.
+pub fn record(handle: *mut c_void, ctx: *mut HPyContext, symbol: *mut c_void) {
     let mut map = CONTEXT_OF
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     map.insert(handle as usize, ctx as usize);
+    drop(map);
+    if let Some(base) = base_of(symbol) {
+        let mut bases = CONTEXT_OF_BASE
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        bases.insert(base, ctx as usize);
+    }
+}
+
+/// Load address of a library -> the context it was initialised with (both
+/// as addresses): which context a function of a loaded extension (its
+/// trampolines) calls the runtime with.
+static CONTEXT_OF_BASE: Mutex<BTreeMap<usize, usize>> = Mutex::new(BTreeMap::new());
+
+/// The load address of the library that contains the code at `addr`.
+fn base_of(addr: *mut c_void) -> Option<usize> {
+    // SAFETY: an all-zero Dl_info is valid (pointers may be NULL).
+    let mut info: libc::Dl_info = unsafe { core::mem::zeroed() };
+    // SAFETY: dladdr only reads the loader's tables and fills `info`.
+    if addr.is_null() || unsafe { libc::dladdr(addr.cast_const(), &mut info) } == 0 {
+        return None;
+    }
+    (!info.dli_fbase.is_null()).then_some(info.dli_fbase as usize)
+}
+
+/// The context that the loaded extension containing the code at `addr` (a
+/// trampoline, say) was initialised with; None for code that is not in an
+/// extension loaded by hpy.universal.
+pub fn context_of_code(addr: *mut c_void) -> Option<*mut HPyContext> {
+    let base = base_of(addr)?;
+    let bases = CONTEXT_OF_BASE
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    bases.get(&base).map(|&ctx| ctx as *mut HPyContext)
 }
 
 /// The directory of this process's private copies.

@@ -313,7 +313,7 @@ unsafe fn load_target(gil: Gil, t: &Target<'_>, spec: Obj, mode: Mode) -> Result
         core::mem::transmute::<*mut c_void, unsafe extern "C" fn(*mut HPyContext)>(init_ctx_fn)(
             ctx,
         );
-        library_copies::record(handle, ctx);
+        library_copies::record(handle, ctx, init_ctx_fn);
         let def = core::mem::transmute::<*mut c_void, unsafe extern "C" fn() -> *mut HPyModuleDef>(
             init_fn,
         )();

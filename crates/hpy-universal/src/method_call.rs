@@ -52,7 +52,7 @@ use crate::debug::handles::open_call_arg;
 use crate::handles::{h2py, py2h};
 use crate::python::{Gil, PY_VECTORCALL_ARGUMENTS_OFFSET};
 
-mod thunks;
+pub(crate) mod thunks;
 
 use thunks::Shape;
 

@@ -21,6 +21,7 @@ const ORDER: &[&str] = &[
     "context",
     "trace",
     "method_call",
+    "slot_call",
     "module",
     "loader",
     "bootstrap",

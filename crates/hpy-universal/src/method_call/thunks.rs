@@ -99,20 +99,21 @@ pub enum Shape {
 /// One thunk's data: the HPy function (of the C type of the pool's shape;
 /// NULL while the slot is free), the context to call it with, and the
 /// define's trampoline, which identifies the define when it is loaded again.
-struct Slot {
+/// (The pools of type slots, slot_call/thunks.rs, are the same.)
+pub(crate) struct Slot {
     impl_: AtomicPtr<c_void>,
     ctx: AtomicPtr<HPyContext>,
     trampoline: AtomicPtr<c_void>,
 }
 
-/// A shape's slots and the number of them that are taken.
-struct Pool {
-    slots: [Slot; POOL_SIZE],
+/// A shape's `N` slots and the number of them that are taken.
+pub(crate) struct Pool<const N: usize> {
+    slots: [Slot; N],
     next: AtomicUsize,
 }
 
-impl Pool {
-    const fn new() -> Pool {
+impl<const N: usize> Pool<N> {
+    pub(crate) const fn new() -> Pool<N> {
         Pool {
             slots: [const {
                 Slot {
@@ -120,15 +121,15 @@ impl Pool {
                     ctx: AtomicPtr::new(ptr::null_mut()),
                     trampoline: AtomicPtr::new(ptr::null_mut()),
                 }
-            }; POOL_SIZE],
+            }; N],
             next: AtomicUsize::new(0),
         }
     }
 
     /// The HPy function and context of slot `I`, or None while it is free.
     #[inline(always)]
-    fn get<const I: usize>(&self) -> Option<(*mut c_void, Ctx)> {
-        const { assert!(I < POOL_SIZE) };
+    pub(crate) fn get<const I: usize>(&self) -> Option<(*mut c_void, Ctx)> {
+        const { assert!(I < N) };
         // In bounds (checked above at compile time), so no check is left.
         let slot = self.slots.get(I)?;
         let impl_ = slot.impl_.load(Ordering::Acquire);
@@ -139,16 +140,16 @@ impl Pool {
     }
 
     /// The index of the slot of a define: the one it already has (it was
-    /// loaded before), else the next free slot below `limit`, filled; None
+    /// loaded before), else the next free slot below `limit` (and `N`), filled; None
     /// when there is none.
-    fn find_or_fill(
+    pub(crate) fn find_or_fill(
         &self,
         limit: usize,
         impl_: *mut c_void,
         ctx: Ctx,
         trampoline: *mut c_void,
     ) -> Option<usize> {
-        let taken = self.next.load(Ordering::Relaxed).min(POOL_SIZE);
+        let taken = self.next.load(Ordering::Relaxed).min(N);
         let same = |slot: &Slot| {
             // Acquire: the rest of a slot whose HPy function is seen is seen.
             slot.impl_.load(Ordering::Acquire) == impl_
@@ -158,6 +159,7 @@ impl Pool {
         if let Some(i) = self.slots.iter().take(taken).position(same) {
             return Some(i);
         }
+        let limit = limit.min(N);
         let i = self
             .next
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
@@ -172,27 +174,35 @@ impl Pool {
     }
 }
 
-static NOARGS: Pool = Pool::new();
-static O: Pool = Pool::new();
-static VARARGS: Pool = Pool::new();
-static KEYWORDS: Pool = Pool::new();
+static NOARGS: Pool<POOL_SIZE> = Pool::new();
+static O: Pool<POOL_SIZE> = Pool::new();
+static VARARGS: Pool<POOL_SIZE> = Pool::new();
+static KEYWORDS: Pool<POOL_SIZE> = Pool::new();
 
-/// The usable pool size per shape; `usize::MAX` until it is read.
-static LIMIT: AtomicUsize = AtomicUsize::new(usize::MAX);
+/// `HPY_RS_METHOD_THUNKS`, once read (see `read_limit`).
+static LIMIT: AtomicUsize = AtomicUsize::new(0);
 
 /// `POOL_SIZE`, or less if `HPY_RS_METHOD_THUNKS` says so (a number; other
 /// values are ignored). Read once.
 fn limit() -> usize {
-    let limit = LIMIT.load(Ordering::Relaxed);
-    if limit != usize::MAX {
-        return limit;
+    read_limit(&LIMIT, LIMIT_VAR).min(POOL_SIZE)
+}
+
+/// The number in the environment variable `var`, the largest number of
+/// thunks a pool may hand out (`usize::MAX - 1` when it is not set or not a
+/// number). Read once, then kept in `cache`: 0 until then, the limit + 1
+/// after.
+pub(crate) fn read_limit(cache: &AtomicUsize, var: &str) -> usize {
+    let cached = cache.load(Ordering::Relaxed);
+    if cached != 0 {
+        return cached - 1;
     }
-    let limit = std::env::var(LIMIT_VAR)
+    let limit = std::env::var(var)
         .ok()
         .and_then(|v| v.trim().parse::<usize>().ok())
-        .map_or(POOL_SIZE, |n| n.min(POOL_SIZE));
+        .map_or(usize::MAX - 1, |n| n.min(usize::MAX - 1));
     // Two first callers (only possible without the GIL) store the same.
-    LIMIT.store(limit, Ordering::Relaxed);
+    cache.store(limit + 1, Ordering::Relaxed);
     limit
 }
 
@@ -256,7 +266,7 @@ pub unsafe fn take(
 /// The result of a thunk whose slot is free: SystemError.
 #[cold]
 #[inline(never)]
-fn unfilled(_gil: Gil) -> Obj {
+pub(crate) fn unfilled(_gil: Gil) -> Obj {
     // SAFETY: with the GIL; the exception type is a static object, the
     // message a static C string.
     unsafe {
@@ -276,7 +286,9 @@ fn unfilled(_gil: Gil) -> Obj {
 /// # Safety
 /// `F` is the C type of the HPy functions of `pool`'s shape.
 #[inline(always)]
-unsafe fn slot<const I: usize, F: Copy>(pool: &Pool) -> Option<(F, Ctx)> {
+pub(crate) unsafe fn slot<const I: usize, const N: usize, F: Copy>(
+    pool: &Pool<N>,
+) -> Option<(F, Ctx)> {
     let (f, ctx) = pool.get::<I>()?;
     // SAFETY: `take` fills the slots of `pool` with non-NULL function
     // pointers of type `F` (the caller's contract), which have the size of
@@ -292,7 +304,7 @@ unsafe extern "C" fn thunk_noargs<const I: usize>(self_: Obj, _null: Obj) -> Obj
     // SAFETY: CPython calls a thunk (an `ml_meth`) with the GIL.
     let gil = unsafe { Gil::assume() };
     // SAFETY: NOARGS holds HPy functions of type HPyFunc_noargs.
-    let Some((f, ctx)) = (unsafe { slot::<I, HPyFunc_noargs>(&NOARGS) }) else {
+    let Some((f, ctx)) = (unsafe { slot::<I, POOL_SIZE, HPyFunc_noargs>(&NOARGS) }) else {
         return unfilled(gil);
     };
     // SAFETY: the HPy function with its context; `self_` is the live module,
@@ -305,7 +317,7 @@ unsafe extern "C" fn thunk_o<const I: usize>(self_: Obj, arg: Obj) -> Obj {
     // SAFETY: CPython calls a thunk (an `ml_meth`) with the GIL.
     let gil = unsafe { Gil::assume() };
     // SAFETY: O holds HPy functions of type HPyFunc_o.
-    let Some((f, ctx)) = (unsafe { slot::<I, HPyFunc_o>(&O) }) else {
+    let Some((f, ctx)) = (unsafe { slot::<I, POOL_SIZE, HPyFunc_o>(&O) }) else {
         return unfilled(gil);
     };
     // SAFETY: as in thunk_noargs; `arg` is a live object (borrowed from the
@@ -322,7 +334,7 @@ unsafe extern "C" fn thunk_varargs<const I: usize>(
     // SAFETY: CPython calls a thunk (an `ml_meth`) with the GIL.
     let gil = unsafe { Gil::assume() };
     // SAFETY: VARARGS holds HPy functions of type HPyFunc_varargs.
-    let Some((f, ctx)) = (unsafe { slot::<I, HPyFunc_varargs>(&VARARGS) }) else {
+    let Some((f, ctx)) = (unsafe { slot::<I, POOL_SIZE, HPyFunc_varargs>(&VARARGS) }) else {
         return unfilled(gil);
     };
     // SAFETY: as in thunk_noargs; `args` holds `nargs` (>= 0) live objects,
@@ -347,7 +359,7 @@ unsafe extern "C" fn thunk_keywords<const I: usize>(
     // SAFETY: CPython calls a thunk (an `ml_meth`) with the GIL.
     let gil = unsafe { Gil::assume() };
     // SAFETY: KEYWORDS holds HPy functions of type HPyFunc_keywords.
-    let Some((f, ctx)) = (unsafe { slot::<I, HPyFunc_keywords>(&KEYWORDS) }) else {
+    let Some((f, ctx)) = (unsafe { slot::<I, POOL_SIZE, HPyFunc_keywords>(&KEYWORDS) }) else {
         return unfilled(gil);
     };
     // SAFETY: as in thunk_varargs; `kwnames` is NULL or a tuple of str whose

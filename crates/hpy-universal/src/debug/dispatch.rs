@@ -126,11 +126,8 @@ impl ArgHandles {
     /// Closes the handles in the order they were opened (as `close_args`).
     #[inline(always)]
     pub fn close(self, gil: Gil, dctx: *mut HPyContext) {
-        let p = self.ptr();
-        for i in 0..self.n {
-            // SAFETY: `open` wrote `n` handles at `p`.
-            close_arg(gil, dctx, unsafe { *p.add(i) });
-        }
+        // SAFETY: `open` wrote `n` handles at `ptr()`.
+        unsafe { handles::close_call_args(gil, dctx, self.ptr(), self.n) }
     }
 }
 

@@ -164,7 +164,7 @@ unsafe extern "C" fn get_stacktrace(o: Obj, _c: *mut c_void) -> Obj {
     // SAFETY: with the GIL (a getter).
     let gil = unsafe { Gil::assume() };
     let t = with_slot(gil, o, |r| {
-        r.and_then(|r| r.trace.as_ref().map(|t| t.render()))
+        r.and_then(|r| r.trace().map(|t| t.render()))
     });
     match t {
         // SAFETY: with the GIL; the text is UTF-8 of the given length.

@@ -543,11 +543,9 @@ unsafe extern "C" fn debug_varargs(
         let (dctx, saved) = contexts::enter_call(gil, module_ctx);
         let f: HPyFunc_varargs = core::mem::transmute((*record).impl_);
         let nargs = nargsf & !PY_VECTORCALL_ARGUMENTS_OFFSET;
-        let items = ArgHandles::open(gil, dctx, args, nargs);
-        let s = open_call_arg(gil, dctx, self_._i as Obj);
-        let result = call_result(gil, dctx, f(dctx, s, items.ptr(), nargs));
-        items.close(gil, dctx);
-        close_arg(gil, dctx, s);
+        let h = ArgHandles::open(gil, dctx, args, nargs, &[self_._i as Obj]);
+        let result = call_result(gil, dctx, f(dctx, h.extra(0), h.ptr(), nargs));
+        h.close(gil, dctx);
         contexts::leave_call(gil, saved);
         leave_recursive_call(gil);
         result
@@ -578,13 +576,9 @@ unsafe extern "C" fn debug_keywords(
         } else {
             pyo3_ffi::PyTuple_GET_SIZE(kwnames) as usize
         };
-        let items = ArgHandles::open(gil, dctx, args, nargs + nkw);
-        let s = open_call_arg(gil, dctx, self_._i as Obj);
-        let kw = open_call_arg(gil, dctx, kwnames);
-        let result = call_result(gil, dctx, f(dctx, s, items.ptr(), nargs, kw));
-        items.close(gil, dctx);
-        close_arg(gil, dctx, s);
-        close_arg(gil, dctx, kw);
+        let h = ArgHandles::open(gil, dctx, args, nargs + nkw, &[self_._i as Obj, kwnames]);
+        let result = call_result(gil, dctx, f(dctx, h.extra(0), h.ptr(), nargs, h.extra(1)));
+        h.close(gil, dctx);
         contexts::leave_call(gil, saved);
         leave_recursive_call(gil);
         result

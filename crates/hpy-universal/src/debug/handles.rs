@@ -238,6 +238,18 @@ impl Table {
         s
     }
 
+    /// The record at `i`, an index taken from the table's own lists (the
+    /// closed queue, the free list) or checked against its length.
+    ///
+    /// # Safety
+    /// `i < self.records.len()` (the lists only link slots of the table,
+    /// which never shrinks).
+    #[inline(always)]
+    unsafe fn at(&mut self, i: u32) -> *mut Record {
+        // SAFETY: the caller's contract: in bounds.
+        unsafe { self.records.as_mut_ptr().add(i as usize) }
+    }
+
     /// A new record for `obj` (whose reference it takes over), open; the
     /// slot is the oldest closed one's if the queue is full (HPy 0.9), else
     /// a free one, else a new one. What a reused record held goes to
@@ -249,12 +261,15 @@ impl Table {
             self.pop_closed()
         } else if self.free_head != NONE {
             let i = self.free_head;
-            self.free_head = self.records.get(i as usize).map_or(NONE, |r| r.next);
+            // SAFETY: the free list links slots of the table.
+            self.free_head = unsafe { (*self.at(i)).next };
             i
         } else {
             self.new_slot()
         };
-        if let Some(slot) = self.records.get_mut(index as usize) {
+        // SAFETY: `index` is a slot of the table (from its lists, or new).
+        unsafe {
+            let slot = &mut *self.at(index);
             slot.obj = obj;
             slot.ctx = ctx;
             slot.generation = self.generation;
@@ -291,11 +306,8 @@ impl Table {
     #[inline(always)]
     fn pop_closed(&mut self) -> u32 {
         let i = self.closed_head;
-        let Some(r) = self.records.get_mut(i as usize) else {
-            // cannot happen (the queue links slots of the table)
-            self.closed_len = 0;
-            return self.new_slot();
-        };
+        // SAFETY: the queue is not empty and links slots of the table.
+        let r = unsafe { &mut *self.at(i) };
         self.closed_head = r.next;
         self.closed_len -= 1;
         r.serial = 0;
@@ -331,24 +343,28 @@ impl Table {
 
     /// Puts the closed record `index` at the end of the queue; if the
     /// queue is then longer than `closed_max`, its oldest record is freed.
+    ///
+    /// # Safety
+    /// `index` is a slot of the table.
     #[inline(always)]
-    fn push_closed(&mut self, index: u32) {
-        if let Some(r) = self.records.get_mut(index as usize) {
-            r.next = NONE;
-        }
-        if self.closed_len == 0 {
-            self.closed_head = index;
-        } else if let Some(t) = self.records.get_mut(self.closed_tail as usize) {
-            t.next = index;
+    unsafe fn push_closed(&mut self, index: u32) {
+        // SAFETY: the caller's contract; the tail, when the queue is not
+        // empty, is a slot of the table.
+        unsafe {
+            (*self.at(index)).next = NONE;
+            if self.closed_len == 0 {
+                self.closed_head = index;
+            } else {
+                (*self.at(self.closed_tail)).next = index;
+            }
         }
         self.closed_tail = index;
         self.closed_len += 1;
         if self.closed_len > self.closed_max {
             let old = self.pop_closed();
-            if let Some(r) = self.records.get_mut(old as usize) {
-                r.next = self.free_head;
-                self.free_head = old;
-            }
+            // SAFETY: a slot of the table (it was in the queue).
+            unsafe { (*self.at(old)).next = self.free_head };
+            self.free_head = old;
         }
     }
 
@@ -422,8 +438,12 @@ impl Table {
     #[inline(always)]
     fn close_open(&mut self, fam: usize, h: HPy) -> Option<(HPy, bool)> {
         let (index, serial) = decode(h._i)?;
+        if index as usize >= self.records.len() {
+            return None;
+        }
         let plain = self.on_invalid_handle.is_null();
-        let r = self.records.get_mut(index as usize)?;
+        // SAFETY: in bounds (checked above).
+        let r = unsafe { &mut *self.at(index) };
         if r.serial != serial || r.closed || r.ctx != fam {
             return None;
         }
@@ -433,7 +453,8 @@ impl Table {
         } else {
             self.close_rare(index, !plain)
         };
-        self.push_closed(index);
+        // SAFETY: in bounds (checked above).
+        unsafe { self.push_closed(index) };
         Some(closed)
     }
 
@@ -1039,46 +1060,56 @@ pub fn open_call_arg(gil: Gil, dctx: *mut HPyContext, obj: Obj) -> HPy {
     open_record(gil, HPy { _i: obj as isize }, Kind::Arg, contexts::family(dctx))
 }
 
-/// Opens an argument handle for each of the `n` objects at `items` into
-/// `out` (`HPy_NULL` for a null item), for a call path that keeps them in
-/// its own frame and closes them with `close_call_args` (as
-/// `open_call_arg`, one capture of the allocation trace for all).
+/// Opens an argument handle for each of the `n` objects at `items` (none
+/// if `items` is null), then for each object of `extra`, into `out`
+/// (`HPy_NULL` for a null object), for a call path that keeps them in its
+/// own frame and closes them with `close_call_args` (as `open_call_arg`,
+/// with one capture of the allocation trace for all).
 ///
 /// # Safety
-/// With the GIL; `items` points to `n` live objects (or nulls) and `out`
-/// has room for `n` handles.
+/// With the GIL; `items` is null or points to `n` live objects (or nulls),
+/// the objects of `extra` are live (or null), and `out` has room for
+/// `n + extra.len()` handles (`n` of them only if `items` is not null).
 #[inline(never)]
 pub unsafe fn open_call_args(
     gil: Gil,
     dctx: *mut HPyContext,
     items: *const Obj,
     n: usize,
+    extra: &[Obj],
     out: *mut HPy,
 ) {
     let fam = contexts::family(dctx);
+    let n = if items.is_null() { 0 } else { n };
     let (pending, limit) = with(gil, |t| {
-        for i in 0..n {
-            // SAFETY: the caller's contract (`n` items, room for `n` handles).
-            let obj = unsafe { *items.add(i) };
-            let h = if obj.is_null() {
+        let mut open = |obj: Obj| {
+            if obj.is_null() {
                 HPy::NULL
             } else {
-                // SAFETY: with the GIL; a live object; the record owns the
-                // new reference (an incref runs no Python code).
+                // SAFETY: with the GIL; a live object (the caller's
+                // contract); the record owns the new reference (an incref
+                // runs no Python code).
                 unsafe { ffi::Py_INCREF(obj) };
                 t.open(HPy { _i: obj as isize }, Kind::Arg, fam)
-            };
-            // SAFETY: the caller's contract: `out` has room for `n` handles.
-            unsafe { out.add(i).write(h) };
+            }
+        };
+        for i in 0..n {
+            // SAFETY: the caller's contract (`n` items, room in `out`).
+            unsafe { out.add(i).write(open(*items.add(i))) };
+        }
+        for (i, &obj) in extra.iter().enumerate() {
+            // SAFETY: the caller's contract (room for the extras in `out`).
+            unsafe { out.add(n + i).write(open(obj)) };
         }
         (t.has_pending(), t.trace_limit)
     });
     if pending {
         release_pending(gil);
     }
-    if limit != 0 && n != 0 {
-        // SAFETY: `out` now holds `n` handles.
-        attach_trace(gil, unsafe { core::slice::from_raw_parts(out, n) }, limit);
+    let total = n + extra.len();
+    if limit != 0 && total != 0 {
+        // SAFETY: `out` now holds `total` handles.
+        attach_trace(gil, unsafe { core::slice::from_raw_parts(out, total) }, limit);
     }
 }
 
@@ -1139,7 +1170,7 @@ pub fn open_arg_array(gil: Gil, dctx: *mut HPyContext, items: *const Obj, n: usi
     // SAFETY: the caller passes an array of `n` live objects (with the
     // GIL); `v` has room for `n` handles, all written before `set_len`.
     unsafe {
-        open_call_args(gil, dctx, items, n, v.as_mut_ptr());
+        open_call_args(gil, dctx, items, n, &[], v.as_mut_ptr());
         v.set_len(n);
     }
     with_calls(|c| c.args.extend(v.iter().copied().filter(|h| h._i != 0)));

@@ -187,8 +187,9 @@ unsafe fn dispatch_direct(
     f: unsafe extern "C" fn(),
     args: *mut c_void,
 ) -> bool {
+    use handles::open_call_arg as open;
+    let close = close_arg;
     let o = |p: *mut cpy_PyObject| -> Obj { p.cast() };
-    let none: *const Obj = core::ptr::null();
     // SAFETY: the caller's contract: `f` has the C type of `sig`, `args`
     // points to the argument block of `sig`, whose objects are live.
     unsafe {
@@ -196,16 +197,18 @@ unsafe fn dispatch_direct(
             HPyFunc_NOARGS => {
                 let a = &mut *args.cast::<_HPyFunc_args_NOARGS>();
                 let g: HPyFunc_noargs = cast_fn(f);
-                let h = ArgHandles::open(gil, dctx, none, 0, &[o(a.self_)]);
-                a.result = call_result(gil, dctx, g(dctx, h.extra(0))).cast();
-                h.close(gil, dctx);
+                let s = open(gil, dctx, o(a.self_));
+                a.result = call_result(gil, dctx, g(dctx, s)).cast();
+                close(gil, dctx, s);
             }
             HPyFunc_O => {
                 let a = &mut *args.cast::<_HPyFunc_args_O>();
                 let g: HPyFunc_o = cast_fn(f);
-                let h = ArgHandles::open(gil, dctx, none, 0, &[o(a.self_), o(a.arg)]);
-                a.result = call_result(gil, dctx, g(dctx, h.extra(0), h.extra(1))).cast();
-                h.close(gil, dctx);
+                let s = open(gil, dctx, o(a.self_));
+                let x = open(gil, dctx, o(a.arg));
+                a.result = call_result(gil, dctx, g(dctx, s, x)).cast();
+                close(gil, dctx, s);
+                close(gil, dctx, x);
             }
             HPyFunc_VARARGS => {
                 let a = &mut *args.cast::<_HPyFunc_args_VARARGS>();
@@ -234,30 +237,32 @@ unsafe fn dispatch_direct(
             HPyFunc_UNARYFUNC | HPyFunc_REPRFUNC | HPyFunc_GETITERFUNC | HPyFunc_ITERNEXTFUNC => {
                 let a = &mut *args.cast::<_HPyFunc_args_UNARYFUNC>();
                 let g: HPyFunc_unaryfunc = cast_fn(f);
-                let h = ArgHandles::open(gil, dctx, none, 0, &[o(a.arg0)]);
-                a.result = call_result(gil, dctx, g(dctx, h.extra(0))).cast();
-                h.close(gil, dctx);
+                let x = open(gil, dctx, o(a.arg0));
+                a.result = call_result(gil, dctx, g(dctx, x)).cast();
+                close(gil, dctx, x);
             }
             HPyFunc_BINARYFUNC | HPyFunc_GETATTROFUNC => {
                 let a = &mut *args.cast::<_HPyFunc_args_BINARYFUNC>();
                 let g: HPyFunc_binaryfunc = cast_fn(f);
-                let h = ArgHandles::open(gil, dctx, none, 0, &[o(a.arg0), o(a.arg1)]);
-                a.result = call_result(gil, dctx, g(dctx, h.extra(0), h.extra(1))).cast();
-                h.close(gil, dctx);
+                let x = open(gil, dctx, o(a.arg0));
+                let y = open(gil, dctx, o(a.arg1));
+                a.result = call_result(gil, dctx, g(dctx, x, y)).cast();
+                close(gil, dctx, x);
+                close(gil, dctx, y);
             }
             HPyFunc_LENFUNC => {
                 let a = &mut *args.cast::<_HPyFunc_args_LENFUNC>();
                 let g: HPyFunc_lenfunc = cast_fn(f);
-                let h = ArgHandles::open(gil, dctx, none, 0, &[o(a.arg0)]);
-                a.result = g(dctx, h.extra(0));
-                h.close(gil, dctx);
+                let x = open(gil, dctx, o(a.arg0));
+                a.result = g(dctx, x);
+                close(gil, dctx, x);
             }
             HPyFunc_SSIZEARGFUNC => {
                 let a = &mut *args.cast::<_HPyFunc_args_SSIZEARGFUNC>();
                 let g: HPyFunc_ssizeargfunc = cast_fn(f);
-                let h = ArgHandles::open(gil, dctx, none, 0, &[o(a.arg0)]);
-                a.result = call_result(gil, dctx, g(dctx, h.extra(0), a.arg1)).cast();
-                h.close(gil, dctx);
+                let x = open(gil, dctx, o(a.arg0));
+                a.result = call_result(gil, dctx, g(dctx, x, a.arg1)).cast();
+                close(gil, dctx, x);
             }
             HPyFunc_NEWFUNC => {
                 let a = &mut *args.cast::<_HPyFunc_args_NEWFUNC>();

@@ -436,37 +436,39 @@ impl Table {
     /// it fits in `raw_max`, else unmapped. None: the slow path must check
     /// and report.
     #[inline(always)]
-    fn close_open(&mut self, fam: usize, h: HPy) -> Option<(HPy, bool)> {
-        let (index, serial) = decode(h._i)?;
+    fn close_open(&mut self, fam: usize, h: HPy) -> Closed {
+        let Some((index, serial)) = decode(h._i) else {
+            return Closed(0);
+        };
         if index as usize >= self.records.len() {
-            return None;
+            return Closed(0);
         }
         let plain = self.on_invalid_handle.is_null();
         // SAFETY: in bounds (checked above).
         let r = unsafe { &mut *self.at(index) };
         if r.serial != serial || r.closed || r.ctx != fam {
-            return None;
+            return Closed(0);
         }
         r.closed = true;
         let closed = if plain && r.extra.is_none() {
-            (core::mem::replace(&mut r.obj, HPy::NULL), false)
+            Closed(core::mem::replace(&mut r.obj, HPy::NULL)._i as usize)
         } else {
             self.close_rare(index, !plain)
         };
         // SAFETY: in bounds (checked above).
         unsafe { self.push_closed(index) };
-        Some(closed)
+        closed
     }
 
     /// `close_open` of a record with raw data or a trace, or with a hook
     /// installed (the record keeps its object).
     #[cold]
     #[inline(never)]
-    fn close_rare(&mut self, index: u32, keep: bool) -> (HPy, bool) {
+    fn close_rare(&mut self, index: u32, keep: bool) -> Closed {
         let raw_max = self.raw_max;
         let raw_total = self.raw_total;
         let Some(r) = self.records.get_mut(index as usize) else {
-            return (HPy::NULL, true);
+            return Closed(0);
         };
         r.kept = keep;
         let obj = if keep {
@@ -494,7 +496,29 @@ impl Table {
             self.pending.blocks.extend(dropped);
             self.has_pending = true;
         }
-        (obj, keep)
+        Closed(obj._i as usize | keep as usize)
+    }
+}
+
+/// What `Table::close_open` did, in one register: 0 if the handle was not
+/// an open handle of the family (nothing done), else its object (aligned,
+/// never null) with the low bit set if the record keeps it (a hook being
+/// installed; else the caller now owns its reference).
+#[derive(Clone, Copy)]
+struct Closed(usize);
+
+impl Closed {
+    #[inline(always)]
+    fn done(self) -> bool {
+        self.0 != 0
+    }
+    #[inline(always)]
+    fn obj(self) -> Obj {
+        (self.0 & !1) as Obj
+    }
+    #[inline(always)]
+    fn kept(self) -> bool {
+        self.0 & 1 != 0
     }
 }
 
@@ -919,16 +943,16 @@ pub fn constant(gil: Gil, u: HPy) -> HPy {
 /// not one (closed, of another family, a constant).
 #[inline(always)]
 fn close_fast(gil: Gil, fam: usize, h: HPy) -> Option<()> {
-    let (obj, kept, pending) = with(gil, |t| {
-        let (obj, kept) = t.close_open(fam, h)?;
-        Some((obj, kept, t.has_pending()))
-    })?;
+    let (c, pending) = with(gil, |t| (t.close_open(fam, h), t.has_pending));
+    if !c.done() {
+        return None;
+    }
     if pending {
         release_pending(gil);
     }
-    if !kept {
-        // SAFETY: with the GIL; the record owned one reference to `obj`.
-        unsafe { ffi::Py_DECREF(obj._i as Obj) };
+    if !c.kept() {
+        // SAFETY: with the GIL; the record owned one reference to it.
+        unsafe { ffi::Py_DECREF(c.obj()) };
     }
     Some(())
 }
@@ -986,24 +1010,20 @@ pub fn force_close(gil: Gil, h: HPy) -> Result<(), Invalid> {
 /// to it, and the handle closed. Reports a closed handle (returning null).
 #[inline(never)]
 pub fn into_object(gil: Gil, dctx: *mut HPyContext, h: HPy, func: &CStr) -> Result<Obj, Invalid> {
-    let closed = with(gil, |t| {
-        let (obj, kept) = t.close_open(contexts::family(dctx), h)?;
-        Some((obj, kept, t.has_pending()))
-    });
-    match closed {
-        Some((obj, kept, pending)) => {
-            if pending {
-                release_pending(gil);
-            }
-            if kept {
-                // SAFETY: with the GIL; the record keeps its own reference.
-                unsafe { ffi::Py_INCREF(obj._i as Obj) };
-            }
-            // the record's reference (or the new one) goes to the caller
-            Ok(obj._i as Obj)
-        }
-        None => into_object_slow(gil, dctx, h, func),
+    let fam = contexts::family(dctx);
+    let (c, pending) = with(gil, |t| (t.close_open(fam, h), t.has_pending));
+    if !c.done() {
+        return into_object_slow(gil, dctx, h, func);
     }
+    if pending {
+        release_pending(gil);
+    }
+    if c.kept() {
+        // SAFETY: with the GIL; the record keeps its own reference.
+        unsafe { ffi::Py_INCREF(c.obj()) };
+    }
+    // the record's reference (or the new one) goes to the caller
+    Ok(c.obj())
 }
 
 /// `into_object` of anything but an open handle of the family: reported.

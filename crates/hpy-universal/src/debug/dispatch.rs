@@ -228,8 +228,13 @@ unsafe fn dispatch_direct(
                 } else {
                     ffi::PyTuple_GET_SIZE(kwnames) as usize
                 };
-                let h =
-                    ArgHandles::open(gil, dctx, a.args.cast(), nargs + nkw, &[o(a.self_), kwnames]);
+                let h = ArgHandles::open(
+                    gil,
+                    dctx,
+                    a.args.cast(),
+                    nargs + nkw,
+                    &[o(a.self_), kwnames],
+                );
                 let r = g(dctx, h.extra(0), h.ptr(), nargs, h.extra(1));
                 a.result = call_result(gil, dctx, r).cast();
                 h.close(gil, dctx);

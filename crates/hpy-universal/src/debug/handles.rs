@@ -283,6 +283,84 @@ impl Table {
         }
     }
 
+    /// `open` when it needs no call: a slot from the closed queue that
+    /// holds nothing to release, or from the free list; stack traces off.
+    /// None: nothing was done, `open` must do it.
+    #[inline(always)]
+    fn open_plain(&mut self, obj: HPy, kind: Kind, ctx: usize) -> Option<HPy> {
+        if self.trace_limit != 0 {
+            return None;
+        }
+        let index = if self.closed_len != 0 && self.closed_len >= self.closed_max {
+            let i = self.closed_head;
+            // SAFETY: the queue is not empty and links slots of the table.
+            let r = unsafe { &mut *self.at(i) };
+            if r.kept || r.extra.is_some() {
+                return None;
+            }
+            self.closed_head = r.next;
+            self.closed_len -= 1;
+            i
+        } else if self.free_head != NONE {
+            let i = self.free_head;
+            // SAFETY: the free list links slots of the table.
+            self.free_head = unsafe { (*self.at(i)).next };
+            i
+        } else {
+            return None;
+        };
+        let serial = self.serial();
+        // SAFETY: `index` is a slot of the table (from its lists).
+        unsafe {
+            let slot = &mut *self.at(index);
+            slot.obj = obj;
+            slot.ctx = ctx;
+            slot.generation = self.generation;
+            slot.serial = serial;
+            slot.closed = false;
+            slot.kept = false;
+            slot.kind = kind;
+        }
+        Some(HPy {
+            _i: encode(index, serial),
+        })
+    }
+
+    /// `close_open` when it needs no call: an open handle of family `fam`
+    /// without raw data or trace, no hook installed, and the record that
+    /// may leave the queue holds nothing to release. Its object (whose
+    /// reference the caller now owns), or null: nothing was done.
+    #[inline(always)]
+    fn close_plain(&mut self, fam: usize, h: HPy) -> Obj {
+        let Some((index, serial)) = decode(h._i) else {
+            return core::ptr::null_mut();
+        };
+        if index as usize >= self.records.len() || !self.on_invalid_handle.is_null() {
+            return core::ptr::null_mut();
+        }
+        // SAFETY: in bounds (checked above).
+        let r = unsafe { &mut *self.at(index) };
+        if r.serial != serial || r.closed || r.ctx != fam || r.extra.is_some() {
+            return core::ptr::null_mut();
+        }
+        if self.closed_len >= self.closed_max && self.closed_len != 0 {
+            // the oldest record leaves the queue: it must hold nothing
+            // SAFETY: the queue is not empty and links slots of the table.
+            let old = unsafe { &*self.at(self.closed_head) };
+            if old.kept || old.extra.is_some() {
+                return core::ptr::null_mut();
+            }
+        }
+        // SAFETY: in bounds (checked above).
+        let r = unsafe { &mut *self.at(index) };
+        r.closed = true;
+        let obj = core::mem::replace(&mut r.obj, HPy::NULL)._i as Obj;
+        // SAFETY: in bounds; the record that may leave the queue holds
+        // nothing (checked above), so nothing is evicted.
+        unsafe { self.push_closed(index) };
+        obj
+    }
+
     /// A slot at the end of the table (it grows).
     #[cold]
     #[inline(never)]
@@ -830,7 +908,6 @@ pub fn set_hook(gil: Gil, builder: bool, hook: Obj) -> Obj {
     old
 }
 
-
 /// Checks a debug handle passed to `func` of `dctx` and gives the universal
 /// handle it stands for (`HPy_NULL` passes through).
 #[inline(always)]
@@ -892,6 +969,16 @@ pub fn object_of(gil: Gil, h: HPy) -> HPy {
 /// context functions') stay small, which deep recursion through C needs.
 #[inline(never)]
 fn open_record(gil: Gil, obj: HPy, kind: Kind, fam: usize) -> HPy {
+    if let Some(h) = with(gil, |t| t.open_plain(obj, kind, fam)) {
+        return h;
+    }
+    open_record_rare(gil, obj, kind, fam)
+}
+
+/// `open_record` when it needs more than `Table::open_plain` does.
+#[cold]
+#[inline(never)]
+fn open_record_rare(gil: Gil, obj: HPy, kind: Kind, fam: usize) -> HPy {
     let (h, pending, limit) = with(gil, |t| {
         let h = t.open(obj, kind, fam);
         (h, t.has_pending(), t.trace_limit)
@@ -943,6 +1030,19 @@ pub fn constant(gil: Gil, u: HPy) -> HPy {
 /// not one (closed, of another family, a constant).
 #[inline(always)]
 fn close_fast(gil: Gil, fam: usize, h: HPy) -> Option<()> {
+    let obj = with(gil, |t| t.close_plain(fam, h));
+    if !obj.is_null() {
+        // SAFETY: with the GIL; the record owned one reference to it.
+        unsafe { ffi::Py_DECREF(obj) };
+        return Some(());
+    }
+    close_fast_rare(gil, fam, h)
+}
+
+/// `close_fast` when it needs more than `Table::close_plain` does.
+#[cold]
+#[inline(never)]
+fn close_fast_rare(gil: Gil, fam: usize, h: HPy) -> Option<()> {
     let (c, pending) = with(gil, |t| (t.close_open(fam, h), t.has_pending));
     if !c.done() {
         return None;
@@ -1011,6 +1111,19 @@ pub fn force_close(gil: Gil, h: HPy) -> Result<(), Invalid> {
 #[inline(never)]
 pub fn into_object(gil: Gil, dctx: *mut HPyContext, h: HPy, func: &CStr) -> Result<Obj, Invalid> {
     let fam = contexts::family(dctx);
+    let obj = with(gil, |t| t.close_plain(fam, h));
+    if !obj.is_null() {
+        // the record's reference goes to the caller
+        return Ok(obj);
+    }
+    into_object_rare(gil, dctx, h, func)
+}
+
+/// `into_object` when it needs more than `Table::close_plain` does.
+#[cold]
+#[inline(never)]
+fn into_object_rare(gil: Gil, dctx: *mut HPyContext, h: HPy, func: &CStr) -> Result<Obj, Invalid> {
+    let fam = contexts::family(dctx);
     let (c, pending) = with(gil, |t| (t.close_open(fam, h), t.has_pending));
     if !c.done() {
         return into_object_slow(gil, dctx, h, func);
@@ -1077,7 +1190,12 @@ pub fn open_call_arg(gil: Gil, dctx: *mut HPyContext, obj: Obj) -> HPy {
     // SAFETY: with the GIL; the callers pass live objects; the record owns
     // the new reference.
     unsafe { ffi::Py_INCREF(obj) };
-    open_record(gil, HPy { _i: obj as isize }, Kind::Arg, contexts::family(dctx))
+    open_record(
+        gil,
+        HPy { _i: obj as isize },
+        Kind::Arg,
+        contexts::family(dctx),
+    )
 }
 
 /// Opens an argument handle for each of the `n` objects at `items` (none
@@ -1129,7 +1247,11 @@ pub unsafe fn open_call_args(
     let total = n + extra.len();
     if limit != 0 && total != 0 {
         // SAFETY: `out` now holds `total` handles.
-        attach_trace(gil, unsafe { core::slice::from_raw_parts(out, total) }, limit);
+        attach_trace(
+            gil,
+            unsafe { core::slice::from_raw_parts(out, total) },
+            limit,
+        );
     }
 }
 

@@ -15,6 +15,7 @@
 //! Handles belong to a family, not to one copy: a handle opened in an outer
 //! call may be used in a nested one.
 
+use core::cell::Cell;
 use core::mem::MaybeUninit;
 
 use hpy_sys::HPyContext;
@@ -47,79 +48,11 @@ static FAMILIES: GilCell<[Family; 2]> = GilCell::new([
     },
 ]);
 
-/// The context of the innermost call into a debug-mode extension, per
-/// thread (null: none). Per thread: a call that releases the GIL lets
-/// calls of other threads start and end before it returns.
-///
-/// Only the thread that last used it has its context in `ctx` (`owner`
-/// says which); the others' are in `stash` (those that are not null).
-/// Everything happens with the GIL held, so that a thread finds `owner`
-/// changed only after another thread ran: the common case (one thread)
-/// costs a read of the thread pointer and a compare, without the
-/// `__tls_get_addr` call a thread-local of a shared library costs.
-struct Current {
-    owner: usize,
-    ctx: *mut HPyContext,
-    stash: Vec<(usize, *mut HPyContext)>,
-}
-
-static CURRENT: GilCell<Current> = GilCell::new(Current {
-    owner: 0,
-    ctx: core::ptr::null_mut(),
-    stash: Vec::new(),
-});
-
-/// An identity of the running thread, unique among live threads: its
-/// thread pointer (x86-64: the TCB's first word points to itself, as the
-/// ELF TLS ABI requires), else `pthread_self()`.
-#[inline(always)]
-fn thread_id() -> usize {
-    #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
-    {
-        let tp: usize;
-        // SAFETY: reads the first word of the thread control block, which
-        // the x86-64 TLS ABI defines as the thread pointer itself; no
-        // memory is written, the stack is untouched.
-        unsafe {
-            core::arch::asm!("mov {}, qword ptr fs:[0]", out(reg) tp,
-                             options(nostack, readonly, preserves_flags))
-        };
-        tp
-    }
-    #[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
-    {
-        // SAFETY: pthread_self has no preconditions.
-        unsafe { libc::pthread_self() as usize }
-    }
-}
-
-/// `CURRENT`, with the running thread's context in `ctx`.
-#[inline(always)]
-fn current_mut(_gil: Gil) -> &'static mut Current {
-    // SAFETY: with the GIL (the token); the callers keep the reference
-    // only within their own bodies, which call nothing that reaches
-    // CURRENT again.
-    let c = unsafe { &mut *CURRENT.as_ptr() };
-    let me = thread_id();
-    if c.owner != me {
-        switch_thread(c, me);
-    }
-    c
-}
-
-/// Another thread ran since this one last did: stash its context, take
-/// this thread's.
-#[cold]
-#[inline(never)]
-fn switch_thread(c: &mut Current, me: usize) {
-    if !c.ctx.is_null() {
-        c.stash.push((c.owner, c.ctx));
-    }
-    c.ctx = match c.stash.iter().position(|&(t, _)| t == me) {
-        Some(i) => c.stash.swap_remove(i).1,
-        None => core::ptr::null_mut(),
-    };
-    c.owner = me;
+std::thread_local! {
+    /// The context of the innermost call into a debug-mode extension on
+    /// this thread (null: none). Per thread: a call that releases the GIL
+    /// lets calls of other threads start and end before it returns.
+    static CURRENT: Cell<*mut HPyContext> = const { Cell::new(core::ptr::null_mut()) };
 }
 
 /// Fills the cache of family `i` (0: universal, 1: hybrid) with copies of
@@ -151,8 +84,8 @@ pub fn family(dctx: *mut HPyContext) -> usize {
 
 /// This thread's current call context (null outside any call).
 #[inline(always)]
-pub fn current(gil: Gil) -> *mut HPyContext {
-    current_mut(gil).ctx
+pub fn current(_gil: Gil) -> *mut HPyContext {
+    CURRENT.with(|c| c.get())
 }
 
 /// Where `leave_call` goes back to.
@@ -164,14 +97,14 @@ pub struct Saved(*mut HPyContext);
 #[inline]
 pub fn enter_call(gil: Gil, dctx: *mut HPyContext) -> (*mut HPyContext, Saved) {
     let next = next_of(gil, dctx);
-    let saved = core::mem::replace(&mut current_mut(gil).ctx, next);
+    let saved = CURRENT.with(|c| c.replace(next));
     (next, Saved(saved))
 }
 
 /// The call started by `enter_call` has returned.
 #[inline]
-pub fn leave_call(gil: Gil, saved: Saved) {
-    current_mut(gil).ctx = saved.0;
+pub fn leave_call(_gil: Gil, saved: Saved) {
+    CURRENT.with(|c| c.set(saved.0));
 }
 
 fn next_of(_gil: Gil, dctx: *mut HPyContext) -> *mut HPyContext {
@@ -179,8 +112,7 @@ fn next_of(_gil: Gil, dctx: *mut HPyContext) -> *mut HPyContext {
     // SAFETY: with the GIL (the token); nothing here reaches FAMILIES again.
     let families = unsafe { &mut *FAMILIES.as_ptr() };
     for f in families.iter_mut() {
-        // the module's context is the family's base (compared first)
-        if f.base == dctx || (!f.base.is_null() && family(f.base) == fam) {
+        if !f.base.is_null() && family(f.base) == fam {
             let i = f.next;
             f.next = (i + 1) % CACHE_SIZE;
             if let Some(c) = f.cache.get_mut(i) {

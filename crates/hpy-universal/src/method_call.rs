@@ -319,15 +319,18 @@ unsafe fn switch_method(
     }
 }
 
-// ~~~ the universal direct calls ~~~
+// ~~~ the direct calls ~~~
 //
-// Each checks the shape of the call and calls the HPy function with
-// CPython's arguments in place (a universal handle is the object pointer),
-// within Py_EnterRecursiveCall as CPython's own vectorcalls for builtin
-// functions do, so that a runaway recursion through C raises RecursionError
-// instead of overflowing the stack. Anything else goes to the original
-// vectorcall, whose TypeError is CPython's. The record is read only after
-// Py_EnterRecursiveCall, so that little lives across that call.
+// Each checks the shape of the call and calls the HPy function within
+// Py_EnterRecursiveCall, as CPython's own vectorcalls for builtin functions
+// do, so that a runaway recursion through C raises RecursionError instead
+// of overflowing the stack. Anything else goes to the original vectorcall,
+// whose TypeError is CPython's. The record is read only after
+// Py_EnterRecursiveCall, so that little lives across that call. `direct`
+// is that frame, shared by both modes (inlined into each vectorcall: the
+// code is what each would be written out); what differs is the body: the
+// universal calls pass CPython's arguments in place (a universal handle is
+// the object pointer), the debug calls open argument handles.
 
 /// The record of a switched function, its context and its `self` handle.
 ///
@@ -381,6 +384,54 @@ unsafe fn leave_recursive_call(_gil: Gil) {
     unsafe { ffi::Py_LeaveRecursiveCall() }
 }
 
+/// The frame of a direct call: the call is handed to the original
+/// vectorcall unless `shape_ok`; else `body` gets the function's record,
+/// the module's context, `self` and the count of positional arguments,
+/// within Py_EnterRecursiveCall.
+///
+/// # Safety
+/// The arguments of a vectorcall of a function object switched by
+/// `install`, with the GIL.
+#[inline(always)]
+unsafe fn direct(
+    callable: Obj,
+    args: *const Obj,
+    nargsf: usize,
+    kwnames: Obj,
+    shape_ok: bool,
+    body: impl FnOnce(Gil, *const MethodRecord, Ctx, HPy, usize) -> Obj,
+) -> Obj {
+    if !shape_ok {
+        // SAFETY: our vectorcall's own arguments.
+        return unsafe { delegate(callable, args, nargsf, kwnames) };
+    }
+    // SAFETY: CPython calls our vectorcalls with the GIL held (the token).
+    let gil = unsafe { Gil::assume() };
+    if !enter_recursive_call(gil) {
+        return ptr::null_mut();
+    }
+    // SAFETY: the caller's contract: a switched function.
+    let (record, ctx, self_) = unsafe { record_of(callable) };
+    let result = body(
+        gil,
+        record,
+        ctx,
+        self_,
+        nargsf & !PY_VECTORCALL_ARGUMENTS_OFFSET,
+    );
+    // SAFETY: after the successful enter_recursive_call above.
+    unsafe { leave_recursive_call(gil) };
+    result
+}
+
+/// Whether a vectorcall has `n` positional arguments and no keywords.
+#[inline(always)]
+fn exactly(nargsf: usize, kwnames: Obj, n: usize) -> bool {
+    nargsf & !PY_VECTORCALL_ARGUMENTS_OFFSET == n && kwnames.is_null()
+}
+
+// ~~~ the universal direct calls ~~~
+
 /// `HPyFunc_NOARGS`: no positional arguments, no keywords.
 unsafe extern "C" fn universal_noargs(
     callable: Obj,
@@ -388,23 +439,22 @@ unsafe extern "C" fn universal_noargs(
     nargsf: usize,
     kwnames: Obj,
 ) -> Obj {
-    if nargsf & !PY_VECTORCALL_ARGUMENTS_OFFSET != 0 || !kwnames.is_null() {
-        // SAFETY: our vectorcall's own arguments.
-        return unsafe { delegate(callable, args, nargsf, kwnames) };
-    }
+    let ok = exactly(nargsf, kwnames, 0);
     // SAFETY: CPython calls this only for function objects switched by
-    // `install` (their vectorcall), with the GIL (the token) and valid
-    // arguments; the record's `impl_` has the C type of its signature.
+    // `install` (their vectorcall), with the GIL and valid arguments; the
+    // record's `impl_` has the C type of its signature.
     unsafe {
-        let gil = Gil::assume();
-        if !enter_recursive_call(gil) {
-            return ptr::null_mut();
-        }
-        let (record, ctx, self_) = record_of(callable);
-        let f: HPyFunc_noargs = core::mem::transmute((*record).impl_);
-        let result = h2py(f(ctx, self_));
-        leave_recursive_call(gil);
-        result
+        direct(
+            callable,
+            args,
+            nargsf,
+            kwnames,
+            ok,
+            |_, record, ctx, self_, _| {
+                let f: HPyFunc_noargs = core::mem::transmute((*record).impl_);
+                h2py(f(ctx, self_))
+            },
+        )
     }
 }
 
@@ -415,21 +465,20 @@ unsafe extern "C" fn universal_o(
     nargsf: usize,
     kwnames: Obj,
 ) -> Obj {
-    if nargsf & !PY_VECTORCALL_ARGUMENTS_OFFSET != 1 || !kwnames.is_null() {
-        // SAFETY: our vectorcall's own arguments.
-        return unsafe { delegate(callable, args, nargsf, kwnames) };
-    }
+    let ok = exactly(nargsf, kwnames, 1);
     // SAFETY: as in universal_noargs; `args` has one item.
     unsafe {
-        let gil = Gil::assume();
-        if !enter_recursive_call(gil) {
-            return ptr::null_mut();
-        }
-        let (record, ctx, self_) = record_of(callable);
-        let f: HPyFunc_o = core::mem::transmute((*record).impl_);
-        let result = h2py(f(ctx, self_, py2h(*args)));
-        leave_recursive_call(gil);
-        result
+        direct(
+            callable,
+            args,
+            nargsf,
+            kwnames,
+            ok,
+            |_, record, ctx, self_, _| {
+                let f: HPyFunc_o = core::mem::transmute((*record).impl_);
+                h2py(f(ctx, self_, py2h(*args)))
+            },
+        )
     }
 }
 
@@ -440,23 +489,21 @@ unsafe extern "C" fn universal_varargs(
     nargsf: usize,
     kwnames: Obj,
 ) -> Obj {
-    if !kwnames.is_null() {
-        // SAFETY: our vectorcall's own arguments.
-        return unsafe { delegate(callable, args, nargsf, kwnames) };
-    }
+    let ok = kwnames.is_null();
     // SAFETY: as in universal_noargs; `args` has `nargs` items, which are
     // the handles (handles.rs: same size and alignment).
     unsafe {
-        let gil = Gil::assume();
-        if !enter_recursive_call(gil) {
-            return ptr::null_mut();
-        }
-        let (record, ctx, self_) = record_of(callable);
-        let f: HPyFunc_varargs = core::mem::transmute((*record).impl_);
-        let nargs = nargsf & !PY_VECTORCALL_ARGUMENTS_OFFSET;
-        let result = h2py(f(ctx, self_, args.cast::<HPy>(), nargs));
-        leave_recursive_call(gil);
-        result
+        direct(
+            callable,
+            args,
+            nargsf,
+            kwnames,
+            ok,
+            |_, record, ctx, self_, nargs| {
+                let f: HPyFunc_varargs = core::mem::transmute((*record).impl_);
+                h2py(f(ctx, self_, args.cast::<HPy>(), nargs))
+            },
+        )
     }
 }
 
@@ -470,16 +517,17 @@ unsafe extern "C" fn universal_keywords(
     // SAFETY: as in universal_varargs; `kwnames` is NULL or a tuple of str
     // whose values follow the positional arguments in `args`.
     unsafe {
-        let gil = Gil::assume();
-        if !enter_recursive_call(gil) {
-            return ptr::null_mut();
-        }
-        let (record, ctx, self_) = record_of(callable);
-        let f: HPyFunc_keywords = core::mem::transmute((*record).impl_);
-        let nargs = nargsf & !PY_VECTORCALL_ARGUMENTS_OFFSET;
-        let result = h2py(f(ctx, self_, args.cast::<HPy>(), nargs, py2h(kwnames)));
-        leave_recursive_call(gil);
-        result
+        direct(
+            callable,
+            args,
+            nargsf,
+            kwnames,
+            true,
+            |_, record, ctx, self_, nargs| {
+                let f: HPyFunc_keywords = core::mem::transmute((*record).impl_);
+                h2py(f(ctx, self_, args.cast::<HPy>(), nargs, py2h(kwnames)))
+            },
+        )
     }
 }
 
@@ -493,12 +541,13 @@ unsafe extern "C" fn universal_keywords(
 // dispatcher's per-thread bookkeeping: `self` and each argument become a
 // fresh argument handle of the context's family, the HPy function is
 // called with this call's own copy of the debug context
-// (`contexts::enter_call`, current until `leave_call`), the handle it returns is checked and turned into the new
-// reference CPython expects, and the argument handles are closed (so one
-// kept past the call is caught when used again, and one the extension
-// closed itself is reported). The handles are opened and closed in the
-// order the dispatcher uses, and live in this call's stack frame: they are
-// this call's alone, whatever other threads do while it releases the GIL.
+// (`contexts::enter_call`, current until `leave_call`), the handle it
+// returns is checked and turned into the new reference CPython expects,
+// and the argument handles are closed (so one kept past the call is caught
+// when used again, and one the extension closed itself is reported). The
+// handles are opened and closed in the order the dispatcher uses, and live
+// in this call's stack frame: they are this call's alone, whatever other
+// threads do while it releases the GIL.
 //
 // `ml_meth` keeps the trampoline (no thunks: those pass universal handles),
 // so a call site that CPython specializes goes through the dispatcher,
@@ -511,56 +560,55 @@ unsafe extern "C" fn debug_noargs(
     nargsf: usize,
     kwnames: Obj,
 ) -> Obj {
-    if nargsf & !PY_VECTORCALL_ARGUMENTS_OFFSET != 0 || !kwnames.is_null() {
-        // SAFETY: our vectorcall's own arguments.
-        return unsafe { delegate(callable, args, nargsf, kwnames) };
-    }
+    let ok = exactly(nargsf, kwnames, 0);
     // SAFETY: CPython calls this only for function objects switched by
-    // `install` (their vectorcall) with a debug context, with the GIL (the
-    // token) and valid arguments; the record's `impl_` has the C type of
-    // its signature; `self_` is the live module (an object pointer).
+    // `install` (their vectorcall) with a debug context, with the GIL and
+    // valid arguments; the record's `impl_` has the C type of its
+    // signature; `self_` is the live module (an object pointer).
     unsafe {
-        let gil = Gil::assume();
-        if !enter_recursive_call(gil) {
-            return ptr::null_mut();
-        }
-        let (record, module_ctx, self_) = record_of(callable);
-        // the HPy function gets this call's own copy of the context
-        let (dctx, saved) = contexts::enter_call(gil, module_ctx);
-        let f: HPyFunc_noargs = core::mem::transmute((*record).impl_);
-        let s = open_call_arg(gil, dctx, self_._i as Obj);
-        let result = call_result(gil, dctx, f(dctx, s));
-        close_arg(gil, dctx, s);
-        contexts::leave_call(gil, saved);
-        leave_recursive_call(gil);
-        result
+        direct(
+            callable,
+            args,
+            nargsf,
+            kwnames,
+            ok,
+            |gil, record, module_ctx, self_, _| {
+                // the HPy function gets this call's own copy of the context
+                let (dctx, saved) = contexts::enter_call(gil, module_ctx);
+                let f: HPyFunc_noargs = core::mem::transmute((*record).impl_);
+                let s = open_call_arg(gil, dctx, self_._i as Obj);
+                let result = call_result(gil, dctx, f(dctx, s));
+                close_arg(gil, dctx, s);
+                contexts::leave_call(gil, saved);
+                result
+            },
+        )
     }
 }
 
 /// `HPyFunc_O`: exactly one positional argument, no keywords.
 unsafe extern "C" fn debug_o(callable: Obj, args: *const Obj, nargsf: usize, kwnames: Obj) -> Obj {
-    if nargsf & !PY_VECTORCALL_ARGUMENTS_OFFSET != 1 || !kwnames.is_null() {
-        // SAFETY: our vectorcall's own arguments.
-        return unsafe { delegate(callable, args, nargsf, kwnames) };
-    }
+    let ok = exactly(nargsf, kwnames, 1);
     // SAFETY: as in debug_noargs; `args` has one live item.
     unsafe {
-        let gil = Gil::assume();
-        if !enter_recursive_call(gil) {
-            return ptr::null_mut();
-        }
-        let (record, module_ctx, self_) = record_of(callable);
-        // the HPy function gets this call's own copy of the context
-        let (dctx, saved) = contexts::enter_call(gil, module_ctx);
-        let f: HPyFunc_o = core::mem::transmute((*record).impl_);
-        let s = open_call_arg(gil, dctx, self_._i as Obj);
-        let a = open_call_arg(gil, dctx, *args);
-        let result = call_result(gil, dctx, f(dctx, s, a));
-        close_arg(gil, dctx, s);
-        close_arg(gil, dctx, a);
-        contexts::leave_call(gil, saved);
-        leave_recursive_call(gil);
-        result
+        direct(
+            callable,
+            args,
+            nargsf,
+            kwnames,
+            ok,
+            |gil, record, module_ctx, self_, _| {
+                let (dctx, saved) = contexts::enter_call(gil, module_ctx);
+                let f: HPyFunc_o = core::mem::transmute((*record).impl_);
+                let s = open_call_arg(gil, dctx, self_._i as Obj);
+                let a = open_call_arg(gil, dctx, *args);
+                let result = call_result(gil, dctx, f(dctx, s, a));
+                close_arg(gil, dctx, s);
+                close_arg(gil, dctx, a);
+                contexts::leave_call(gil, saved);
+                result
+            },
+        )
     }
 }
 
@@ -571,29 +619,25 @@ unsafe extern "C" fn debug_varargs(
     nargsf: usize,
     kwnames: Obj,
 ) -> Obj {
-    if !kwnames.is_null() {
-        // SAFETY: our vectorcall's own arguments.
-        return unsafe { delegate(callable, args, nargsf, kwnames) };
-    }
+    let ok = kwnames.is_null();
     // SAFETY: as in debug_noargs; `args` has `nargs` live items.
     unsafe {
-        let gil = Gil::assume();
-        if !enter_recursive_call(gil) {
-            return ptr::null_mut();
-        }
-        let (record, module_ctx, self_) = record_of(callable);
-        // the HPy function gets this call's own copy of the context
-        let (dctx, saved) = contexts::enter_call(gil, module_ctx);
-        let f: HPyFunc_varargs = core::mem::transmute((*record).impl_);
-        let nargs = nargsf & !PY_VECTORCALL_ARGUMENTS_OFFSET;
-        let items = ArgHandles::open(gil, dctx, args, nargs);
-        let s = open_call_arg(gil, dctx, self_._i as Obj);
-        let result = call_result(gil, dctx, f(dctx, s, items.ptr(), nargs));
-        items.close(gil, dctx);
-        close_arg(gil, dctx, s);
-        contexts::leave_call(gil, saved);
-        leave_recursive_call(gil);
-        result
+        direct(
+            callable,
+            args,
+            nargsf,
+            kwnames,
+            ok,
+            |gil, record, module_ctx, self_, nargs| {
+                let (dctx, saved) = contexts::enter_call(gil, module_ctx);
+                let f: HPyFunc_varargs = core::mem::transmute((*record).impl_);
+                let h = ArgHandles::open(gil, dctx, args, nargs, &[self_._i as Obj]);
+                let result = call_result(gil, dctx, f(dctx, h.extra(0), h.ptr(), nargs));
+                h.close(gil, dctx);
+                contexts::leave_call(gil, saved);
+                result
+            },
+        )
     }
 }
 
@@ -607,29 +651,27 @@ unsafe extern "C" fn debug_keywords(
     // SAFETY: as in debug_noargs; `kwnames` is NULL or a tuple of str whose
     // values follow the `nargs` positional arguments in `args`.
     unsafe {
-        let gil = Gil::assume();
-        if !enter_recursive_call(gil) {
-            return ptr::null_mut();
-        }
-        let (record, module_ctx, self_) = record_of(callable);
-        // the HPy function gets this call's own copy of the context
-        let (dctx, saved) = contexts::enter_call(gil, module_ctx);
-        let f: HPyFunc_keywords = core::mem::transmute((*record).impl_);
-        let nargs = nargsf & !PY_VECTORCALL_ARGUMENTS_OFFSET;
-        let nkw = if kwnames.is_null() {
-            0
-        } else {
-            pyo3_ffi::PyTuple_GET_SIZE(kwnames) as usize
-        };
-        let items = ArgHandles::open(gil, dctx, args, nargs + nkw);
-        let s = open_call_arg(gil, dctx, self_._i as Obj);
-        let kw = open_call_arg(gil, dctx, kwnames);
-        let result = call_result(gil, dctx, f(dctx, s, items.ptr(), nargs, kw));
-        items.close(gil, dctx);
-        close_arg(gil, dctx, s);
-        close_arg(gil, dctx, kw);
-        contexts::leave_call(gil, saved);
-        leave_recursive_call(gil);
-        result
+        direct(
+            callable,
+            args,
+            nargsf,
+            kwnames,
+            true,
+            |gil, record, module_ctx, self_, nargs| {
+                let (dctx, saved) = contexts::enter_call(gil, module_ctx);
+                let f: HPyFunc_keywords = core::mem::transmute((*record).impl_);
+                let nkw = if kwnames.is_null() {
+                    0
+                } else {
+                    pyo3_ffi::PyTuple_GET_SIZE(kwnames) as usize
+                };
+                let h = ArgHandles::open(gil, dctx, args, nargs + nkw, &[self_._i as Obj, kwnames]);
+                let r = f(dctx, h.extra(0), h.ptr(), nargs, h.extra(1));
+                let result = call_result(gil, dctx, r);
+                h.close(gil, dctx);
+                contexts::leave_call(gil, saved);
+                result
+            },
+        )
     }
 }

@@ -75,62 +75,92 @@ pub unsafe extern "C" fn ctx_CallRealFunctionFromTrampoline(
     contexts::leave_call(gil, saved);
 }
 
-/// The argument handles of an array of arguments, opened by `open` and
-/// closed by `close` in the frame of the call (allocated only past
-/// `INLINE`), for the direct paths of calls (here and in method_call.rs).
+/// The argument handles of a call: those of an array of arguments, then
+/// those of a few single objects (`self`, ...), opened together by `open`
+/// and closed together by `close`, in that order, in the frame of the call
+/// (allocated only past `INLINE`), for the direct paths of calls (here and
+/// in method_call.rs).
 pub struct ArgHandles {
     inline: [HPy; ArgHandles::INLINE],
     heap: Vec<HPy>,
+    /// The handles of the array.
     n: usize,
+    /// All the handles.
+    total: usize,
 }
 
 impl ArgHandles {
     const INLINE: usize = 8;
 
     /// Opens an argument handle of `dctx`'s family for each of the `n`
-    /// objects at `items` (none if `items` is null).
+    /// objects at `items` (none if `items` is null), then for each object
+    /// of `extra`.
     ///
     /// # Safety
-    /// With the GIL; `items` is null or points to `n` live objects (or nulls).
+    /// With the GIL; `items` is null or points to `n` live objects (or
+    /// nulls); the objects of `extra` are live (or null).
     #[inline(always)]
-    pub unsafe fn open(gil: Gil, dctx: *mut HPyContext, items: *const Obj, n: usize) -> ArgHandles {
+    pub unsafe fn open(
+        gil: Gil,
+        dctx: *mut HPyContext,
+        items: *const Obj,
+        n: usize,
+        extra: &[Obj],
+    ) -> ArgHandles {
         let n = if items.is_null() { 0 } else { n };
+        let total = n + extra.len();
         let mut a = ArgHandles {
             inline: [HPy::NULL; ArgHandles::INLINE],
             heap: Vec::new(),
             n,
+            total,
         };
-        let out = if n <= ArgHandles::INLINE {
+        let out = if total <= ArgHandles::INLINE {
             a.inline.as_mut_ptr()
         } else {
-            a.heap.reserve_exact(n);
+            a.heap.reserve_exact(total);
             a.heap.as_mut_ptr()
         };
-        // SAFETY: the caller's contract; `out` has room for `n` handles
+        // SAFETY: the caller's contract; `out` has room for `total` handles
         // (the inline array, or the heap buffer reserved above, whose
-        // length stays 0: only `ptr` reads it, through `n`).
-        unsafe { handles::open_call_args(gil, dctx, items, n, out) };
+        // length stays 0: only `all` reads it, through `total`).
+        unsafe { handles::open_call_args(gil, dctx, items, n, extra, out) };
         a
     }
 
-    /// The handles, for the HPy function.
+    /// All the handles.
     #[inline(always)]
-    pub fn ptr(&self) -> *const HPy {
-        if self.n <= ArgHandles::INLINE {
+    fn all(&self) -> *const HPy {
+        if self.total <= ArgHandles::INLINE {
             self.inline.as_ptr()
         } else {
             self.heap.as_ptr()
         }
     }
 
+    /// The handles of the array, for the HPy function.
+    #[inline(always)]
+    pub fn ptr(&self) -> *const HPy {
+        self.all()
+    }
+
+    /// The handle of `extra[i]`.
+    #[inline(always)]
+    pub fn extra(&self, i: usize) -> HPy {
+        let k = self.n + i;
+        if k < self.total {
+            // SAFETY: `open` wrote `total` handles.
+            unsafe { *self.all().add(k) }
+        } else {
+            HPy::NULL
+        }
+    }
+
     /// Closes the handles in the order they were opened (as `close_args`).
     #[inline(always)]
     pub fn close(self, gil: Gil, dctx: *mut HPyContext) {
-        let p = self.ptr();
-        for i in 0..self.n {
-            // SAFETY: `open` wrote `n` handles at `p`.
-            close_arg(gil, dctx, unsafe { *p.add(i) });
-        }
+        // SAFETY: `open` wrote `total` handles at `all()`.
+        unsafe { handles::close_call_args(gil, dctx, self.all(), self.total) }
     }
 }
 
@@ -184,11 +214,9 @@ unsafe fn dispatch_direct(
                 let a = &mut *args.cast::<_HPyFunc_args_VARARGS>();
                 let g: HPyFunc_varargs = cast_fn(f);
                 let n = a.nargs as usize;
-                let items = ArgHandles::open(gil, dctx, a.args.cast(), n);
-                let s = open(gil, dctx, o(a.self_));
-                a.result = call_result(gil, dctx, g(dctx, s, items.ptr(), n)).cast();
-                items.close(gil, dctx);
-                close(gil, dctx, s);
+                let h = ArgHandles::open(gil, dctx, a.args.cast(), n, &[o(a.self_)]);
+                a.result = call_result(gil, dctx, g(dctx, h.extra(0), h.ptr(), n)).cast();
+                h.close(gil, dctx);
             }
             HPyFunc_KEYWORDS | HPyFunc_VECTORCALLFUNC => {
                 let a = &mut *args.cast::<_HPyFunc_args_KEYWORDS>();
@@ -200,13 +228,16 @@ unsafe fn dispatch_direct(
                 } else {
                     ffi::PyTuple_GET_SIZE(kwnames) as usize
                 };
-                let items = ArgHandles::open(gil, dctx, a.args.cast(), nargs + nkw);
-                let s = open(gil, dctx, o(a.self_));
-                let kw = open(gil, dctx, kwnames);
-                a.result = call_result(gil, dctx, g(dctx, s, items.ptr(), nargs, kw)).cast();
-                items.close(gil, dctx);
-                close(gil, dctx, s);
-                close(gil, dctx, kw);
+                let h = ArgHandles::open(
+                    gil,
+                    dctx,
+                    a.args.cast(),
+                    nargs + nkw,
+                    &[o(a.self_), kwnames],
+                );
+                let r = g(dctx, h.extra(0), h.ptr(), nargs, h.extra(1));
+                a.result = call_result(gil, dctx, r).cast();
+                h.close(gil, dctx);
             }
             HPyFunc_UNARYFUNC | HPyFunc_REPRFUNC | HPyFunc_GETITERFUNC | HPyFunc_ITERNEXTFUNC => {
                 let a = &mut *args.cast::<_HPyFunc_args_UNARYFUNC>();
@@ -251,14 +282,10 @@ unsafe fn dispatch_direct(
                         ffi::PyTuple_GET_SIZE(tuple) as usize,
                     )
                 };
-                let items = ArgHandles::open(gil, dctx, items_ptr, n);
-                let s = open(gil, dctx, o(a.self_));
-                let kw = open(gil, dctx, o(a.kw));
-                let r = g(dctx, s, items.ptr(), n as HPy_ssize_t, kw);
+                let h = ArgHandles::open(gil, dctx, items_ptr, n, &[o(a.self_), o(a.kw)]);
+                let r = g(dctx, h.extra(0), h.ptr(), n as HPy_ssize_t, h.extra(1));
                 a.result = call_result(gil, dctx, r).cast();
-                items.close(gil, dctx);
-                close(gil, dctx, s);
-                close(gil, dctx, kw);
+                h.close(gil, dctx);
             }
             _ => return false,
         }

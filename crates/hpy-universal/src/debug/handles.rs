@@ -7,8 +7,11 @@
 //! slot is reused, so that a stale handle is told from the one that took
 //! its slot. A record holds the universal handle it owns (one reference),
 //! whether it is closed, the generation it was opened in, the family of
-//! contexts that opened it (see contexts.rs), the raw data handed out for
-//! it and, when enabled, where it was opened.
+//! contexts that opened it (see contexts.rs) and, only when there is some,
+//! what is rare (`Extra`): the raw data handed out for it and where it was
+//! opened (stack traces enabled). A record is 48 bytes; opening and closing
+//! one touch that record and the table's few counters, and everything rare
+//! (raw data, traces, kept objects, a hook) is behind one test.
 //!
 //! Closed records stay in a queue (the "closed handles queue"), as in HPy
 //! 0.9: opening a handle while the queue holds `closed_max` records or more
@@ -16,7 +19,8 @@
 //! longer than `closed_max` frees the oldest. The raw data of a closed
 //! handle stays mapped but inaccessible while the queue keeps its record,
 //! as long as all such data fits in `raw_max` bytes (else it is unmapped at
-//! once).
+//! once). The queue and the list of free slots are linked through the
+//! records themselves (`Record::next`): no allocation, no ring to grow.
 //!
 //! Builders and trackers have records of their own, in the same scheme; a
 //! builder or tracker slot is free as soon as it is consumed (the serial
@@ -30,7 +34,6 @@
 //! the process stops with a fatal error naming the function.
 
 use core::ffi::CStr;
-use std::collections::VecDeque;
 
 use hpy_sys::{HPy, HPyContext};
 use pyo3_ffi as ffi;
@@ -54,39 +57,64 @@ pub enum Kind {
     Constant,
 }
 
+/// The end of the lists linked through `Record::next`.
+const NONE: u32 = u32::MAX;
+
+/// What few records have: raw data handed out for the handle, and where it
+/// was opened.
+#[derive(Default)]
+pub struct Extra {
+    /// The protected copies of raw data handed out for this handle (of a
+    /// closed handle: those kept inaccessible, counted in `raw_total`).
+    raw: Vec<raw::Block>,
+    /// The total size of that raw data.
+    raw_size: usize,
+    /// Where the handle was opened (with stack traces enabled).
+    trace: Option<Box<stacks::Trace>>,
+}
+
 pub struct Record {
     /// The universal handle, owned while open (and while closed if `kept`).
     pub obj: HPy,
+    /// The family of debug contexts that opened it (`contexts::family`; 0
+    /// for constants: any).
+    pub ctx: usize,
+    pub generation: u64,
+    /// Raw data and the allocation trace (None: neither).
+    extra: Option<Box<Extra>>,
+    /// 0 when the slot is free.
+    pub serial: u32,
+    /// The next record of the closed queue (closed) or of the free list
+    /// (free); NONE at the end.
+    next: u32,
+    pub closed: bool,
     /// Closed while a hook was installed: the record still holds its
     /// object, so that a call given the closed handle can go on with it
     /// after the hook (as HPy 0.9's debug mode does).
     pub kept: bool,
-    /// 0 when the slot is free.
-    pub serial: u32,
-    pub generation: u64,
-    pub closed: bool,
     pub kind: Kind,
-    /// The family of debug contexts that opened it (`contexts::family`; 0
-    /// for constants: any).
-    pub ctx: usize,
-    /// The protected copies of raw data handed out for this handle (of a
-    /// closed handle: those kept inaccessible, counted in `raw_total`).
-    pub raw: Vec<raw::Block>,
-    /// The total size of that raw data.
-    pub raw_size: usize,
-    /// Where the handle was opened (with stack traces enabled).
-    pub trace: Option<Box<stacks::Trace>>,
 }
 
 impl Record {
     /// `DebugHandle.raw_data_size`: the bytes of raw data it holds, -1 for
     /// none (as HPy 0.9).
     pub fn raw_data_size(&self) -> isize {
-        if self.raw.is_empty() {
-            -1
-        } else {
-            self.raw_size as isize
+        match &self.extra {
+            Some(e) if !e.raw.is_empty() => e.raw_size as isize,
+            _ => -1,
         }
+    }
+
+    /// Where the handle was opened (stack traces enabled).
+    pub fn trace(&self) -> Option<&stacks::Trace> {
+        self.extra.as_ref()?.trace.as_deref()
+    }
+
+    /// Ties a block of raw data of `len` bytes to this (open) handle.
+    pub fn add_raw(&mut self, block: raw::Block, len: usize) {
+        let e = self.extra.get_or_insert_with(Default::default);
+        e.raw.push(block);
+        e.raw_size += len;
     }
 }
 
@@ -101,8 +129,12 @@ struct Small {
 
 pub struct Table {
     pub records: Vec<Record>,
-    free: Vec<u32>,
-    pub closed_queue: VecDeque<u32>,
+    /// The first free slot (linked through `next`), NONE if none.
+    free_head: u32,
+    /// The closed queue, oldest first (linked through `next`).
+    closed_head: u32,
+    closed_tail: u32,
+    closed_len: usize,
     pub closed_max: usize,
     next_serial: u32,
     pub generation: u64,
@@ -110,8 +142,10 @@ pub struct Table {
     /// most that may be kept (`set_protected_raw_data_max_size`).
     pub raw_total: usize,
     pub raw_max: usize,
-    /// What reused records held, to release outside the table.
+    /// What records leaving the queue held, to release outside the table;
+    /// `has_pending` says whether there is any.
     pending: Evicted,
+    has_pending: bool,
     /// Spare buffers for `arrays` (no allocation per call once warm).
     pool: Vec<Vec<HPy>>,
     smalls: Vec<Small>,
@@ -122,8 +156,9 @@ pub struct Table {
     on_invalid_builder: Obj,
 }
 
-/// The argument handles of the calls in progress on one thread, closed at
-/// the end of each call. Per thread: a call that releases the GIL
+/// The argument handles of the calls in progress on one thread that go
+/// through the generated dispatcher (the rare signatures), closed at the
+/// end of each call. Per thread: a call that releases the GIL
 /// (`HPy_LeavePythonExecution`) lets calls of other threads start and end
 /// meanwhile, and each must close only its own arguments.
 #[derive(Default)]
@@ -151,8 +186,10 @@ const DEFAULT_RAW_MAX: usize = 10 * 1024 * 1024;
 
 static TABLE: GilCell<Table> = GilCell::new(Table {
     records: Vec::new(),
-    free: Vec::new(),
-    closed_queue: VecDeque::new(),
+    free_head: NONE,
+    closed_head: NONE,
+    closed_tail: NONE,
+    closed_len: 0,
     closed_max: DEFAULT_CLOSED_MAX,
     next_serial: 1,
     generation: 0,
@@ -162,6 +199,7 @@ static TABLE: GilCell<Table> = GilCell::new(Table {
         blocks: Vec::new(),
         objs: Vec::new(),
     },
+    has_pending: false,
     pool: Vec::new(),
     smalls: Vec::new(),
     small_free: Vec::new(),
@@ -200,65 +238,219 @@ impl Table {
         s
     }
 
-    /// Forgets the record at `index` (it leaves the closed queue): its raw
-    /// data and kept object go to `out`.
-    fn drop_record(&mut self, index: u32, out: &mut Evicted) {
-        if let Some(r) = self.records.get_mut(index as usize) {
-            drop_slot(r, &mut self.raw_total, out);
-        }
+    /// The record at `i`, an index taken from the table's own lists (the
+    /// closed queue, the free list) or checked against its length.
+    ///
+    /// # Safety
+    /// `i < self.records.len()` (the lists only link slots of the table,
+    /// which never shrinks).
+    #[inline(always)]
+    unsafe fn at(&mut self, i: u32) -> *mut Record {
+        // SAFETY: the caller's contract: in bounds.
+        unsafe { self.records.as_mut_ptr().add(i as usize) }
     }
 
-    fn open(&mut self, obj: HPy, kind: Kind, ctx: usize, trace: Option<Box<stacks::Trace>>) -> HPy {
+    /// A new record for `obj` (whose reference it takes over), open; the
+    /// slot is the oldest closed one's if the queue is full (HPy 0.9), else
+    /// a free one, else a new one. What a reused record held goes to
+    /// `pending`.
+    #[inline(always)]
+    fn open(&mut self, obj: HPy, kind: Kind, ctx: usize) -> HPy {
         let serial = self.serial();
-        // a full closed queue gives its oldest record's slot (HPy 0.9)
-        let reused = if !self.closed_queue.is_empty() && self.closed_queue.len() >= self.closed_max
-        {
-            self.closed_queue.pop_front()
-        } else {
-            None
-        };
-        let index = if let Some(i) = reused {
-            // what the record held goes to `pending` (released by the caller)
-            if let Some(r) = self.records.get_mut(i as usize) {
-                drop_slot(r, &mut self.raw_total, &mut self.pending);
-            }
-            i
-        } else if let Some(i) = self.free.pop() {
+        let index = if self.closed_len != 0 && self.closed_len >= self.closed_max {
+            self.pop_closed()
+        } else if self.free_head != NONE {
+            let i = self.free_head;
+            // SAFETY: the free list links slots of the table.
+            self.free_head = unsafe { (*self.at(i)).next };
             i
         } else {
-            self.records.push(Record {
-                serial: 0,
-                ..record_free()
-            });
-            (self.records.len() - 1) as u32
+            self.new_slot()
         };
-        // the slot is filled in place: its raw data and trace are gone
-        // (`drop_slot`, or a new slot), the buffer of `raw` is kept
-        if let Some(slot) = self.records.get_mut(index as usize) {
+        // SAFETY: `index` is a slot of the table (from its lists, or new).
+        unsafe {
+            let slot = &mut *self.at(index);
             slot.obj = obj;
-            slot.serial = serial;
+            slot.ctx = ctx;
             slot.generation = self.generation;
+            slot.serial = serial;
             slot.closed = false;
             slot.kept = false;
             slot.kind = kind;
-            slot.ctx = ctx;
-            slot.raw.clear();
-            slot.raw_size = 0;
-            slot.trace = trace;
         }
         HPy {
             _i: encode(index, serial),
         }
     }
 
-    /// What reused records held (nothing, mostly), to release once the
-    /// table is no longer borrowed.
-    fn take_pending(&mut self) -> Option<Evicted> {
-        if self.pending.blocks.is_empty() && self.pending.objs.is_empty() {
-            None
-        } else {
-            Some(core::mem::take(&mut self.pending))
+    /// `open` when it needs no call: a slot from the closed queue that
+    /// holds nothing to release, or from the free list; stack traces off.
+    /// None: nothing was done, `open` must do it.
+    #[inline(always)]
+    fn open_plain(&mut self, obj: HPy, kind: Kind, ctx: usize) -> Option<HPy> {
+        if self.trace_limit != 0 {
+            return None;
         }
+        let index = if self.closed_len != 0 && self.closed_len >= self.closed_max {
+            let i = self.closed_head;
+            // SAFETY: the queue is not empty and links slots of the table.
+            let r = unsafe { &mut *self.at(i) };
+            if r.kept || r.extra.is_some() {
+                return None;
+            }
+            self.closed_head = r.next;
+            self.closed_len -= 1;
+            i
+        } else if self.free_head != NONE {
+            let i = self.free_head;
+            // SAFETY: the free list links slots of the table.
+            self.free_head = unsafe { (*self.at(i)).next };
+            i
+        } else {
+            return None;
+        };
+        let serial = self.serial();
+        // SAFETY: `index` is a slot of the table (from its lists).
+        unsafe {
+            let slot = &mut *self.at(index);
+            slot.obj = obj;
+            slot.ctx = ctx;
+            slot.generation = self.generation;
+            slot.serial = serial;
+            slot.closed = false;
+            slot.kept = false;
+            slot.kind = kind;
+        }
+        Some(HPy {
+            _i: encode(index, serial),
+        })
+    }
+
+    /// `close_open` when it needs no call: an open handle of family `fam`
+    /// without raw data or trace, no hook installed, and the record that
+    /// may leave the queue holds nothing to release. Its object (whose
+    /// reference the caller now owns), or null: nothing was done.
+    #[inline(always)]
+    fn close_plain(&mut self, fam: usize, h: HPy) -> Obj {
+        let Some((index, serial)) = decode(h._i) else {
+            return core::ptr::null_mut();
+        };
+        if index as usize >= self.records.len() || !self.on_invalid_handle.is_null() {
+            return core::ptr::null_mut();
+        }
+        // SAFETY: in bounds (checked above).
+        let r = unsafe { &mut *self.at(index) };
+        if r.serial != serial || r.closed || r.ctx != fam || r.extra.is_some() {
+            return core::ptr::null_mut();
+        }
+        if self.closed_len >= self.closed_max && self.closed_len != 0 {
+            // the oldest record leaves the queue: it must hold nothing
+            // SAFETY: the queue is not empty and links slots of the table.
+            let old = unsafe { &*self.at(self.closed_head) };
+            if old.kept || old.extra.is_some() {
+                return core::ptr::null_mut();
+            }
+        }
+        // SAFETY: in bounds (checked above).
+        let r = unsafe { &mut *self.at(index) };
+        r.closed = true;
+        let obj = core::mem::replace(&mut r.obj, HPy::NULL)._i as Obj;
+        // SAFETY: in bounds; the record that may leave the queue holds
+        // nothing (checked above), so nothing is evicted.
+        unsafe { self.push_closed(index) };
+        obj
+    }
+
+    /// A slot at the end of the table (it grows).
+    #[cold]
+    #[inline(never)]
+    fn new_slot(&mut self) -> u32 {
+        self.records.push(Record {
+            obj: HPy::NULL,
+            ctx: 0,
+            generation: 0,
+            extra: None,
+            serial: 0,
+            next: NONE,
+            closed: true,
+            kept: false,
+            kind: Kind::Api,
+        });
+        (self.records.len() - 1) as u32
+    }
+
+    /// Takes the oldest record out of the (non-empty) closed queue and
+    /// forgets it: its slot is free (serial 0), what it held is pending.
+    #[inline(always)]
+    fn pop_closed(&mut self) -> u32 {
+        let i = self.closed_head;
+        // SAFETY: the queue is not empty and links slots of the table.
+        let r = unsafe { &mut *self.at(i) };
+        self.closed_head = r.next;
+        self.closed_len -= 1;
+        r.serial = 0;
+        if r.kept || r.extra.is_some() {
+            self.evict(i);
+        }
+        i
+    }
+
+    /// Moves what the forgotten record `i` held (a kept object, raw data, a
+    /// trace) to `pending`.
+    #[cold]
+    #[inline(never)]
+    fn evict(&mut self, i: u32) {
+        let Some(r) = self.records.get_mut(i as usize) else {
+            return;
+        };
+        if r.kept {
+            r.kept = false;
+            self.pending
+                .objs
+                .push(core::mem::replace(&mut r.obj, HPy::NULL));
+            self.has_pending = true;
+        }
+        if let Some(mut e) = r.extra.take() {
+            if !e.raw.is_empty() {
+                self.raw_total = self.raw_total.saturating_sub(e.raw_size);
+                self.pending.blocks.append(&mut e.raw);
+                self.has_pending = true;
+            }
+        }
+    }
+
+    /// Puts the closed record `index` at the end of the queue; if the
+    /// queue is then longer than `closed_max`, its oldest record is freed.
+    ///
+    /// # Safety
+    /// `index` is a slot of the table.
+    #[inline(always)]
+    unsafe fn push_closed(&mut self, index: u32) {
+        // SAFETY: the caller's contract; the tail, when the queue is not
+        // empty, is a slot of the table.
+        unsafe {
+            (*self.at(index)).next = NONE;
+            if self.closed_len == 0 {
+                self.closed_head = index;
+            } else {
+                (*self.at(self.closed_tail)).next = index;
+            }
+        }
+        self.closed_tail = index;
+        self.closed_len += 1;
+        if self.closed_len > self.closed_max {
+            let old = self.pop_closed();
+            // SAFETY: a slot of the table (it was in the queue).
+            unsafe { (*self.at(old)).next = self.free_head };
+            self.free_head = old;
+        }
+    }
+
+    /// Whether records leaving the queue left something to release (with
+    /// `release_pending`, once the table is no longer borrowed).
+    #[inline(always)]
+    fn has_pending(&self) -> bool {
+        self.has_pending
     }
 
     /// The record of an open or closed (still queued) handle.
@@ -286,16 +478,16 @@ impl Table {
         self.record_mut(h).filter(|r| !r.closed)
     }
 
-    /// Puts the closed record `index` in the queue; returns what the
-    /// record that leaves it (if the queue is now too long) held.
-    fn enqueue_closed(&mut self, index: u32) -> Evicted {
-        self.closed_queue.push_back(index);
-        let mut out = Evicted::default();
-        if self.closed_queue.len() > self.closed_max {
-            if let Some(old) = self.closed_queue.pop_front() {
-                self.drop_record(old, &mut out);
-                self.free.push(old);
-            }
+    /// The indices of the closed queue, oldest first.
+    fn closed_indices(&self) -> Vec<u32> {
+        let mut out = Vec::with_capacity(self.closed_len);
+        let mut i = self.closed_head;
+        while out.len() < self.closed_len {
+            let Some(r) = self.records.get(i as usize) else {
+                break;
+            };
+            out.push(i);
+            i = r.next;
         }
         out
     }
@@ -303,7 +495,7 @@ impl Table {
     /// The objects kept by closed records (no hook any more).
     fn release_kept(&mut self) -> Evicted {
         let mut out = Evicted::default();
-        for &i in &self.closed_queue {
+        for i in self.closed_indices() {
             if let Some(r) = self.records.get_mut(i as usize) {
                 if r.kept {
                     r.kept = false;
@@ -314,81 +506,97 @@ impl Table {
         out
     }
 
-    /// Closes `h` if it is an open handle of the context family `fam` that
-    /// is not a constant: its object (whose reference the caller now owns
-    /// unless `kept`: true when the record keeps it, a hook being
-    /// installed) and what a record leaving the queue held. Its raw data
-    /// is made inaccessible and kept if it fits in `raw_max`, else
-    /// unmapped. None: the slow path must check and report.
-    #[inline]
-    fn close_open(&mut self, fam: usize, h: HPy) -> Option<(HPy, bool, Evicted)> {
-        let (index, _) = decode(h._i)?;
-        let keep = !self.on_invalid_handle.is_null();
-        let raw_max = self.raw_max;
-        let raw_total = self.raw_total;
-        let r = self.record_mut(h)?;
-        if r.closed || r.ctx != fam || r.kind == Kind::Constant {
-            return None;
+    /// Closes `h` if it is an open handle of the context family `fam`
+    /// (never 0: constants, of family 0, are not closed here): its object
+    /// and whether the record keeps it (a hook being installed; else the
+    /// caller now owns its reference). The record goes to the closed queue
+    /// (see `push_closed`); its raw data is made inaccessible and kept if
+    /// it fits in `raw_max`, else unmapped. None: the slow path must check
+    /// and report.
+    #[inline(always)]
+    fn close_open(&mut self, fam: usize, h: HPy) -> Closed {
+        let Some((index, serial)) = decode(h._i) else {
+            return Closed(0);
+        };
+        if index as usize >= self.records.len() {
+            return Closed(0);
+        }
+        let plain = self.on_invalid_handle.is_null();
+        // SAFETY: in bounds (checked above).
+        let r = unsafe { &mut *self.at(index) };
+        if r.serial != serial || r.closed || r.ctx != fam {
+            return Closed(0);
         }
         r.closed = true;
+        let closed = if plain && r.extra.is_none() {
+            Closed(core::mem::replace(&mut r.obj, HPy::NULL)._i as usize)
+        } else {
+            self.close_rare(index, !plain)
+        };
+        // SAFETY: in bounds (checked above).
+        unsafe { self.push_closed(index) };
+        closed
+    }
+
+    /// `close_open` of a record with raw data or a trace, or with a hook
+    /// installed (the record keeps its object).
+    #[cold]
+    #[inline(never)]
+    fn close_rare(&mut self, index: u32, keep: bool) -> Closed {
+        let raw_max = self.raw_max;
+        let raw_total = self.raw_total;
+        let Some(r) = self.records.get_mut(index as usize) else {
+            return Closed(0);
+        };
         r.kept = keep;
         let obj = if keep {
             r.obj
         } else {
             core::mem::replace(&mut r.obj, HPy::NULL)
         };
-        let mut dropped = Vec::new();
         let mut added = 0;
-        if !r.raw.is_empty() {
-            if raw_total + r.raw_size <= raw_max {
-                for b in &r.raw {
-                    raw::revoke(b);
+        let mut dropped = Vec::new();
+        if let Some(e) = r.extra.as_mut() {
+            if !e.raw.is_empty() {
+                if raw_total + e.raw_size <= raw_max {
+                    for b in &e.raw {
+                        raw::revoke(b);
+                    }
+                    added = e.raw_size;
+                } else {
+                    dropped = core::mem::take(&mut e.raw);
+                    e.raw_size = 0;
                 }
-                added = r.raw_size;
-            } else {
-                dropped = core::mem::take(&mut r.raw);
-                r.raw_size = 0;
             }
         }
         self.raw_total += added;
-        let mut evicted = self.enqueue_closed(index);
         if !dropped.is_empty() {
-            evicted.blocks.extend(dropped);
+            self.pending.blocks.extend(dropped);
+            self.has_pending = true;
         }
-        Some((obj, keep, evicted))
+        Closed(obj._i as usize | keep as usize)
     }
 }
 
-/// Forgets the record `r` (it leaves the closed queue): its raw data (whose
-/// size leaves `raw_total`) and kept object go to `out`.
-#[inline]
-fn drop_slot(r: &mut Record, raw_total: &mut usize, out: &mut Evicted) {
-    r.serial = 0;
-    r.trace = None;
-    if !r.raw.is_empty() {
-        *raw_total = raw_total.saturating_sub(r.raw_size);
-        out.blocks.append(&mut r.raw);
-    }
-    r.raw_size = 0;
-    if r.kept {
-        r.kept = false;
-        out.objs.push(core::mem::replace(&mut r.obj, HPy::NULL));
-    }
-}
+/// What `Table::close_open` did, in one register: 0 if the handle was not
+/// an open handle of the family (nothing done), else its object (aligned,
+/// never null) with the low bit set if the record keeps it (a hook being
+/// installed; else the caller now owns its reference).
+#[derive(Clone, Copy)]
+struct Closed(usize);
 
-/// A free record (the slot of a new record before it is filled).
-fn record_free() -> Record {
-    Record {
-        obj: HPy::NULL,
-        kept: false,
-        serial: 0,
-        generation: 0,
-        closed: true,
-        kind: Kind::Api,
-        ctx: 0,
-        raw: Vec::new(),
-        raw_size: 0,
-        trace: None,
+impl Closed {
+    #[inline(always)]
+    fn done(self) -> bool {
+        self.0 != 0
+    }
+    #[inline(always)]
+    fn obj(self) -> Obj {
+        (self.0 & !1) as Obj
+    }
+    #[inline(always)]
+    fn kept(self) -> bool {
+        self.0 & 1 != 0
     }
 }
 
@@ -400,8 +608,20 @@ pub struct Evicted {
     pub objs: Vec<HPy>,
 }
 
+/// Releases what records leaving the queue held (`Table::has_pending`).
+#[cold]
+#[inline(never)]
+fn release_pending(gil: Gil) {
+    let p = with(gil, |t| {
+        t.has_pending = false;
+        core::mem::take(&mut t.pending)
+    });
+    p.release(gil);
+}
+
 impl Evicted {
-    #[inline]
+    #[cold]
+    #[inline(never)]
     pub fn release(self, _gil: Gil) {
         if self.blocks.is_empty() && self.objs.is_empty() {
             return;
@@ -690,18 +910,33 @@ pub fn set_hook(gil: Gil, builder: bool, hook: Obj) -> Obj {
 
 /// Checks a debug handle passed to `func` of `dctx` and gives the universal
 /// handle it stands for (`HPy_NULL` passes through).
-#[inline]
+#[inline(always)]
 pub fn unwrap(gil: Gil, dctx: *mut HPyContext, h: HPy, func: &CStr) -> Result<HPy, Invalid> {
-    if h._i == 0 {
-        return Ok(h);
+    let fam = contexts::family(dctx);
+    // an open handle of this family, or a constant (family 0)
+    let found = with(gil, |t| {
+        let (index, serial) = decode(h._i)?;
+        let r = t.records.get(index as usize)?;
+        (r.serial == serial && !r.closed && (r.ctx == fam || r.ctx == 0)).then_some(r.obj)
+    });
+    match found {
+        Some(u) => Ok(u),
+        None if h._i == 0 => Ok(h),
+        None => unwrap_slow(gil, dctx, h, func),
     }
+}
+
+/// `unwrap` of anything but an open handle: reported.
+#[cold]
+#[inline(never)]
+fn unwrap_slow(gil: Gil, dctx: *mut HPyContext, h: HPy, func: &CStr) -> Result<HPy, Invalid> {
     let fam = contexts::family(dctx);
     let found = with(gil, |t| match t.record(h) {
         Some(r) if !r.closed && (r.ctx == fam || r.kind == Kind::Constant) => Ok(r.obj),
         Some(r) if r.closed => Err((
             Problem::Closed {
                 arg: r.kind == Kind::Arg,
-                trace: r.trace.clone(),
+                trace: r.trace().map(|t| Box::new(t.clone())),
             },
             r.kept.then_some(r.obj),
         )),
@@ -728,26 +963,48 @@ pub fn object_of(gil: Gil, h: HPy) -> HPy {
     })
 }
 
-/// Opens a record, then releases what a reused record held. Never
-/// inlined: the callers' frames (the dispatcher's, the context functions')
-/// stay small, which deep recursion through C needs (the records are built
-/// here, not in every caller's frame).
+/// Opens a record (taking over the reference `obj`), then releases what a
+/// reused record held and, with stack traces enabled, records where it was
+/// opened. Never inlined: the callers' frames (the dispatcher's, the
+/// context functions') stay small, which deep recursion through C needs.
 #[inline(never)]
-fn open_record(
-    gil: Gil,
-    obj: HPy,
-    kind: Kind,
-    fam: usize,
-    trace: Option<Box<stacks::Trace>>,
-) -> HPy {
-    let (h, pending) = with(gil, |t| {
-        let h = t.open(obj, kind, fam, trace);
-        (h, t.take_pending())
+fn open_record(gil: Gil, obj: HPy, kind: Kind, fam: usize) -> HPy {
+    if let Some(h) = with(gil, |t| t.open_plain(obj, kind, fam)) {
+        return h;
+    }
+    open_record_rare(gil, obj, kind, fam)
+}
+
+/// `open_record` when it needs more than `Table::open_plain` does.
+#[cold]
+#[inline(never)]
+fn open_record_rare(gil: Gil, obj: HPy, kind: Kind, fam: usize) -> HPy {
+    let (h, pending, limit) = with(gil, |t| {
+        let h = t.open(obj, kind, fam);
+        (h, t.has_pending(), t.trace_limit)
     });
-    if let Some(p) = pending {
-        p.release(gil);
+    if pending {
+        release_pending(gil);
+    }
+    if limit != 0 {
+        attach_trace(gil, &[h], limit);
     }
     h
+}
+
+/// Records where the handles `hs` were opened (one capture for all).
+#[cold]
+#[inline(never)]
+fn attach_trace(gil: Gil, hs: &[HPy], limit: usize) {
+    // captured outside the table: it reads the Python stack
+    let trace = stacks::Trace::capture(limit);
+    with(gil, |t| {
+        for &h in hs {
+            if let Some(r) = t.record_mut(h) {
+                r.extra.get_or_insert_with(Default::default).trace = Some(Box::new(trace.clone()));
+            }
+        }
+    });
 }
 
 /// A new debug handle of `dctx` owning the universal handle `u`
@@ -757,35 +1014,64 @@ pub fn wrap(gil: Gil, dctx: *mut HPyContext, u: HPy) -> HPy {
     if u._i == 0 {
         return u;
     }
-    let trace = trace_if_enabled(gil);
-    open_record(gil, u, Kind::Api, contexts::family(dctx), trace)
+    open_record(gil, u, Kind::Api, contexts::family(dctx))
 }
 
 /// A permanent debug handle for a constant of the universal context.
 pub fn constant(gil: Gil, u: HPy) -> HPy {
-    open_record(gil, u, Kind::Constant, 0, None)
+    let (h, pending) = with(gil, |t| (t.open(u, Kind::Constant, 0), t.has_pending()));
+    if pending {
+        release_pending(gil);
+    }
+    h
 }
 
 /// Closes an open handle of family `fam` (the fast path); None if it is
 /// not one (closed, of another family, a constant).
-#[inline]
+#[inline(always)]
 fn close_fast(gil: Gil, fam: usize, h: HPy) -> Option<()> {
-    let (obj, kept, evicted) = with(gil, |t| t.close_open(fam, h))?;
-    evicted.release(gil);
-    if !kept {
-        // SAFETY: with the GIL; the record owned one reference to `obj`.
-        unsafe { ffi::Py_DECREF(obj._i as Obj) };
+    let obj = with(gil, |t| t.close_plain(fam, h));
+    if !obj.is_null() {
+        // SAFETY: with the GIL; the record owned one reference to it.
+        unsafe { ffi::Py_DECREF(obj) };
+        return Some(());
+    }
+    close_fast_rare(gil, fam, h)
+}
+
+/// `close_fast` when it needs more than `Table::close_plain` does.
+#[cold]
+#[inline(never)]
+fn close_fast_rare(gil: Gil, fam: usize, h: HPy) -> Option<()> {
+    let (c, pending) = with(gil, |t| (t.close_open(fam, h), t.has_pending));
+    if !c.done() {
+        return None;
+    }
+    if pending {
+        release_pending(gil);
+    }
+    if !c.kept() {
+        // SAFETY: with the GIL; the record owned one reference to it.
+        unsafe { ffi::Py_DECREF(c.obj()) };
     }
     Some(())
 }
 
 /// Closes a debug handle for `func` (`HPy_NULL` does nothing): the record is
 /// marked closed and queued, its raw data protected, its object released.
+#[inline]
 pub fn close(gil: Gil, dctx: *mut HPyContext, h: HPy, func: &CStr) -> Result<(), Invalid> {
-    if h._i == 0 {
+    if close_fast(gil, contexts::family(dctx), h).is_some() {
         return Ok(());
     }
-    if close_fast(gil, contexts::family(dctx), h).is_some() {
+    close_slow(gil, dctx, h, func)
+}
+
+/// `close` of anything but an open handle of the family: reported.
+#[cold]
+#[inline(never)]
+fn close_slow(gil: Gil, dctx: *mut HPyContext, h: HPy, func: &CStr) -> Result<(), Invalid> {
+    if h._i == 0 {
         return Ok(());
     }
     if let Some(Kind::Constant) = with(gil, |t| t.record(h).map(|r| r.kind)) {
@@ -801,15 +1087,19 @@ pub fn close(gil: Gil, dctx: *mut HPyContext, h: HPy, func: &CStr) -> Result<(),
 /// that opened it); a closed one is reported like a double close.
 pub fn force_close(gil: Gil, h: HPy) -> Result<(), Invalid> {
     const F: &CStr = c"DebugHandle._force_close";
-    let fam = with(gil, |t| t.record(h).map(|r| r.ctx).unwrap_or(0));
-    if close_fast(gil, fam, h).is_some() {
+    let fam = with(gil, |t| {
+        t.record(h)
+            .filter(|r| r.kind != Kind::Constant)
+            .map_or(0, |r| r.ctx)
+    });
+    if fam != 0 && close_fast(gil, fam, h).is_some() {
         return Ok(());
     }
     let problem = with(gil, |t| match t.record(h) {
         Some(r) if r.kind == Kind::Constant => Problem::Constant,
         Some(r) => Problem::Closed {
             arg: r.kind == Kind::Arg,
-            trace: r.trace.clone(),
+            trace: r.trace().map(|t| Box::new(t.clone())),
         },
         None => Problem::Stale,
     });
@@ -820,15 +1110,39 @@ pub fn force_close(gil: Gil, h: HPy) -> Result<(), Invalid> {
 /// to it, and the handle closed. Reports a closed handle (returning null).
 #[inline(never)]
 pub fn into_object(gil: Gil, dctx: *mut HPyContext, h: HPy, func: &CStr) -> Result<Obj, Invalid> {
-    if let Some((obj, kept, evicted)) = with(gil, |t| t.close_open(contexts::family(dctx), h)) {
-        evicted.release(gil);
-        if kept {
-            // SAFETY: with the GIL; the record keeps its own reference.
-            unsafe { ffi::Py_INCREF(obj._i as Obj) };
-        }
-        // the record's reference (or the new one) goes to the caller
-        return Ok(obj._i as Obj);
+    let fam = contexts::family(dctx);
+    let obj = with(gil, |t| t.close_plain(fam, h));
+    if !obj.is_null() {
+        // the record's reference goes to the caller
+        return Ok(obj);
     }
+    into_object_rare(gil, dctx, h, func)
+}
+
+/// `into_object` when it needs more than `Table::close_plain` does.
+#[cold]
+#[inline(never)]
+fn into_object_rare(gil: Gil, dctx: *mut HPyContext, h: HPy, func: &CStr) -> Result<Obj, Invalid> {
+    let fam = contexts::family(dctx);
+    let (c, pending) = with(gil, |t| (t.close_open(fam, h), t.has_pending));
+    if !c.done() {
+        return into_object_slow(gil, dctx, h, func);
+    }
+    if pending {
+        release_pending(gil);
+    }
+    if c.kept() {
+        // SAFETY: with the GIL; the record keeps its own reference.
+        unsafe { ffi::Py_INCREF(c.obj()) };
+    }
+    // the record's reference (or the new one) goes to the caller
+    Ok(c.obj())
+}
+
+/// `into_object` of anything but an open handle of the family: reported.
+#[cold]
+#[inline(never)]
+fn into_object_slow(gil: Gil, dctx: *mut HPyContext, h: HPy, func: &CStr) -> Result<Obj, Invalid> {
     // a constant of the context, returned without HPy_Dup: reported (the
     // caller would own a reference nobody gave it); the hook may go on
     if let Some(Kind::Constant) = with(gil, |t| t.record(h).map(|r| r.kind)) {
@@ -873,55 +1187,107 @@ pub fn open_call_arg(gil: Gil, dctx: *mut HPyContext, obj: Obj) -> HPy {
     if obj.is_null() {
         return HPy::NULL;
     }
-    arg_record(gil, contexts::family(dctx), obj, trace_if_enabled(gil))
-}
-
-/// A new argument handle of the context family `fam` for `obj` (a live
-/// object, or null for `HPy_NULL`), holding a new reference to it.
-#[inline]
-fn arg_record(gil: Gil, fam: usize, obj: Obj, trace: Option<Box<stacks::Trace>>) -> HPy {
-    if obj.is_null() {
-        return HPy::NULL;
-    }
     // SAFETY: with the GIL; the callers pass live objects; the record owns
     // the new reference.
     unsafe { ffi::Py_INCREF(obj) };
-    open_record(gil, HPy { _i: obj as isize }, Kind::Arg, fam, trace)
+    open_record(
+        gil,
+        HPy { _i: obj as isize },
+        Kind::Arg,
+        contexts::family(dctx),
+    )
 }
 
-/// Opens an argument handle for each of the `n` objects at `items` into
-/// `out` (`HPy_NULL` for a null item), for a call path that keeps them in
-/// its own frame and closes each with `close_call_arg` (as
-/// `open_call_arg`, one capture of the allocation trace for all).
+/// Opens an argument handle for each of the `n` objects at `items` (none
+/// if `items` is null), then for each object of `extra`, into `out`
+/// (`HPy_NULL` for a null object), for a call path that keeps them in its
+/// own frame and closes them with `close_call_args` (as `open_call_arg`,
+/// with one capture of the allocation trace for all).
 ///
 /// # Safety
-/// With the GIL; `items` points to `n` live objects (or nulls) and `out`
-/// has room for `n` handles.
+/// With the GIL; `items` is null or points to `n` live objects (or nulls),
+/// the objects of `extra` are live (or null), and `out` has room for
+/// `n + extra.len()` handles (`n` of them only if `items` is not null).
 #[inline(never)]
 pub unsafe fn open_call_args(
     gil: Gil,
     dctx: *mut HPyContext,
     items: *const Obj,
     n: usize,
+    extra: &[Obj],
     out: *mut HPy,
 ) {
-    let trace = trace_if_enabled(gil);
     let fam = contexts::family(dctx);
-    for i in 0..n {
-        // SAFETY: the caller's contract (`n` items, room for `n` handles).
-        let obj = unsafe { *items.add(i) };
-        let h = arg_record(gil, fam, obj, trace.clone());
-        // SAFETY: the caller's contract: `out` has room for `n` handles.
-        unsafe { out.add(i).write(h) };
+    let n = if items.is_null() { 0 } else { n };
+    let (pending, limit) = with(gil, |t| {
+        let mut open = |obj: Obj| {
+            if obj.is_null() {
+                HPy::NULL
+            } else {
+                // SAFETY: with the GIL; a live object (the caller's
+                // contract); the record owns the new reference (an incref
+                // runs no Python code).
+                unsafe { ffi::Py_INCREF(obj) };
+                t.open(HPy { _i: obj as isize }, Kind::Arg, fam)
+            }
+        };
+        for i in 0..n {
+            // SAFETY: the caller's contract (`n` items, room in `out`).
+            unsafe { out.add(i).write(open(*items.add(i))) };
+        }
+        for (i, &obj) in extra.iter().enumerate() {
+            // SAFETY: the caller's contract (room for the extras in `out`).
+            unsafe { out.add(n + i).write(open(obj)) };
+        }
+        (t.has_pending(), t.trace_limit)
+    });
+    if pending {
+        release_pending(gil);
+    }
+    let total = n + extra.len();
+    if limit != 0 && total != 0 {
+        // SAFETY: `out` now holds `total` handles.
+        attach_trace(
+            gil,
+            unsafe { core::slice::from_raw_parts(out, total) },
+            limit,
+        );
     }
 }
 
 /// Closes an argument handle opened by `open_call_arg` at the end of its
 /// call (`HPy_NULL` does nothing); one the extension closed itself is
 /// reported.
-#[inline]
+#[inline(never)]
 pub fn close_call_arg(gil: Gil, dctx: *mut HPyContext, h: HPy) {
-    if h._i == 0 || close_fast(gil, contexts::family(dctx), h).is_some() {
+    if close_fast(gil, contexts::family(dctx), h).is_none() {
+        close_arg_slow(gil, dctx, h);
+    }
+}
+
+/// Closes the `n` argument handles at `hs` (opened by `open_call_args`),
+/// in order, as `close_call_arg` each.
+///
+/// # Safety
+/// `hs` points to `n` handles.
+#[inline(never)]
+pub unsafe fn close_call_args(gil: Gil, dctx: *mut HPyContext, hs: *const HPy, n: usize) {
+    let fam = contexts::family(dctx);
+    for i in 0..n {
+        // SAFETY: the caller's contract.
+        let h = unsafe { *hs.add(i) };
+        if close_fast(gil, fam, h).is_none() {
+            close_arg_slow(gil, dctx, h);
+        }
+    }
+}
+
+/// `close_call_arg` of anything but an open handle: `HPy_NULL` is fine, a
+/// handle the extension closed itself is reported.
+#[cold]
+#[inline(never)]
+fn close_arg_slow(gil: Gil, dctx: *mut HPyContext, h: HPy) {
+    if h._i == 0 {
         return;
     }
     let closed = close(
@@ -940,21 +1306,16 @@ pub fn close_call_arg(gil: Gil, dctx: *mut HPyContext, h: HPy) {
 /// alive until `close_args`.
 #[inline(never)]
 pub fn open_arg_array(gil: Gil, dctx: *mut HPyContext, items: *const Obj, n: usize) -> *const HPy {
-    let trace = trace_if_enabled(gil);
-    let fam = contexts::family(dctx);
     let mut v = with(gil, |t| t.pool.pop()).unwrap_or_default();
     v.clear();
     v.reserve(n);
-    for i in 0..n {
-        // SAFETY: the caller passes an array of `n` live objects (with
-        // the GIL).
-        let obj = unsafe { *items.add(i) };
-        let h = arg_record(gil, fam, obj, trace.clone());
-        if h._i != 0 {
-            with_calls(|c| c.args.push(h));
-        }
-        v.push(h);
+    // SAFETY: the caller passes an array of `n` live objects (with the
+    // GIL); `v` has room for `n` handles, all written before `set_len`.
+    unsafe {
+        open_call_args(gil, dctx, items, n, &[], v.as_mut_ptr());
+        v.set_len(n);
     }
+    with_calls(|c| c.args.extend(v.iter().copied().filter(|h| h._i != 0)));
     let p = v.as_ptr();
     with_calls(|c| c.arrays.push(v));
     p
@@ -975,15 +1336,12 @@ pub fn mark(gil: Gil) -> Mark {
 pub fn close_args(gil: Gil, dctx: *mut HPyContext, m: Mark) {
     let done: Vec<Vec<HPy>> = with_calls(|c| c.arrays.split_off(m.1.min(c.arrays.len())));
     with(gil, |t| t.pool.extend(done));
-    let fam = contexts::family(dctx);
     // by index: a hook called for one may run nested calls, which push and
     // pop above these
     let mut i = m.0;
     while let Some(h) = with_calls(|c| c.args.get(i).copied()) {
         i += 1;
-        if close_fast(gil, fam, h).is_none() {
-            close_call_arg(gil, dctx, h);
-        }
+        close_call_arg(gil, dctx, h);
     }
     with_calls(|c| c.args.truncate(m.0));
 }
@@ -1160,16 +1518,6 @@ pub fn bad_tracker(gil: Gil, ht: isize, func: &CStr) -> Invalid {
     )
 }
 
-/// Where a handle is being opened (C and Python stacks), if traces are on.
-#[inline(always)]
-fn trace_if_enabled(gil: Gil) -> Option<Box<stacks::Trace>> {
-    let limit = with(gil, |t| t.trace_limit);
-    if limit == 0 {
-        return None;
-    }
-    Some(Box::new(stacks::Trace::capture(limit)))
-}
-
 /// The open handles of generation `gen` or later (not the constants).
 pub fn open_handles(gil: Gil, gen: u64) -> Vec<HPy> {
     with(gil, |t| {
@@ -1189,9 +1537,9 @@ pub fn open_handles(gil: Gil, gen: u64) -> Vec<HPy> {
 /// The closed handles still in the queue, of generation `gen` or later.
 pub fn closed_handles(gil: Gil, gen: u64) -> Vec<HPy> {
     with(gil, |t| {
-        t.closed_queue
-            .iter()
-            .filter_map(|&i| {
+        t.closed_indices()
+            .into_iter()
+            .filter_map(|i| {
                 let r = t.records.get(i as usize)?;
                 (r.serial != 0 && r.generation >= gen).then_some(HPy {
                     _i: encode(i, r.serial),

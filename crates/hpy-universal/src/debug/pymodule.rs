@@ -163,9 +163,7 @@ unsafe extern "C" fn get_generation(o: Obj, _c: *mut c_void) -> Obj {
 unsafe extern "C" fn get_stacktrace(o: Obj, _c: *mut c_void) -> Obj {
     // SAFETY: with the GIL (a getter).
     let gil = unsafe { Gil::assume() };
-    let t = with_slot(gil, o, |r| {
-        r.and_then(|r| r.trace.as_ref().map(|t| t.render()))
-    });
+    let t = with_slot(gil, o, |r| r.and_then(|r| r.trace().map(|t| t.render())));
     match t {
         // SAFETY: with the GIL; the text is UTF-8 of the given length.
         Some(s) => unsafe { ffi::PyUnicode_FromStringAndSize(s.as_ptr().cast(), s.len() as _) },

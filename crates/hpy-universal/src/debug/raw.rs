@@ -76,8 +76,7 @@ pub unsafe fn protect(
         let block = Block { addr, map_len };
         let kept = handles::with(gil, |t| {
             if let Some(r) = t.record_for_raw(owner) {
-                r.raw.push(block);
-                r.raw_size += len;
+                r.add_raw(block, len);
                 None
             } else {
                 Some(block)

@@ -268,16 +268,26 @@ impl Table {
             self.new_slot()
         };
         // SAFETY: `index` is a slot of the table (from its lists, or new).
-        unsafe {
-            let slot = &mut *self.at(index);
-            slot.obj = obj;
-            slot.ctx = ctx;
-            slot.generation = self.generation;
-            slot.serial = serial;
-            slot.closed = false;
-            slot.kept = false;
-            slot.kind = kind;
-        }
+        unsafe { self.fill(index, serial, obj, kind, ctx) }
+    }
+
+    /// Makes the record at `index` an open handle of `obj`, with `serial`;
+    /// its handle.
+    ///
+    /// # Safety
+    /// `index` is a slot of the table (as for `at`).
+    #[inline(always)]
+    unsafe fn fill(&mut self, index: u32, serial: u32, obj: HPy, kind: Kind, ctx: usize) -> HPy {
+        let generation = self.generation;
+        // SAFETY: the caller's contract.
+        let slot = unsafe { &mut *self.at(index) };
+        slot.obj = obj;
+        slot.ctx = ctx;
+        slot.generation = generation;
+        slot.serial = serial;
+        slot.closed = false;
+        slot.kept = false;
+        slot.kind = kind;
         HPy {
             _i: encode(index, serial),
         }
@@ -311,19 +321,7 @@ impl Table {
         };
         let serial = self.serial();
         // SAFETY: `index` is a slot of the table (from its lists).
-        unsafe {
-            let slot = &mut *self.at(index);
-            slot.obj = obj;
-            slot.ctx = ctx;
-            slot.generation = self.generation;
-            slot.serial = serial;
-            slot.closed = false;
-            slot.kept = false;
-            slot.kind = kind;
-        }
-        Some(HPy {
-            _i: encode(index, serial),
-        })
+        Some(unsafe { self.fill(index, serial, obj, kind, ctx) })
     }
 
     /// `close_open` when it needs no call: an open handle of family `fam`

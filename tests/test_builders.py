@@ -266,6 +266,8 @@ def test_failed_new_is_reported_by_build(m, kind):
 def test_misused_builder(m, kind, what):
     # an index out of range raises IndexError, an item set twice releases
     # the first, HPy_NULL leaves the slot empty; the builder stays usable
+    # (in every ABI: this module is built without NDEBUG, where the CPython
+    # ABI checks too)
     obj, other = object(), object()
     before, other_before = sys.getrefcount(obj), sys.getrefcount(other)
     for _ in range(3):
@@ -329,4 +331,55 @@ def test_tracker_forget_all(m, hpy_abi):
     # ForgetAll was closed
     assert sys.getrefcount(obj) == before + 10
     m.close_n(obj, 10)
+    assert sys.getrefcount(obj) == before
+
+
+# The same module built with NDEBUG, as pip builds extensions for a release
+# CPython. In the CPython ABI the builders then check nothing (as HPy 0.9
+# and PyList_SET_ITEM): only defined use is tested there. The other ABIs
+# do not depend on NDEBUG: a misuse still raises.
+
+@pytest.fixture
+def m_ndebug(make_module):
+    return make_module('@DEFINE(NDEBUG 1)\n' + SRC, name='builders_ndebug')
+
+
+@pytest.mark.parametrize('kind', ['list', 'tuple'])
+def test_build_ndebug(m_ndebug, kind):
+    typ = list if kind == 'list' else tuple
+    for obj in [object(), None, 12345678901234567890]:
+        before = sys.getrefcount(obj)
+        for n in [0, 1, 8, 100]:
+            res = m_ndebug.fill(obj, n, kind == 'tuple', False)
+            assert type(res) is typ and len(res) == n
+            assert all(x is obj for x in res)
+            del res
+            assert sys.getrefcount(obj) == before
+            assert m_ndebug.fill(obj, n, kind == 'tuple', True) is None
+            assert sys.getrefcount(obj) == before
+    assert m_ndebug.builders_of_new_items() == ([1000, 1001, 1002],
+                                                (1000, 1001, 1002))
+
+
+@pytest.mark.parametrize('kind', ['list', 'tuple'])
+def test_failed_new_ndebug(m_ndebug, kind):
+    # defined in every ABI: Set and Cancel of a failed builder do nothing
+    with pytest.raises(MemoryError):
+        m_ndebug.fill(None, -1, kind == 'tuple', False)
+    with pytest.raises(MemoryError):
+        m_ndebug.fill(None, sys.maxsize, kind == 'tuple', False)
+    assert m_ndebug.fill(None, -1, kind == 'tuple', True) is None
+
+
+@pytest.mark.parametrize('kind', ['list', 'tuple'])
+@pytest.mark.parametrize('what', [0, 1, 2])
+def test_misused_builder_ndebug(m_ndebug, hpy_abi, kind, what):
+    if hpy_abi == 'cpython':
+        pytest.skip('undefined behaviour in the CPython ABI built with NDEBUG')
+    obj, other = object(), object()
+    before, other_before = sys.getrefcount(obj), sys.getrefcount(other)
+    res = m_ndebug.misuse(obj, kind == 'tuple', what, other)
+    assert sys.getrefcount(other) == other_before
+    assert len(res) == 2 and res[0] is obj and res[1] is obj
+    del res
     assert sys.getrefcount(obj) == before

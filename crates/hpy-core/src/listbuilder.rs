@@ -1,8 +1,9 @@
 //! `HPyListBuilder`, and the implementation shared with `HPyTupleBuilder`
 //! (tuplebuilder.rs): on CPython a builder is the list or tuple being built.
 //!
-//! The semantic, the same for both and in every ABI (the CPython ABI's
-//! inline copy in `hpy/cpython/inline_core.h` follows it):
+//! The semantic of these functions, the same for both builders (they are
+//! what the universal, hybrid, debug and trace modes run, and what the
+//! CPython ABI falls back to; see "Builders" in the README):
 //! - `New` that fails (a negative size, no memory) gives a builder of
 //!   `_lst`/`_tup` 0, which `Build` reports (MemoryError), so that only the
 //!   final result needs checking; `Set` and `Cancel` do nothing on it.
@@ -12,13 +13,20 @@
 //!   `HPy_NULL` leaves the slot empty.
 //! - `Build` and `Cancel` consume the builder.
 //!
-//! HPy 0.9's CPython ABI only asserts these; the checks cost an unsigned
-//! compare against the size and a test of the slot's previous item per
-//! `Set`, which keeps misuse an exception or a leak, never a crash.
+//! HPy 0.9 only asserts what `Set` checks here; the CPython ABI's inline
+//! `Set` (`hpy/cpython/inline_core.h`) does the same as HPy 0.9 when the
+//! extension is built with NDEBUG, and falls back to these checks without.
+//!
+//! `Set` is the one called in loops, through the context: its fast path is
+//! the builder's NULL test, one unsigned compare for the range, one test of
+//! the slot and one of the item, the store and the increment. The context's
+//! slot gets a copy specialised to the interpreter's reference counting
+//! (`specialize_context`), so that the increment is inline with no test of
+//! the mode; everything else is out of line and `#[cold]`.
 
 use hpy_sys::{HPy, HPyContext, HPyListBuilder, HPy_ssize_t};
 
-use crate::ffi::{self, PyObject};
+use crate::ffi::{self, PyObject, RefCounting};
 use crate::{h2py, py2h};
 
 /// What differs between the list and the tuple builder.
@@ -40,20 +48,33 @@ pub(crate) const LIST: Kind = Kind {
 #[inline(always)]
 pub(crate) fn builder_new(seq: *mut PyObject) -> isize {
     if seq.is_null() {
-        // SAFETY: clearing the error indicator; Build raises MemoryError later.
-        unsafe { ffi::PyErr_Clear() };
+        return new_failed();
     }
     seq as isize
 }
 
-/// `Set`: slot `index` of the builder's `seq` takes a new reference to `item`.
+/// `New` failed: the builder 0, the error cleared (Build raises MemoryError).
+#[cold]
+#[inline(never)]
+fn new_failed() -> isize {
+    // SAFETY: clearing the error indicator, with the GIL (the caller's).
+    unsafe { ffi::PyErr_Clear() };
+    0
+}
+
+/// `Set`: slot `index` of the builder's `seq` takes a new reference to
+/// `item`, counted as `rc` says (a constant in the specialised functions,
+/// so that the increment is one or a few instructions with no test of the
+/// mode; `ffi::refcounting()` in the general one).
 ///
 /// # Safety
 /// `seq` is 0 or the builder's list/tuple of `kind`, which only the builder
-/// holds; `item` is a live object or NULL; the GIL is held.
+/// holds; `item` is a live object or NULL; `rc` is the mode in force; the
+/// GIL is held.
 #[inline(always)]
 pub(crate) unsafe fn builder_set(
     kind: &Kind,
+    rc: RefCounting,
     seq: *mut PyObject,
     index: HPy_ssize_t,
     item: *mut PyObject,
@@ -63,23 +84,23 @@ pub(crate) unsafe fn builder_set(
     }
     // One unsigned compare: a negative index is out of range too.
     // SAFETY: `seq` is a live list or tuple.
-    if (index as usize) < unsafe { ffi::var_size(seq) } as usize {
-        // SAFETY: an index in range of the builder's sequence: the slot takes
-        // the reference made here; an item set before is released.
-        unsafe {
-            let slot = (kind.items)(seq).offset(index);
-            let old = *slot;
-            *slot = item;
-            if old.is_null() && !item.is_null() {
-                ffi::incref(item);
-            } else {
-                replace_item(item, old);
-            }
-        }
-        return;
+    if (index as usize) >= unsafe { ffi::var_size(seq) } as usize {
+        // SAFETY: an index out of range (see the function).
+        return unsafe { set_out_of_range(kind, seq, index, item) };
     }
-    // SAFETY: an index out of range (see the function).
-    unsafe { set_out_of_range(kind, seq, index, item) };
+    // SAFETY: an index in range of the builder's sequence.
+    let slot = unsafe { (kind.items)(seq).offset(index) };
+    // SAFETY: `slot` is in the item array; it holds NULL or a reference.
+    if unsafe { !(*slot).is_null() } || item.is_null() {
+        // SAFETY: as documented there.
+        return unsafe { set_again_or_null(slot, item) };
+    }
+    // SAFETY: an empty slot in range takes the reference made here to a
+    // live item (what Py_INCREF + PyList_SET_ITEM do).
+    unsafe {
+        *slot = item;
+        rc.incref(item);
+    }
 }
 
 /// `Set` with an index out of range: `PyList_SetItem`/`PyTuple_SetItem`
@@ -102,17 +123,21 @@ unsafe fn set_out_of_range(
     }
 }
 
-/// A slot that held `old` (or NULL) now holds `item` (or NULL): the new
-/// reference first (`old` may be `item`), then the old one released.
+/// `Set` of a slot set before, or of `HPy_NULL`: the slot holds `item` (or
+/// NULL), a reference of its own; the old item is released after the store
+/// (it may be `item`).
 ///
 /// # Safety
-/// `item` is a live object or NULL, `old` a live object whose reference the
-/// slot held, or NULL.
+/// `slot` is in range of a builder's item array, holding NULL or a
+/// reference; `item` is a live object or NULL; with the GIL.
+#[cold]
 #[inline(never)]
-unsafe fn replace_item(item: *mut PyObject, old: *mut PyObject) {
+unsafe fn set_again_or_null(slot: *mut *mut PyObject, item: *mut PyObject) {
     // SAFETY: as documented (both functions accept NULL).
     unsafe {
+        let old = *slot;
         ffi::Py_IncRef(item);
+        *slot = item;
         ffi::Py_DecRef(old);
     }
 }
@@ -121,10 +146,18 @@ unsafe fn replace_item(item: *mut PyObject, old: *mut PyObject) {
 #[inline(always)]
 pub(crate) fn builder_build(seq: *mut PyObject) -> HPy {
     if seq.is_null() {
-        // SAFETY: setting MemoryError.
-        unsafe { ffi::PyErr_NoMemory() };
+        return build_failed();
     }
     py2h(seq)
+}
+
+/// `Build` of a failed `New`: MemoryError.
+#[cold]
+#[inline(never)]
+fn build_failed() -> HPy {
+    // SAFETY: setting MemoryError, with the GIL (the caller's).
+    unsafe { ffi::PyErr_NoMemory() };
+    HPy::NULL
 }
 
 /// `Cancel`: drops the sequence and the items set.
@@ -156,7 +189,8 @@ pub unsafe extern "C" fn ctx_ListBuilder_New(
 }
 
 /// `HPyListBuilder_Set`: item `index` of the list becomes a new reference
-/// to `h_item`.
+/// to `h_item` (the mode of reference counting read at each call: the
+/// CPython ABI's fallback, and the context's before `specialize_context`).
 #[cfg_attr(feature = "export", no_mangle)]
 pub unsafe extern "C" fn ctx_ListBuilder_Set(
     _ctx: *mut HPyContext,
@@ -164,8 +198,55 @@ pub unsafe extern "C" fn ctx_ListBuilder_Set(
     index: HPy_ssize_t,
     h_item: HPy,
 ) {
-    // SAFETY: the builder's list (or 0); the caller passes a live handle.
-    unsafe { builder_set(&LIST, list_of(builder), index, h2py(h_item)) }
+    // SAFETY: the builder's list (or 0); the caller passes a live handle;
+    // the mode in force.
+    unsafe {
+        builder_set(
+            &LIST,
+            ffi::refcounting(),
+            list_of(builder),
+            index,
+            h2py(h_item),
+        )
+    }
+}
+
+/// `ctx_ListBuilder_Set` for plain 64-bit counts (3.9 to 3.11).
+unsafe extern "C" fn list_set_plain(
+    _ctx: *mut HPyContext,
+    builder: HPyListBuilder,
+    index: HPy_ssize_t,
+    h_item: HPy,
+) {
+    // SAFETY: as ctx_ListBuilder_Set; installed only in that mode.
+    unsafe {
+        builder_set(
+            &LIST,
+            RefCounting::PLAIN,
+            list_of(builder),
+            index,
+            h2py(h_item),
+        )
+    }
+}
+
+/// `ctx_ListBuilder_Set` for immortal-aware 32-bit counts (3.12, 3.13).
+unsafe extern "C" fn list_set_immortal32(
+    _ctx: *mut HPyContext,
+    builder: HPyListBuilder,
+    index: HPy_ssize_t,
+    h_item: HPy,
+) {
+    // SAFETY: as ctx_ListBuilder_Set; installed only in that mode.
+    unsafe {
+        builder_set(
+            &LIST,
+            RefCounting::IMMORTAL32,
+            list_of(builder),
+            index,
+            h2py(h_item),
+        )
+    }
 }
 
 /// `HPyListBuilder_Build`: the built list (the builder is consumed).
@@ -182,4 +263,37 @@ pub unsafe extern "C" fn ctx_ListBuilder_Build(
 pub unsafe extern "C" fn ctx_ListBuilder_Cancel(_ctx: *mut HPyContext, builder: HPyListBuilder) {
     // SAFETY: the builder's list (or 0), with the GIL.
     unsafe { builder_cancel(list_of(builder)) }
+}
+
+/// Gives the builders' `Set` slots of `ctx` the copies specialised to the
+/// reference counting in force (`ffi::init_refcounting` must have run);
+/// in the `CALL` mode they keep the general functions.
+///
+/// # Safety
+/// `ctx` is a context that no extension uses yet (or one whose Set slots
+/// nobody reads concurrently), with the GIL.
+pub unsafe fn specialize_context(ctx: *mut HPyContext) {
+    let rc = ffi::refcounting();
+    let (list, tuple) = if rc == RefCounting::PLAIN {
+        (
+            list_set_plain as _,
+            crate::tuplebuilder::tuple_set_plain as _,
+        )
+    } else if rc == RefCounting::IMMORTAL32 {
+        (
+            list_set_immortal32 as _,
+            crate::tuplebuilder::tuple_set_immortal32 as _,
+        )
+    } else {
+        (
+            ctx_ListBuilder_Set as _,
+            crate::tuplebuilder::ctx_TupleBuilder_Set as _,
+        )
+    };
+    // SAFETY: as documented: a live context, written with the GIL before
+    // any extension reads it.
+    unsafe {
+        (*ctx).ctx_ListBuilder_Set = list;
+        (*ctx).ctx_TupleBuilder_Set = tuple;
+    }
 }

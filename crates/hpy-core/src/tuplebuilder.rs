@@ -3,7 +3,7 @@
 
 use hpy_sys::{HPy, HPyContext, HPyTupleBuilder, HPy_ssize_t};
 
-use crate::ffi::{self, PyObject};
+use crate::ffi::{self, PyObject, RefCounting};
 use crate::h2py;
 use crate::listbuilder::{builder_build, builder_cancel, builder_new, builder_set, Kind};
 
@@ -39,8 +39,56 @@ pub unsafe extern "C" fn ctx_TupleBuilder_Set(
     index: HPy_ssize_t,
     h_item: HPy,
 ) {
-    // SAFETY: the builder's tuple (or 0); the caller passes a live handle.
-    unsafe { builder_set(&TUPLE, tuple_of(builder), index, h2py(h_item)) }
+    // SAFETY: the builder's tuple (or 0); the caller passes a live handle;
+    // the mode in force.
+    unsafe {
+        builder_set(
+            &TUPLE,
+            ffi::refcounting(),
+            tuple_of(builder),
+            index,
+            h2py(h_item),
+        )
+    }
+}
+
+/// `ctx_TupleBuilder_Set` for plain 64-bit counts (3.9 to 3.11; installed
+/// by `listbuilder::specialize_context`).
+pub(crate) unsafe extern "C" fn tuple_set_plain(
+    _ctx: *mut HPyContext,
+    builder: HPyTupleBuilder,
+    index: HPy_ssize_t,
+    h_item: HPy,
+) {
+    // SAFETY: as ctx_TupleBuilder_Set; installed only in that mode.
+    unsafe {
+        builder_set(
+            &TUPLE,
+            RefCounting::PLAIN,
+            tuple_of(builder),
+            index,
+            h2py(h_item),
+        )
+    }
+}
+
+/// `ctx_TupleBuilder_Set` for immortal-aware 32-bit counts (3.12, 3.13).
+pub(crate) unsafe extern "C" fn tuple_set_immortal32(
+    _ctx: *mut HPyContext,
+    builder: HPyTupleBuilder,
+    index: HPy_ssize_t,
+    h_item: HPy,
+) {
+    // SAFETY: as ctx_TupleBuilder_Set; installed only in that mode.
+    unsafe {
+        builder_set(
+            &TUPLE,
+            RefCounting::IMMORTAL32,
+            tuple_of(builder),
+            index,
+            h2py(h_item),
+        )
+    }
 }
 
 /// `HPyTupleBuilder_Build`: the built tuple (the builder is consumed).

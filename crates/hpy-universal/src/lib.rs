@@ -219,6 +219,12 @@ fn init_module(gil: Gil) -> Result<Obj, ErrSet> {
     // SAFETY: called by PyInit_universal, with the GIL (hpy-core's inline
     // reference counting, see hpy_core::ffi::RefCounting).
     unsafe { hpy_core::ffi::init_refcounting() };
+    // SAFETY: with the GIL, before any extension has the contexts: the
+    // builders' Set slots get the copies for that reference counting.
+    unsafe {
+        hpy_core::listbuilder::specialize_context(context::universal());
+        hpy_core::listbuilder::specialize_context(context::hybrid());
+    }
     // HPy types get the direct call paths of their slots and methods.
     slot_call::init(gil);
     let load_error = loader::create_load_error_class(gil)?;

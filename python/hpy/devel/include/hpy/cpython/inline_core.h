@@ -79,13 +79,21 @@ HPyAPI_FUNC int HPy_SetItem_i(HPyContext *ctx, HPy obj, HPy_ssize_t idx, HPy val
 }
 
 /* ~~~ HPyListBuilder and HPyTupleBuilder ~~~
-   One implementation for both, with the semantic of the Rust one
-   (crates/hpy-core/src/listbuilder.rs): a failed New gives a builder of 0,
-   which Build reports (MemoryError) and Set and Cancel ignore; Set stores a
-   new reference, raises IndexError for an index out of range, releases an
-   item set before and leaves the slot empty for HPy_NULL. The inline Set
-   covers the common case only, an empty slot in range and a non-NULL item,
-   in one test per condition; the Rust function does all else. */
+   One implementation for both. As in HPy 0.9 (and in every ABI), a failed
+   New gives a builder of 0, which Build reports (MemoryError) and Set and
+   Cancel ignore, and Set stores a new reference to the item.
+   What Set checks depends on NDEBUG, as CPython's own PyList_SET_ITEM and
+   HPy 0.9's Set, which only assert:
+   - built with NDEBUG (the default of extensions built for a release
+     CPython, whose CFLAGS define it): nothing is checked; an index out of
+     range, a slot set twice or HPy_NULL is undefined behaviour, and Set is
+     Py_INCREF and the store, as the C-API code would be;
+   - built without NDEBUG: the checks of the universal ABI, which instead
+     of aborting as an assert would, raise the same exceptions: a case
+     other than an empty slot in range and an item not NULL goes to the
+     Rust function (crates/hpy-core/src/listbuilder.rs), which raises
+     IndexError for an index out of range, releases an item set twice and
+     leaves the slot empty for HPy_NULL. */
 
 /* The builder of the new sequence seq (NULL: a failed New). */
 static inline intptr_t _HPyBuilder_New(PyObject *seq)
@@ -95,15 +103,20 @@ static inline intptr_t _HPyBuilder_New(PyObject *seq)
     return (intptr_t)seq;
 }
 
-/* The common case of Set: slot index of seq's items is in range and empty,
-   the item not NULL. Returns 0 if it is not that case. */
+/* Set in the common case: slot index of seq's items is in range and empty,
+   the item not NULL. Without NDEBUG, returns 0 (having done nothing) if it
+   is not that case; with NDEBUG the caller guarantees it. */
 static inline int _HPyBuilder_SetFast(PyObject *seq, PyObject **items, HPy_ssize_t index,
                                       PyObject *item)
 {
+#ifndef NDEBUG
     /* Py_SIZE and the item array, not PyList_GET_SIZE/PyList_SET_ITEM & co.,
-       whose assert(PyList_Check()) a build without NDEBUG would repeat */
+       whose assert(PyList_Check()) would repeat for each item */
     if ((size_t)index >= (size_t)Py_SIZE(seq) || item == NULL || items[index] != NULL)
         return 0;
+#else
+    (void)seq;
+#endif
     Py_INCREF(item);
     items[index] = item;
     return 1;
@@ -119,9 +132,9 @@ static inline HPy _HPyBuilder_Build(intptr_t builder)
 /* The four functions of HPy<Kind>Builder, whose field is `field`, over
    CPython's Py<Kind>Object made by `new` (PyList_New or PyTuple_New):
    New starts building a sequence of size items; Set sets item index (the
-   Rust function ctx_<Kind>Builder_Set does all but the common case);
-   Build gives the finished sequence and Cancel abandons it, both using the
-   builder up. */
+   Rust function ctx_<Kind>Builder_Set does the cases that the checks of a
+   build without NDEBUG catch); Build gives the finished sequence and Cancel
+   abandons it, both using the builder up. */
 #define _HPY_INLINE_BUILDER(Kind, field, new)                                  \
 HPyAPI_FUNC HPy##Kind##Builder HPy##Kind##Builder_New(HPyContext *ctx, HPy_ssize_t size) \
 {                                                                              \

@@ -52,8 +52,15 @@ RATIO_GOALS = {'build_value': {'hpy-cpython': 1.2, 'hpy-universal': 1.2}}
 RATIO_GOALS.update({f: {'hpy-cpython': 1.3, 'hpy-universal': 1.4} for f in PARSE})
 
 
+# The optimisation level and NDEBUG of CPython's CFLAGS, which setuptools
+# (and so pip) compiles every extension with: -O3 -DNDEBUG for a release
+# interpreter. Both the C-API and the HPy variants get them.
+PY_CFLAGS = [f for f in (sysconfig.get_config_var('CFLAGS') or '').split()
+             if f.startswith('-O') or f == '-DNDEBUG'] or ['-O2']
+
+
 def compile_ext(source, out, include_dirs, macros=(), sources=(), extra_objects=(), link_args=()):
-    cmd = [os.environ.get('CC', 'cc'), '-shared', '-fPIC', '-O2', '-fvisibility=hidden']
+    cmd = [os.environ.get('CC', 'cc'), '-shared', '-fPIC', '-fvisibility=hidden', *PY_CFLAGS]
     cmd += ['-I' + str(d) for d in include_dirs]
     cmd += ['-D' + m for m in macros]
     cmd += [str(source), *map(str, sources), *map(str, extra_objects), *link_args, '-o', str(out)]

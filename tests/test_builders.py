@@ -347,6 +347,8 @@ def m_ndebug(make_module):
 @pytest.mark.parametrize('kind', ['list', 'tuple'])
 def test_build_ndebug(m_ndebug, kind):
     typ = list if kind == 'list' else tuple
+    # None: an immortal object from 3.12 on (whose count, shared with the
+    # whole interpreter, is not checked)
     for obj in [object(), None, 12345678901234567890]:
         before = sys.getrefcount(obj)
         for n in [0, 1, 8, 100]:
@@ -354,9 +356,9 @@ def test_build_ndebug(m_ndebug, kind):
             assert type(res) is typ and len(res) == n
             assert all(x is obj for x in res)
             del res
-            assert sys.getrefcount(obj) == before
+            assert obj is None or sys.getrefcount(obj) == before
             assert m_ndebug.fill(obj, n, kind == 'tuple', True) is None
-            assert sys.getrefcount(obj) == before
+            assert obj is None or sys.getrefcount(obj) == before
     assert m_ndebug.builders_of_new_items() == ([1000, 1001, 1002],
                                                 (1000, 1001, 1002))
 

@@ -80,93 +80,56 @@ pub unsafe extern "C" fn ctx_CallRealFunctionFromTrampoline(
     contexts::leave_call(gil, saved);
 }
 
-/// The argument handles of a call: those of an array of arguments, then
-/// those of a few single objects (`self`, ...), opened together by `open`
-/// and closed together by `close`, in that order, in the frame of the call
-/// (allocated only past `INLINE`), for the direct paths of calls (here and
-/// in method_call.rs).
-pub struct ArgHandles {
-    inline: [HPy; ArgHandles::INLINE],
-    heap: Vec<HPy>,
-    /// The handles of the array.
+/// How many argument handles `with_arg_handles` keeps in the frame of the
+/// call (more are allocated).
+const INLINE_ARGS: usize = 8;
+
+/// The argument handles of a call: one for each of the `n` objects at
+/// `items` (none if `items` is null), then one for each object of `extra`
+/// (`self`, ...), opened together, given to `body` (the handles of the
+/// array, then those of `extra`, in one slice) and closed together in that
+/// order when it returns, for the direct paths of calls (here and in
+/// method_call.rs). They live in this frame (allocated only past
+/// `INLINE_ARGS`), where they stay put.
+///
+/// # Safety
+/// With the GIL; `items` is null or points to `n` live objects (or nulls);
+/// the objects of `extra` are live (or null).
+#[inline(always)]
+pub unsafe fn with_arg_handles<R>(
+    gil: Gil,
+    dctx: *mut HPyContext,
+    items: *const Obj,
     n: usize,
-    /// All the handles.
-    total: usize,
+    extra: &[Obj],
+    body: impl FnOnce(&[HPy]) -> R,
+) -> R {
+    let n = if items.is_null() { 0 } else { n };
+    let total = n + extra.len();
+    let mut inline = [HPy::NULL; INLINE_ARGS];
+    let mut heap: Vec<HPy> = Vec::new();
+    let out = if total <= INLINE_ARGS {
+        inline.as_mut_ptr()
+    } else {
+        heap.reserve_exact(total);
+        heap.as_mut_ptr()
+    };
+    // SAFETY: the caller's contract; `out` has room for `total` handles
+    // (the inline array, or the heap buffer reserved above, whose length
+    // stays 0: it is read only through `out`), all written by
+    // `open_call_args` before the slice is made.
+    unsafe {
+        handles::open_call_args(gil, dctx, items, n, extra, out);
+        let r = body(core::slice::from_raw_parts(out, total));
+        handles::close_call_args(gil, dctx, out, total);
+        r
+    }
 }
 
-impl ArgHandles {
-    const INLINE: usize = 8;
-
-    /// Opens an argument handle of `dctx`'s family for each of the `n`
-    /// objects at `items` (none if `items` is null), then for each object
-    /// of `extra`.
-    ///
-    /// # Safety
-    /// With the GIL; `items` is null or points to `n` live objects (or
-    /// nulls); the objects of `extra` are live (or null).
-    #[inline(always)]
-    pub unsafe fn open(
-        gil: Gil,
-        dctx: *mut HPyContext,
-        items: *const Obj,
-        n: usize,
-        extra: &[Obj],
-    ) -> ArgHandles {
-        let n = if items.is_null() { 0 } else { n };
-        let total = n + extra.len();
-        let mut a = ArgHandles {
-            inline: [HPy::NULL; ArgHandles::INLINE],
-            heap: Vec::new(),
-            n,
-            total,
-        };
-        let out = if total <= ArgHandles::INLINE {
-            a.inline.as_mut_ptr()
-        } else {
-            a.heap.reserve_exact(total);
-            a.heap.as_mut_ptr()
-        };
-        // SAFETY: the caller's contract; `out` has room for `total` handles
-        // (the inline array, or the heap buffer reserved above, whose
-        // length stays 0: only `all` reads it, through `total`).
-        unsafe { handles::open_call_args(gil, dctx, items, n, extra, out) };
-        a
-    }
-
-    /// All the handles.
-    #[inline(always)]
-    fn all(&self) -> *const HPy {
-        if self.total <= ArgHandles::INLINE {
-            self.inline.as_ptr()
-        } else {
-            self.heap.as_ptr()
-        }
-    }
-
-    /// The handles of the array, for the HPy function.
-    #[inline(always)]
-    pub fn ptr(&self) -> *const HPy {
-        self.all()
-    }
-
-    /// The handle of `extra[i]`.
-    #[inline(always)]
-    pub fn extra(&self, i: usize) -> HPy {
-        let k = self.n + i;
-        if k < self.total {
-            // SAFETY: `open` wrote `total` handles.
-            unsafe { *self.all().add(k) }
-        } else {
-            HPy::NULL
-        }
-    }
-
-    /// Closes the handles in the order they were opened (as `close_args`).
-    #[inline(always)]
-    pub fn close(self, gil: Gil, dctx: *mut HPyContext) {
-        // SAFETY: `open` wrote `total` handles at `all()`.
-        unsafe { handles::close_call_args(gil, dctx, self.all(), self.total) }
-    }
+/// The handle at `i` of `hs` (`HPy_NULL` past its end).
+#[inline(always)]
+fn nth(hs: &[HPy], i: usize) -> HPy {
+    hs.get(i).copied().unwrap_or(HPy::NULL)
 }
 
 /// `handles::close_call_arg`, not inlined: the frames of the call paths
@@ -309,10 +272,10 @@ pub unsafe fn call_varargs(
     // SAFETY: the caller's contract.
     let result = unsafe {
         let g: HPyFunc_varargs = cast_fn(f);
-        let h = ArgHandles::open(gil, dctx, args, nargs, &[self_]);
-        let r = call_result(gil, dctx, g(dctx, h.extra(0), h.ptr(), nargs));
-        h.close(gil, dctx);
-        r
+        with_arg_handles(gil, dctx, args, nargs, &[self_], |hs| {
+            let n = hs.len() - 1;
+            call_result(gil, dctx, g(dctx, nth(hs, n), hs.as_ptr(), n))
+        })
     };
     contexts::leave_call(gil, saved);
     result
@@ -344,10 +307,11 @@ pub unsafe fn call_keywords(
         } else {
             ffi::PyTuple_GET_SIZE(kwnames) as usize
         };
-        let h = ArgHandles::open(gil, dctx, args, nargs + nkw, &[self_, kwnames]);
-        let r = call_result(gil, dctx, g(dctx, h.extra(0), h.ptr(), nargs, h.extra(1)));
-        h.close(gil, dctx);
-        r
+        with_arg_handles(gil, dctx, args, nargs + nkw, &[self_, kwnames], |hs| {
+            let k = hs.len() - 2;
+            let r = g(dctx, nth(hs, k), hs.as_ptr(), nargs, nth(hs, k + 1));
+            call_result(gil, dctx, r)
+        })
     };
     contexts::leave_call(gil, saved);
     result
@@ -419,10 +383,17 @@ unsafe fn dispatch_direct(
                         ffi::PyTuple_GET_SIZE(tuple) as usize,
                     )
                 };
-                let h = ArgHandles::open(gil, dctx, items_ptr, n, &[o(a.self_), o(a.kw)]);
-                let r = g(dctx, h.extra(0), h.ptr(), n as HPy_ssize_t, h.extra(1));
-                a.result = call_result(gil, dctx, r).cast();
-                h.close(gil, dctx);
+                let extra = [o(a.self_), o(a.kw)];
+                let r = with_arg_handles(gil, dctx, items_ptr, n, &extra, |hs| {
+                    let k = hs.len() - 2;
+                    let n = k as HPy_ssize_t;
+                    call_result(
+                        gil,
+                        dctx,
+                        g(dctx, nth(hs, k), hs.as_ptr(), n, nth(hs, k + 1)),
+                    )
+                });
+                a.result = r.cast();
             }
             _ => return false,
         }

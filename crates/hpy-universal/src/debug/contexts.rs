@@ -176,18 +176,43 @@ pub fn leave_call(gil: Gil, saved: Saved) {
     current_mut(gil).ctx = saved.0;
 }
 
+#[inline(always)]
 fn next_of(_gil: Gil, dctx: *mut HPyContext) -> *mut HPyContext {
-    let fam = family(dctx);
     // SAFETY: with the GIL (the token); nothing here reaches FAMILIES again.
     let families = unsafe { &mut *FAMILIES.as_ptr() };
+    // the module's context is its family's base (a trampoline passes it)
+    let [a, b] = families;
+    let f = if a.base == dctx {
+        a
+    } else if b.base == dctx {
+        b
+    } else {
+        return next_of_copy(families, dctx);
+    };
+    take_next(f)
+}
+
+/// The next copy of `f`'s cache.
+#[inline(always)]
+fn take_next(f: &mut Family) -> *mut HPyContext {
+    const _: () = assert!(CACHE_SIZE.is_power_of_two());
+    let i = f.next & (CACHE_SIZE - 1);
+    f.next = (i + 1) & (CACHE_SIZE - 1);
+    match f.cache.get_mut(i) {
+        Some(c) => c.as_mut_ptr(),
+        None => f.base,
+    }
+}
+
+/// `next_of` for a context that is not a family's base: a copy (the
+/// family is the universal context it wraps).
+#[cold]
+#[inline(never)]
+fn next_of_copy(families: &mut [Family; 2], dctx: *mut HPyContext) -> *mut HPyContext {
+    let fam = family(dctx);
     for f in families.iter_mut() {
-        // the module's context is the family's base (compared first)
-        if f.base == dctx || (!f.base.is_null() && family(f.base) == fam) {
-            let i = f.next;
-            f.next = (i + 1) % CACHE_SIZE;
-            if let Some(c) = f.cache.get_mut(i) {
-                return c.as_mut_ptr();
-            }
+        if !f.base.is_null() && family(f.base) == fam {
+            return take_next(f);
         }
     }
     // not one of ours (cannot happen: only debug modules get here)

@@ -106,10 +106,10 @@ pub unsafe fn with_arg_handles<R>(
 ) -> R {
     let n = if items.is_null() { 0 } else { n };
     let total = n + extra.len();
-    let mut inline = [HPy::NULL; INLINE_ARGS];
+    let mut inline = [const { core::mem::MaybeUninit::<HPy>::uninit() }; INLINE_ARGS];
     let mut heap: Vec<HPy> = Vec::new();
     let out = if total <= INLINE_ARGS {
-        inline.as_mut_ptr()
+        inline.as_mut_ptr().cast::<HPy>()
     } else {
         heap.reserve_exact(total);
         heap.as_mut_ptr()

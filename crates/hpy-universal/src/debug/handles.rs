@@ -336,9 +336,10 @@ impl Table {
     }
 
     /// `close_open` when it needs no call: an open handle of family `fam`
-    /// without raw data or trace, no hook installed, and the record that
-    /// may leave the queue holds nothing to release. Its object (whose
-    /// reference the caller now owns), or null: nothing was done.
+    /// without raw data or trace, no hook installed. Its object (whose
+    /// reference the caller now owns), or null: nothing was done. What the
+    /// record that leaves the queue held, if anything, is pending: the
+    /// caller releases it (`has_pending`).
     #[inline(always)]
     fn close_plain(&mut self, fam: usize, h: HPy) -> Obj {
         // the slot of a debug handle (anything else fails the key compare)
@@ -352,21 +353,10 @@ impl Table {
         if r.key != h._i || r.ctx != fam {
             return core::ptr::null_mut();
         }
-        if self.closed_len >= self.closed_max && self.closed_len != 0 {
-            // the oldest record leaves the queue: it must hold nothing
-            // SAFETY: the queue is not empty and links slots of the table.
-            let old = unsafe { &*self.at(self.closed_head) };
-            if old.kept || old.extra.is_some() {
-                return core::ptr::null_mut();
-            }
-        }
-        // SAFETY: in bounds (checked above).
-        let r = unsafe { &mut *self.at(index) };
         r.closed = true;
         r.key = NO_KEY;
         let obj = core::mem::replace(&mut r.obj, HPy::NULL)._i as Obj;
-        // SAFETY: in bounds; the record that may leave the queue holds
-        // nothing (checked above), so nothing is evicted.
+        // SAFETY: in bounds (checked above).
         unsafe { self.push_closed(index) };
         obj
     }
@@ -1045,10 +1035,13 @@ pub fn constant(gil: Gil, u: HPy) -> HPy {
 /// not one (closed, of another family, a constant).
 #[inline(always)]
 fn close_fast(gil: Gil, fam: usize, h: HPy) -> Option<()> {
-    let obj = with(gil, |t| t.close_plain(fam, h));
+    let (obj, pending) = with(gil, |t| (t.close_plain(fam, h), t.has_pending));
     if !obj.is_null() {
         // SAFETY: with the GIL; the record owned one reference to it.
         unsafe { ffi::Py_DECREF(obj) };
+        if pending {
+            release_pending(gil);
+        }
         return Some(());
     }
     close_fast_rare(gil, fam, h)
@@ -1126,8 +1119,11 @@ pub fn force_close(gil: Gil, h: HPy) -> Result<(), Invalid> {
 #[inline(never)]
 pub fn into_object(gil: Gil, dctx: *mut HPyContext, h: HPy, func: &CStr) -> Result<Obj, Invalid> {
     let fam = contexts::family(dctx);
-    let obj = with(gil, |t| t.close_plain(fam, h));
+    let (obj, pending) = with(gil, |t| (t.close_plain(fam, h), t.has_pending));
     if !obj.is_null() {
+        if pending {
+            release_pending(gil);
+        }
         // the record's reference goes to the caller
         return Ok(obj);
     }

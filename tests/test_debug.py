@@ -795,9 +795,16 @@ def test_object_kept_by_a_closed_handle_is_released_when_it_leaves_the_queue(mak
         del o
         gc.collect()
         assert w() is not None
+        # the queue shrinks by one record per handle opened or closed
+        # past its maximum (each call opens and closes 3), down to 2
         _debug.set_closed_handles_queue_max_size(2)
-        for i in range(10):   # each call opens and closes 3 handles
+        for i in range(10000):
+            if len(_debug.get_closed_handles()) <= 2:
+                break
             mod.f(i)
+        for i in range(3):
+            mod.f(i)
+        assert len(_debug.get_closed_handles()) <= 2
         gc.collect()
         assert w() is None
     finally:

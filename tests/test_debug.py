@@ -764,3 +764,49 @@ def test_leaked_handles_fail_debug_mode_tests(tmp_path):
     assert 'FAILED test_leaky.py::test_leaks[debug]' in out, out
     assert "the test left handles open: 1 unclosed handle:" in out, out
     assert "for 'left open'>" in out, out
+
+
+def test_object_kept_by_a_closed_handle_is_released_when_it_leaves_the_queue(make_module):
+    """With a hook installed, a closed handle keeps its object (so that a
+    call given it can go on); once its record leaves the closed handles
+    queue (pushed out by later handles), the object is released."""
+    import gc
+    import weakref
+    from hpy.universal import _debug
+    mod = make_module("""
+        HPyDef_METH(f, "f", HPyFunc_O)
+        static HPy f_impl(HPyContext *ctx, HPy self, HPy arg)
+        {
+            return HPy_Dup(ctx, ctx->h_None);
+        }
+        @EXPORT(f)
+        @INIT
+    """)
+
+    class Payload:
+        pass
+
+    old = _debug.get_closed_handles_queue_max_size()
+    _debug.set_on_invalid_handle(lambda: None)
+    try:
+        o = Payload()
+        w = weakref.ref(o)
+        mod.f(o)              # its argument handle is closed, and keeps `o`
+        del o
+        gc.collect()
+        assert w() is not None
+        # the queue shrinks by one record per handle opened or closed
+        # past its maximum (each call opens and closes 3), down to 2
+        _debug.set_closed_handles_queue_max_size(2)
+        for i in range(10000):
+            if len(_debug.get_closed_handles()) <= 2:
+                break
+            mod.f(i)
+        for i in range(3):
+            mod.f(i)
+        assert len(_debug.get_closed_handles()) <= 2
+        gc.collect()
+        assert w() is None
+    finally:
+        _debug.set_on_invalid_handle(None)
+        _debug.set_closed_handles_queue_max_size(old)

@@ -136,3 +136,101 @@ def test_wrong_context_calls_the_hook(make_module):
         assert calls == [1]
     finally:
         _debug.set_on_invalid_handle(None)
+
+
+# Threads: the current context is per thread. A call that releases the GIL
+# (HPy_LeavePythonExecution) lets other threads run calls of their own;
+# when it takes the GIL back (HPy_ReenterPythonExecution, whose check runs
+# once the GIL is held) its own context is the valid one again, even while
+# another thread is inside a call.
+THREADS = """
+    static HPyContext *kept_ctx;
+    static volatile int flag;
+
+    HPyDef_METH(keep_ctx, "keep_ctx", HPyFunc_NOARGS)
+    static HPy keep_ctx_impl(HPyContext *ctx, HPy self)
+    {
+        kept_ctx = ctx;
+        return HPy_Dup(ctx, ctx->h_None);
+    }
+    HPyDef_METH(wait_for_flag, "wait_for_flag", HPyFunc_O)
+    static HPy wait_for_flag_impl(HPyContext *ctx, HPy self, HPy arg)
+    {
+        HPyThreadState state = HPy_LeavePythonExecution(ctx);
+        while (!__atomic_load_n(&flag, __ATOMIC_ACQUIRE))
+            sched_yield();
+        HPy_ReenterPythonExecution(ctx, state);
+        return HPy_Dup(ctx, arg);      /* this call's context, valid again */
+    }
+    HPyDef_METH(set_flag, "set_flag", HPyFunc_NOARGS)
+    static HPy set_flag_impl(HPyContext *ctx, HPy self)
+    {
+        __atomic_store_n(&flag, 1, __ATOMIC_RELEASE);
+        return HPy_Dup(ctx, ctx->h_None);
+    }
+    HPyDef_METH(call, "call", HPyFunc_VARARGS)
+    static HPy call_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs)
+    {
+        HPy r = HPy_CallTupleDict(ctx, args[0], HPy_NULL, HPy_NULL);
+        if (HPy_IsNull(r))
+            return r;
+        HPy_Close(ctx, r);
+        return HPy_Dup(ctx, args[1]);   /* this call's context, still valid */
+    }
+    HPyDef_METH(reenter_with_kept, "reenter_with_kept", HPyFunc_NOARGS)
+    static HPy reenter_with_kept_impl(HPyContext *ctx, HPy self)
+    {
+        HPyThreadState state = HPy_LeavePythonExecution(ctx);
+        HPy_ReenterPythonExecution(kept_ctx, state);     /* the wrong one */
+        return HPy_Dup(ctx, ctx->h_None);
+    }
+    @EXPORT(keep_ctx)
+    @EXPORT(wait_for_flag)
+    @EXPORT(set_flag)
+    @EXPORT(call)
+    @EXPORT(reenter_with_kept)
+    @INIT
+"""
+
+
+def test_threads_interleaving_calls_keep_their_contexts(make_module):
+    import threading
+    mod = make_module('#include <sched.h>\n' + THREADS)
+    a_done = threading.Event()
+    results = {}
+
+    def a():
+        # releases the GIL until `b` is inside its call, takes it back while
+        # `b`'s call still runs (b waits on a_done with the GIL released)
+        results['a'] = mod.wait_for_flag('a')
+        a_done.set()
+
+    def in_b():
+        mod.set_flag()
+        assert a_done.wait(30)
+
+    def b():
+        results['b'] = mod.call(in_b, 'b')
+
+    ta = threading.Thread(target=a)
+    ta.start()
+    tb = threading.Thread(target=b)
+    tb.start()
+    ta.join(60)
+    tb.join(60)
+    assert results == {'a': 'a', 'b': 'b'}
+
+
+def test_reenter_with_a_wrong_context_is_checked_with_the_gil(make_module):
+    from hpy.universal import _debug
+    mod = make_module('#include <sched.h>\n' + THREADS)
+    calls = []
+    mod.keep_ctx()
+    # the hook, Python code, runs: HPy_ReenterPythonExecution checks its
+    # context once the GIL is back
+    _debug.set_on_invalid_handle(lambda: calls.append(1))
+    try:
+        assert mod.reenter_with_kept() is None
+        assert calls == [1]
+    finally:
+        _debug.set_on_invalid_handle(None)

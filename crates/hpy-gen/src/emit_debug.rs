@@ -42,6 +42,13 @@ pub const SPECIAL: &[&str] = &[
     "ctx_Type_FromSpec",
 ];
 
+/// Functions that the extension calls without the GIL and that take it
+/// back (`HPy_ReenterPythonExecution`): the context is checked once the
+/// universal function has returned with the GIL held, as everything that
+/// the check reads (debug/contexts.rs) is protected by the GIL. They must
+/// take no handle.
+const ENTERED_WITHOUT_GIL: &[&str] = &["ctx_ReenterPythonExecution"];
+
 /// Functions that check their arguments themselves (a TypeError) whose
 /// `@requires` debug mode checks first anyway, to word the TypeError as
 /// HPy 0.9's debug mode words these checks ("HPyType_IsSubtype arg 1 must
@@ -297,6 +304,30 @@ fn emit_func(f: &Func) -> Result<String, String> {
     } else {
         format!("{pre}let r = {call};\n{post}{result}\n")
     };
+    if ENTERED_WITHOUT_GIL.contains(&f.ctx_name.as_str()) {
+        if !pre.is_empty() || !post.is_empty() || f.ret != "void" {
+            return Err(format!(
+                "{}: a function entered without the GIL must take no handle and return nothing",
+                f.ctx_name
+            ));
+        }
+        return Ok(format!(
+            "/// `{}` in debug mode: called without the GIL, which the universal\n\
+             /// function takes back; the context is checked after it.\n\
+             pub unsafe extern \"C\" fn {}({params}){ret} {{\n\
+             const F: &CStr = c\"{}\";\n\
+             let u = crate::debug::handles::universal_of(dctx);\n\
+             // SAFETY: `u` is the live universal context this debug context wraps\n\
+             // (read from the context, which never changes after its creation);\n\
+             // the other arguments are the caller's, as the API documents them.\n\
+             unsafe {{\n{body}}}\n\
+             // SAFETY: the universal function has taken the GIL back.\n\
+             let gil = unsafe {{ Gil::assume() }};\n\
+             crate::debug::contexts::check(gil, dctx, F);\n\
+             }}\n\n",
+            f.c_name, f.ctx_name, f.c_name
+        ));
+    }
     Ok(format!(
         "/// `{}` in debug mode.\npub unsafe extern \"C\" fn {}({params}){ret} {{\n\
          const F: &CStr = c\"{}\";\n\

@@ -46,9 +46,7 @@ use hpy_sys::*;
 use pyo3_ffi as ffi;
 
 use crate::context::Mode;
-use crate::debug::contexts;
-use crate::debug::dispatch::{call_result, close_arg, ArgHandles};
-use crate::debug::handles::open_call_arg;
+use crate::debug::dispatch as debug;
 use crate::handles::{h2py, py2h};
 use crate::python::{Gil, PY_VECTORCALL_ARGUMENTS_OFFSET};
 
@@ -534,20 +532,10 @@ unsafe extern "C" fn universal_keywords(
 // ~~~ the debug direct calls ~~~
 //
 // The direct calls of debug mode: the vectorcalls that `install` gives the
-// module functions of a module loaded with a debug context.
-//
-// They do the debug dispatcher's work for one call (debug/dispatch.rs)
-// without the trampoline, CPython's generic vectorcall and the
-// dispatcher's per-thread bookkeeping: `self` and each argument become a
-// fresh argument handle of the context's family, the HPy function is
-// called with this call's own copy of the debug context
-// (`contexts::enter_call`, current until `leave_call`), the handle it
-// returns is checked and turned into the new reference CPython expects,
-// and the argument handles are closed (so one kept past the call is caught
-// when used again, and one the extension closed itself is reported). The
-// handles are opened and closed in the order the dispatcher uses, and live
-// in this call's stack frame: they are this call's alone, whatever other
-// threads do while it releases the GIL.
+// module functions of a module loaded with a debug context. Each does, for
+// one call, what the debug dispatcher does (the same functions:
+// debug/dispatch.rs `call_noargs` ...), without the trampoline and
+// CPython's generic vectorcall.
 //
 // `ml_meth` keeps the trampoline (no thunks: those pass universal handles),
 // so a call site that CPython specializes goes through the dispatcher,
@@ -573,14 +561,7 @@ unsafe extern "C" fn debug_noargs(
             kwnames,
             ok,
             |gil, record, module_ctx, self_, _| {
-                // the HPy function gets this call's own copy of the context
-                let (dctx, saved) = contexts::enter_call(gil, module_ctx);
-                let f: HPyFunc_noargs = core::mem::transmute((*record).impl_);
-                let s = open_call_arg(gil, dctx, self_._i as Obj);
-                let result = call_result(gil, dctx, f(dctx, s));
-                close_arg(gil, dctx, s);
-                contexts::leave_call(gil, saved);
-                result
+                debug::call_noargs(gil, module_ctx, (*record).impl_, self_._i as Obj)
             },
         )
     }
@@ -598,15 +579,7 @@ unsafe extern "C" fn debug_o(callable: Obj, args: *const Obj, nargsf: usize, kwn
             kwnames,
             ok,
             |gil, record, module_ctx, self_, _| {
-                let (dctx, saved) = contexts::enter_call(gil, module_ctx);
-                let f: HPyFunc_o = core::mem::transmute((*record).impl_);
-                let s = open_call_arg(gil, dctx, self_._i as Obj);
-                let a = open_call_arg(gil, dctx, *args);
-                let result = call_result(gil, dctx, f(dctx, s, a));
-                close_arg(gil, dctx, s);
-                close_arg(gil, dctx, a);
-                contexts::leave_call(gil, saved);
-                result
+                debug::call_o(gil, module_ctx, (*record).impl_, self_._i as Obj, *args)
             },
         )
     }
@@ -629,13 +602,8 @@ unsafe extern "C" fn debug_varargs(
             kwnames,
             ok,
             |gil, record, module_ctx, self_, nargs| {
-                let (dctx, saved) = contexts::enter_call(gil, module_ctx);
-                let f: HPyFunc_varargs = core::mem::transmute((*record).impl_);
-                let h = ArgHandles::open(gil, dctx, args, nargs, &[self_._i as Obj]);
-                let result = call_result(gil, dctx, f(dctx, h.extra(0), h.ptr(), nargs));
-                h.close(gil, dctx);
-                contexts::leave_call(gil, saved);
-                result
+                let s = self_._i as Obj;
+                debug::call_varargs(gil, module_ctx, (*record).impl_, s, args, nargs)
             },
         )
     }
@@ -658,19 +626,8 @@ unsafe extern "C" fn debug_keywords(
             kwnames,
             true,
             |gil, record, module_ctx, self_, nargs| {
-                let (dctx, saved) = contexts::enter_call(gil, module_ctx);
-                let f: HPyFunc_keywords = core::mem::transmute((*record).impl_);
-                let nkw = if kwnames.is_null() {
-                    0
-                } else {
-                    pyo3_ffi::PyTuple_GET_SIZE(kwnames) as usize
-                };
-                let h = ArgHandles::open(gil, dctx, args, nargs + nkw, &[self_._i as Obj, kwnames]);
-                let r = f(dctx, h.extra(0), h.ptr(), nargs, h.extra(1));
-                let result = call_result(gil, dctx, r);
-                h.close(gil, dctx);
-                contexts::leave_call(gil, saved);
-                result
+                let s = self_._i as Obj;
+                debug::call_keywords(gil, module_ctx, (*record).impl_, s, args, nargs, kwnames)
             },
         )
     }

@@ -2950,19 +2950,20 @@ pub unsafe extern "C" fn ctx_Field_Load(
     }
 }
 
-/// `HPy_ReenterPythonExecution` in debug mode.
+/// `HPy_ReenterPythonExecution` in debug mode: called without the GIL, which the universal
+/// function takes back; the context is checked after it.
 pub unsafe extern "C" fn ctx_ReenterPythonExecution(dctx: *mut HPyContext, state: HPyThreadState) {
     const F: &CStr = c"HPy_ReenterPythonExecution";
-    // SAFETY: a context function, called with the GIL held.
-    let gil = unsafe { Gil::assume() };
-    crate::debug::contexts::check(gil, dctx, F);
     let u = crate::debug::handles::universal_of(dctx);
-    // SAFETY: `u` is the live universal context this debug context wraps;
-    // the handles passed to it are its own (unwrapped above), the other
-    // arguments are the caller's, as the API documents them.
+    // SAFETY: `u` is the live universal context this debug context wraps
+    // (read from the context, which never changes after its creation);
+    // the other arguments are the caller's, as the API documents them.
     unsafe {
         ((*u).ctx_ReenterPythonExecution)(u, state);
     }
+    // SAFETY: the universal function has taken the GIL back.
+    let gil = unsafe { Gil::assume() };
+    crate::debug::contexts::check(gil, dctx, F);
 }
 
 /// `HPy_LeavePythonExecution` in debug mode.

@@ -15,7 +15,6 @@
 //! Handles belong to a family, not to one copy: a handle opened in an outer
 //! call may be used in a nested one.
 
-use core::cell::Cell;
 use core::mem::MaybeUninit;
 
 use hpy_sys::HPyContext;
@@ -48,11 +47,81 @@ static FAMILIES: GilCell<[Family; 2]> = GilCell::new([
     },
 ]);
 
-std::thread_local! {
-    /// The context of the innermost call into a debug-mode extension on
-    /// this thread (null: none). Per thread: a call that releases the GIL
-    /// lets calls of other threads start and end before it returns.
-    static CURRENT: Cell<*mut HPyContext> = const { Cell::new(core::ptr::null_mut()) };
+/// The context of the innermost call into a debug-mode extension, per
+/// thread (null: none). Per thread: a call that releases the GIL lets
+/// calls of other threads start and end before it returns.
+///
+/// It is read and written only with the GIL held (`HPy_ReenterPythonExecution`
+/// checks its context once the GIL is back), so a plain global serves: the
+/// thread that last used it (`owner`) has its context in `ctx`, the others
+/// that are inside a call have theirs in `stash`. A thread finds `owner`
+/// changed only after another thread ran; the common case (one thread)
+/// costs a read of the thread pointer and a compare, where a Rust
+/// thread-local of a shared library costs a `__tls_get_addr` call.
+struct Current {
+    owner: usize,
+    ctx: *mut HPyContext,
+    stash: Vec<(usize, *mut HPyContext)>,
+}
+
+static CURRENT: GilCell<Current> = GilCell::new(Current {
+    owner: 0,
+    ctx: core::ptr::null_mut(),
+    stash: Vec::new(),
+});
+
+/// An identity of the running thread, unique among live threads: its
+/// thread pointer (x86-64 Linux: the first word of the thread control
+/// block points to itself, as the ELF TLS ABI requires), else
+/// `pthread_self()`.
+#[inline(always)]
+fn thread_id() -> usize {
+    #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+    {
+        let tp: usize;
+        // SAFETY: reads the first word of the thread control block, which
+        // the x86-64 TLS ABI defines as the thread pointer itself; no
+        // memory is written and the stack is not touched.
+        unsafe {
+            core::arch::asm!("mov {}, qword ptr fs:[0]", out(reg) tp,
+                             options(nostack, readonly, preserves_flags))
+        };
+        tp
+    }
+    #[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
+    {
+        // SAFETY: pthread_self has no preconditions.
+        unsafe { libc::pthread_self() as usize }
+    }
+}
+
+/// `CURRENT`, with the running thread's context in `ctx`.
+#[inline(always)]
+fn current_mut(_gil: Gil) -> &'static mut Current {
+    // SAFETY: with the GIL (the token); the callers keep the reference only
+    // within their own bodies, which call nothing that reaches CURRENT
+    // again.
+    let c = unsafe { &mut *CURRENT.as_ptr() };
+    let me = thread_id();
+    if c.owner != me {
+        switch_thread(c, me);
+    }
+    c
+}
+
+/// Another thread ran since this one last did: stash its context (if it
+/// is inside a call), take this thread's.
+#[cold]
+#[inline(never)]
+fn switch_thread(c: &mut Current, me: usize) {
+    if !c.ctx.is_null() {
+        c.stash.push((c.owner, c.ctx));
+    }
+    c.ctx = match c.stash.iter().position(|&(t, _)| t == me) {
+        Some(i) => c.stash.swap_remove(i).1,
+        None => core::ptr::null_mut(),
+    };
+    c.owner = me;
 }
 
 /// Fills the cache of family `i` (0: universal, 1: hybrid) with copies of
@@ -84,8 +153,8 @@ pub fn family(dctx: *mut HPyContext) -> usize {
 
 /// This thread's current call context (null outside any call).
 #[inline(always)]
-pub fn current(_gil: Gil) -> *mut HPyContext {
-    CURRENT.with(|c| c.get())
+pub fn current(gil: Gil) -> *mut HPyContext {
+    current_mut(gil).ctx
 }
 
 /// Where `leave_call` goes back to.
@@ -97,27 +166,53 @@ pub struct Saved(*mut HPyContext);
 #[inline]
 pub fn enter_call(gil: Gil, dctx: *mut HPyContext) -> (*mut HPyContext, Saved) {
     let next = next_of(gil, dctx);
-    let saved = CURRENT.with(|c| c.replace(next));
+    let saved = core::mem::replace(&mut current_mut(gil).ctx, next);
     (next, Saved(saved))
 }
 
 /// The call started by `enter_call` has returned.
 #[inline]
-pub fn leave_call(_gil: Gil, saved: Saved) {
-    CURRENT.with(|c| c.set(saved.0));
+pub fn leave_call(gil: Gil, saved: Saved) {
+    current_mut(gil).ctx = saved.0;
 }
 
+#[inline(always)]
 fn next_of(_gil: Gil, dctx: *mut HPyContext) -> *mut HPyContext {
-    let fam = family(dctx);
     // SAFETY: with the GIL (the token); nothing here reaches FAMILIES again.
     let families = unsafe { &mut *FAMILIES.as_ptr() };
+    // the module's context is its family's base (a trampoline passes it)
+    let [a, b] = families;
+    let f = if a.base == dctx {
+        a
+    } else if b.base == dctx {
+        b
+    } else {
+        return next_of_copy(families, dctx);
+    };
+    take_next(f)
+}
+
+/// The next copy of `f`'s cache.
+#[inline(always)]
+fn take_next(f: &mut Family) -> *mut HPyContext {
+    const _: () = assert!(CACHE_SIZE.is_power_of_two());
+    let i = f.next & (CACHE_SIZE - 1);
+    f.next = (i + 1) & (CACHE_SIZE - 1);
+    match f.cache.get_mut(i) {
+        Some(c) => c.as_mut_ptr(),
+        None => f.base,
+    }
+}
+
+/// `next_of` for a context that is not a family's base: a copy (the
+/// family is the universal context it wraps).
+#[cold]
+#[inline(never)]
+fn next_of_copy(families: &mut [Family; 2], dctx: *mut HPyContext) -> *mut HPyContext {
+    let fam = family(dctx);
     for f in families.iter_mut() {
         if !f.base.is_null() && family(f.base) == fam {
-            let i = f.next;
-            f.next = (i + 1) % CACHE_SIZE;
-            if let Some(c) = f.cache.get_mut(i) {
-                return c.as_mut_ptr();
-            }
+            return take_next(f);
         }
     }
     // not one of ours (cannot happen: only debug modules get here)

@@ -58,6 +58,11 @@ pub unsafe extern "C" fn ctx_CallRealFunctionFromTrampoline(
         // SAFETY: the universal dispatcher reports the NULL function.
         return unsafe { crate::api::ctx_CallRealFunctionFromTrampoline(dctx, sig, func, args) };
     };
+    // SAFETY: the trampoline's contract (see the universal dispatcher): `f`
+    // has the C type of `sig` and `args` points to its argument block.
+    if unsafe { dispatch_method(gil, dctx, sig, f, args) } {
+        return;
+    }
     // the HPy function gets this call's own copy of the context
     let (dctx, saved) = contexts::enter_call(gil, dctx);
     // SAFETY: the trampoline's contract (see the universal dispatcher): `f`
@@ -75,93 +80,56 @@ pub unsafe extern "C" fn ctx_CallRealFunctionFromTrampoline(
     contexts::leave_call(gil, saved);
 }
 
-/// The argument handles of a call: those of an array of arguments, then
-/// those of a few single objects (`self`, ...), opened together by `open`
-/// and closed together by `close`, in that order, in the frame of the call
-/// (allocated only past `INLINE`), for the direct paths of calls (here and
-/// in method_call.rs).
-pub struct ArgHandles {
-    inline: [HPy; ArgHandles::INLINE],
-    heap: Vec<HPy>,
-    /// The handles of the array.
+/// How many argument handles `with_arg_handles` keeps in the frame of the
+/// call (more are allocated).
+const INLINE_ARGS: usize = 8;
+
+/// The argument handles of a call: one for each of the `n` objects at
+/// `items` (none if `items` is null), then one for each object of `extra`
+/// (`self`, ...), opened together, given to `body` (the handles of the
+/// array, then those of `extra`, in one slice) and closed together in that
+/// order when it returns, for the direct paths of calls (here and in
+/// method_call.rs). They live in this frame (allocated only past
+/// `INLINE_ARGS`), where they stay put.
+///
+/// # Safety
+/// With the GIL; `items` is null or points to `n` live objects (or nulls);
+/// the objects of `extra` are live (or null).
+#[inline(always)]
+pub unsafe fn with_arg_handles<R>(
+    gil: Gil,
+    dctx: *mut HPyContext,
+    items: *const Obj,
     n: usize,
-    /// All the handles.
-    total: usize,
+    extra: &[Obj],
+    body: impl FnOnce(&[HPy]) -> R,
+) -> R {
+    let n = if items.is_null() { 0 } else { n };
+    let total = n + extra.len();
+    let mut inline = [const { core::mem::MaybeUninit::<HPy>::uninit() }; INLINE_ARGS];
+    let mut heap: Vec<HPy> = Vec::new();
+    let out = if total <= INLINE_ARGS {
+        inline.as_mut_ptr().cast::<HPy>()
+    } else {
+        heap.reserve_exact(total);
+        heap.as_mut_ptr()
+    };
+    // SAFETY: the caller's contract; `out` has room for `total` handles
+    // (the inline array, or the heap buffer reserved above, whose length
+    // stays 0: it is read only through `out`), all written by
+    // `open_call_args` before the slice is made.
+    unsafe {
+        handles::open_call_args(gil, dctx, items, n, extra, out);
+        let r = body(core::slice::from_raw_parts(out, total));
+        handles::close_call_args(gil, dctx, out, total);
+        r
+    }
 }
 
-impl ArgHandles {
-    const INLINE: usize = 8;
-
-    /// Opens an argument handle of `dctx`'s family for each of the `n`
-    /// objects at `items` (none if `items` is null), then for each object
-    /// of `extra`.
-    ///
-    /// # Safety
-    /// With the GIL; `items` is null or points to `n` live objects (or
-    /// nulls); the objects of `extra` are live (or null).
-    #[inline(always)]
-    pub unsafe fn open(
-        gil: Gil,
-        dctx: *mut HPyContext,
-        items: *const Obj,
-        n: usize,
-        extra: &[Obj],
-    ) -> ArgHandles {
-        let n = if items.is_null() { 0 } else { n };
-        let total = n + extra.len();
-        let mut a = ArgHandles {
-            inline: [HPy::NULL; ArgHandles::INLINE],
-            heap: Vec::new(),
-            n,
-            total,
-        };
-        let out = if total <= ArgHandles::INLINE {
-            a.inline.as_mut_ptr()
-        } else {
-            a.heap.reserve_exact(total);
-            a.heap.as_mut_ptr()
-        };
-        // SAFETY: the caller's contract; `out` has room for `total` handles
-        // (the inline array, or the heap buffer reserved above, whose
-        // length stays 0: only `all` reads it, through `total`).
-        unsafe { handles::open_call_args(gil, dctx, items, n, extra, out) };
-        a
-    }
-
-    /// All the handles.
-    #[inline(always)]
-    fn all(&self) -> *const HPy {
-        if self.total <= ArgHandles::INLINE {
-            self.inline.as_ptr()
-        } else {
-            self.heap.as_ptr()
-        }
-    }
-
-    /// The handles of the array, for the HPy function.
-    #[inline(always)]
-    pub fn ptr(&self) -> *const HPy {
-        self.all()
-    }
-
-    /// The handle of `extra[i]`.
-    #[inline(always)]
-    pub fn extra(&self, i: usize) -> HPy {
-        let k = self.n + i;
-        if k < self.total {
-            // SAFETY: `open` wrote `total` handles.
-            unsafe { *self.all().add(k) }
-        } else {
-            HPy::NULL
-        }
-    }
-
-    /// Closes the handles in the order they were opened (as `close_args`).
-    #[inline(always)]
-    pub fn close(self, gil: Gil, dctx: *mut HPyContext) {
-        // SAFETY: `open` wrote `total` handles at `all()`.
-        unsafe { handles::close_call_args(gil, dctx, self.all(), self.total) }
-    }
+/// The handle at `i` of `hs` (`HPy_NULL` past its end).
+#[inline(always)]
+fn nth(hs: &[HPy], i: usize) -> HPy {
+    hs.get(i).copied().unwrap_or(HPy::NULL)
 }
 
 /// `handles::close_call_arg`, not inlined: the frames of the call paths
@@ -171,7 +139,185 @@ pub fn close_arg(gil: Gil, dctx: *mut HPyContext, h: HPy) {
     handles::close_call_arg(gil, dctx, h)
 }
 
-/// The common signatures without the per-thread argument stacks: the
+/// The method signatures (NOARGS, O, VARARGS, KEYWORDS and the
+/// VECTORCALLFUNC of HPy 0.9, whose argument block is KEYWORDS') through
+/// the calls shared with the direct vectorcalls of module functions
+/// (`method_call.rs`). False: another signature.
+///
+/// # Safety
+/// As `ctx_CallRealFunctionFromTrampoline`, with `f` the non-null function
+/// and `module_ctx` the context the trampoline passed (the module's).
+#[inline(always)]
+unsafe fn dispatch_method(
+    gil: Gil,
+    module_ctx: *mut HPyContext,
+    sig: HPyFunc_Signature,
+    f: unsafe extern "C" fn(),
+    args: *mut c_void,
+) -> bool {
+    let o = |p: *mut cpy_PyObject| -> Obj { p.cast() };
+    // SAFETY: the caller's contract: `f` has the C type of `sig`, `args`
+    // points to the argument block of `sig`, whose objects are live.
+    unsafe {
+        match sig {
+            HPyFunc_NOARGS => {
+                let a = &mut *args.cast::<_HPyFunc_args_NOARGS>();
+                a.result = call_noargs(gil, module_ctx, f, o(a.self_)).cast();
+            }
+            HPyFunc_O => {
+                let a = &mut *args.cast::<_HPyFunc_args_O>();
+                a.result = call_o(gil, module_ctx, f, o(a.self_), o(a.arg)).cast();
+            }
+            HPyFunc_VARARGS => {
+                let a = &mut *args.cast::<_HPyFunc_args_VARARGS>();
+                let (items, n) = (a.args.cast::<Obj>(), a.nargs as usize);
+                a.result = call_varargs(gil, module_ctx, f, o(a.self_), items, n).cast();
+            }
+            HPyFunc_KEYWORDS | HPyFunc_VECTORCALLFUNC => {
+                let a = &mut *args.cast::<_HPyFunc_args_KEYWORDS>();
+                let nargs = a.nargsf & !PY_VECTORCALL_ARGUMENTS_OFFSET;
+                let items = a.args.cast::<Obj>();
+                let r = call_keywords(gil, module_ctx, f, o(a.self_), items, nargs, o(a.kwnames));
+                a.result = r.cast();
+            }
+            _ => return false,
+        }
+    }
+    true
+}
+
+// ~~~ the calls of the method signatures ~~~
+//
+// One debug call of an HPy function of a method signature, from the
+// objects CPython passed: `self` and each argument become a fresh argument
+// handle of the context's family, the HPy function is called with this
+// call's own copy of the debug context (`contexts::enter_call`, current
+// until `leave_call`), the handle it returns is checked and turned into
+// the new reference CPython expects, and the argument handles are closed
+// (so that one kept past the call is caught when used again, and one the
+// extension closed itself is reported), in the order they were opened. The
+// handles live in this call's frame: they are this call's alone, whatever
+// other threads do while it releases the GIL. Both the trampoline
+// dispatcher (above) and the direct vectorcalls of module functions
+// (method_call.rs) call these; `module_ctx` is the module's debug context,
+// `f` the HPy function, of the C type of its signature.
+
+/// `HPyFunc_NOARGS`.
+///
+/// # Safety
+/// With the GIL; `f` is an `HPyFunc_noargs`; `self_` is live (or null).
+#[inline(always)]
+pub unsafe fn call_noargs(
+    gil: Gil,
+    module_ctx: *mut HPyContext,
+    f: unsafe extern "C" fn(),
+    self_: Obj,
+) -> Obj {
+    let (dctx, saved) = contexts::enter_call(gil, module_ctx);
+    // SAFETY: the caller's contract.
+    let result = unsafe {
+        let g: HPyFunc_noargs = cast_fn(f);
+        let s = handles::open_call_arg(gil, dctx, self_);
+        let r = call_result(gil, dctx, g(dctx, s));
+        close_arg(gil, dctx, s);
+        r
+    };
+    contexts::leave_call(gil, saved);
+    result
+}
+
+/// `HPyFunc_O`.
+///
+/// # Safety
+/// With the GIL; `f` is an `HPyFunc_o`; `self_` and `arg` are live (or null).
+#[inline(always)]
+pub unsafe fn call_o(
+    gil: Gil,
+    module_ctx: *mut HPyContext,
+    f: unsafe extern "C" fn(),
+    self_: Obj,
+    arg: Obj,
+) -> Obj {
+    let (dctx, saved) = contexts::enter_call(gil, module_ctx);
+    // SAFETY: the caller's contract.
+    let result = unsafe {
+        let g: HPyFunc_o = cast_fn(f);
+        let s = handles::open_call_arg(gil, dctx, self_);
+        let x = handles::open_call_arg(gil, dctx, arg);
+        let r = call_result(gil, dctx, g(dctx, s, x));
+        close_arg(gil, dctx, s);
+        close_arg(gil, dctx, x);
+        r
+    };
+    contexts::leave_call(gil, saved);
+    result
+}
+
+/// `HPyFunc_VARARGS`: `self` is opened after the arguments (as the
+/// generated dispatcher's order).
+///
+/// # Safety
+/// With the GIL; `f` is an `HPyFunc_varargs`; `self_` is live (or null);
+/// `args` is null or points to `nargs` live objects.
+#[inline(always)]
+pub unsafe fn call_varargs(
+    gil: Gil,
+    module_ctx: *mut HPyContext,
+    f: unsafe extern "C" fn(),
+    self_: Obj,
+    args: *const Obj,
+    nargs: usize,
+) -> Obj {
+    let (dctx, saved) = contexts::enter_call(gil, module_ctx);
+    // SAFETY: the caller's contract.
+    let result = unsafe {
+        let g: HPyFunc_varargs = cast_fn(f);
+        with_arg_handles(gil, dctx, args, nargs, &[self_], |hs| {
+            let n = hs.len() - 1;
+            call_result(gil, dctx, g(dctx, nth(hs, n), hs.as_ptr(), n))
+        })
+    };
+    contexts::leave_call(gil, saved);
+    result
+}
+
+/// `HPyFunc_KEYWORDS`: the values of the keywords follow the `nargs`
+/// positional arguments in `args`; `kwnames` is a handle too.
+///
+/// # Safety
+/// With the GIL; `f` is an `HPyFunc_keywords`; `self_` is live (or null);
+/// `kwnames` is null or a tuple of str; `args` is null or points to
+/// `nargs` live objects followed by one per keyword.
+#[inline(always)]
+pub unsafe fn call_keywords(
+    gil: Gil,
+    module_ctx: *mut HPyContext,
+    f: unsafe extern "C" fn(),
+    self_: Obj,
+    args: *const Obj,
+    nargs: usize,
+    kwnames: Obj,
+) -> Obj {
+    let (dctx, saved) = contexts::enter_call(gil, module_ctx);
+    // SAFETY: the caller's contract.
+    let result = unsafe {
+        let g: HPyFunc_keywords = cast_fn(f);
+        let nkw = if kwnames.is_null() {
+            0
+        } else {
+            ffi::PyTuple_GET_SIZE(kwnames) as usize
+        };
+        with_arg_handles(gil, dctx, args, nargs + nkw, &[self_, kwnames], |hs| {
+            let k = hs.len() - 2;
+            let r = g(dctx, nth(hs, k), hs.as_ptr(), nargs, nth(hs, k + 1));
+            call_result(gil, dctx, r)
+        })
+    };
+    contexts::leave_call(gil, saved);
+    result
+}
+
+/// The other common signatures without the per-thread argument stacks: the
 /// argument handles are opened in this frame, in the order of the generated
 /// dispatcher, and closed here in that same order (as `close_args`).
 /// `dctx` is the call's copy of the context (`contexts::enter_call`).
@@ -194,51 +340,6 @@ unsafe fn dispatch_direct(
     // points to the argument block of `sig`, whose objects are live.
     unsafe {
         match sig {
-            HPyFunc_NOARGS => {
-                let a = &mut *args.cast::<_HPyFunc_args_NOARGS>();
-                let g: HPyFunc_noargs = cast_fn(f);
-                let s = open(gil, dctx, o(a.self_));
-                a.result = call_result(gil, dctx, g(dctx, s)).cast();
-                close(gil, dctx, s);
-            }
-            HPyFunc_O => {
-                let a = &mut *args.cast::<_HPyFunc_args_O>();
-                let g: HPyFunc_o = cast_fn(f);
-                let s = open(gil, dctx, o(a.self_));
-                let x = open(gil, dctx, o(a.arg));
-                a.result = call_result(gil, dctx, g(dctx, s, x)).cast();
-                close(gil, dctx, s);
-                close(gil, dctx, x);
-            }
-            HPyFunc_VARARGS => {
-                let a = &mut *args.cast::<_HPyFunc_args_VARARGS>();
-                let g: HPyFunc_varargs = cast_fn(f);
-                let n = a.nargs as usize;
-                let h = ArgHandles::open(gil, dctx, a.args.cast(), n, &[o(a.self_)]);
-                a.result = call_result(gil, dctx, g(dctx, h.extra(0), h.ptr(), n)).cast();
-                h.close(gil, dctx);
-            }
-            HPyFunc_KEYWORDS | HPyFunc_VECTORCALLFUNC => {
-                let a = &mut *args.cast::<_HPyFunc_args_KEYWORDS>();
-                let g: HPyFunc_keywords = cast_fn(f);
-                let nargs = a.nargsf & !PY_VECTORCALL_ARGUMENTS_OFFSET;
-                let kwnames = o(a.kwnames);
-                let nkw = if kwnames.is_null() {
-                    0
-                } else {
-                    ffi::PyTuple_GET_SIZE(kwnames) as usize
-                };
-                let h = ArgHandles::open(
-                    gil,
-                    dctx,
-                    a.args.cast(),
-                    nargs + nkw,
-                    &[o(a.self_), kwnames],
-                );
-                let r = g(dctx, h.extra(0), h.ptr(), nargs, h.extra(1));
-                a.result = call_result(gil, dctx, r).cast();
-                h.close(gil, dctx);
-            }
             HPyFunc_UNARYFUNC | HPyFunc_REPRFUNC | HPyFunc_GETITERFUNC | HPyFunc_ITERNEXTFUNC => {
                 let a = &mut *args.cast::<_HPyFunc_args_UNARYFUNC>();
                 let g: HPyFunc_unaryfunc = cast_fn(f);
@@ -282,10 +383,17 @@ unsafe fn dispatch_direct(
                         ffi::PyTuple_GET_SIZE(tuple) as usize,
                     )
                 };
-                let h = ArgHandles::open(gil, dctx, items_ptr, n, &[o(a.self_), o(a.kw)]);
-                let r = g(dctx, h.extra(0), h.ptr(), n as HPy_ssize_t, h.extra(1));
-                a.result = call_result(gil, dctx, r).cast();
-                h.close(gil, dctx);
+                let extra = [o(a.self_), o(a.kw)];
+                let r = with_arg_handles(gil, dctx, items_ptr, n, &extra, |hs| {
+                    let k = hs.len() - 2;
+                    let n = k as HPy_ssize_t;
+                    call_result(
+                        gil,
+                        dctx,
+                        g(dctx, nth(hs, k), hs.as_ptr(), n, nth(hs, k + 1)),
+                    )
+                });
+                a.result = r.cast();
             }
             _ => return false,
         }

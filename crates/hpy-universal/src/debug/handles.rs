@@ -60,6 +60,10 @@ pub enum Kind {
 /// The end of the lists linked through `Record::next`.
 const NONE: u32 = u32::MAX;
 
+/// `Record::key` of a record that is not open or holds something rare: no
+/// handle has that value (it would be the slot `u32::MAX`).
+const NO_KEY: isize = -1;
+
 /// What few records have: raw data handed out for the handle, and where it
 /// was opened.
 #[derive(Default)]
@@ -76,6 +80,11 @@ pub struct Extra {
 pub struct Record {
     /// The universal handle, owned while open (and while closed if `kept`).
     pub obj: HPy,
+    /// The debug handle of this record while it is open and holds nothing
+    /// rare (`extra` is None), else `NO_KEY`: one compare tells the common
+    /// case (an open handle, its serial right, nothing to release) on the
+    /// hot paths (`close_plain`, `unwrap`).
+    key: isize,
     /// The family of debug contexts that opened it (`contexts::family`; 0
     /// for constants: any).
     pub ctx: usize,
@@ -112,6 +121,7 @@ impl Record {
 
     /// Ties a block of raw data of `len` bytes to this (open) handle.
     pub fn add_raw(&mut self, block: raw::Block, len: usize) {
+        self.key = NO_KEY;
         let e = self.extra.get_or_insert_with(Default::default);
         e.raw.push(block);
         e.raw_size += len;
@@ -288,9 +298,10 @@ impl Table {
         slot.closed = false;
         slot.kept = false;
         slot.kind = kind;
-        HPy {
-            _i: encode(index, serial),
-        }
+        let h = encode(index, serial);
+        // a reused slot holds nothing rare any more (`pop_closed`, `evict`)
+        slot.key = if slot.extra.is_none() { h } else { NO_KEY };
+        HPy { _i: h }
     }
 
     /// `open` when it needs no call: a slot from the closed queue that
@@ -325,36 +336,27 @@ impl Table {
     }
 
     /// `close_open` when it needs no call: an open handle of family `fam`
-    /// without raw data or trace, no hook installed, and the record that
-    /// may leave the queue holds nothing to release. Its object (whose
-    /// reference the caller now owns), or null: nothing was done.
+    /// without raw data or trace, no hook installed. Its object (whose
+    /// reference the caller now owns), or null: nothing was done. What the
+    /// record that leaves the queue held, if anything, is pending: the
+    /// caller releases it (`has_pending`).
     #[inline(always)]
     fn close_plain(&mut self, fam: usize, h: HPy) -> Obj {
-        let Some((index, serial)) = decode(h._i) else {
-            return core::ptr::null_mut();
-        };
+        // the slot of a debug handle (anything else fails the key compare)
+        let index = ((h._i as u64) >> 32) as u32;
         if index as usize >= self.records.len() || !self.on_invalid_handle.is_null() {
             return core::ptr::null_mut();
         }
         // SAFETY: in bounds (checked above).
         let r = unsafe { &mut *self.at(index) };
-        if r.serial != serial || r.closed || r.ctx != fam || r.extra.is_some() {
+        // open, this very handle (serial), nothing rare; of the family
+        if r.key != h._i || r.ctx != fam {
             return core::ptr::null_mut();
         }
-        if self.closed_len >= self.closed_max && self.closed_len != 0 {
-            // the oldest record leaves the queue: it must hold nothing
-            // SAFETY: the queue is not empty and links slots of the table.
-            let old = unsafe { &*self.at(self.closed_head) };
-            if old.kept || old.extra.is_some() {
-                return core::ptr::null_mut();
-            }
-        }
-        // SAFETY: in bounds (checked above).
-        let r = unsafe { &mut *self.at(index) };
         r.closed = true;
+        r.key = NO_KEY;
         let obj = core::mem::replace(&mut r.obj, HPy::NULL)._i as Obj;
-        // SAFETY: in bounds; the record that may leave the queue holds
-        // nothing (checked above), so nothing is evicted.
+        // SAFETY: in bounds (checked above).
         unsafe { self.push_closed(index) };
         obj
     }
@@ -365,6 +367,7 @@ impl Table {
     fn new_slot(&mut self) -> u32 {
         self.records.push(Record {
             obj: HPy::NULL,
+            key: NO_KEY,
             ctx: 0,
             generation: 0,
             extra: None,
@@ -526,6 +529,7 @@ impl Table {
             return Closed(0);
         }
         r.closed = true;
+        r.key = NO_KEY;
         let closed = if plain && r.extra.is_none() {
             Closed(core::mem::replace(&mut r.obj, HPy::NULL)._i as usize)
         } else {
@@ -913,9 +917,11 @@ pub fn unwrap(gil: Gil, dctx: *mut HPyContext, h: HPy, func: &CStr) -> Result<HP
     let fam = contexts::family(dctx);
     // an open handle of this family, or a constant (family 0)
     let found = with(gil, |t| {
-        let (index, serial) = decode(h._i)?;
-        let r = t.records.get(index as usize)?;
-        (r.serial == serial && !r.closed && (r.ctx == fam || r.ctx == 0)).then_some(r.obj)
+        let r = t.records.get(((h._i as u64) >> 32) as usize)?;
+        // open, nothing rare (most handles), or open with raw data or a trace
+        let open = r.key == h._i
+            || (h._i & 1 != 0 && r.serial == decode(h._i)?.1 && r.serial != 0 && !r.closed);
+        (open && (r.ctx == fam || r.ctx == 0)).then_some(r.obj)
     });
     match found {
         Some(u) => Ok(u),
@@ -999,6 +1005,7 @@ fn attach_trace(gil: Gil, hs: &[HPy], limit: usize) {
     with(gil, |t| {
         for &h in hs {
             if let Some(r) = t.record_mut(h) {
+                r.key = NO_KEY;
                 r.extra.get_or_insert_with(Default::default).trace = Some(Box::new(trace.clone()));
             }
         }
@@ -1028,10 +1035,13 @@ pub fn constant(gil: Gil, u: HPy) -> HPy {
 /// not one (closed, of another family, a constant).
 #[inline(always)]
 fn close_fast(gil: Gil, fam: usize, h: HPy) -> Option<()> {
-    let obj = with(gil, |t| t.close_plain(fam, h));
+    let (obj, pending) = with(gil, |t| (t.close_plain(fam, h), t.has_pending));
     if !obj.is_null() {
         // SAFETY: with the GIL; the record owned one reference to it.
         unsafe { ffi::Py_DECREF(obj) };
+        if pending {
+            release_pending(gil);
+        }
         return Some(());
     }
     close_fast_rare(gil, fam, h)
@@ -1109,8 +1119,11 @@ pub fn force_close(gil: Gil, h: HPy) -> Result<(), Invalid> {
 #[inline(never)]
 pub fn into_object(gil: Gil, dctx: *mut HPyContext, h: HPy, func: &CStr) -> Result<Obj, Invalid> {
     let fam = contexts::family(dctx);
-    let obj = with(gil, |t| t.close_plain(fam, h));
+    let (obj, pending) = with(gil, |t| (t.close_plain(fam, h), t.has_pending));
     if !obj.is_null() {
+        if pending {
+            release_pending(gil);
+        }
         // the record's reference goes to the caller
         return Ok(obj);
     }

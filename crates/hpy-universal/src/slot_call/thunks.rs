@@ -29,7 +29,7 @@
 
 use core::ffi::{c_int, c_void};
 use core::ptr;
-use core::sync::atomic::AtomicUsize;
+use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 
 use hpy_sys::*;
 use pyo3_ffi as ffi;
@@ -178,7 +178,15 @@ pub unsafe fn take(
             &T_RICHCMP.0,
             RICHCMP.find_or_fill(limit, f, ctx, trampoline)?,
         ),
-        SlotShape::New => at(&T_NEW.0, NEW.find_or_fill(limit, f, ctx, trampoline)?),
+        SlotShape::New => {
+            let i = NEW.find_or_fill(limit, f, ctx, trampoline)?;
+            let entry = NEW_CALLS.get(i)?;
+            // The context before the function (Release): a thunk that sees
+            // the function sees its context.
+            entry.ctx.store(ctx, Ordering::Relaxed);
+            entry.f.store(f, Ordering::Release);
+            at(&T_NEW.0, i)
+        }
         SlotShape::Init => at(&T_INIT.0, INIT.find_or_fill(limit, f, ctx, trampoline)?),
     }
 }
@@ -277,17 +285,67 @@ unfilled_int, |f, ctx| {
     let (items, n) = tuple_items(args);
     f(ctx, py2h(s), items, n, py2h(kw))
 });
-thunk!(thunk_new, NEW, SMALL, HPyFunc_newfunc,
-(t: *mut ffi::PyTypeObject, args: Obj, kw: Obj) -> Obj, unfilled, |f, ctx| {
-    let (items, n) = tuple_items(args);
-    let result = h2py(f(ctx, py2h(t.cast()), items, n, py2h(kw)));
-    // an instance of `t` exactly (the common case) needs no check
-    if result.is_null() || ffi::Py_TYPE(result) == t {
-        result
-    } else {
-        hpy_core::check_new_result(t.cast(), result.cast()).cast()
+
+/// The HPy function and context of each `tp_new` thunk, beside the `NEW`
+/// pool (which keys them): a free entry holds `new_unfilled`, so that the
+/// thunk (on the path of every instance creation) calls its function
+/// without testing it first.
+struct NewCall {
+    f: AtomicPtr<c_void>,
+    ctx: AtomicPtr<HPyContext>,
+}
+
+static NEW_CALLS: [NewCall; SMALL] = [const {
+    NewCall {
+        f: AtomicPtr::new(new_unfilled as *mut c_void),
+        ctx: AtomicPtr::new(ptr::null_mut()),
     }
-});
+}; SMALL];
+
+/// The function of a free `NEW_CALLS` entry (never called: `take` fills an
+/// entry before it hands out its thunk): SystemError.
+unsafe extern "C" fn new_unfilled(
+    _ctx: Ctx,
+    _cls: HPy,
+    _args: *const HPy,
+    _nargs: HPy_ssize_t,
+    _kw: HPy,
+) -> HPy {
+    // SAFETY: only thunk_new calls it, as a slot function (the GIL).
+    py2h(unfilled(unsafe { Gil::assume() }))
+}
+
+/// `tp_new` thunk number `I` (contract of the thunks above); it also checks
+/// the type of the result, as hpy-core's `hpy_tp_new` does.
+unsafe extern "C" fn thunk_new<const I: usize>(
+    t: *mut ffi::PyTypeObject,
+    args: Obj,
+    kw: Obj,
+) -> Obj {
+    const { assert!(I < SMALL) };
+    // In bounds (checked above at compile time), so no check is left.
+    let Some(entry) = NEW_CALLS.get(I) else {
+        // SAFETY: CPython calls a slot function with the GIL.
+        return unfilled(unsafe { Gil::assume() });
+    };
+    let f = entry.f.load(Ordering::Acquire);
+    let ctx = entry.ctx.load(Ordering::Relaxed);
+    // SAFETY: `f` is `new_unfilled` or an HPy function of this C type that
+    // `take` stored (non-NULL function pointers of a data pointer's size).
+    let f = unsafe { core::mem::transmute::<*mut c_void, HPyFunc_newfunc>(f) };
+    // SAFETY: `args` is CPython's argument tuple (or NULL); the call is the
+    // HPy function with its context and CPython's arguments as handles.
+    unsafe {
+        let (items, n) = tuple_items(args);
+        let result = h2py(f(ctx, py2h(t.cast()), items, n, py2h(kw)));
+        // an instance of `t` exactly (the common case) needs no check
+        if result.is_null() || ffi::Py_TYPE(result) == t {
+            result
+        } else {
+            hpy_core::check_new_result(t.cast(), result.cast()).cast()
+        }
+    }
+}
 
 // ~~~ the tables of thunks ~~~
 

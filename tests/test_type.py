@@ -20,6 +20,28 @@ ADD_TYPE = r"""
     }
 """
 
+# For snippets whose slots make instances of their own type, or check that
+# an operand is one (test_type_slots.py, test_slot_call.py).
+SAME_TYPE = r"""
+    /* a new instance of the type of `like`, its C struct in *data */
+    static HPy new_like(HPyContext *ctx, HPy like, void **data)
+    {
+        HPy t = HPy_Type(ctx, like);
+        HPy h = HPy_New(ctx, t, data);
+        HPy_Close(ctx, t);
+        return h;
+    }
+
+    /* whether `h` is an instance of the type of `like` */
+    static int same_type(HPyContext *ctx, HPy like, HPy h)
+    {
+        HPy t = HPy_Type(ctx, like);
+        int r = HPy_TypeCheck(ctx, h, t);
+        HPy_Close(ctx, t);
+        return r;
+    }
+"""
+
 POINT = ADD_TYPE + r"""
     typedef struct {
         long x;

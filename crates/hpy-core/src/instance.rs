@@ -488,7 +488,10 @@ pub unsafe extern "C" fn hpy_alloc(t: *mut PyTypeObject, n: isize) -> *mut PyObj
 /// never freed). So a type that died and a new one made at its address
 /// miss. `tp_alloc` is still compared at each hit (C code may set it).
 /// Read and written with the GIL (relaxed atomics: plain loads and stores).
-struct NewCache {
+/// The CPython-ABI `_HPy_New` (hpy/cpython/inline_core.h) reads it as the
+/// C struct `_HPyNewCache` (`_HPy_NewCache`), and calls `ctx_New` on a miss.
+#[repr(C)]
+pub struct NewCache {
     type_: AtomicPtr<PyTypeObject>,
     capsule: AtomicPtr<PyObject>,
     header: AtomicIsize,
@@ -498,6 +501,7 @@ struct NewCache {
 /// so that a NULL handle misses without a test of its own).
 const NO_TYPE: *mut PyTypeObject = ptr::dangling_mut();
 
+#[cfg_attr(feature = "export", export_name = "_HPy_NewCache")]
 static NEW_CACHE: NewCache = NewCache {
     type_: AtomicPtr::new(NO_TYPE),
     capsule: AtomicPtr::new(null_mut()),
@@ -725,6 +729,52 @@ unsafe fn general_new(
         }
     }
     result
+}
+
+/// `tp_new` of the new type `t` becomes its `HPy_tp_new` trampoline itself
+/// where `hpy_tp_new` would only call it and check the result's type (no
+/// call function to give the instance, no int or tuple items sharing the C
+/// struct): for the CPython ABI, whose `HPyFunc_NEWFUNC` trampoline checks
+/// the result with `_HPy_CheckNewResult` (hpy/cpython/hpyfunc_trampolines.h).
+/// The universal runtime puts its `tp_new` thunk there instead
+/// (slot_call.rs); its trampolines do not check, so it never calls this.
+///
+/// # Safety
+/// `t` is a live HPy type just made by `type_spec.rs` in a CPython-ABI
+/// extension, before any instance or subclass exists; GIL held.
+pub unsafe fn use_direct_new(t: *mut PyTypeObject) {
+    // SAFETY: a live type.
+    let Some(info) = (unsafe { info_of(t) }) else {
+        return;
+    };
+    let Some(user) = info.user_new else { return };
+    // SAFETY: a live type, whose tp_new nothing has read yet (its `__new__`
+    // wrapper reads it at each call).
+    unsafe {
+        let tp = &mut *tobj(t);
+        if tp.tp_new.map(|f| f as usize) == Some(hpy_tp_new as *const () as usize)
+            && info.vectorcall_offset == 0
+            && items_before_struct(info).is_none()
+        {
+            tp.tp_new = Some(user);
+        }
+    }
+}
+
+/// `_HPy_CheckNewResult`: the end of the CPython-ABI `HPyFunc_NEWFUNC`
+/// trampoline when `result` is not NULL and not exactly of type `t`:
+/// `check_new_result`.
+///
+/// # Safety
+/// `t` is a live type; `result` a new reference to a live object; GIL held.
+#[cfg_attr(feature = "export", no_mangle)]
+#[allow(non_snake_case)]
+pub unsafe extern "C" fn _HPy_CheckNewResult(
+    t: *mut PyObject,
+    result: *mut PyObject,
+) -> *mut PyObject {
+    // SAFETY: as documented.
+    unsafe { check_new_result(t.cast(), result) }
 }
 
 /// What `tp_new` of the HPy type `t` returns when its constructor returned

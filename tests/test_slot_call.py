@@ -15,11 +15,11 @@ import pytest
 import support
 from test_calls import (THUNK_ABIS, _dladdr, VECTORCALL_READABLE, library_of,
                         ml_meth_of, universal_library)
-from test_type import ADD_TYPE
+from test_type import ADD_TYPE, SAME_TYPE
 
 # One slot of every shape that has thunks (slot_call/thunks.rs), methods of
 # the four signatures, tp_new and tp_init; each can raise.
-SRC = ADD_TYPE + r"""
+SRC = ADD_TYPE + SAME_TYPE + r"""
     typedef struct {
         long v[3];
         long inited;
@@ -28,22 +28,12 @@ SRC = ADD_TYPE + r"""
 
     static HPy make(HPyContext *ctx, HPy like, long a, long b, long c)
     {
-        HPy t = HPy_Type(ctx, like);
         TObject *o;
-        HPy h = HPy_New(ctx, t, &o);
-        HPy_Close(ctx, t);
+        HPy h = new_like(ctx, like, (void **)&o);
         if (!HPy_IsNull(h)) {
             o->v[0] = a; o->v[1] = b; o->v[2] = c;
         }
         return h;
-    }
-
-    static int is_t(HPyContext *ctx, HPy like, HPy h)
-    {
-        HPy t = HPy_Type(ctx, like);
-        int r = HPy_TypeCheck(ctx, h, t);
-        HPy_Close(ctx, t);
-        return r;
     }
 
     /* tp_new: T(a, b, c); T(-1) returns an int (a bug the runtime reports) */
@@ -231,7 +221,7 @@ SRC = ADD_TYPE + r"""
     HPyDef_SLOT(T_richcmp, HPy_tp_richcompare)
     static HPy T_richcmp_impl(HPyContext *ctx, HPy a, HPy b, HPy_RichCmpOp op)
     {
-        if (!is_t(ctx, a, b))
+        if (!same_type(ctx, a, b))
             return HPy_Dup(ctx, ctx->h_NotImplemented);
         TObject *x = TObject_AsStruct(ctx, a), *y = TObject_AsStruct(ctx, b);
         long sx = x->v[0] + x->v[1] + x->v[2], sy = y->v[0] + y->v[1] + y->v[2];

@@ -20,6 +20,28 @@ ADD_TYPE = r"""
     }
 """
 
+# For snippets whose slots make instances of their own type, or check that
+# an operand is one (test_type_slots.py, test_slot_call.py).
+SAME_TYPE = r"""
+    /* a new instance of the type of `like`, its C struct in *data */
+    static HPy new_like(HPyContext *ctx, HPy like, void **data)
+    {
+        HPy t = HPy_Type(ctx, like);
+        HPy h = HPy_New(ctx, t, data);
+        HPy_Close(ctx, t);
+        return h;
+    }
+
+    /* whether `h` is an instance of the type of `like` */
+    static int same_type(HPyContext *ctx, HPy like, HPy h)
+    {
+        HPy t = HPy_Type(ctx, like);
+        int r = HPy_TypeCheck(ctx, h, t);
+        HPy_Close(ctx, t);
+        return r;
+    }
+"""
+
 POINT = ADD_TYPE + r"""
     typedef struct {
         long x;
@@ -535,3 +557,91 @@ def test_weaklistoffset_member(make_module):
     assert r() is w and r().x == 3
     del w
     assert r() is None
+
+
+# HPy_New remembers the last type it made an instance of (hpy-core's
+# NEW_CACHE); a type that dies and another object made at its address must
+# not be taken for it, and every other kind of argument still gets its own
+# path.
+FRESH_TYPES = ADD_TYPE + r"""
+    typedef struct { long tag; } CellObject;
+    HPyType_HELPERS(CellObject)
+
+    HPyDef_SLOT(Cell_new, HPy_tp_new)
+    static HPy Cell_new_impl(HPyContext *ctx, HPy cls, const HPy *args,
+                             HPy_ssize_t nargs, HPy kw)
+    {
+        CellObject *c;
+        HPy h = HPy_New(ctx, cls, &c);
+        if (HPy_IsNull(h))
+            return HPy_NULL;
+        c->tag = 7;
+        return h;
+    }
+
+    HPyDef_GET(Cell_tag, "tag")
+    static HPy Cell_tag_get(HPyContext *ctx, HPy self, void *closure)
+    {
+        return HPyLong_FromLong(ctx, CellObject_AsStruct(ctx, self)->tag);
+    }
+
+    static HPyDef *Cell_defines[] = { &Cell_new, &Cell_tag, NULL };
+    static HPyType_Spec Cell_spec = {
+        .name = "mytest.Cell",
+        .basicsize = sizeof(CellObject),
+        .flags = HPy_TPFLAGS_DEFAULT | HPy_TPFLAGS_BASETYPE,
+        .builtin_shape = SHAPE(CellObject),
+        .defines = Cell_defines,
+    };
+
+    HPyDef_METH(make_type, "make_type", HPyFunc_NOARGS)
+    static HPy make_type_impl(HPyContext *ctx, HPy self)
+    {
+        return HPyType_FromSpec(ctx, &Cell_spec, NULL);
+    }
+
+    HPyDef_METH(new_of, "new_of", HPyFunc_O)
+    static HPy new_of_impl(HPyContext *ctx, HPy self, HPy t)
+    {
+        CellObject *c = NULL;
+        HPy h = HPy_New(ctx, t, &c);
+        if (HPy_IsNull(h))
+            return HPy_NULL;
+        if (c->tag != 0) {
+            HPy_Close(ctx, h);
+            HPyErr_SetString(ctx, ctx->h_AssertionError, "not zeroed");
+            return HPy_NULL;
+        }
+        c->tag = 3;
+        return h;
+    }
+
+    @EXPORT(make_type)
+    @EXPORT(new_of)
+    @INIT
+"""
+
+
+def test_new_of_types_that_come_and_go(make_module):
+    import gc
+    mod = make_module(FRESH_TYPES)
+    for _ in range(20):
+        t = mod.make_type()
+        assert t().tag == 7
+        assert mod.new_of(t).tag == 3
+        assert type(mod.new_of(t)) is t
+        # a Python subclass and other objects, between two of `t`
+        Sub = type('Sub', (t,), {})
+        assert type(mod.new_of(Sub)) is Sub and Sub().tag == 7
+        assert mod.new_of(t).tag == 3
+        with pytest.raises(TypeError):
+            mod.new_of(42)
+        del t, Sub
+        gc.collect()
+        # types made where the dead ones were: not HPy types
+        plain = [type('Plain%d' % i, (), {}) for i in range(4)]
+        for p in plain:
+            with pytest.raises(TypeError):
+                mod.new_of(p)
+        with pytest.raises(TypeError):
+            mod.new_of(int)

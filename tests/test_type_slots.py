@@ -5,10 +5,10 @@ import sys
 
 import pytest
 
-from test_type import ADD_TYPE
+from test_type import ADD_TYPE, SAME_TYPE
 
 # A vector of 4 longs with the number, sequence and mapping protocols.
-VEC = ADD_TYPE + r"""
+VEC = ADD_TYPE + SAME_TYPE + r"""
     typedef struct {
         HPy_ssize_t n;
         long v[4];
@@ -17,21 +17,6 @@ VEC = ADD_TYPE + r"""
 
     static HPy Vec_type_of(HPyContext *ctx, HPy self) { return HPy_Type(ctx, self); }
 
-    static HPy new_vec(HPyContext *ctx, HPy like, VecObject **out)
-    {
-        HPy t = HPy_Type(ctx, like);
-        HPy h = HPy_New(ctx, t, out);
-        HPy_Close(ctx, t);
-        return h;
-    }
-
-    static int is_vec(HPyContext *ctx, HPy self, HPy other)
-    {
-        HPy t = HPy_Type(ctx, self);
-        int r = HPy_TypeCheck(ctx, other, t);
-        HPy_Close(ctx, t);
-        return r;
-    }
 
     HPyDef_SLOT(Vec_init, HPy_tp_init)
     static int Vec_init_impl(HPyContext *ctx, HPy self, const HPy *args,
@@ -54,19 +39,19 @@ VEC = ADD_TYPE + r"""
     /* binary arithmetic: elementwise with another Vec, or with an int */
     static HPy binop(HPyContext *ctx, HPy a, HPy b, int op)
     {
-        if (!is_vec(ctx, a, a) || (!is_vec(ctx, a, b) && !HPyNumber_Check(ctx, b)))
+        if (!same_type(ctx, a, a) || (!same_type(ctx, a, b) && !HPyNumber_Check(ctx, b)))
             return HPy_Dup(ctx, ctx->h_NotImplemented);
         VecObject *x = VecObject_AsStruct(ctx, a), *r;
         long k = 0;
         VecObject *y = NULL;
-        if (is_vec(ctx, a, b))
+        if (same_type(ctx, a, b))
             y = VecObject_AsStruct(ctx, b);
         else {
             k = HPyLong_AsLong(ctx, b);
             if (k == -1 && HPyErr_Occurred(ctx))
                 return HPy_NULL;
         }
-        HPy h = new_vec(ctx, a, &r);
+        HPy h = new_like(ctx, a, (void **)&r);
         if (HPy_IsNull(h))
             return HPy_NULL;
         r->n = x->n;

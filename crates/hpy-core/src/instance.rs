@@ -28,6 +28,7 @@
 
 use core::ffi::{c_char, c_int, c_void};
 use core::ptr::{self, null_mut};
+use core::sync::atomic::{AtomicIsize, AtomicPtr, Ordering};
 
 use hpy_sys::*;
 
@@ -473,36 +474,91 @@ pub unsafe extern "C" fn hpy_alloc(t: *mut PyTypeObject, n: isize) -> *mut PyObj
     obj
 }
 
+/// The one-entry cache of `ctx_New`: the last HPy type it allocated an
+/// instance of the plain way (made by this copy of hpy-core, no call
+/// function to give the instance, the generic `tp_alloc`), with the capsule
+/// of its `TypeInfo` and its struct offset, so that the next `HPy_New` of
+/// that type skips the walk `tp_cache` -> capsule -> `TypeInfo` -> checks.
+///
+/// A hit needs the handle to be that type pointer, to be a type, and to
+/// have that capsule in `tp_cache`: a capsule belongs to one type (types do
+/// not inherit `tp_cache`), and while its address is in the cache it is
+/// never reused: `free_info`, its destructor, empties the cache first (up
+/// to 3.11 a dying type releases its capsule; from 3.12 on the capsule is
+/// never freed). So a type that died and a new one made at its address
+/// miss. `tp_alloc` is still compared at each hit (C code may set it).
+/// Read and written with the GIL (relaxed atomics: plain loads and stores).
+/// The CPython-ABI `_HPy_New` (hpy/cpython/inline_core.h) reads it as the
+/// C struct `_HPyNewCache` (`_HPy_NewCache`), and calls `ctx_New` on a miss.
+#[repr(C)]
+pub struct NewCache {
+    type_: AtomicPtr<PyTypeObject>,
+    capsule: AtomicPtr<PyObject>,
+    header: AtomicIsize,
+}
+
+/// `NewCache::type_` when empty: an address that no object has (nor NULL,
+/// so that a NULL handle misses without a test of its own).
+const NO_TYPE: *mut PyTypeObject = ptr::dangling_mut();
+
+#[cfg_attr(feature = "export", export_name = "_HPy_NewCache")]
+static NEW_CACHE: NewCache = NewCache {
+    type_: AtomicPtr::new(NO_TYPE),
+    capsule: AtomicPtr::new(null_mut()),
+    header: AtomicIsize::new(0),
+};
+
 /// `_HPy_New` (the `HPy_New` macro): a new instance of the HPy type `h_type`
 /// (or of a subclass), allocated through its `tp_alloc`, with its C struct
 /// zeroed and stored in `*data`.
 #[cfg_attr(feature = "export", no_mangle)]
 pub unsafe extern "C" fn ctx_New(ctx: *mut HPyContext, h_type: HPy, data: *mut *mut c_void) -> HPy {
-    // The common case first: `h_type` is an HPy type itself (not a Python
-    // subclass) that allocates with the generic allocation (which zeroes
-    // the object) and has no call function to give the instance.
-    let t = h2py(h_type);
-    // SAFETY: a live handle; a type's tp_cache and tp_alloc are read only
-    // once it is known to be a type.
-    unsafe {
-        if !t.is_null() && is_type(t) {
-            let t = t.cast::<PyTypeObject>();
-            if let Some(info) = info_of(t) {
-                if info.vectorcall_offset == 0
-                    && (*tobj(t)).tp_alloc.map(|a| a as usize)
-                        == Some(ffi::PyType_GenericAlloc as *const () as usize)
-                {
-                    let obj = ffi::PyType_GenericAlloc(t, 0);
-                    if !obj.is_null() && !data.is_null() {
-                        *data = obj.cast::<u8>().wrapping_offset(info.header).cast();
-                    }
-                    return py2h(obj);
+    // The common case first: the type of the previous call (see NewCache).
+    let t = h2py(h_type).cast::<PyTypeObject>();
+    if t == NEW_CACHE.type_.load(Ordering::Relaxed) {
+        // SAFETY: a live object (not NULL: NO_TYPE is not); `tp_cache` and
+        // `tp_alloc` are read only once it is known to be a type.
+        unsafe {
+            if is_type(t.cast())
+                && (*tobj(t)).tp_cache == NEW_CACHE.capsule.load(Ordering::Relaxed)
+                && (*tobj(t)).tp_alloc.map(|a| a as usize)
+                    == Some(ffi::PyType_GenericAlloc as *const () as usize)
+            {
+                let obj = ffi::PyType_GenericAlloc(t, 0);
+                if !obj.is_null() && !data.is_null() {
+                    let header = NEW_CACHE.header.load(Ordering::Relaxed);
+                    *data = obj.cast::<u8>().wrapping_offset(header).cast();
                 }
+                return py2h(obj);
             }
         }
     }
     // SAFETY: as documented for `new_instance`.
     unsafe { new_instance(ctx, h_type, data) }
+}
+
+/// Makes the exact HPy type `t`, of info `info`, the entry of `NEW_CACHE`
+/// if its instances are allocated the plain way and its info was made by
+/// this copy of hpy-core (whose `free_info` empties the cache).
+///
+/// # Safety
+/// With the GIL; `t` is a live type and `info` its own `info_of`.
+unsafe fn remember_new_type(t: *mut PyTypeObject, info: &TypeInfo) {
+    // SAFETY: a live type; its tp_cache is the capsule `info_of` read.
+    unsafe {
+        let capsule = (*tobj(t)).tp_cache;
+        let destructor = (*capsule.cast::<ffi::CapsuleObject>()).destructor;
+        if info.vectorcall_offset != 0
+            || destructor.map(|d| d as usize) != Some(free_info as *const () as usize)
+            || (*tobj(t)).tp_alloc.map(|a| a as usize)
+                != Some(ffi::PyType_GenericAlloc as *const () as usize)
+        {
+            return;
+        }
+        NEW_CACHE.type_.store(t, Ordering::Relaxed);
+        NEW_CACHE.capsule.store(capsule, Ordering::Relaxed);
+        NEW_CACHE.header.store(info.header, Ordering::Relaxed);
+    }
 }
 
 /// `ctx_New` for the other cases: a type that is not an HPy type (an
@@ -531,6 +587,11 @@ unsafe fn new_instance(_ctx: *mut HPyContext, h_type: HPy, data: *mut *mut c_voi
         };
         return HPy::NULL;
     };
+    // SAFETY: a live type, and its own info when it is an HPy type itself.
+    if let Some(own) = unsafe { info_of(t) } {
+        // SAFETY: as documented for ctx_New (the GIL).
+        unsafe { remember_new_type(t, own) };
+    }
     // SAFETY: as documented above.
     let obj = unsafe { alloc_instance(t, info) };
     if obj.is_null() {
@@ -668,6 +729,52 @@ unsafe fn general_new(
         }
     }
     result
+}
+
+/// `tp_new` of the new type `t` becomes its `HPy_tp_new` trampoline itself
+/// where `hpy_tp_new` would only call it and check the result's type (no
+/// call function to give the instance, no int or tuple items sharing the C
+/// struct): for the CPython ABI, whose `HPyFunc_NEWFUNC` trampoline checks
+/// the result with `_HPy_CheckNewResult` (hpy/cpython/hpyfunc_trampolines.h).
+/// The universal runtime puts its `tp_new` thunk there instead
+/// (slot_call.rs); its trampolines do not check, so it never calls this.
+///
+/// # Safety
+/// `t` is a live HPy type just made by `type_spec.rs` in a CPython-ABI
+/// extension, before any instance or subclass exists; GIL held.
+pub unsafe fn use_direct_new(t: *mut PyTypeObject) {
+    // SAFETY: a live type.
+    let Some(info) = (unsafe { info_of(t) }) else {
+        return;
+    };
+    let Some(user) = info.user_new else { return };
+    // SAFETY: a live type, whose tp_new nothing has read yet (its `__new__`
+    // wrapper reads it at each call).
+    unsafe {
+        let tp = &mut *tobj(t);
+        if tp.tp_new.map(|f| f as usize) == Some(hpy_tp_new as *const () as usize)
+            && info.vectorcall_offset == 0
+            && items_before_struct(info).is_none()
+        {
+            tp.tp_new = Some(user);
+        }
+    }
+}
+
+/// `_HPy_CheckNewResult`: the end of the CPython-ABI `HPyFunc_NEWFUNC`
+/// trampoline when `result` is not NULL and not exactly of type `t`:
+/// `check_new_result`.
+///
+/// # Safety
+/// `t` is a live type; `result` a new reference to a live object; GIL held.
+#[cfg_attr(feature = "export", no_mangle)]
+#[allow(non_snake_case)]
+pub unsafe extern "C" fn _HPy_CheckNewResult(
+    t: *mut PyObject,
+    result: *mut PyObject,
+) -> *mut PyObject {
+    // SAFETY: as documented.
+    unsafe { check_new_result(t.cast(), result) }
 }
 
 /// What `tp_new` of the HPy type `t` returns when its constructor returned
@@ -1229,6 +1336,12 @@ pub unsafe extern "C" fn free_info(capsule: *mut PyObject) {
         let info = (*capsule.cast::<ffi::CapsuleObject>())
             .pointer
             .cast::<TypeInfo>();
+        // `ctx_New` forgets the type of this capsule before the address
+        // can be reused (see NewCache).
+        if NEW_CACHE.capsule.load(Ordering::Relaxed) == capsule {
+            NEW_CACHE.type_.store(NO_TYPE, Ordering::Relaxed);
+            NEW_CACHE.capsule.store(null_mut(), Ordering::Relaxed);
+        }
         if !info.is_null() {
             ffi::PyMem_Free((*info).defs_block);
             (*info).magic = 0;

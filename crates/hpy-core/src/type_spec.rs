@@ -1315,7 +1315,12 @@ unsafe fn build(
     // SAFETY: `t` is the new HPy type; no instance exists yet.
     unsafe { instance::use_plain_dealloc(t.cast()) };
     let hook = TYPE_MADE_HOOK.load(Ordering::Acquire);
-    if !hook.is_null() {
+    if hook.is_null() {
+        // The CPython ABI (no runtime installed a hook): its tp_new
+        // trampolines check their result themselves.
+        // SAFETY: `t` is the new HPy type; no instance exists yet.
+        unsafe { instance::use_direct_new(t.cast()) };
+    } else {
         // SAFETY: only `set_type_made_hook` stores here, a `TypeMadeHook`;
         // `t` is the new type made from `spec`.
         unsafe { core::mem::transmute::<*mut c_void, TypeMadeHook>(hook)(t, spec) };

@@ -118,6 +118,7 @@ pub const CPYTHON_INLINE_CORE: &[&str] = &[
     "ctx_TupleBuilder_Build",
     "ctx_TupleBuilder_Cancel",
     "ctx_Call",
+    "ctx_New",
 ];
 
 /// The CPython ABI's public API, resolved at compile time.

@@ -7,6 +7,7 @@ mod api;
 mod emit_c;
 mod emit_debug;
 mod emit_rust;
+mod emit_slot_shapes;
 mod emit_trace;
 mod enums;
 mod signatures;
@@ -135,6 +136,10 @@ fn render_unformatted(api: &Api) -> Vec<(&'static str, String)> {
         (
             "crates/hpy-universal/src/api/autogen_trampoline_dispatch.rs",
             signatures::dispatch_rust(sigs),
+        ),
+        (
+            "crates/hpy-universal/src/slot_call/autogen_slot_shapes.rs",
+            emit_slot_shapes::slot_shapes(sigs).unwrap_or_else(|e| panic!("emit_slot_shapes: {e}")),
         ),
         (
             "python/hpy/devel/include/hpy/autogen_ctx.h",

@@ -132,6 +132,8 @@ pub struct Signature {
     pub call: Vec<Conv>,
     pub also: Vec<String>,
     pub by_hand: ByHand,
+    /// The C shape of the slot thunks of this signature (`thunk`), if any.
+    pub thunk: Option<String>,
 }
 
 impl Signature {
@@ -203,6 +205,7 @@ pub fn parse(text: &str) -> Result<Signatures, String> {
                 call: Vec::new(),
                 also: Vec::new(),
                 by_hand: ByHand::default(),
+                thunk: None,
             });
             starts.push(lineno + 1);
             continue;
@@ -236,6 +239,12 @@ pub fn parse(text: &str) -> Result<Signatures, String> {
                 }
             }
             "also" => sig.also.extend(rest.split_whitespace().map(str::to_string)),
+            "thunk" => {
+                if rest.contains(char::is_whitespace) || !rest.starts_with(char::is_uppercase) {
+                    return Err(err("expected `thunk SHAPE` (one CamelCase name)"));
+                }
+                sig.thunk = Some(rest.to_string());
+            }
             "by_hand" => {
                 for part in rest.split_whitespace() {
                     match part {

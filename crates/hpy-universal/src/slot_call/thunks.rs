@@ -29,7 +29,7 @@
 
 use core::ffi::{c_int, c_void};
 use core::ptr;
-use core::sync::atomic::AtomicUsize;
+use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 
 use hpy_sys::*;
 use pyo3_ffi as ffi;
@@ -41,57 +41,10 @@ use crate::python::Gil;
 type Obj = *mut ffi::PyObject;
 type Ctx = *mut HPyContext;
 
-/// The C shapes of the slot functions that have thunks.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum SlotShape {
-    /// `PyObject *(PyObject *)`: `HPyFunc_UNARYFUNC`, `HPyFunc_REPRFUNC`.
-    Unary,
-    /// `PyObject *(PyObject *, PyObject *)`: `HPyFunc_BINARYFUNC`.
-    Binary,
-    /// `PyObject *(PyObject *, PyObject *, PyObject *)`: `HPyFunc_TERNARYFUNC`.
-    Ternary,
-    /// `int (PyObject *)`: `HPyFunc_INQUIRY`.
-    Inquiry,
-    /// `Py_ssize_t (PyObject *)`: `HPyFunc_LENFUNC`, `HPyFunc_HASHFUNC`.
-    Len,
-    /// `PyObject *(PyObject *, Py_ssize_t)`: `HPyFunc_SSIZEARGFUNC`.
-    SsizeArg,
-    /// `int (PyObject *, Py_ssize_t, PyObject *)`: `HPyFunc_SSIZEOBJARGPROC`.
-    SsizeObjArg,
-    /// `int (PyObject *, PyObject *, PyObject *)`: `HPyFunc_OBJOBJARGPROC`.
-    ObjObjArg,
-    /// `int (PyObject *, PyObject *)`: `HPyFunc_OBJOBJPROC`.
-    ObjObj,
-    /// `PyObject *(PyObject *, PyObject *, int)`: `HPyFunc_RICHCMPFUNC`.
-    RichCmp,
-    /// `tp_new`: `HPyFunc_NEWFUNC`, with the check of the result's type.
-    New,
-    /// `tp_init`: `HPyFunc_INITPROC`.
-    Init,
-}
-
-impl SlotShape {
-    /// The shape of the slot functions of signature `sig`; None for the
-    /// signatures that keep their trampolines (buffers, traverse, destroy,
-    /// finalize, call).
-    pub fn of(sig: HPyFunc_Signature) -> Option<SlotShape> {
-        Some(match sig {
-            HPyFunc_UNARYFUNC | HPyFunc_REPRFUNC => SlotShape::Unary,
-            HPyFunc_BINARYFUNC => SlotShape::Binary,
-            HPyFunc_TERNARYFUNC => SlotShape::Ternary,
-            HPyFunc_INQUIRY => SlotShape::Inquiry,
-            HPyFunc_LENFUNC | HPyFunc_HASHFUNC => SlotShape::Len,
-            HPyFunc_SSIZEARGFUNC => SlotShape::SsizeArg,
-            HPyFunc_SSIZEOBJARGPROC => SlotShape::SsizeObjArg,
-            HPyFunc_OBJOBJARGPROC => SlotShape::ObjObjArg,
-            HPyFunc_OBJOBJPROC => SlotShape::ObjObj,
-            HPyFunc_RICHCMPFUNC => SlotShape::RichCmp,
-            HPyFunc_NEWFUNC => SlotShape::New,
-            HPyFunc_INITPROC => SlotShape::Init,
-            _ => return None,
-        })
-    }
-}
+// `SlotShape` (one pool per C shape) and `SlotShape::of` (the shape of each
+// HPyFunc signature), generated from the `thunk` lines of
+// api/signatures.api.
+include!("autogen_slot_shapes.rs");
 
 // The function types above have the size of a data pointer (the slots keep
 // them as `*mut c_void`), as do `Py_hash_t` and `Py_ssize_t` one of another.
@@ -112,19 +65,6 @@ const LARGE: usize = 128;
 /// `HPY_RS_SLOT_THUNKS`, once read.
 static LIMIT: AtomicUsize = AtomicUsize::new(0);
 
-static UNARY: Pool<LARGE> = Pool::new();
-static BINARY: Pool<LARGE> = Pool::new();
-static TERNARY: Pool<SMALL> = Pool::new();
-static INQUIRY: Pool<SMALL> = Pool::new();
-static LEN: Pool<LARGE> = Pool::new();
-static SSIZEARG: Pool<SMALL> = Pool::new();
-static SSIZEOBJARG: Pool<SMALL> = Pool::new();
-static OBJOBJARG: Pool<SMALL> = Pool::new();
-static OBJOBJ: Pool<SMALL> = Pool::new();
-static RICHCMP: Pool<SMALL> = Pool::new();
-static NEW: Pool<SMALL> = Pool::new();
-static INIT: Pool<SMALL> = Pool::new();
-
 /// A thunk of `shape` that calls `impl_` with `ctx`, to replace the
 /// trampoline `trampoline` of a slot define of a signature of that shape;
 /// None when the shape's pool is used up.
@@ -140,47 +80,15 @@ pub unsafe fn take(
     ctx: Ctx,
 ) -> Option<*mut c_void> {
     let limit = read_limit(&LIMIT, "HPY_RS_SLOT_THUNKS");
-    let f = impl_ as *mut c_void;
-    // `find_or_fill` returns an index below the pool's size, whose thunk
-    // the table has (the lookups cannot panic either way).
-    fn at<const R: usize>(table: &[[*const (); COLS]; R], i: usize) -> Option<*mut c_void> {
-        table
-            .get(i / COLS)?
-            .get(i % COLS)
-            .map(|p| p.cast_mut().cast())
+    let (i, thunk) = fill(shape, limit, impl_ as *mut c_void, ctx, trampoline)?;
+    if shape == SlotShape::New {
+        let entry = NEW_CALLS.get(i)?;
+        // The context before the function (Release): a thunk that sees the
+        // function sees its context.
+        entry.ctx.store(ctx, Ordering::Relaxed);
+        entry.f.store(impl_ as *mut c_void, Ordering::Release);
     }
-    match shape {
-        SlotShape::Unary => at(&T_UNARY.0, UNARY.find_or_fill(limit, f, ctx, trampoline)?),
-        SlotShape::Binary => at(&T_BINARY.0, BINARY.find_or_fill(limit, f, ctx, trampoline)?),
-        SlotShape::Ternary => at(
-            &T_TERNARY.0,
-            TERNARY.find_or_fill(limit, f, ctx, trampoline)?,
-        ),
-        SlotShape::Inquiry => at(
-            &T_INQUIRY.0,
-            INQUIRY.find_or_fill(limit, f, ctx, trampoline)?,
-        ),
-        SlotShape::Len => at(&T_LEN.0, LEN.find_or_fill(limit, f, ctx, trampoline)?),
-        SlotShape::SsizeArg => at(
-            &T_SSIZEARG.0,
-            SSIZEARG.find_or_fill(limit, f, ctx, trampoline)?,
-        ),
-        SlotShape::SsizeObjArg => at(
-            &T_SSIZEOBJARG.0,
-            SSIZEOBJARG.find_or_fill(limit, f, ctx, trampoline)?,
-        ),
-        SlotShape::ObjObjArg => at(
-            &T_OBJOBJARG.0,
-            OBJOBJARG.find_or_fill(limit, f, ctx, trampoline)?,
-        ),
-        SlotShape::ObjObj => at(&T_OBJOBJ.0, OBJOBJ.find_or_fill(limit, f, ctx, trampoline)?),
-        SlotShape::RichCmp => at(
-            &T_RICHCMP.0,
-            RICHCMP.find_or_fill(limit, f, ctx, trampoline)?,
-        ),
-        SlotShape::New => at(&T_NEW.0, NEW.find_or_fill(limit, f, ctx, trampoline)?),
-        SlotShape::Init => at(&T_INIT.0, INIT.find_or_fill(limit, f, ctx, trampoline)?),
-    }
+    Some(thunk)
 }
 
 // ~~~ the thunks ~~~
@@ -277,17 +185,67 @@ unfilled_int, |f, ctx| {
     let (items, n) = tuple_items(args);
     f(ctx, py2h(s), items, n, py2h(kw))
 });
-thunk!(thunk_new, NEW, SMALL, HPyFunc_newfunc,
-(t: *mut ffi::PyTypeObject, args: Obj, kw: Obj) -> Obj, unfilled, |f, ctx| {
-    let (items, n) = tuple_items(args);
-    let result = h2py(f(ctx, py2h(t.cast()), items, n, py2h(kw)));
-    // an instance of `t` exactly (the common case) needs no check
-    if result.is_null() || ffi::Py_TYPE(result) == t {
-        result
-    } else {
-        hpy_core::check_new_result(t.cast(), result.cast()).cast()
+
+/// The HPy function and context of each `tp_new` thunk, beside the `NEW`
+/// pool (which keys them): a free entry holds `new_unfilled`, so that the
+/// thunk (on the path of every instance creation) calls its function
+/// without testing it first.
+struct NewCall {
+    f: AtomicPtr<c_void>,
+    ctx: AtomicPtr<HPyContext>,
+}
+
+static NEW_CALLS: [NewCall; SMALL] = [const {
+    NewCall {
+        f: AtomicPtr::new(new_unfilled as *mut c_void),
+        ctx: AtomicPtr::new(ptr::null_mut()),
     }
-});
+}; SMALL];
+
+/// The function of a free `NEW_CALLS` entry (never called: `take` fills an
+/// entry before it hands out its thunk): SystemError.
+unsafe extern "C" fn new_unfilled(
+    _ctx: Ctx,
+    _cls: HPy,
+    _args: *const HPy,
+    _nargs: HPy_ssize_t,
+    _kw: HPy,
+) -> HPy {
+    // SAFETY: only thunk_new calls it, as a slot function (the GIL).
+    py2h(unfilled(unsafe { Gil::assume() }))
+}
+
+/// `tp_new` thunk number `I` (contract of the thunks above); it also checks
+/// the type of the result, as hpy-core's `hpy_tp_new` does.
+unsafe extern "C" fn thunk_new<const I: usize>(
+    t: *mut ffi::PyTypeObject,
+    args: Obj,
+    kw: Obj,
+) -> Obj {
+    const { assert!(I < SMALL) };
+    // In bounds (checked above at compile time), so no check is left.
+    let Some(entry) = NEW_CALLS.get(I) else {
+        // SAFETY: CPython calls a slot function with the GIL.
+        return unfilled(unsafe { Gil::assume() });
+    };
+    let f = entry.f.load(Ordering::Acquire);
+    let ctx = entry.ctx.load(Ordering::Relaxed);
+    // SAFETY: `f` is `new_unfilled` or an HPy function of this C type that
+    // `take` stored (non-NULL function pointers of a data pointer's size).
+    let f = unsafe { core::mem::transmute::<*mut c_void, HPyFunc_newfunc>(f) };
+    // SAFETY: `args` is CPython's argument tuple (or NULL); the call is the
+    // HPy function with its context and CPython's arguments as handles.
+    unsafe {
+        let (items, n) = tuple_items(args);
+        let result = h2py(f(ctx, py2h(t.cast()), items, n, py2h(kw)));
+        // an instance of `t` exactly (the common case) needs no check
+        if result.is_null() || ffi::Py_TYPE(result) == t {
+            result
+        } else {
+            hpy_core::check_new_result(t.cast(), result.cast()).cast()
+        }
+    }
+}
 
 // ~~~ the tables of thunks ~~~
 
@@ -311,16 +269,54 @@ macro_rules! table {
     };
 }
 
-// Rows: SMALL = 2 of 32, LARGE = 4 (the types check the counts).
-static T_UNARY: Table<{ LARGE / COLS }> = table!(thunk_unary; 0 1 2 3);
-static T_BINARY: Table<{ LARGE / COLS }> = table!(thunk_binary; 0 1 2 3);
-static T_TERNARY: Table<{ SMALL / COLS }> = table!(thunk_ternary; 0 1);
-static T_INQUIRY: Table<{ SMALL / COLS }> = table!(thunk_inquiry; 0 1);
-static T_LEN: Table<{ LARGE / COLS }> = table!(thunk_len; 0 1 2 3);
-static T_SSIZEARG: Table<{ SMALL / COLS }> = table!(thunk_ssizearg; 0 1);
-static T_SSIZEOBJARG: Table<{ SMALL / COLS }> = table!(thunk_ssizeobjarg; 0 1);
-static T_OBJOBJARG: Table<{ SMALL / COLS }> = table!(thunk_objobjarg; 0 1);
-static T_OBJOBJ: Table<{ SMALL / COLS }> = table!(thunk_objobj; 0 1);
-static T_RICHCMP: Table<{ SMALL / COLS }> = table!(thunk_richcmp; 0 1);
-static T_NEW: Table<{ SMALL / COLS }> = table!(thunk_new; 0 1);
-static T_INIT: Table<{ SMALL / COLS }> = table!(thunk_init; 0 1);
+/// The pools and thunk tables of the shapes, one line each: `SHAPE: POOL,
+/// SIZE, THUNK, [ROWS]` declares the pool `POOL` of `SIZE` slots and its
+/// table of `THUNK::<I>` (`ROWS` rows of `COLS`, which the types check
+/// against `SIZE`), and `fill`, which takes a slot of a shape's pool and
+/// gives its thunk (a `match` over every `SlotShape`).
+macro_rules! pools {
+    ($($shape:ident: $pool:ident, $n:ident, $thunk:ident, [$($row:literal)*];)*) => {
+        $(
+            static $pool: Pool<$n> = Pool::new();
+        )*
+        /// The index of the slot of `shape`'s pool for the HPy function
+        /// `f` (see `Pool::find_or_fill`) and the address of its thunk; None
+        /// when the pool is used up.
+        fn fill(
+            shape: SlotShape,
+            limit: usize,
+            f: *mut c_void,
+            ctx: Ctx,
+            trampoline: *mut c_void,
+        ) -> Option<(usize, *mut c_void)> {
+            // `find_or_fill` returns an index below the pool's size, whose
+            // thunk the table has (the lookups cannot panic either way).
+            fn at<const R: usize>(table: &Table<R>, i: usize) -> Option<*mut c_void> {
+                table.0.get(i / COLS)?.get(i % COLS).map(|p| p.cast_mut().cast())
+            }
+            match shape {
+                $(SlotShape::$shape => {
+                    static TABLE: Table<{ $n / COLS }> = table!($thunk; $($row)*);
+                    let i = $pool.find_or_fill(limit, f, ctx, trampoline)?;
+                    Some((i, at(&TABLE, i)?))
+                })*
+            }
+        }
+    };
+}
+
+// SMALL = 2 rows of 32, LARGE = 4.
+pools! {
+    Unary: UNARY, LARGE, thunk_unary, [0 1 2 3];
+    Binary: BINARY, LARGE, thunk_binary, [0 1 2 3];
+    Ternary: TERNARY, SMALL, thunk_ternary, [0 1];
+    Inquiry: INQUIRY, SMALL, thunk_inquiry, [0 1];
+    Len: LEN, LARGE, thunk_len, [0 1 2 3];
+    SsizeArg: SSIZEARG, SMALL, thunk_ssizearg, [0 1];
+    SsizeObjArg: SSIZEOBJARG, SMALL, thunk_ssizeobjarg, [0 1];
+    ObjObjArg: OBJOBJARG, SMALL, thunk_objobjarg, [0 1];
+    ObjObj: OBJOBJ, SMALL, thunk_objobj, [0 1];
+    RichCmp: RICHCMP, SMALL, thunk_richcmp, [0 1];
+    New: NEW, SMALL, thunk_new, [0 1];
+    Init: INIT, SMALL, thunk_init, [0 1];
+}

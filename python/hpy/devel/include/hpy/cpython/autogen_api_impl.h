@@ -605,12 +605,7 @@ HPyAPI_FUNC void *_HPy_AsStruct_Legacy(HPyContext *ctx, HPy h)
     return ctx_AsStruct_Legacy(ctx, h);
 }
 
-/* _HPy_New: Allocates an instance of h_type and writes a pointer to its C struct to *data. */
-_HPy_HIDDEN extern HPy ctx_New(HPyContext *ctx, HPy h_type, void **data);
-HPyAPI_FUNC HPy _HPy_New(HPyContext *ctx, HPy h_type, void **data)
-{
-    return ctx_New(ctx, h_type, data);
-}
+/* _HPy_New: static inline in hpy/cpython/inline_core.h */
 
 /* HPy_Repr: repr(obj) */
 HPyAPI_FUNC HPy HPy_Repr(HPyContext *ctx, HPy obj)

@@ -188,12 +188,6 @@
         return IMPL(_HPy_CPY_CTX, _py2h(self), _py2h_array(_HPy_TupleItems(args)), PyTuple_GET_SIZE(args), _py2h(kw)); \
     }
 
-#define _HPyFunc_TRAMPOLINE_HPyFunc_NEWFUNC(SYM, IMPL)                                                                        \
-    static cpy_PyObject *SYM(cpy_PyObject *self, cpy_PyObject *args, cpy_PyObject *kw)                                        \
-    {                                                                                                                         \
-        return _h2py(IMPL(_HPy_CPY_CTX, _py2h(self), _py2h_array(_HPy_TupleItems(args)), PyTuple_GET_SIZE(args), _py2h(kw))); \
-    }
-
 #define _HPyFunc_TRAMPOLINE_HPyFunc_GETBUFFERPROC(SYM, IMPL)               \
     static int SYM(cpy_PyObject *self, cpy_Py_buffer *view, int flags)     \
     {                                                                      \

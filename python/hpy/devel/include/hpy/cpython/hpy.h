@@ -89,6 +89,12 @@ HPyAPI_FUNC PyObject *_HPy_CheckModCreateResult(PyObject *result)
     return result;
 }
 
+/* The tp_new trampoline's check of a result whose type is not exactly the
+   one asked for: the result if it is an instance of a subtype, else NULL
+   with a TypeError (the result released). Implemented in Rust
+   (libhpy_cpython.a). */
+_HPy_HIDDEN extern PyObject *_HPy_CheckNewResult(PyObject *type, PyObject *result);
+
 /* Calls an HPy function from its CPython-facing trampoline, for the
    signatures whose conversion needs the runtime (HPyFunc_TRAVERSEPROC).
    Implemented in Rust (libhpy_cpython.a). */

@@ -27,6 +27,23 @@
         return a.result;                                                    \
     }
 
+/* tp_new: the HPy function with the tuple's items in place (CPython passes
+   a tuple: Py_SIZE, without PyTuple_GET_SIZE's assertion); a result that
+   is not an instance of the type asked for is a TypeError (the runtime's
+   check, out of line: the common case is one comparison). The type's tp_new
+   is this trampoline itself where nothing else is to do (hpy-core's
+   use_direct_new), else hpy_tp_new, which calls it. */
+#define _HPyFunc_TRAMPOLINE_HPyFunc_NEWFUNC(SYM, IMPL)                      \
+    static PyObject *SYM(PyObject *self, PyObject *args, PyObject *kw)      \
+    {                                                                       \
+        PyObject *r = _h2py(IMPL(_HPy_CPY_CTX, _py2h(self),                 \
+                                 _py2h_array(_HPy_TupleItems(args)),        \
+                                 Py_SIZE(args), _py2h(kw)));                \
+        if (r == NULL || (PyObject *)Py_TYPE(r) == self)                    \
+            return r;                                                       \
+        return _HPy_CheckNewResult(self, r);                                \
+    }
+
 /* HPy_tp_destroy has no CPython slot: the runtime's tp_dealloc calls the
    implementation directly, so this trampoline only fills the HPySlot. */
 #define _HPyFunc_TRAMPOLINE_HPyFunc_DESTROYFUNC(SYM, IMPL)                  \

@@ -42,6 +42,14 @@ CASES = [
     ('[' + '(i),' * 18 + '[ii]]', ', '.join(map(str, range(20))),
      [(i,) for i in range(18)] + [[18, 19]]),
     ('(s#y#i)', '"abc", (HPy_ssize_t)2, "xyz", (HPy_ssize_t)1, 5', ('ab', b'x', 5)),
+    ('cC', "'a', 0x263A", (b'a', '\u263a')),
+    # more values than the builder's stack holds without malloc (16), at
+    # the top level, in a container, and below a container
+    ('i' * 40, ', '.join(map(str, range(40))), tuple(range(40))),
+    ('[' + 'i' * 20 + ']', ', '.join(map(str, range(20))), list(range(20))),
+    ('(' + 'l' * 17 + '{s:(ii)}[' + 'n' * 17 + '])',
+     ', '.join(['7L'] * 17 + ['"k"', '1', '2'] + ['(HPy_ssize_t)3'] * 17),
+     tuple([7] * 17) + ({'k': (1, 2)}, [3] * 17)),
 ]
 
 # (format, C values, message of the SystemError)
@@ -59,6 +67,15 @@ ERRORS = [
     ('(' * 10 + 'i' + ')' * 9 + ']', '1',
      "unmatched '(' in the format string passed to HPy_BuildValue"),
     ('(' * 10 + 'i' + ')' * 9, '1', "unmatched '(' in the format string passed to HPy_BuildValue"),
+    ('{s:}', '"a"', "bad format char '}' in the format string passed to HPy_BuildValue"),
+    ('(i)q', '1', "bad format char 'q' in the format string passed to HPy_BuildValue"),
+    # an unmatched bracket wins over any other error, wherever it is: the
+    # error does not depend on the values passed
+    ('(q)(i', '1', "unmatched '(' in the format string passed to HPy_BuildValue"),
+    ('[{s}]]', '"a"', "unmatched ']' in the format string passed to HPy_BuildValue"),
+    ('(O', 'HPy_NULL', "unmatched '(' in the format string passed to HPy_BuildValue"),
+    ('[iN)', '1, HPy_NULL', "unmatched '[' in the format string passed to HPy_BuildValue"),
+    ('(C)(', '0x110000', "unmatched '(' in the format string passed to HPy_BuildValue"),
 ]
 
 
@@ -117,6 +134,34 @@ def _module_source():
                 return HPy_BuildValue(ctx, "(iO)", 42, HPy_NULL);
             return HPy_BuildValue(ctx, "O", HPy_NULL);
         }
+        /* fails_late(obj): fails after obj went into containers that are
+           not finished; nothing may keep a reference to it */
+        HPyDef_METH(fails_late, "fails_late", HPyFunc_O)
+        static HPy fails_late_impl(HPyContext *ctx, HPy self, HPy arg)
+        {
+            HPy r;
+            int which = 0;
+            for (which = 0; which < 3; which++) {
+                if (which == 0)
+                    r = HPy_BuildValue(ctx, "[O(OO{O:O})C]", arg, arg, arg,
+                                       arg, arg, 0x110000);
+                else if (which == 1)
+                    r = HPy_BuildValue(ctx, "O{O:(OC)}", arg, arg, arg, -1);
+                else
+                    r = HPy_BuildValue(ctx, "OOOOOOOOOOOOOOOOOOOO(OO[OO(N)])",
+                                       arg, arg, arg, arg, arg, arg, arg, arg,
+                                       arg, arg, arg, arg, arg, arg, arg, arg,
+                                       arg, arg, arg, arg, arg, arg, arg, arg,
+                                       arg);
+                if (!HPy_IsNull(r))
+                    return r;
+                if (!HPyErr_ExceptionMatches(ctx, which < 2 ? ctx->h_ValueError
+                                                            : ctx->h_SystemError))
+                    return HPy_NULL;
+                HPyErr_Clear(ctx);
+            }
+            return HPy_Dup(ctx, ctx->h_None);
+        }
         HPyDef_METH(fmt_N, "fmt_N", HPyFunc_O)
         static HPy fmt_N_impl(HPyContext *ctx, HPy self, HPy arg)
         {
@@ -126,7 +171,7 @@ def _module_source():
     n = len(all_cases)
     lines += ['@EXPORT(case_%d)' % i for i in range(n)]
     lines += ['@EXPORT(%s)' % f for f in
-              ('fmt_O', 'fmt_S', 'fmt_OO', 'new_objects', 'null_O', 'fmt_N')]
+              ('fmt_O', 'fmt_S', 'fmt_OO', 'new_objects', 'null_O', 'fmt_N', 'fails_late')]
     lines.append('@INIT')
     return '\n'.join(lines)
 
@@ -191,3 +236,15 @@ def test_N_is_refused(m):
     # HPy never steals handles: 'N' is not supported
     with pytest.raises(SystemError, match="'N'"):
         m.fmt_N(object())
+
+
+def test_failure_releases_what_was_built(m):
+    # a unit failing after others went into unfinished containers (and
+    # with more values than the builder holds without malloc): everything
+    # built is released, the exception is the unit's
+    import sys
+    obj = object()
+    before = sys.getrefcount(obj)
+    for _ in range(10):
+        assert m.fails_late(obj) is None
+    assert sys.getrefcount(obj) == before

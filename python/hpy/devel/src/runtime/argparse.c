@@ -518,7 +518,8 @@ report_stray_keyword(HPyContext *ctx, HPy kw, int kw_is_dict,
 
 /*
  * Puts the value of each keyword argument into kwvals[k], k the index of
- * the parameter it names (kwvals is all HPy_NULL on entry): borrowed from
+ * the parameter it names (kwvals[nargs:nkw] is all HPy_NULL on entry; no
+ * keyword goes below nargs): borrowed from
  * args for a kwnames tuple, a new handle for a dict. A keyword argument
  * that no parameter takes is recorded in *stray (the first one, unless
  * only a parameter named twice came before it) and skipped. Returns 0, or -1 on error.
@@ -615,7 +616,10 @@ parse_keywords(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t nargs,
                 return 0;
             }
         }
-        memset(kwvals, 0, nkw * sizeof(HPy)); /* HPy_NULL is all zeros */
+        /* only the parameters after the positional arguments are looked
+           at (a short loop: a call of memset costs more) */
+        for (k = nargs; k < nkw; k++)
+            kwvals[k] = HPy_NULL;
     }
     if (ht != NULL) {
         *ht = HPyTracker_New(ctx, 0);
@@ -706,7 +710,7 @@ done:
     if (nkwargs > 0) {
         /* the values of a dict that no conversion took */
         if (kw_is_dict) {
-            for (k = 0; k < nkw; k++)
+            for (k = nargs; k < nkw; k++)
                 HPy_Close(ctx, kwvals[k]);
         }
         if (kwvals != small)

@@ -237,6 +237,56 @@ KEYWORDS_SRC = """
         return res;
     }
 
+    /* kw_many(...): 20 parameters p0..p19 (p0 required), more than the
+       parser keeps without malloc; returns sum((k + 1) * pk) */
+    HPyDef_METH(kw_many, "kw_many", HPyFunc_KEYWORDS)
+    static HPy kw_many_impl(HPyContext *ctx, HPy self, const HPy *args,
+                            size_t nargs, HPy kwnames)
+    {
+        static const char *kwlist[] = {
+            "p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8", "p9", "p10",
+            "p11", "p12", "p13", "p14", "p15", "p16", "p17", "p18", "p19", NULL };
+        long p[20] = {0};
+        long sum = 0;
+        int k;
+        if (!HPyArg_ParseKeywords(ctx, NULL, args, nargs, kwnames,
+                                  "l|lllllllllllllllllll", kwlist,
+                                  &p[0], &p[1], &p[2], &p[3], &p[4], &p[5], &p[6],
+                                  &p[7], &p[8], &p[9], &p[10], &p[11], &p[12],
+                                  &p[13], &p[14], &p[15], &p[16], &p[17], &p[18],
+                                  &p[19]))
+            return HPy_NULL;
+        for (k = 0; k < 20; k++)
+            sum += (k + 1) * p[k];
+        return HPyLong_FromLong(ctx, sum);
+    }
+
+    /* kw_dict_ll(args_tuple, kwargs_dict): "l|ll" with ("a", "b", "c")
+       through HPyArg_ParseKeywordsDict, without a tracker */
+    HPyDef_METH(kw_dict_ll, "kw_dict_ll", HPyFunc_VARARGS)
+    static HPy kw_dict_ll_impl(HPyContext *ctx, HPy self, const HPy *args,
+                               size_t nargs)
+    {
+        static const char *kwlist[] = { "a", "b", "c", NULL };
+        HPy items[3];
+        long a = 0, b = 0, c = 0;
+        HPy_ssize_t n = HPy_Length(ctx, args[0]), i;
+        int ok;
+        if (n < 0 || n > 3)
+            return HPy_NULL;
+        for (i = 0; i < n; i++)
+            items[i] = HPy_GetItem_i(ctx, args[0], i);
+        ok = HPyArg_ParseKeywordsDict(ctx, NULL, items, n, args[1], "l|ll",
+                                      kwlist, &a, &b, &c);
+        for (i = 0; i < n; i++)
+            HPy_Close(ctx, items[i]);
+        if (!ok)
+            return HPy_NULL;
+        return HPyLong_FromLong(ctx, 100 * a + 10 * b + c);
+    }
+
+    @EXPORT(kw_many)
+    @EXPORT(kw_dict_ll)
     @EXPORT(kw_OO)
     @EXPORT(kw_OO_named)
     @EXPORT(kw_O)
@@ -607,3 +657,72 @@ def test_kwdict_errors(kw):
     check_error(TypeError, kw.kw_dict, (1,), {'zz': 3}, 0)      # unknown
     check_error(TypeError, kw.kw_dict, (1, 2, 3, 4), None, 0)   # too many
     check_error(TypeError, kw.kw_dict, (1, 2), None, 2)         # kw-only
+
+
+def test_kw_many_parameters(kw):
+    # more parameters than the parser holds keyword values for without malloc
+    assert kw.kw_many(1) == 1
+    assert kw.kw_many(1, p19=1) == 1 + 20
+    assert kw.kw_many(p19=2, p0=3, p7=1) == 3 + 40 + 8
+    assert kw.kw_many(1, 1, p18=1, p2=1) == 1 + 2 + 19 + 3
+    check_error(TypeError, kw.kw_many, 1, p20=1,
+                match="'p20' is an invalid keyword argument for this function")
+    check_error(TypeError, kw.kw_many, 1, 2, p1=1,
+                match="argument for function given by name ('p1') and position (2)")
+    check_error(TypeError, kw.kw_many, p19=1,
+                match='function no value for required argument')
+
+
+def test_kw_error_messages(kw):
+    check_error(TypeError, kw.kw_OO, 1, 2, c=3,
+                match="'c' is an invalid keyword argument for this function")
+    check_error(TypeError, kw.kw_OO_named, 1, 2, zz=3,
+                match="'zz' is an invalid keyword argument for add_two()")
+    check_error(TypeError, kw.kw_OO_named, 1, 2, a=3,
+                match="argument for add_two() given by name ('a') and position (1)")
+    # the first keyword that no parameter takes is the one reported
+    check_error(TypeError, kw.kw_OO_named, 1, 2, b=3, zz=4,
+                match="argument for add_two() given by name ('b') and position (2)")
+    check_error(TypeError, kw.kw_OO_named, 1, 2, zz=4, b=3,
+                match="'zz' is an invalid keyword argument for add_two()")
+
+
+def test_kw_conversion_error_wins_over_unknown_keyword(kw):
+    # as in CPython, the arguments are converted before unused keywords are
+    # reported
+    with pytest.raises(TypeError) as e:
+        kw.kw_ll('x', zz=1)
+    assert 'zz' not in str(e.value)
+    with pytest.raises(TypeError) as e:
+        kw.kw_ll(1, b='x', zz=1)
+    assert 'zz' not in str(e.value)
+
+
+def test_kwdict_keys_not_str(kw):
+    check_error(TypeError, kw.kw_dict, (1,), {1: 2}, 0, match='keywords must be strings')
+    check_error(TypeError, kw.kw_dict_ll, (1,), {1: 2}, match='keywords must be strings')
+
+
+def test_kwdict_values_released(kw):
+    assert kw.kw_dict_ll((1,), {'c': 3, 'b': 2}) == 123
+    assert kw.kw_dict_ll((), {'a': 4}) == 400
+    check_error(TypeError, kw.kw_dict_ll, (), {'b': 1})
+    check_error(TypeError, kw.kw_dict_ll, (1,), {'a': 1},
+                match="argument for function given by name ('a') and position (1)")
+    # big: a conversion that fails (OverflowError) after the dict's values
+    # were taken from it; made at run time, not a constant of the code
+    # (which runs of the test in other ABI modes share)
+    big = int('1' + '0' * 30)
+    obj = object()
+    before = sys.getrefcount(obj), sys.getrefcount(big)
+    for _ in range(20):
+        with pytest.raises(OverflowError):
+            kw.kw_dict_ll((), {'a': big, 'b': 1, 'c': 2})
+        with pytest.raises(TypeError):
+            kw.kw_dict_ll((), {'a': 1, 'b': obj, 'c': big})
+        with pytest.raises(OverflowError):   # converted before 'zz' is reported
+            kw.kw_dict_ll((1,), {'zz': obj, 'c': big})
+        assert kw.kw_dict((), {'a': obj, 'b': obj, 'c': obj}, 0) == [obj, obj, obj]
+        with pytest.raises(TypeError):
+            kw.kw_dict((), {'a': obj, 'b': obj, 'zz': obj}, 0)
+    assert (sys.getrefcount(obj), sys.getrefcount(big)) == before

@@ -42,6 +42,14 @@ CASES = [
     ('[' + '(i),' * 18 + '[ii]]', ', '.join(map(str, range(20))),
      [(i,) for i in range(18)] + [[18, 19]]),
     ('(s#y#i)', '"abc", (HPy_ssize_t)2, "xyz", (HPy_ssize_t)1, 5', ('ab', b'x', 5)),
+    ('cC', "'a', 0x263A", (b'a', '\u263a')),
+    # more values than the builder's stack holds without malloc (16), at
+    # the top level, in a container, and below a container
+    ('i' * 40, ', '.join(map(str, range(40))), tuple(range(40))),
+    ('[' + 'i' * 20 + ']', ', '.join(map(str, range(20))), list(range(20))),
+    ('(' + 'l' * 17 + '{s:(ii)}[' + 'n' * 17 + '])',
+     ', '.join(['7L'] * 17 + ['"k"', '1', '2'] + ['(HPy_ssize_t)3'] * 17),
+     tuple([7] * 17) + ({'k': (1, 2)}, [3] * 17)),
 ]
 
 # (format, C values, message of the SystemError)
@@ -59,23 +67,37 @@ ERRORS = [
     ('(' * 10 + 'i' + ')' * 9 + ']', '1',
      "unmatched '(' in the format string passed to HPy_BuildValue"),
     ('(' * 10 + 'i' + ')' * 9, '1', "unmatched '(' in the format string passed to HPy_BuildValue"),
+    ('{s:}', '"a"', "bad format char '}' in the format string passed to HPy_BuildValue"),
+    ('(i)q', '1', "bad format char 'q' in the format string passed to HPy_BuildValue"),
+    # an unmatched bracket wins over any other error, wherever it is: the
+    # error does not depend on the values passed
+    ('(q)(i', '1', "unmatched '(' in the format string passed to HPy_BuildValue"),
+    ('[{s}]]', '"a"', "unmatched ']' in the format string passed to HPy_BuildValue"),
+    ('(O', 'HPy_NULL', "unmatched '(' in the format string passed to HPy_BuildValue"),
+    ('[iN)', '1, HPy_NULL', "unmatched '[' in the format string passed to HPy_BuildValue"),
+    ('(C)(', '0x110000', "unmatched '(' in the format string passed to HPy_BuildValue"),
 ]
 
 
 def _module_source():
-    """One function per case: case_N(arg) returns HPy_BuildValue(...)."""
-    lines = ['#include <limits.h>']
+    """One function, run(i), returns HPy_BuildValue(...) of case i (one
+    function rather than one per case: each module function of a universal
+    module takes a call thunk of the runtime's pool)."""
+    lines = ['#include <limits.h>',
+             'HPyDef_METH(run, "run", HPyFunc_O)',
+             'static HPy run_impl(HPyContext *ctx, HPy self, HPy arg)',
+             '{',
+             '    switch (HPyLong_AsLong(ctx, arg)) {']
     all_cases = [(f, v) for f, v, _ in CASES] + [(f, v) for f, v, _ in ERRORS]
     for i, (fmt, values) in enumerate(all_cases):
         c_fmt = fmt.replace('\\', '\\\\').replace('"', '\\"')
         vals = '' if values is None else ', ' + values
-        lines.append("""
-            HPyDef_METH(case_%d, "case_%d", HPyFunc_O)
-            static HPy case_%d_impl(HPyContext *ctx, HPy self, HPy arg)
-            {
-                return HPy_BuildValue(ctx, "%s"%s);
-            }
-        """ % (i, i, i, c_fmt, vals))
+        lines.append('    case %d: return HPy_BuildValue(ctx, "%s"%s);' % (i, c_fmt, vals))
+    lines += ['    }',
+              '    if (!HPyErr_Occurred(ctx))',
+              '        HPyErr_SetString(ctx, ctx->h_IndexError, "no such case");',
+              '    return HPy_NULL;',
+              '}']
     lines.append("""
         /* O and S: the handle is duplicated, never stolen */
         HPyDef_METH(fmt_O, "fmt_O", HPyFunc_O)
@@ -117,16 +139,43 @@ def _module_source():
                 return HPy_BuildValue(ctx, "(iO)", 42, HPy_NULL);
             return HPy_BuildValue(ctx, "O", HPy_NULL);
         }
+        /* fails_late(obj): fails after obj went into containers that are
+           not finished; nothing may keep a reference to it */
+        HPyDef_METH(fails_late, "fails_late", HPyFunc_O)
+        static HPy fails_late_impl(HPyContext *ctx, HPy self, HPy arg)
+        {
+            HPy r;
+            int which = 0;
+            for (which = 0; which < 3; which++) {
+                if (which == 0)
+                    r = HPy_BuildValue(ctx, "[O(OO{O:O})C]", arg, arg, arg,
+                                       arg, arg, 0x110000);
+                else if (which == 1)
+                    r = HPy_BuildValue(ctx, "O{O:(OC)}", arg, arg, arg, -1);
+                else
+                    r = HPy_BuildValue(ctx, "OOOOOOOOOOOOOOOOOOOO(OO[OO(N)])",
+                                       arg, arg, arg, arg, arg, arg, arg, arg,
+                                       arg, arg, arg, arg, arg, arg, arg, arg,
+                                       arg, arg, arg, arg, arg, arg, arg, arg,
+                                       arg);
+                if (!HPy_IsNull(r))
+                    return r;
+                if (!HPyErr_ExceptionMatches(ctx, which < 2 ? ctx->h_ValueError
+                                                            : ctx->h_SystemError))
+                    return HPy_NULL;
+                HPyErr_Clear(ctx);
+            }
+            return HPy_Dup(ctx, ctx->h_None);
+        }
         HPyDef_METH(fmt_N, "fmt_N", HPyFunc_O)
         static HPy fmt_N_impl(HPyContext *ctx, HPy self, HPy arg)
         {
             return HPy_BuildValue(ctx, "N", arg);
         }
     """)
-    n = len(all_cases)
-    lines += ['@EXPORT(case_%d)' % i for i in range(n)]
     lines += ['@EXPORT(%s)' % f for f in
-              ('fmt_O', 'fmt_S', 'fmt_OO', 'new_objects', 'null_O', 'fmt_N')]
+              ('run', 'fmt_O', 'fmt_S', 'fmt_OO', 'new_objects', 'null_O', 'fmt_N',
+               'fails_late')]
     lines.append('@INIT')
     return '\n'.join(lines)
 
@@ -142,7 +191,7 @@ def m(make_module):
 def test_formats(m):
     failures = []
     for i, (fmt, values, expected) in enumerate(CASES):
-        got = getattr(m, 'case_%d' % i)(None)
+        got = m.run(i)
         if got != expected or type(got) is not type(expected):
             failures.append((fmt, values, expected, got))
     assert failures == []
@@ -151,9 +200,8 @@ def test_formats(m):
 def test_bad_formats(m):
     failures = []
     for j, (fmt, _, msg) in enumerate(ERRORS):
-        fn = getattr(m, 'case_%d' % (len(CASES) + j))
         try:
-            fn(None)
+            m.run(len(CASES) + j)
         except SystemError as e:
             if msg not in str(e):
                 failures.append((fmt, msg, str(e)))
@@ -191,3 +239,15 @@ def test_N_is_refused(m):
     # HPy never steals handles: 'N' is not supported
     with pytest.raises(SystemError, match="'N'"):
         m.fmt_N(object())
+
+
+def test_failure_releases_what_was_built(m):
+    # a unit failing after others went into unfinished containers (and
+    # with more values than the builder holds without malloc): everything
+    # built is released, the exception is the unit's
+    import sys
+    obj = object()
+    before = sys.getrefcount(obj)
+    for _ in range(10):
+        assert m.fails_late(obj) is None
+    assert sys.getrefcount(obj) == before

@@ -91,6 +91,13 @@ CASES = [
     ('[%.5R]', 'a1', '[repr-]'),
     ('[%10S]', 'a1', '[     str-\u20ac]'),
     ('%S %R', 'a0, a0', "h\u20acllo 'h\u20acllo'"),
+    # zeros, the extremes, digits beyond a width
+    ('%d|%i|%u|%x|%lu|%llx', '0, -0, 0u, 0u, 0UL, 0ULL', '0|0|0|0|0|0'),
+    ('%lld|%llu', 'LLONG_MAX, 10000000000000000000ULL',
+     str(2**63 - 1) + '|10000000000000000000'),
+    ('[%3lld]', 'LLONG_MIN', '[%d]' % -2**63),
+    ('[%.3x|%2x]', '10, 0', '[00a| 0]'),
+    ('[%p]', '(void *)~(uintptr_t)0', None),
     # several conversions; UTF-8 comes in through the arguments only
     ('%s=%R (%d%%) %s', '"x", a1, 50, "\\xc3\\xa9"', 'x=repr-\xe9 (50%) \xe9'),
 ]
@@ -140,6 +147,10 @@ BAD = [
     ('%.999999999d', '1', ValueError, 'precision too big'),
     ('%99999999999999999999999d', '1', ValueError, 'width too big'),
     ('%s', '"\\xff"', UnicodeDecodeError, ''),
+    ('%l%', '', SystemError, 'invalid format string'),
+    ('%zp', 'NULL', SystemError, 'invalid format string'),
+    ('%d caf\\xc3\\xa9', '1', ValueError, 'expected an ASCII-encoded format '
+     'string, got a non-ASCII byte: 0xc3'),
 ]
 
 
@@ -179,6 +190,7 @@ def expected_cases():
         '%ld': str(-2**(long_bits - 1)),
         '%zi': str(2**(ssize_bits - 1) - 1),
         '%lu': str(2**long_bits - 1),
+        '[%p]': '[0x' + 'f' * (ctypes.sizeof(ctypes.c_void_p) * 2) + ']',
     }
     return [(fmt, args, fill[fmt] if expected is None else expected)
             for fmt, args, expected in CASES]
@@ -282,8 +294,30 @@ def test_long_result(make_module):
             return HPyUnicode_FromFormat(ctx, "%S%S%S%S|%5000d|%S",
                                          arg, arg, arg, arg, 7, arg);
         }
+        /* literal text and C strings beyond the first buffer */
+        HPyDef_METH(g, "g", HPyFunc_O)
+        static HPy g_impl(HPyContext *ctx, HPy self, HPy arg)
+        {
+            static char text[301];
+            int i;
+            for (i = 0; i < 300; i++)
+                text[i] = (char)('a' + i % 26);
+            return HPyUnicode_FromFormat(ctx,
+                "%s|%.299s|%ld|" "0123456789012345678901234567890123456789"
+                "0123456789012345678901234567890123456789"
+                "0123456789012345678901234567890123456789"
+                "0123456789012345678901234567890123456789"
+                "0123456789012345678901234567890123456789"
+                "0123456789012345678901234567890123456789"
+                "0123456789012345678901234567890123456789|%s",
+                text, text, HPyLong_AsLong(ctx, arg), text);
+        }
         @EXPORT(f)
+        @EXPORT(g)
         @INIT
     """)
     s = 'x' * 300 + '\u20ac'
     assert mod.f(s) == s * 4 + '|' + ' ' * 4999 + '7|' + s
+    text = ''.join(chr(ord('a') + i % 26) for i in range(300))
+    assert mod.g(-12) == (text + '|' + text[:299] + '|-12|' + '0123456789' * 28
+                          + '|' + text)

@@ -54,7 +54,18 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#if defined(__GNUC__) || defined(__clang__)
+#  define ARG_ALWAYS_INLINE inline __attribute__((always_inline))
+#  define ARG_COLD __attribute__((noinline, cold))
+#  define ARG_NOINLINE __attribute__((noinline))
+#else
+#  define ARG_ALWAYS_INLINE inline
+#  define ARG_COLD
+#  define ARG_NOINLINE
+#endif
 
 #define ERR_BUF_SIZE 512
 
@@ -90,7 +101,7 @@ scan_format(const char *fmt, FmtInfo *fi)
 
 /* Raises exc_type with "function <what>", "<name>() <what>" or the format's
    replacement message. */
-static void
+static ARG_COLD void
 arg_error(HPyContext *ctx, HPy exc_type, const FmtInfo *fi_in, const char *what)
 {
     char buf[ERR_BUF_SIZE];
@@ -113,30 +124,13 @@ arg_error(HPyContext *ctx, HPy exc_type, const FmtInfo *fi_in, const char *what)
 
 /* Raises the OverflowError of a value out of the range of the C type that
    kind names (below it if `below`). */
-static void
+static ARG_COLD void
 range_error(HPyContext *ctx, const char *kind, int below, const FmtInfo *fi)
 {
     char what[128];
     snprintf(what, sizeof(what), "%s is %s", kind,
              below ? "less than minimum" : "greater than maximum");
     arg_error(ctx, ctx->h_OverflowError, fi, what);
-}
-
-/* Converts arg with HPyLong_AsLong and checks that it lies in lo..hi;
-   kind names the C type in the OverflowError message. */
-static int
-long_in_range(HPyContext *ctx, HPy arg, long lo, long hi, const char *kind,
-              const FmtInfo *fi, long *out)
-{
-    long v = HPyLong_AsLong(ctx, arg);
-    if (v == -1 && HPyErr_Occurred(ctx))
-        return 0;
-    if (v < lo || v > hi) {
-        range_error(ctx, kind, v < lo, fi);
-        return 0;
-    }
-    *out = v;
-    return 1;
 }
 
 /* Keyword variants: puts in the tracker a handle to arg -- the parser's own
@@ -161,46 +155,81 @@ convert_arg(HPyContext *ctx, HPyTracker *ht, char unit, HPy arg, ArgKind kind,
             va_list *va, const FmtInfo *fi)
 {
     int ok = 1;
+    long long iv = 0; /* the value of an integer unit (and -1 for an error) */
+    double dv = 0.0;  /* the value of f and d */
 
-/* A numeric unit: takes the output pointer (of type T), leaves it alone for
-   a missing optional argument, else converts arg into `tmp_` (of type TMP)
-   with CONVERT, an expression that is true on success, and stores it. */
-#define NUMERIC_UNIT(T, TMP, CONVERT)                   \
-    {                                                   \
-        T *out_ = va_arg(*va, T *);                     \
-        TMP tmp_;                                       \
-        const TMP error_ = (TMP)-1; /* for NOT_ERROR */ \
-        (void)error_;                                   \
-        if (!HPy_IsNull(arg) && (ok = (CONVERT)))       \
-            *out_ = (T)tmp_;                            \
-        break;                                          \
-    }
-/* CONVERT for the API functions that return -1 (cast to their type) with
-   an exception set on failure. */
-#define NOT_ERROR(EXPR) ((tmp_ = (EXPR)) != error_ || !HPyErr_Occurred(ctx))
-
+    /* A numeric unit: first its value (of a present argument), then the
+       store through the output pointer, which is consumed even for a
+       missing optional argument. */
+#define VALUE(EXPR)           \
+    if (!HPy_IsNull(arg))     \
+        EXPR;                 \
+    break;
     switch (unit) {
-    case 'b': NUMERIC_UNIT(unsigned char, long,
-                  long_in_range(ctx, arg, 0, UCHAR_MAX, "unsigned byte integer", fi, &tmp_))
-    case 'h': NUMERIC_UNIT(short, long,
-                  long_in_range(ctx, arg, SHRT_MIN, SHRT_MAX, "signed short integer", fi, &tmp_))
-    case 'i': NUMERIC_UNIT(int, long,
-                  long_in_range(ctx, arg, INT_MIN, INT_MAX, "signed integer", fi, &tmp_))
-    /* the unsigned units B H I k take the low bits, unchecked */
-    case 'B': NUMERIC_UNIT(unsigned char, unsigned long, NOT_ERROR(HPyLong_AsUnsignedLongMask(ctx, arg)))
-    case 'H': NUMERIC_UNIT(unsigned short, unsigned long, NOT_ERROR(HPyLong_AsUnsignedLongMask(ctx, arg)))
-    case 'I': NUMERIC_UNIT(unsigned int, unsigned long, NOT_ERROR(HPyLong_AsUnsignedLongMask(ctx, arg)))
-    case 'k': NUMERIC_UNIT(unsigned long, unsigned long, NOT_ERROR(HPyLong_AsUnsignedLongMask(ctx, arg)))
-    case 'l': NUMERIC_UNIT(long, long, NOT_ERROR(HPyLong_AsLong(ctx, arg)))
-    case 'L': NUMERIC_UNIT(long long, long long, NOT_ERROR(HPyLong_AsLongLong(ctx, arg)))
-    case 'K': NUMERIC_UNIT(unsigned long long, unsigned long long,
-                  NOT_ERROR(HPyLong_AsUnsignedLongLongMask(ctx, arg)))
-    case 'n': NUMERIC_UNIT(HPy_ssize_t, HPy_ssize_t, NOT_ERROR(HPyLong_AsSsize_t(ctx, arg)))
-    case 'f': NUMERIC_UNIT(float, double, NOT_ERROR(HPyFloat_AsDouble(ctx, arg)))
-    case 'd': NUMERIC_UNIT(double, double, NOT_ERROR(HPyFloat_AsDouble(ctx, arg)))
-    case 'p': NUMERIC_UNIT(int, int, (tmp_ = HPy_IsTrue(ctx, arg)) >= 0)
-#undef NOT_ERROR
-#undef NUMERIC_UNIT
+    case 'b': case 'h': case 'i': case 'l':
+        VALUE(iv = HPyLong_AsLong(ctx, arg))
+    case 'B': case 'H': case 'I': case 'k': /* the low bits, unchecked */
+        VALUE(iv = (long long)HPyLong_AsUnsignedLongMask(ctx, arg))
+    case 'L':
+        VALUE(iv = HPyLong_AsLongLong(ctx, arg))
+    case 'K':
+        VALUE(iv = (long long)HPyLong_AsUnsignedLongLongMask(ctx, arg))
+    case 'n':
+        VALUE(iv = HPyLong_AsSsize_t(ctx, arg))
+    case 'f': case 'd':
+        VALUE(iv = (dv = HPyFloat_AsDouble(ctx, arg)) == -1.0 ? -1 : 0)
+    case 'p': /* 0 or 1, -1 for an error */
+        VALUE(iv = HPy_IsTrue(ctx, arg))
+    default:
+        goto other_unit;
+    }
+#undef VALUE
+    if (HPy_IsNull(arg)) {
+        ok = -1; /* nothing to store */
+    }
+    else if (iv == -1 && HPyErr_Occurred(ctx)) {
+        ok = 0;
+    }
+    else if (unit == 'b' || unit == 'h' || unit == 'i') {
+        long long lo = unit == 'b' ? 0 : unit == 'h' ? SHRT_MIN : INT_MIN;
+        long long hi = unit == 'b' ? UCHAR_MAX : unit == 'h' ? SHRT_MAX : INT_MAX;
+        if (iv < lo || iv > hi) {
+            range_error(ctx, unit == 'b' ? "unsigned byte integer" :
+                             unit == 'h' ? "signed short integer" : "signed integer",
+                        iv < lo, fi);
+            ok = 0;
+        }
+    }
+
+/* Takes the output pointer (a T *) and, on success, stores VALUE. */
+#define STORE(T, VALUE)                        \
+    {                                          \
+        T *out_ = va_arg(*va, T *);            \
+        if (ok > 0)                            \
+            *out_ = (T)(VALUE);                \
+        break;                                 \
+    }
+    switch (unit) {
+    case 'b': case 'B': STORE(unsigned char, iv)
+    case 'h': STORE(short, iv)
+    case 'H': STORE(unsigned short, iv)
+    case 'i': case 'p': STORE(int, iv)
+    case 'I': STORE(unsigned int, iv)
+    case 'l': STORE(long, iv)
+    case 'k': STORE(unsigned long, iv)
+    case 'L': STORE(long long, iv)
+    case 'K': STORE(unsigned long long, iv)
+    case 'n': STORE(HPy_ssize_t, iv)
+    case 'f': STORE(float, dv)
+    default: STORE(double, dv) /* 'd' */
+    }
+#undef STORE
+    if (kind == ARG_OWNED && !HPy_IsNull(arg))
+        HPy_Close(ctx, arg);
+    return ok != 0;
+
+other_unit:
+    switch (unit) {
     case 's': {
         const char **out = va_arg(*va, const char **);
         if (HPy_IsNull(arg))
@@ -257,6 +286,52 @@ convert_arg(HPyContext *ctx, HPyTracker *ht, char unit, HPy arg, ArgKind kind,
     return ok;
 }
 
+/*
+ * The commonest units (i l d n) of a present argument, without the call of
+ * convert_arg: the same conversions and errors. Returns 1 on success, 0
+ * with an exception set, -1 for a unit it does not handle (nothing done).
+ */
+static ARG_ALWAYS_INLINE int
+convert_number(HPyContext *ctx, char unit, HPy arg, va_list *va, const FmtInfo *fi)
+{
+    switch (unit) {
+    case 'i': {
+        long v = HPyLong_AsLong(ctx, arg);
+        if (v == -1 && HPyErr_Occurred(ctx))
+            return 0;
+        if (v < INT_MIN || v > INT_MAX) {
+            range_error(ctx, "signed integer", v < INT_MIN, fi);
+            return 0;
+        }
+        *va_arg(*va, int *) = (int)v;
+        return 1;
+    }
+    case 'l': {
+        long v = HPyLong_AsLong(ctx, arg);
+        if (v == -1 && HPyErr_Occurred(ctx))
+            return 0;
+        *va_arg(*va, long *) = v;
+        return 1;
+    }
+    case 'd': {
+        double v = HPyFloat_AsDouble(ctx, arg);
+        if (v == -1.0 && HPyErr_Occurred(ctx))
+            return 0;
+        *va_arg(*va, double *) = v;
+        return 1;
+    }
+    case 'n': {
+        HPy_ssize_t v = HPyLong_AsSsize_t(ctx, arg);
+        if (v == -1 && HPyErr_Occurred(ctx))
+            return 0;
+        *va_arg(*va, HPy_ssize_t *) = v;
+        return 1;
+    }
+    default:
+        return -1;
+    }
+}
+
 HPyAPI_HELPER int
 HPyArg_Parse(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t nargs,
              const char *fmt, ...)
@@ -289,48 +364,16 @@ HPyArg_Parse(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t nargs,
         /* The commonest units, for a present argument, here (the same as
            in convert_arg, without its call); none of them ends the units. */
         if (!HPy_IsNull(arg)) {
+            int r;
             if (unit == 'O') {
                 *va_arg(va, HPy *) = arg;
                 i++;
                 continue;
             }
-            if (unit == 'i') {
-                int *out = va_arg(va, int *);
-                long v = HPyLong_AsLong(ctx, arg);
-                if (v == -1 && HPyErr_Occurred(ctx))
-                    goto fail;
-                if (v < INT_MIN || v > INT_MAX) {
-                    range_error(ctx, "signed integer", v < INT_MIN, &fi);
-                    goto fail;
-                }
-                *out = (int)v;
-                i++;
-                continue;
-            }
-            if (unit == 'l') {
-                long *out = va_arg(va, long *);
-                long v = HPyLong_AsLong(ctx, arg);
-                if (v == -1 && HPyErr_Occurred(ctx))
-                    goto fail;
-                *out = v;
-                i++;
-                continue;
-            }
-            if (unit == 'd') {
-                double *out = va_arg(va, double *);
-                double v = HPyFloat_AsDouble(ctx, arg);
-                if (v == -1.0 && HPyErr_Occurred(ctx))
-                    goto fail;
-                *out = v;
-                i++;
-                continue;
-            }
-            if (unit == 'n') {
-                HPy_ssize_t *out = va_arg(va, HPy_ssize_t *);
-                HPy_ssize_t v = HPyLong_AsSsize_t(ctx, arg);
-                if (v == -1 && HPyErr_Occurred(ctx))
-                    goto fail;
-                *out = v;
+            r = convert_number(ctx, unit, arg, &va, &fi);
+            if (r == 0)
+                goto fail;
+            if (r > 0) {
                 i++;
                 continue;
             }
@@ -373,6 +416,19 @@ fail:
     return 0;
 }
 
+/* Whether the NUL-terminated parameter name kwd is the len bytes of utf8
+   (which may hold NULs: such a name matches nothing). */
+static int
+name_is(const char *kwd, const char *utf8, HPy_ssize_t len)
+{
+    HPy_ssize_t j;
+    for (j = 0; j < len; j++) {
+        if (kwd[j] != utf8[j] || kwd[j] == '\0')
+            return 0;
+    }
+    return kwd[len] == '\0';
+}
+
 /* Index in keywords[first..nkw) of the name equal to the str `name`, or -1
    (also for a name that is not a str). Returns -2 on error. */
 static HPy_ssize_t
@@ -380,108 +436,142 @@ keyword_index(HPyContext *ctx, HPy name, const char *keywords[], size_t first,
               size_t nkw)
 {
     HPy_ssize_t len;
-    const char *utf8;
+    const char *utf8 = HPyUnicode_AsUTF8AndSize(ctx, name, &len);
     size_t k;
 
-    if (!HPyUnicode_Check(ctx, name))
+    if (utf8 == NULL) {
+        /* a str that UTF-8 cannot encode keeps its error; anything else
+           is not a keyword name */
+        if (HPyUnicode_Check(ctx, name))
+            return -2;
+        HPyErr_Clear(ctx);
         return -1;
-    utf8 = HPyUnicode_AsUTF8AndSize(ctx, name, &len);
-    if (utf8 == NULL)
-        return -2;
+    }
     for (k = first; k < nkw; k++) {
-        if (strlen(keywords[k]) == (size_t)len && memcmp(keywords[k], utf8, (size_t)len) == 0)
+        if (name_is(keywords[k], utf8, len))
             return (HPy_ssize_t)k;
     }
     return -1;
 }
 
-/* Looks up keyword argument `key`: in the kwnames tuple (the value is then
-   borrowed from args) or in the dict kw (the value is then a new handle).
-   Returns 1 and sets *value if found, 0 if absent, -1 on error. */
-static int
-find_keyword(HPyContext *ctx, HPy kw, int kw_is_dict, HPy_ssize_t nkwargs,
-             const HPy *kwvalues, const char *key, HPy *value)
-{
-    if (kw_is_dict) {
-        *value = HPy_GetItem_s(ctx, kw, key);
-        if (!HPy_IsNull(*value))
-            return 1;
-        if (!HPyErr_ExceptionMatches(ctx, ctx->h_KeyError))
-            return -1;
-        HPyErr_Clear(ctx);
-        return 0;
-    }
-    for (HPy_ssize_t j = 0; j < nkwargs; j++) {
-        HPy name = HPy_GetItem_i(ctx, kw, j);
-        if (HPy_IsNull(name))
-            return -1;
-        HPy_ssize_t k = keyword_index(ctx, name, &key, 0, 1);
-        HPy_Close(ctx, name);
-        if (k == -2)
-            return -1;
-        if (k == 0) {
-            *value = kwvalues[j];
-            return 1;
-        }
-    }
-    return 0;
-}
+/* What is wrong with the first keyword argument that no parameter takes,
+   reported after the conversions (as CPython does). */
+typedef enum {
+    STRAY_NONE,
+    STRAY_TWICE,    /* a parameter named twice: the generic message */
+    STRAY_NOT_STR,  /* a name that is not a str */
+    STRAY_UNKNOWN,  /* a name of no parameter after the positional-only ones */
+    STRAY_POSITION  /* a parameter also given by position */
+} StrayKind;
 
-/* Raises the TypeError for the first keyword name in kw that the parse did
-   not use: not a str, not a parameter name, or naming a parameter that was
-   also given by position. */
-static void
-report_unused_keyword(HPyContext *ctx, HPy kw, int kw_is_dict,
-                      const char *keywords[], size_t npos_only, size_t nkw,
-                      size_t nargs, const FmtInfo *fi)
+typedef struct {
+    StrayKind kind;
+    HPy_ssize_t j;  /* the keyword argument (NOT_STR, UNKNOWN, POSITION) */
+    HPy_ssize_t k;  /* the parameter it names (POSITION) */
+} Stray;
+
+/* Raises the TypeError for the keyword argument that stray describes; kw is
+   the kwnames tuple or the dict. */
+static ARG_COLD void
+report_stray_keyword(HPyContext *ctx, HPy kw, int kw_is_dict,
+                     const Stray *stray, const char *fmt)
 {
     char buf[ERR_BUF_SIZE];
-    const char *func = fi->fname != NULL ? fi->fname : "function";
-    const char *parens = fi->fname != NULL ? "()" : "";
-    HPy names = kw_is_dict ? HPyDict_Keys(ctx, kw) : HPy_Dup(ctx, kw);
-    HPy_ssize_t n, j;
+    FmtInfo fi;
+    HPy names, name;
+    const char *utf8, *parens;
+    HPy_ssize_t len;
 
+    scan_format(fmt, &fi);
+    if (stray->kind == STRAY_TWICE) {
+        arg_error(ctx, ctx->h_TypeError, &fi, "got an unexpected keyword argument");
+        return;
+    }
+    if (stray->kind == STRAY_NOT_STR) {
+        HPyErr_SetString(ctx, ctx->h_TypeError, "keywords must be strings");
+        return;
+    }
+    names = kw_is_dict ? HPyDict_Keys(ctx, kw) : kw;
     if (HPy_IsNull(names))
         return;
-    n = HPy_Length(ctx, names);
-    if (n < 0)
-        goto done;
-    for (j = 0; j < n; j++) {
+    name = HPy_GetItem_i(ctx, names, stray->j);
+    if (kw_is_dict)
+        HPy_Close(ctx, names);
+    if (HPy_IsNull(name))
+        return;
+    utf8 = HPyUnicode_AsUTF8AndSize(ctx, name, &len);
+    if (utf8 != NULL) {
+        parens = fi.fname != NULL ? "()" : "";
+        if (stray->kind == STRAY_UNKNOWN)
+            snprintf(buf, sizeof(buf),
+                     "'%.100s' is an invalid keyword argument for %.200s%s",
+                     utf8, fi.fname != NULL ? fi.fname : "this function", parens);
+        else
+            snprintf(buf, sizeof(buf),
+                     "argument for %.200s%s given by name ('%.100s') and position (%d)",
+                     fi.fname != NULL ? fi.fname : "function", parens, utf8,
+                     (int)stray->k + 1);
+        HPyErr_SetString(ctx, ctx->h_TypeError, buf);
+    }
+    HPy_Close(ctx, name);
+}
+
+/*
+ * Puts the value of each keyword argument into kwvals[k], k the index of
+ * the parameter it names (kwvals[nargs:nkw] is all HPy_NULL on entry; no
+ * keyword goes below nargs): borrowed from
+ * args for a kwnames tuple, a new handle for a dict. A keyword argument
+ * that no parameter takes is recorded in *stray (the first one, unless
+ * only a parameter named twice came before it) and skipped. Returns 0, or -1 on error.
+ */
+static int
+collect_keywords(HPyContext *ctx, HPy kw, int kw_is_dict, HPy_ssize_t nkwargs,
+                 const HPy *kwvalues, const char *keywords[], size_t npos_only,
+                 size_t nkw, size_t nargs, HPy *kwvals, Stray *stray)
+{
+    HPy names = kw_is_dict ? HPyDict_Keys(ctx, kw) : kw;
+    HPy_ssize_t j;
+    int result = -1;
+
+    if (HPy_IsNull(names))
+        return -1;
+    for (j = 0; j < nkwargs; j++) {
         HPy name = HPy_GetItem_i(ctx, names, j);
+        HPy_ssize_t k;
+        StrayKind kind = STRAY_NONE;
         if (HPy_IsNull(name))
             goto done;
-        HPy_ssize_t k = keyword_index(ctx, name, keywords, npos_only, nkw);
+        k = keyword_index(ctx, name, keywords, npos_only, nkw);
         if (k == -2) {
             HPy_Close(ctx, name);
             goto done;
         }
-        if (k == -1 && !HPyUnicode_Check(ctx, name)) {
+        if (k == -1)
+            kind = HPyUnicode_Check(ctx, name) ? STRAY_UNKNOWN : STRAY_NOT_STR;
+        else if ((size_t)k < nargs)
+            kind = STRAY_POSITION;
+        else if (!HPy_IsNull(kwvals[k]))
+            kind = STRAY_TWICE;
+        else if (HPy_IsNull(kwvals[k] = kw_is_dict ? HPy_GetItem(ctx, kw, name)
+                                                   : kwvalues[j])) {
             HPy_Close(ctx, name);
-            HPyErr_SetString(ctx, ctx->h_TypeError, "keywords must be strings");
-            goto done;
-        }
-        if (k == -1 || (size_t)k < nargs) {
-            HPy_ssize_t len;
-            const char *utf8 = HPyUnicode_AsUTF8AndSize(ctx, name, &len);
-            if (k == -1)
-                snprintf(buf, sizeof(buf),
-                         "'%.100s' is an invalid keyword argument for %.200s%s",
-                         utf8, fi->fname != NULL ? fi->fname : "this function",
-                         parens);
-            else
-                snprintf(buf, sizeof(buf),
-                         "argument for %.200s%s given by name ('%.100s') and position (%d)",
-                         func, parens, utf8, (int)k + 1);
-            HPy_Close(ctx, name);
-            HPyErr_SetString(ctx, ctx->h_TypeError, buf);
             goto done;
         }
         HPy_Close(ctx, name);
+        if (kind != STRAY_NONE && stray->kind <= STRAY_TWICE) {
+            stray->kind = kind;
+            stray->j = j;
+            stray->k = k;
+        }
     }
-    arg_error(ctx, ctx->h_TypeError, fi, "got an unexpected keyword argument");
+    result = 0;
 done:
-    HPy_Close(ctx, names);
+    if (kw_is_dict)
+        HPy_Close(ctx, names);
+    return result;
 }
+
+#define SMALL_KW 16 /* parameters whose keyword values need no malloc */
 
 /* The common body of the two keyword variants; kw is a kwnames tuple whose
    values follow the positional ones in args, or a dict (kw_is_dict). */
@@ -491,12 +581,17 @@ parse_keywords(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t nargs,
                const char *keywords[], va_list *va)
 {
     FmtInfo fi;
+    HPy small[SMALL_KW], *kwvals = small;
     const char *p;
-    size_t npos_only = 0, nkw, i = 0;
-    HPy_ssize_t nkwargs = 0, nfound = 0;
-    int optional = 0, keyword_only = 0;
+    size_t npos_only = 0, nkw, i = 0, k;
+    HPy_ssize_t nkwargs = 0;
+    int optional = 0, keyword_only = 0, ok = 0;
+    Stray stray;
 
-    scan_format(fmt, &fi);
+    /* the format's name and message are looked for by arg_error */
+    fi.fmt = fmt;
+    fi.units_end = NULL;
+    stray.kind = STRAY_NONE;
 
     /* leading "" names are positional-only; no "" may follow a real name */
     while (keywords[npos_only] != NULL && keywords[npos_only][0] == '\0')
@@ -513,83 +608,117 @@ parse_keywords(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t nargs,
         if (nkwargs < 0)
             return 0;
     }
+    if (nkwargs > 0) {
+        if (nkw > SMALL_KW) {
+            kwvals = (HPy *)malloc(nkw * sizeof(HPy));
+            if (kwvals == NULL) {
+                HPyErr_NoMemory(ctx);
+                return 0;
+            }
+        }
+        /* only the parameters after the positional arguments are looked
+           at (a short loop: a call of memset costs more) */
+        for (k = nargs; k < nkw; k++)
+            kwvals[k] = HPy_NULL;
+    }
     if (ht != NULL) {
         *ht = HPyTracker_New(ctx, 0);
         if (HPy_IsNull(*ht))
-            return 0;
+            goto done;
     }
+    if (nkwargs > 0 &&
+            collect_keywords(ctx, kw, kw_is_dict, nkwargs, args + nargs, keywords,
+                             npos_only, nkw, nargs, kwvals, &stray) < 0)
+        goto done;
 
-    for (p = fmt; p != fi.units_end; p++) {
+    for (p = fmt;; p++) {
+        char unit = *p;
         HPy arg = HPy_NULL;
         ArgKind kind = ARG_TRACKED;
 
-        if (*p == '|') {
+        if (unit == '\0' || unit == ':' || unit == ';')
+            break;
+        if (unit == '|') {
             optional = 1;
             continue;
         }
-        if (*p == '$') {
+        if (unit == '$') {
             optional = keyword_only = 1;
             continue;
         }
-        if (*p == 'O' && ht == NULL) {
+        if (unit == 'O' && ht == NULL) {
             arg_error(ctx, ctx->h_SystemError, &fi,
                       "HPyArg_ParseKeywords cannot use the format character 'O' "
                       "unless an HPyTracker is provided. Please supply an HPyTracker.");
-            goto fail;
+            goto done;
         }
         if (i >= nkw) {
             arg_error(ctx, ctx->h_TypeError, &fi,
                       "mismatched args (too few keywords for fmt)");
-            goto fail;
+            goto done;
         }
         if (i < nargs) {
             if (keyword_only) {
                 arg_error(ctx, ctx->h_TypeError, &fi,
                           "keyword only argument passed as positional argument");
-                goto fail;
+                goto done;
             }
             arg = args[i];
         }
-        else if (i >= npos_only && nfound < nkwargs) {
-            int found = find_keyword(ctx, kw, kw_is_dict, nkwargs, args + nargs,
-                                     keywords[i], &arg);
-            if (found < 0)
-                goto fail;
-            nfound += found;
-            if (found && kw_is_dict)
+        else if (nkwargs > 0) {
+            arg = kwvals[i];
+            kwvals[i] = HPy_NULL; /* the conversion takes a dict's value */
+            if (kw_is_dict)
                 kind = ARG_OWNED;
         }
-        if (HPy_IsNull(arg) && !optional) {
-            arg_error(ctx, ctx->h_TypeError, &fi, "no value for required argument");
-            goto fail;
-        }
-        if (!convert_arg(ctx, ht, *p, arg, kind, va, &fi))
-            goto fail;
         i++;
+        if (HPy_IsNull(arg)) {
+            if (!optional) {
+                arg_error(ctx, ctx->h_TypeError, &fi, "no value for required argument");
+                goto done;
+            }
+        }
+        else if (kind != ARG_OWNED) {
+            int r = convert_number(ctx, unit, arg, va, &fi);
+            if (r == 0)
+                goto done;
+            if (r > 0)
+                continue;
+        }
+        if (!convert_arg(ctx, ht, unit, arg, kind, va, &fi))
+            goto done;
     }
     if (i != nkw) {
         arg_error(ctx, ctx->h_TypeError, &fi,
                   "mismatched args (too many keywords for fmt)");
-        goto fail;
+        goto done;
     }
     if (nargs > nkw) {
         char what[128];
         snprintf(what, sizeof(what), "takes at most %d argument%s (%lld given)",
                  (int)nkw, nkw == 1 ? "" : "s", (long long)nargs + (long long)nkwargs);
         arg_error(ctx, ctx->h_TypeError, &fi, what);
-        goto fail;
+        goto done;
     }
-    if (nfound != nkwargs) {
-        report_unused_keyword(ctx, kw, kw_is_dict, keywords, npos_only, nkw,
-                              nargs, &fi);
-        goto fail;
+    if (stray.kind != STRAY_NONE) {
+        report_stray_keyword(ctx, kw, kw_is_dict, &stray, fmt);
+        goto done;
     }
-    return 1;
+    ok = 1;
 
-fail:
-    if (ht != NULL)
+done:
+    if (nkwargs > 0) {
+        /* the values of a dict that no conversion took */
+        if (kw_is_dict) {
+            for (k = nargs; k < nkw; k++)
+                HPy_Close(ctx, kwvals[k]);
+        }
+        if (kwvals != small)
+            free(kwvals);
+    }
+    if (!ok && ht != NULL && !HPy_IsNull(*ht))
         HPyTracker_Close(ctx, *ht);
-    return 0;
+    return ok;
 }
 
 HPyAPI_HELPER int

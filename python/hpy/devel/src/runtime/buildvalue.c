@@ -39,6 +39,14 @@
  * HPy 0.9 supports i I l k L K n f d s O S and the three containers; the
  * other units are CPython's, with CPython's meaning. A malformed format
  * string raises SystemError with HPy 0.9's wording.
+ *
+ * How: one pass over the format, left to right, with a stack of the built
+ * values that no container has taken yet; a container's closing bracket
+ * turns the values above its start into the tuple, list or dict, which
+ * then takes their place. Errors report what a check of the whole format
+ * before building would: whenever something fails, the whole format is
+ * checked first, and a bracket that does not match wins over the error met
+ * while building (so the error never depends on the values passed).
  */
 
 #include <stdarg.h>
@@ -47,28 +55,30 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ERR_BUF_SIZE 160
-#define SMALL_SEQ 8  /* containers up to this size need no malloc */
-#define COUNTED 16   /* the unit counts of this many containers are kept */
+#if defined(__GNUC__) || defined(__clang__)
+#  define BV_ALWAYS_INLINE inline __attribute__((always_inline))
+#  define BV_COLD __attribute__((noinline, cold))
+#else
+#  define BV_ALWAYS_INLINE inline
+#  define BV_COLD
+#endif
 
-/* The unit count of each container of the format, in the order of their
-   opening brackets, as the check of the whole format finds them (the
-   first COUNTED ones; the others are counted again when built). */
-typedef struct {
-    HPy_ssize_t n[COUNTED];
-    int len;
-} Counts;
+#define ERR_BUF_SIZE 160
+#define STACK_SMALL 16 /* values on the stack without malloc */
+#define NO_CLOSER (-1) /* build_units: build one unit, no closing bracket */
 
 /* The state of one HPy_BuildValue call. */
 typedef struct {
     HPyContext *ctx;
-    const char *f; /* next format character */
-    va_list *va;
-    const Counts *counts;
-    int next_container; /* index of the next container to build */
+    const char *f;      /* the next format character */
+    const char *fmt;    /* the whole format, checked when something fails */
+    HPy *items;         /* the stack of built values not yet in a container */
+    HPy_ssize_t sp;     /* their number */
+    HPy_ssize_t cap;    /* the room in items */
+    int failed;         /* the error is reported (an exception is set) */
+    va_list va;
+    HPy small[STACK_SMALL];
 } Builder;
-
-static HPy build_unit(Builder *b);
 
 /* Raises SystemError "<problem> '<c>' in the format string passed to
    HPy_BuildValue". */
@@ -92,25 +102,17 @@ closer_of(char open)
     }
 }
 
-static int
-is_separator(char c)
-{
-    return c == ',' || c == ' ' || c == '\t';
-}
-
 /*
  * Checks the brackets of the format from *f up to the closer of `open` (the
- * end of the string when open is '\0') and counts the units at that level;
- * '#' after s, z, U or y is part of its unit.
- * Returns 0 on success with *f past the closer; -1 for a wrong closing
- * bracket, or -2 for a premature end of the string, with *culprit set to
- * the bracket to report (the outermost open one for a premature end).
+ * end of the string when open is '\0'). Returns 0 on success with *f past
+ * the closer; -1 for a wrong closing bracket, or -2 for a premature end of
+ * the string, with *culprit set to the bracket to report: the innermost
+ * open one for a wrong closer, the outermost open one for a premature end.
  */
 static int
-scan_units(const char **f, char open, HPy_ssize_t *count, char *culprit, Counts *counts)
+check_brackets(const char **f, char open, char *culprit)
 {
-    char close = closer_of(open), prev = '\0';
-    HPy_ssize_t n = 0;
+    char close = closer_of(open);
     const char *p = *f;
 
     for (;;) {
@@ -124,18 +126,11 @@ scan_units(const char **f, char open, HPy_ssize_t *count, char *culprit, Counts 
         case '(':
         case '[':
         case '{': {
-            HPy_ssize_t inner;
-            int slot = -1, r;
-            if (counts != NULL && counts->len < COUNTED)
-                slot = counts->len++;
-            r = scan_units(&p, c, &inner, culprit, counts);
+            int r = check_brackets(&p, c, culprit);
             if (r == -2 && open != '\0')
                 *culprit = open;
             if (r < 0)
                 return r;
-            if (slot >= 0)
-                counts->n[slot] = inner;
-            n++;
             break;
         }
         case ')':
@@ -143,108 +138,41 @@ scan_units(const char **f, char open, HPy_ssize_t *count, char *culprit, Counts 
         case '}':
             *culprit = open != '\0' ? open : c;
             return -1;
-        case ',':
-        case ' ':
-        case '\t':
-            break;
-        case '#':
-            if (!(prev == 's' || prev == 'z' || prev == 'U' || prev == 'y'))
-                n++;
-            break;
         default:
-            n++;
             break;
         }
-        prev = c;
     }
     *f = p;
-    *count = n;
     return 0;
 }
 
-#define QUICK_DEPTH 8 /* the nesting that quick_scan follows */
-
 /*
- * The check of the whole format in one pass without recursion, for a
- * well-formed format: the same top-level count and container counts as
- * scan_units, which is called instead for anything this does not accept
- * (a bracket that does not match, a premature end, deeper nesting) and so
- * reports every error. Returns 0, or -1 with counts->len back to 0.
+ * Reports the failure of the build, once: SystemError "unmatched ..." if
+ * the brackets of the whole format do not match; else "<problem> '<c>'"
+ * for a problem of the format met while building, or (problem NULL) the
+ * exception already set by the unit that failed. Returns -1.
  */
-enum { K_UNIT, K_SKIP, K_OPEN, K_CLOSE, K_HASH, K_END };
-
-/* What each format character is to quick_scan (0, K_UNIT, for the units
-   and anything it does not know, as scan_units counts them). */
-static const unsigned char char_kind[256] = {
-    ['\0'] = K_END, [','] = K_SKIP, [' '] = K_SKIP, ['\t'] = K_SKIP,
-    ['('] = K_OPEN, ['['] = K_OPEN, ['{'] = K_OPEN,
-    [')'] = K_CLOSE, [']'] = K_CLOSE, ['}'] = K_CLOSE, ['#'] = K_HASH,
-};
-
-static int
-quick_scan(const char *p, HPy_ssize_t *top, Counts *counts)
+static BV_COLD int
+fail(Builder *b, const char *problem, char c)
 {
-    char closers[QUICK_DEPTH];
-    int slots[QUICK_DEPTH];
-    HPy_ssize_t outer[QUICK_DEPTH];
-    HPy_ssize_t n = 0;
-    int depth = 0;
-    char prev = '\0';
+    const char *p = b->fmt;
+    char culprit;
 
-    for (;; prev = *p++) {
-        unsigned char kind = char_kind[(unsigned char)*p];
-        if (kind == K_UNIT) {
-            n++;
-            continue;
-        }
-        switch (kind) {
-        case K_END:
-            if (depth != 0)
-                goto fail;
-            *top = n;
-            return 0;
-        case K_OPEN:
-            if (depth == QUICK_DEPTH)
-                goto fail;
-            closers[depth] = closer_of(*p);
-            slots[depth] = counts->len < COUNTED ? counts->len++ : -1;
-            outer[depth] = n;
-            depth++;
-            n = 0;
-            break;
-        case K_CLOSE:
-            if (depth == 0 || closers[depth - 1] != *p)
-                goto fail;
-            depth--;
-            if (slots[depth] >= 0)
-                counts->n[slots[depth]] = n;
-            n = outer[depth] + 1;
-            break;
-        case K_HASH:
-            if (!(prev == 's' || prev == 'z' || prev == 'U' || prev == 'y'))
-                n++;
-            break;
-        default: /* K_SKIP */
-            break;
-        }
-    }
-fail:
-    counts->len = 0;
+    if (b->failed)
+        return -1;
+    b->failed = 1;
+    if (check_brackets(&p, '\0', &culprit) < 0)
+        format_error(b->ctx, "unmatched", culprit);
+    else if (problem != NULL)
+        format_error(b->ctx, problem, c);
     return -1;
 }
 
-/* The unit count of the next container to build, if HPy_BuildValue's check
-   of the whole format kept it (containers are built in the order in which
-   the check met them). Returns 0 if it must be counted again. */
-static int
-next_count(Builder *b, HPy_ssize_t *n)
+static BV_COLD HPy
+fail_h(Builder *b, const char *problem, char c)
 {
-    int k = b->next_container++;
-    if (k < b->counts->len) {
-        *n = b->counts->n[k];
-        return 1;
-    }
-    return 0;
+    fail(b, problem, c);
+    return HPy_NULL;
 }
 
 static void
@@ -254,50 +182,39 @@ close_all(HPyContext *ctx, HPy *items, HPy_ssize_t n)
         HPy_Close(ctx, items[i]);
 }
 
-static void
-skip_separators(Builder *b)
+/* Makes room for one more value on the stack; -1 (reported) on failure. */
+static BV_COLD int
+grow(Builder *b)
 {
-    while (is_separator(*b->f))
-        b->f++;
-}
-
-/* Builds n units into items[] and consumes `close` (nothing for '\0').
-   Returns 0, or -1 with an exception set and nothing left open. */
-static int
-build_items(Builder *b, HPy *items, HPy_ssize_t n, char close)
-{
-    for (HPy_ssize_t i = 0; i < n; i++) {
-        skip_separators(b);
-        items[i] = build_unit(b);
-        if (HPy_IsNull(items[i])) {
-            close_all(b->ctx, items, i);
-            return -1;
-        }
+    HPy_ssize_t cap = b->cap * 2;
+    HPy *items;
+    if (b->items == b->small) {
+        items = (HPy *)malloc((size_t)cap * sizeof(HPy));
+        if (items != NULL)
+            memcpy(items, b->small, sizeof(b->small));
     }
-    skip_separators(b);
-    if (*b->f != close) {
-        format_error(b->ctx, "bad format char", *b->f);
-        close_all(b->ctx, items, n);
-        return -1;
+    else {
+        items = (HPy *)realloc(b->items, (size_t)cap * sizeof(HPy));
     }
-    if (close != '\0')
-        b->f++;
+    if (items == NULL) {
+        HPyErr_NoMemory(b->ctx);
+        return fail(b, NULL, 0);
+    }
+    b->items = items;
+    b->cap = cap;
     return 0;
 }
 
-static HPy
-list_from_array(HPyContext *ctx, const HPy *items, HPy_ssize_t n)
+/* Pushes the new handle h (not HPy_NULL), which the stack takes over. */
+static BV_ALWAYS_INLINE int
+push(Builder *b, HPy h)
 {
-    HPy list = HPyList_New(ctx, 0);
-    if (HPy_IsNull(list))
-        return HPy_NULL;
-    for (HPy_ssize_t i = 0; i < n; i++) {
-        if (HPyList_Append(ctx, list, items[i]) < 0) {
-            HPy_Close(ctx, list);
-            return HPy_NULL;
-        }
+    if (b->sp == b->cap && grow(b) < 0) {
+        HPy_Close(b->ctx, h);
+        return -1;
     }
-    return list;
+    b->items[b->sp++] = h;
+    return 0;
 }
 
 /* A tuple of the n new handles of items, which it takes over (closes). */
@@ -321,109 +238,30 @@ tuple_from_owned(HPyContext *ctx, HPy *items, HPy_ssize_t n)
 #endif
 }
 
-/* Builds the tuple (open '(' or '\0' for the top level) or list ('[')
-   whose units start at b->f. */
+/* A list of the n new handles of items, which it takes over (closes). */
 static HPy
-build_sequence(Builder *b, char open, HPy_ssize_t known)
+list_from_owned(HPyContext *ctx, HPy *items, HPy_ssize_t n)
 {
-    HPy small[SMALL_SEQ], *items = small, result = HPy_NULL;
-    const char *scan = b->f;
-    HPy_ssize_t n;
-    char culprit;
-
-    if (open == '\0' ? (n = known) >= 0 : next_count(b, &n)) {
-        /* counted by HPy_BuildValue's check */
-    }
-    else if (scan_units(&scan, open, &n, &culprit, NULL) < 0) {
-        /* HPy_BuildValue checked the whole format already */
-        format_error(b->ctx, "unmatched", culprit);
+#ifdef HPY_ABI_CPYTHON
+    PyObject *list = PyList_New(n);
+    if (list == NULL) {
+        close_all(ctx, items, n);
         return HPy_NULL;
     }
-    if (n > SMALL_SEQ) {
-        items = (HPy *)malloc((size_t)n * sizeof(HPy));
-        if (items == NULL) {
-            HPyErr_NoMemory(b->ctx);
-            return HPy_NULL;
+    for (HPy_ssize_t i = 0; i < n; i++)
+        PyList_SET_ITEM(list, i, _h2py(items[i]));
+    return _py2h(list);
+#else
+    HPy list = HPyList_New(ctx, 0);
+    for (HPy_ssize_t i = 0; i < n && !HPy_IsNull(list); i++) {
+        if (HPyList_Append(ctx, list, items[i]) < 0) {
+            HPy_Close(ctx, list);
+            list = HPy_NULL;
         }
     }
-    if (build_items(b, items, n, closer_of(open)) == 0) {
-        if (open == '[') {
-            result = list_from_array(b->ctx, items, n);
-            close_all(b->ctx, items, n);
-        }
-        else {
-            result = tuple_from_owned(b->ctx, items, n);
-        }
-    }
-    if (items != small)
-        free(items);
-    return result;
-}
-
-/* Builds the dict whose key:value pairs start at b->f (after the '{'). */
-static HPy
-build_dict(Builder *b)
-{
-    HPyContext *ctx = b->ctx;
-    HPy dict = HPyDict_New(ctx);
-    int need_comma = 0;
-    HPy_ssize_t unused;
-
-    (void)next_count(b, &unused); /* the order of the containers' counts */
-
-    if (HPy_IsNull(dict))
-        return HPy_NULL;
-    for (;;) {
-        while (*b->f == ' ' || *b->f == '\t')
-            b->f++;
-        char c = *b->f;
-        if (c == '}') {
-            b->f++;
-            return dict;
-        }
-        if (c == '\0') {
-            format_error(ctx, "unmatched", '{');
-            break;
-        }
-        if (c == ',') {
-            if (!need_comma) {
-                format_error(ctx, "unexpected", ',');
-                break;
-            }
-            need_comma = 0;
-            b->f++;
-            continue;
-        }
-        if (need_comma) {
-            format_error(ctx, "missing", ',');
-            break;
-        }
-
-        HPy key = build_unit(b);
-        if (HPy_IsNull(key))
-            break;
-        skip_separators(b);
-        if (*b->f != ':') {
-            format_error(ctx, "missing", ':');
-            HPy_Close(ctx, key);
-            break;
-        }
-        b->f++;
-        skip_separators(b);
-        HPy value = build_unit(b);
-        if (HPy_IsNull(value)) {
-            HPy_Close(ctx, key);
-            break;
-        }
-        int err = HPy_SetItem(ctx, dict, key, value);
-        HPy_Close(ctx, key);
-        HPy_Close(ctx, value);
-        if (err < 0)
-            break;
-        need_comma = 1;
-    }
-    HPy_Close(ctx, dict);
-    return HPy_NULL;
+    close_all(ctx, items, n);
+    return list;
+#endif
 }
 
 /* A str with the single code point cp, like chr(cp). */
@@ -467,12 +305,12 @@ static HPy
 build_string(Builder *b, char unit)
 {
     HPyContext *ctx = b->ctx;
-    const char *s = va_arg(*b->va, const char *);
+    const char *s = va_arg(b->va, const char *);
     HPy_ssize_t len = -1;
 
     if (*b->f == '#') {
         b->f++;
-        len = va_arg(*b->va, HPy_ssize_t);
+        len = va_arg(b->va, HPy_ssize_t);
     }
     if (s == NULL)
         return HPy_Dup(ctx, ctx->h_None);
@@ -483,110 +321,251 @@ build_string(Builder *b, char unit)
     return str_from_utf8(ctx, s, len);
 }
 
-/* Builds the unit at b->f and advances past it; returns a new handle. */
+/* The rarer units (bad format characters included): a new handle, or
+   HPy_NULL with the failure reported. */
 static HPy
-build_unit(Builder *b)
+build_rare_unit(Builder *b, char unit)
 {
     HPyContext *ctx = b->ctx;
-    char unit = *b->f++;
+    HPy h;
 
     switch (unit) {
-    case '(':
-    case '[':
-        return build_sequence(b, unit, -1);
-    case '{':
-        return build_dict(b);
-    case 'b':
-    case 'B':
-    case 'h':
-    case 'i':
-        return HPyLong_FromLong(ctx, va_arg(*b->va, int));
     case 'H':
-        return HPyLong_FromLong(ctx, (long)va_arg(*b->va, unsigned int));
+        h = HPyLong_FromLong(ctx, (long)va_arg(b->va, unsigned int));
+        break;
     case 'I':
-        return HPyLong_FromUnsignedLong(ctx, va_arg(*b->va, unsigned int));
-    case 'l':
-        return HPyLong_FromLong(ctx, va_arg(*b->va, long));
+        h = HPyLong_FromUnsignedLong(ctx, va_arg(b->va, unsigned int));
+        break;
     case 'k':
-        return HPyLong_FromUnsignedLong(ctx, va_arg(*b->va, unsigned long));
+        h = HPyLong_FromUnsignedLong(ctx, va_arg(b->va, unsigned long));
+        break;
     case 'L':
-        return HPyLong_FromLongLong(ctx, va_arg(*b->va, long long));
+        h = HPyLong_FromLongLong(ctx, va_arg(b->va, long long));
+        break;
     case 'K':
-        return HPyLong_FromUnsignedLongLong(ctx, va_arg(*b->va, unsigned long long));
-    case 'n':
-        return HPyLong_FromSsize_t(ctx, va_arg(*b->va, HPy_ssize_t));
-    case 'f':
-    case 'd':
-        return HPyFloat_FromDouble(ctx, va_arg(*b->va, double));
+        h = HPyLong_FromUnsignedLongLong(ctx, va_arg(b->va, unsigned long long));
+        break;
     case 'c': {
-        char c = (char)va_arg(*b->va, int);
-        return HPyBytes_FromStringAndSize(ctx, &c, 1);
+        char c = (char)va_arg(b->va, int);
+        h = HPyBytes_FromStringAndSize(ctx, &c, 1);
+        break;
     }
     case 'C':
-        return char_from_code_point(ctx, va_arg(*b->va, int));
+        h = char_from_code_point(ctx, va_arg(b->va, int));
+        break;
     case 's':
     case 'z':
     case 'U':
     case 'y':
-        return build_string(b, unit);
-    case 'O':
-    case 'S': {
-        HPy h = va_arg(*b->va, HPy);
-        if (HPy_IsNull(h)) {
-            if (!HPyErr_Occurred(ctx))
-                HPyErr_SetString(ctx, ctx->h_SystemError,
-                                 "HPy_NULL object passed to HPy_BuildValue");
-            return HPy_NULL;
-        }
-        return HPy_Dup(ctx, h);
-    }
+        h = build_string(b, unit);
+        break;
     case 'N':
         HPyErr_SetString(ctx, ctx->h_SystemError,
                          "HPy_BuildValue does not support the 'N' formatting unit. "
                          "Use 'O' and close your handle afterwards if you no longer "
                          "need it: HPy functions never take over the caller's handles.");
-        return HPy_NULL;
+        return fail_h(b, NULL, 0);
     default:
-        format_error(ctx, "bad format char", unit);
-        return HPy_NULL;
+        return fail_h(b, "bad format char", unit);
     }
+    if (HPy_IsNull(h))
+        return fail_h(b, NULL, 0);
+    return h;
+}
+
+static int build_seq(Builder *b, int close);
+static int build_one(Builder *b);
+
+/* Builds the dict whose key:value pairs start at b->f (after the '{'):
+   pushes it, or returns -1 with the failure reported. */
+static int
+build_dict(Builder *b)
+{
+    HPyContext *ctx = b->ctx;
+    HPy dict = HPyDict_New(ctx);
+    int need_comma = 0;
+
+    if (HPy_IsNull(dict))
+        return fail(b, NULL, 0);
+    for (;;) {
+        while (*b->f == ' ' || *b->f == '\t')
+            b->f++;
+        char c = *b->f;
+        if (c == '}') {
+            b->f++;
+            return push(b, dict);
+        }
+        if (c == '\0') {
+            fail(b, "unmatched", '{');
+            break;
+        }
+        if (c == ',') {
+            if (!need_comma) {
+                fail(b, "unexpected", ',');
+                break;
+            }
+            need_comma = 0;
+            b->f++;
+            continue;
+        }
+        if (need_comma) {
+            fail(b, "missing", ',');
+            break;
+        }
+        /* the key, then the value, on the stack */
+        if (build_one(b) < 0)
+            break;
+        while (*b->f == ',' || *b->f == ' ' || *b->f == '\t')
+            b->f++;
+        if (*b->f != ':') {
+            fail(b, "missing", ':');
+            break;
+        }
+        b->f++;
+        if (build_one(b) < 0)
+            break;
+        b->sp -= 2;
+        int err = HPy_SetItem(ctx, dict, b->items[b->sp], b->items[b->sp + 1]);
+        close_all(ctx, b->items + b->sp, 2);
+        if (err < 0) {
+            fail(b, NULL, 0);
+            break;
+        }
+        need_comma = 1;
+    }
+    HPy_Close(ctx, dict);
+    return -1;
+}
+
+/*
+ * Builds the units from b->f up to the character `close` (consumed; ')',
+ * ']' or the end of the format '\0'), or just one unit if close is
+ * NO_CLOSER, pushing each value. Returns 0, or -1 with the failure
+ * reported; what it pushed stays on the stack, for HPy_BuildValue to
+ * close.
+ */
+static BV_ALWAYS_INLINE int
+build_units(Builder *b, int close)
+{
+    HPyContext *ctx = b->ctx;
+
+    for (;;) {
+        char c = *b->f++;
+        HPy h;
+        switch (c) {
+        case ',':
+        case ' ':
+        case '\t':
+            continue;
+        case 'i':
+        case 'b':
+        case 'B':
+        case 'h':
+            h = HPyLong_FromLong(ctx, va_arg(b->va, int));
+            break;
+        case 'l':
+            h = HPyLong_FromLong(ctx, va_arg(b->va, long));
+            break;
+        case 'n':
+            h = HPyLong_FromSsize_t(ctx, va_arg(b->va, HPy_ssize_t));
+            break;
+        case 'd':
+        case 'f':
+            h = HPyFloat_FromDouble(ctx, va_arg(b->va, double));
+            break;
+        case 'O':
+        case 'S':
+            h = va_arg(b->va, HPy);
+            if (HPy_IsNull(h)) {
+                if (!HPyErr_Occurred(ctx))
+                    HPyErr_SetString(ctx, ctx->h_SystemError,
+                                     "HPy_NULL object passed to HPy_BuildValue");
+                return fail(b, NULL, 0);
+            }
+            h = HPy_Dup(ctx, h);
+            break;
+        case '(':
+        case '[': {
+            HPy_ssize_t start = b->sp, n;
+            if (build_seq(b, c == '(' ? ')' : ']') < 0)
+                return -1;
+            n = b->sp - start;
+            b->sp = start; /* the container takes them over */
+            if (c == '(')
+                h = tuple_from_owned(ctx, b->items + start, n);
+            else
+                h = list_from_owned(ctx, b->items + start, n);
+            break;
+        }
+        case '{':
+            if (build_dict(b) < 0)
+                return -1;
+            goto pushed;
+        case ')':
+        case ']':
+        case '}':
+        case '\0':
+            if (c == close)
+                return 0;
+            /* a closer of the wrong kind (the check of the whole format
+               says which) or a closer where a dict wants a unit */
+            return fail(b, "bad format char", c);
+        default:
+            h = build_rare_unit(b, c);
+            if (HPy_IsNull(h))
+                return -1;
+            break;
+        }
+        if (HPy_IsNull(h))
+            return fail(b, NULL, 0);
+        if (push(b, h) < 0)
+            return -1;
+    pushed:
+        if (close == NO_CLOSER)
+            return 0;
+    }
+}
+
+static int
+build_seq(Builder *b, int close)
+{
+    return build_units(b, close);
+}
+
+static int
+build_one(Builder *b)
+{
+    return build_units(b, NO_CLOSER);
 }
 
 HPyAPI_HELPER HPy
 HPy_BuildValue(HPyContext *ctx, const char *fmt, ...)
 {
-    const char *scan = fmt;
-    HPy_ssize_t n;
-    char culprit;
-    HPy result;
-    va_list va;
     Builder b;
-    Counts counts;
+    HPy result;
 
-    /* check the whole format first, so errors do not depend on the values */
-    counts.len = 0;
-    if (quick_scan(fmt, &n, &counts) < 0 &&
-            scan_units(&scan, '\0', &n, &culprit, &counts) < 0) {
-        format_error(ctx, "unmatched", culprit);
-        return HPy_NULL;
-    }
-
-    va_start(va, fmt);
     b.ctx = ctx;
-    b.f = fmt;
-    b.va = &va;
-    b.counts = &counts;
-    b.next_container = 0;
-    if (n == 0) {
+    b.f = b.fmt = fmt;
+    b.items = b.small;
+    b.sp = 0;
+    b.cap = STACK_SMALL;
+    b.failed = 0;
+    va_start(b.va, fmt);
+    if (build_seq(&b, '\0') < 0) {
+        close_all(ctx, b.items, b.sp);
+        result = HPy_NULL;
+    }
+    else if (b.sp == 1) {
+        result = b.items[0];
+    }
+    else if (b.sp == 0) {
         result = HPy_Dup(ctx, ctx->h_None);
     }
-    else if (n == 1) {
-        if (build_items(&b, &result, 1, '\0') < 0)
-            result = HPy_NULL;
-    }
     else {
-        result = build_sequence(&b, '\0', n);
+        result = tuple_from_owned(ctx, b.items, b.sp);
     }
-    va_end(va);
+    va_end(b.va);
+    if (b.items != b.small)
+        free(b.items);
     return result;
 }

@@ -65,6 +65,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__GNUC__) || defined(__clang__)
+#  define FMT_INLINE inline __attribute__((always_inline))
+#  define FMT_COLD __attribute__((noinline, cold))
+#else
+#  define FMT_INLINE inline
+#  define FMT_COLD
+#endif
+
 #define MAX_UNICODE 0x10FFFF
 /* width and precision beyond this are rejected (a format error, surely) */
 #define MAX_WIDTH (1 << 24)
@@ -96,21 +104,13 @@ out_free(Out *o)
         free(o->data);
 }
 
-/* Makes room for n more bytes (plus a terminating NUL); 0 on failure, with
+/* Makes the buffer hold at least `need` bytes; 0 on failure, with
    MemoryError set. */
-static int
-out_reserve(HPyContext *ctx, Out *o, size_t n)
+static FMT_COLD int
+out_grow(HPyContext *ctx, Out *o, size_t need)
 {
-    size_t need, cap;
+    size_t cap = o->cap * 2;
     char *p;
-    if (n >= SIZE_MAX / 2 - o->len) {
-        HPyErr_NoMemory(ctx);
-        return 0;
-    }
-    need = o->len + n + 1;
-    if (need <= o->cap)
-        return 1;
-    cap = o->cap * 2;
     if (cap < need)
         cap = need;
     if (o->data == o->small) {
@@ -130,7 +130,21 @@ out_reserve(HPyContext *ctx, Out *o, size_t n)
     return 1;
 }
 
-static int
+/* Makes room for n more bytes (plus a terminating NUL); 0 on failure, with
+   MemoryError set. */
+static FMT_INLINE int
+out_reserve(HPyContext *ctx, Out *o, size_t n)
+{
+    if (n < o->cap - o->len)  /* o->len < o->cap always */
+        return 1;
+    if (n >= SIZE_MAX / 2 - o->len) {
+        HPyErr_NoMemory(ctx);
+        return 0;
+    }
+    return out_grow(ctx, o, o->len + n + 1);
+}
+
+static FMT_INLINE int
 out_write(HPyContext *ctx, Out *o, const char *s, size_t n)
 {
     if (!out_reserve(ctx, o, n))
@@ -237,15 +251,16 @@ spec_error(HPyContext *ctx, HPy type, const char *what, const Spec *sp)
     HPyErr_SetString(ctx, type, buf);
 }
 
-/* Pads `chars` characters of text (n bytes) to the spec's width, on the
-   left. */
+/* Writes n bytes of text, padded on the left with spaces to the spec's
+   width, which counts characters (UTF-8 continuation bytes do not). */
 static int
-write_padded(HPyContext *ctx, Out *o, const Spec *sp, const char *s,
-             size_t n, size_t chars)
+write_padded(HPyContext *ctx, Out *o, const Spec *sp, const char *s, size_t n)
 {
-    if (sp->width > 0 && (size_t)sp->width > chars)
-        if (!out_fill(ctx, o, ' ', (size_t)sp->width - chars))
+    if (sp->width > 0) {
+        size_t chars = utf8_count(s, n);
+        if ((size_t)sp->width > chars && !out_fill(ctx, o, ' ', (size_t)sp->width - chars))
             return 0;
+    }
     return out_write(ctx, o, s, n);
 }
 
@@ -255,17 +270,18 @@ write_text_chars(HPyContext *ctx, Out *o, const Spec *sp, const char *s, size_t 
 {
     if (sp->precision >= 0)
         n = utf8_prefix_chars(s, n, (size_t)sp->precision);
-    return write_padded(ctx, o, sp, s, n, utf8_count(s, n));
+    return write_padded(ctx, o, sp, s, n);
 }
 
-/* A string conversion whose precision counts bytes (%s). */
+/* A string conversion whose precision counts bytes (%s, and the C string
+   of %V). */
 static int
 write_text_bytes(HPyContext *ctx, Out *o, const Spec *sp, const char *s)
 {
     size_t n = strlen(s);
     if (sp->precision >= 0)
         n = utf8_prefix_bytes(s, n, (size_t)sp->precision);
-    return write_padded(ctx, o, sp, s, n, utf8_count(s, n));
+    return write_padded(ctx, o, sp, s, n);
 }
 
 /* Writes the str object h (which must be one). */
@@ -306,14 +322,43 @@ write_converted(HPyContext *ctx, Out *o, const Spec *sp, HPy obj,
     return ok;
 }
 
-/* Writes a number already printed (without padding) as digits, with an
-   optional leading '-', applying precision and width. */
-static int
-write_number(HPyContext *ctx, Out *o, const Spec *sp, const char *digits)
+/* The digits of v in base 10, or 16 (lowercase) if `hex`, written
+   backwards ending at `end`; returns where they start. */
+static char *
+digits_of(unsigned long long v, int hex, char *end)
 {
-    int neg = (digits[0] == '-');
-    size_t ndig = strlen(digits) - (size_t)neg;
+    if (hex) {
+        do {
+            *--end = "0123456789abcdef"[v & 15];
+            v >>= 4;
+        } while (v != 0);
+    }
+    else {
+        do {
+            *--end = (char)('0' + v % 10);
+            v /= 10;
+        } while (v != 0);
+    }
+    return end;
+}
+
+/* Writes a number given as its digits (ndig of them) and whether it is
+   negative, applying the spec's precision and width. */
+static int
+write_number(HPyContext *ctx, Out *o, const Spec *sp, int neg,
+             const char *digits, size_t ndig)
+{
     size_t zeros = 0, total, pad = 0;
+    if (sp->precision < 0 && sp->width < 0) {
+        /* no padding: the sign and the digits */
+        if (!out_reserve(ctx, o, ndig + 1))
+            return 0;
+        if (neg)
+            o->data[o->len++] = '-';
+        memcpy(o->data + o->len, digits, ndig);
+        o->len += ndig;
+        return 1;
+    }
     if (sp->precision >= 0 && (size_t)sp->precision > ndig)
         zeros = (size_t)sp->precision - ndig;
     total = (size_t)neg + zeros + ndig;
@@ -330,7 +375,36 @@ write_number(HPyContext *ctx, Out *o, const Spec *sp, const char *digits)
         zeros += pad;
     if (!out_fill(ctx, o, '0', zeros))
         return 0;
-    return out_write(ctx, o, digits + neg, ndig);
+    return out_write(ctx, o, digits, ndig);
+}
+
+/* Raises SystemError "invalid format string". */
+static FMT_COLD int
+invalid_format(HPyContext *ctx)
+{
+    HPyErr_SetString(ctx, ctx->h_SystemError, "invalid format string");
+    return 0;
+}
+
+/* Parses width or precision digits at *pf (at least one) into *out;
+   0 with ValueError "<what> too big" beyond MAX_WIDTH. */
+static int
+parse_count(HPyContext *ctx, const char **pf, long *out, const char *what)
+{
+    const char *f = *pf;
+    long v = 0;
+    while (*f >= '0' && *f <= '9') {
+        v = v * 10 + (*f++ - '0');
+        if (v > MAX_WIDTH) {
+            char msg[ERR_BUF_SIZE];
+            snprintf(msg, sizeof(msg), "%s too big", what);
+            HPyErr_SetString(ctx, ctx->h_ValueError, msg);
+            return 0;
+        }
+    }
+    *out = v;
+    *pf = f;
+    return 1;
 }
 
 /* Parses the conversion at *pf (pointing at '%') into sp; advances *pf past
@@ -347,26 +421,12 @@ parse_spec(HPyContext *ctx, const char **pf, Spec *sp)
         sp->zero = 1;
         f++;
     }
-    if (*f >= '0' && *f <= '9') {
-        sp->width = 0;
-        while (*f >= '0' && *f <= '9') {
-            sp->width = sp->width * 10 + (*f++ - '0');
-            if (sp->width > MAX_WIDTH) {
-                HPyErr_SetString(ctx, ctx->h_ValueError, "width too big");
-                return 0;
-            }
-        }
-    }
+    if (*f >= '0' && *f <= '9' && !parse_count(ctx, &f, &sp->width, "width"))
+        return 0;
     if (*f == '.') {
         f++;
-        sp->precision = 0;
-        while (*f >= '0' && *f <= '9') {
-            sp->precision = sp->precision * 10 + (*f++ - '0');
-            if (sp->precision > MAX_WIDTH) {
-                HPyErr_SetString(ctx, ctx->h_ValueError, "precision too big");
-                return 0;
-            }
-        }
+        if (!parse_count(ctx, &f, &sp->precision, "precision"))
+            return 0;
     }
     if (f[0] == 'l' && f[1] == 'l') {
         sp->length = 'L';
@@ -381,16 +441,33 @@ parse_spec(HPyContext *ctx, const char **pf, Spec *sp)
         f++;
     *pf = f;
 
-    if (sp->unit == '\0' || strchr("%cdiuxpsUVSRA", sp->unit) == NULL
-            || (sp->length != 0 && strchr("diux", sp->unit) == NULL)
-            || (sp->unit == '%'
-                && (sp->zero || sp->width >= 0 || sp->precision >= 0))) {
-        /* an unknown unit, a '%' at the end, a length modifier on a unit
-           other than d i u x, or "%%" with a flag, width or precision */
-        HPyErr_SetString(ctx, ctx->h_SystemError, "invalid format string");
-        return 0;
+    switch (sp->unit) {
+    case 'd':
+    case 'i':
+    case 'u':
+    case 'x':
+        return 1;
+    case '%':
+        /* "%%" takes no flag, width or precision */
+        if (sp->zero || sp->width >= 0 || sp->precision >= 0 || sp->length != 0)
+            return invalid_format(ctx);
+        return 1;
+    case 'c':
+    case 'p':
+    case 's':
+    case 'U':
+    case 'V':
+    case 'S':
+    case 'R':
+    case 'A':
+        break;
+    default:
+        /* an unknown unit, or a '%' at the end */
+        return invalid_format(ctx);
     }
-    if (sp->zero && strchr("diux", sp->unit) == NULL) {
+    if (sp->length != 0) /* a length modifier on a unit other than d i u x */
+        return invalid_format(ctx);
+    if (sp->zero) {
         spec_error(ctx, ctx->h_SystemError,
                    "formatting unit '%%%c' does not support 0-padding", sp);
         return 0;
@@ -409,7 +486,11 @@ static int
 format_one(HPyContext *ctx, Out *o, const char **pf, va_list *va)
 {
     Spec sp;
-    char num[64];
+    char num[32]; /* the digits of a 64-bit number (or 0x and a pointer) */
+    char *end = num + sizeof(num), *digits;
+    unsigned long long v;
+    int neg = 0;
+
     if (!parse_spec(ctx, pf, &sp))
         return 0;
 
@@ -431,33 +512,37 @@ format_one(HPyContext *ctx, Out *o, const char **pf, va_list *va)
     }
 
     case 'd':
-    case 'i':
+    case 'i': {
+        long long x;
         switch (sp.length) {
-        case 'l': snprintf(num, sizeof(num), "%ld", va_arg(*va, long)); break;
-        case 'L': snprintf(num, sizeof(num), "%lld", va_arg(*va, long long)); break;
-        case 'z': snprintf(num, sizeof(num), "%lld",
-                           (long long)va_arg(*va, HPy_ssize_t)); break;
-        default:  snprintf(num, sizeof(num), "%d", va_arg(*va, int)); break;
+        case 'l': x = va_arg(*va, long); break;
+        case 'L': x = va_arg(*va, long long); break;
+        case 'z': x = va_arg(*va, HPy_ssize_t); break;
+        default:  x = va_arg(*va, int); break;
         }
-        return write_number(ctx, o, &sp, num);
+        neg = x < 0;
+        /* the magnitude, also of LLONG_MIN */
+        v = neg ? 0ULL - (unsigned long long)x : (unsigned long long)x;
+        digits = digits_of(v, 0, end);
+        return write_number(ctx, o, &sp, neg, digits, (size_t)(end - digits));
+    }
 
     case 'u':
-    case 'x': {
-        unsigned long long v;
+    case 'x':
         switch (sp.length) {
         case 'l': v = va_arg(*va, unsigned long); break;
         case 'L': v = va_arg(*va, unsigned long long); break;
         case 'z': v = va_arg(*va, size_t); break;
         default:  v = va_arg(*va, unsigned int); break;
         }
-        snprintf(num, sizeof(num), sp.unit == 'u' ? "%llu" : "%llx", v);
-        return write_number(ctx, o, &sp, num);
-    }
+        digits = digits_of(v, sp.unit == 'x', end);
+        return write_number(ctx, o, &sp, 0, digits, (size_t)(end - digits));
 
     case 'p':
-        snprintf(num, sizeof(num), "0x%llx",
-                 (unsigned long long)(uintptr_t)va_arg(*va, void *));
-        return out_write(ctx, o, num, strlen(num));
+        digits = digits_of((unsigned long long)(uintptr_t)va_arg(*va, void *), 1, end);
+        *--digits = 'x';
+        *--digits = '0';
+        return out_write(ctx, o, digits, (size_t)(end - digits));
 
     case 's': {
         const char *s = va_arg(*va, const char *);
@@ -497,12 +582,8 @@ format_one(HPyContext *ctx, Out *o, const char **pf, va_list *va)
         return write_converted(ctx, o, &sp, va_arg(*va, HPy), HPy_Str);
     case 'R':
         return write_converted(ctx, o, &sp, va_arg(*va, HPy), HPy_Repr);
-    case 'A':
+    default: /* 'A': parse_spec accepts the units above only */
         return write_converted(ctx, o, &sp, va_arg(*va, HPy), HPy_ASCII);
-
-    default:   /* parse_spec accepts the units above only */
-        HPyErr_SetString(ctx, ctx->h_SystemError, "invalid format string");
-        return 0;
     }
 }
 
@@ -522,13 +603,23 @@ out_to_str(HPyContext *ctx, Out *o)
     return result;
 }
 
-HPyAPI_HELPER HPy
-HPyUnicode_FromFormatV(HPyContext *ctx, const char *format, va_list vargs)
+/* Raises the ValueError of a byte >= 0x80 in the format's literal text. */
+static FMT_COLD void
+non_ascii_error(HPyContext *ctx, char c)
+{
+    char msg[ERR_BUF_SIZE];
+    snprintf(msg, sizeof(msg), "expected an ASCII-encoded format "
+             "string, got a non-ASCII byte: 0x%02x", (unsigned)(unsigned char)c);
+    HPyErr_SetString(ctx, ctx->h_ValueError, msg);
+}
+
+/* HPyUnicode_FromFormatV with the arguments in *va (which it consumes). */
+static HPy
+format_v(HPyContext *ctx, const char *format, va_list *va)
 {
     Out o;
     HPy result = HPy_NULL;
-    const char *f = format, *lit;
-    va_list va;
+    const char *f = format;
 
     if (format == NULL) {
         HPyErr_SetString(ctx, ctx->h_SystemError,
@@ -536,32 +627,42 @@ HPyUnicode_FromFormatV(HPyContext *ctx, const char *format, va_list vargs)
         return HPy_NULL;
     }
     out_init(&o);
-    if (!out_reserve(ctx, &o, 0))
-        return HPy_NULL;
-    va_copy(va, vargs);
-    while (*f != '\0') {
-        /* copy literal text up to the next '%' */
-        lit = f;
-        while (*f != '\0' && *f != '%') {
-            if ((unsigned char)*f >= 0x80) {
-                char msg[ERR_BUF_SIZE];
-                snprintf(msg, sizeof(msg), "expected an ASCII-encoded format "
-                         "string, got a non-ASCII byte: 0x%02x",
-                         (unsigned)(unsigned char)*f);
-                HPyErr_SetString(ctx, ctx->h_ValueError, msg);
-                goto done;
-            }
+    for (;;) {
+        /* copy the literal text up to the next '%' or the end */
+        const char *lit = f;
+        unsigned char c;
+        while ((c = (unsigned char)*f) != '%' && c != '\0' && c < 0x80)
             f++;
-        }
         if (f > lit && !out_write(ctx, &o, lit, (size_t)(f - lit)))
             goto done;
-        if (*f == '%' && !format_one(ctx, &o, &f, &va))
+        if (c == '%') {
+            if (!format_one(ctx, &o, &f, va))
+                goto done;
+        }
+        else if (c == '\0') {
+            break;
+        }
+        else {
+            non_ascii_error(ctx, (char)c);
             goto done;
+        }
     }
     result = out_to_str(ctx, &o);
 done:
-    va_end(va);
     out_free(&o);
+    return result;
+}
+
+HPyAPI_HELPER HPy
+HPyUnicode_FromFormatV(HPyContext *ctx, const char *format, va_list vargs)
+{
+    va_list va;
+    HPy result;
+    /* a va_list parameter may be an array turned into a pointer: format_v
+       takes the address of a real va_list */
+    va_copy(va, vargs);
+    result = format_v(ctx, format, &va);
+    va_end(va);
     return result;
 }
 
@@ -571,7 +672,7 @@ HPyUnicode_FromFormat(HPyContext *ctx, const char *fmt, ...)
     va_list va;
     HPy result;
     va_start(va, fmt);
-    result = HPyUnicode_FromFormatV(ctx, fmt, va);
+    result = format_v(ctx, fmt, &va);
     va_end(va);
     return result;
 }
@@ -582,7 +683,7 @@ HPyErr_Format(HPyContext *ctx, HPy h_type, const char *fmt, ...)
     va_list va;
     HPy msg;
     va_start(va, fmt);
-    msg = HPyUnicode_FromFormatV(ctx, fmt, va);
+    msg = format_v(ctx, fmt, &va);
     va_end(va);
     if (!HPy_IsNull(msg)) {
         HPyErr_SetObject(ctx, h_type, msg);

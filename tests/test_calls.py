@@ -655,26 +655,50 @@ needs_layout = pytest.mark.skipif(
     reason='CPython layout and dladdr only')
 
 
+# Run in a fresh interpreter, whose thunk pools are full: the suite's
+# process may have used up a pool (modules of earlier tests keep their
+# thunks), and then a define keeps its trampoline, rightly.
+WHERE_SCRIPT = r"""
+import json, sys
+sys.path.insert(0, %(tests)r)
+import support
+from test_calls import ml_meth_of, library_of, universal_library
+mod = support.load_extension(%(name)r, %(path)r, %(hpy_abi)r)
+again = support.load_extension(%(name)r, %(path)r, %(hpy_abi)r)
+names = %(names)r
+print(json.dumps({
+    'universal': universal_library(),
+    'where': [library_of(ml_meth_of(getattr(mod, n))) for n in names],
+    'same': [ml_meth_of(getattr(again, n)) == ml_meth_of(getattr(mod, n))
+             for n in names],
+    'distinct': len({ml_meth_of(getattr(mod, n)) for n in names}),
+}))
+"""
+
+
 @needs_layout
 def test_c_function_is_a_thunk_of_the_runtime(compiler, hpy_abi):
     module = compiler.compile_module(SRC, hpy_abi)
-    mod = compiler.load_module(module)
-    again = compiler.load_module(module)
     ext = os.path.realpath(module.so_filename)
     names = FUNCS + ['f_raise', 'f_call', 'rec_o', 'ctx_name']
-    for name in names:
-        where = library_of(ml_meth_of(getattr(mod, name)))
+    code = WHERE_SCRIPT % {
+        'tests': os.path.dirname(os.path.abspath(__file__)),
+        'path': module.so_filename, 'name': module.name, 'hpy_abi': hpy_abi,
+        'names': names}
+    p = support.run_python(code)
+    assert p.returncode == 0, p.stderr
+    got = json.loads(p.stdout.strip().splitlines()[-1])
+    for name, where in zip(names, got['where']):
         if hpy_abi in THUNK_ABIS:
-            assert where == universal_library(), name
+            assert where == got['universal'], name
         else:
             # the extension's own trampoline; in debug mode the file may
-            # come from the loader's private copy (it is loaded in another
-            # mode by other tests of this process), which has the same name
+            # come from the loader's private copy, which has the same name
             assert os.path.basename(where) == os.path.basename(ext), name
-        # the same function of a module loaded again: the same C function
-        assert ml_meth_of(getattr(again, name)) == ml_meth_of(getattr(mod, name))
+    # the same function of a module loaded again: the same C function
+    assert all(got['same']), got['same']
     # one C function per define
-    assert len({ml_meth_of(getattr(mod, n)) for n in names}) == len(names)
+    assert got['distinct'] == len(names)
 
 
 IMPL_SHARED = """

@@ -188,66 +188,45 @@ pub unsafe extern "C" fn ctx_ListBuilder_New(
     }
 }
 
-/// `HPyListBuilder_Set`: item `index` of the list becomes a new reference
-/// to `h_item` (the mode of reference counting read at each call: the
-/// CPython ABI's fallback, and the context's before `specialize_context`).
-#[cfg_attr(feature = "export", no_mangle)]
-pub unsafe extern "C" fn ctx_ListBuilder_Set(
-    _ctx: *mut HPyContext,
-    builder: HPyListBuilder,
-    index: HPy_ssize_t,
-    h_item: HPy,
-) {
-    // SAFETY: the builder's list (or 0); the caller passes a live handle;
-    // the mode in force.
-    unsafe {
-        builder_set(
-            &LIST,
-            ffi::refcounting(),
-            list_of(builder),
-            index,
-            h2py(h_item),
-        )
-    }
+/// The `Set` functions of one builder kind: `$general` (exported, the mode
+/// of reference counting read at each call: the CPython ABI's fallback,
+/// and the context's before `specialize_context`) and one copy per mode
+/// that `specialize_context` installs.
+macro_rules! builder_set_fns {
+    ($builder:ty, $kind:expr, $of:ident, $general:ident, $plain:ident, $immortal32:ident) => {
+        builder_set_fns!(@one #[cfg_attr(feature = "export", no_mangle)] pub,
+            $general, $builder, $kind, $of, ffi::refcounting());
+        builder_set_fns!(@one pub(crate), $plain, $builder, $kind, $of, RefCounting::PLAIN);
+        builder_set_fns!(@one pub(crate), $immortal32, $builder, $kind, $of,
+            RefCounting::IMMORTAL32);
+    };
+    (@one $(#[$attr:meta])* $vis:vis, $name:ident, $builder:ty, $kind:expr, $of:ident, $rc:expr) => {
+        $(#[$attr])*
+        $vis unsafe extern "C" fn $name(
+            _ctx: *mut HPyContext,
+            builder: $builder,
+            index: HPy_ssize_t,
+            h_item: HPy,
+        ) {
+            // SAFETY: the builder's sequence (or 0); the caller passes a live
+            // handle; the mode is the one in force (the copies are installed
+            // only in theirs).
+            unsafe { builder_set(&$kind, $rc, $of(builder), index, h2py(h_item)) }
+        }
+    };
 }
+pub(crate) use builder_set_fns;
 
-/// `ctx_ListBuilder_Set` for plain 64-bit counts (3.9 to 3.11).
-unsafe extern "C" fn list_set_plain(
-    _ctx: *mut HPyContext,
-    builder: HPyListBuilder,
-    index: HPy_ssize_t,
-    h_item: HPy,
-) {
-    // SAFETY: as ctx_ListBuilder_Set; installed only in that mode.
-    unsafe {
-        builder_set(
-            &LIST,
-            RefCounting::PLAIN,
-            list_of(builder),
-            index,
-            h2py(h_item),
-        )
-    }
-}
-
-/// `ctx_ListBuilder_Set` for immortal-aware 32-bit counts (3.12, 3.13).
-unsafe extern "C" fn list_set_immortal32(
-    _ctx: *mut HPyContext,
-    builder: HPyListBuilder,
-    index: HPy_ssize_t,
-    h_item: HPy,
-) {
-    // SAFETY: as ctx_ListBuilder_Set; installed only in that mode.
-    unsafe {
-        builder_set(
-            &LIST,
-            RefCounting::IMMORTAL32,
-            list_of(builder),
-            index,
-            h2py(h_item),
-        )
-    }
-}
+// `HPyListBuilder_Set`: item `index` of the list becomes a new reference to
+// `h_item`.
+builder_set_fns!(
+    HPyListBuilder,
+    LIST,
+    list_of,
+    ctx_ListBuilder_Set,
+    list_set_plain,
+    list_set_immortal32
+);
 
 /// `HPyListBuilder_Build`: the built list (the builder is consumed).
 #[cfg_attr(feature = "export", no_mangle)]

@@ -5,7 +5,9 @@ use hpy_sys::{HPy, HPyContext, HPyTupleBuilder, HPy_ssize_t};
 
 use crate::ffi::{self, PyObject, RefCounting};
 use crate::h2py;
-use crate::listbuilder::{builder_build, builder_cancel, builder_new, builder_set, Kind};
+use crate::listbuilder::{
+    builder_build, builder_cancel, builder_new, builder_set, builder_set_fns, Kind,
+};
 
 const TUPLE: Kind = Kind {
     items: ffi::tuple_items,
@@ -30,66 +32,17 @@ pub unsafe extern "C" fn ctx_TupleBuilder_New(
     }
 }
 
-/// `HPyTupleBuilder_Set`: item `index` of the tuple becomes a new reference
-/// to `h_item`.
-#[cfg_attr(feature = "export", no_mangle)]
-pub unsafe extern "C" fn ctx_TupleBuilder_Set(
-    _ctx: *mut HPyContext,
-    builder: HPyTupleBuilder,
-    index: HPy_ssize_t,
-    h_item: HPy,
-) {
-    // SAFETY: the builder's tuple (or 0); the caller passes a live handle;
-    // the mode in force.
-    unsafe {
-        builder_set(
-            &TUPLE,
-            ffi::refcounting(),
-            tuple_of(builder),
-            index,
-            h2py(h_item),
-        )
-    }
-}
-
-/// `ctx_TupleBuilder_Set` for plain 64-bit counts (3.9 to 3.11; installed
-/// by `listbuilder::specialize_context`).
-pub(crate) unsafe extern "C" fn tuple_set_plain(
-    _ctx: *mut HPyContext,
-    builder: HPyTupleBuilder,
-    index: HPy_ssize_t,
-    h_item: HPy,
-) {
-    // SAFETY: as ctx_TupleBuilder_Set; installed only in that mode.
-    unsafe {
-        builder_set(
-            &TUPLE,
-            RefCounting::PLAIN,
-            tuple_of(builder),
-            index,
-            h2py(h_item),
-        )
-    }
-}
-
-/// `ctx_TupleBuilder_Set` for immortal-aware 32-bit counts (3.12, 3.13).
-pub(crate) unsafe extern "C" fn tuple_set_immortal32(
-    _ctx: *mut HPyContext,
-    builder: HPyTupleBuilder,
-    index: HPy_ssize_t,
-    h_item: HPy,
-) {
-    // SAFETY: as ctx_TupleBuilder_Set; installed only in that mode.
-    unsafe {
-        builder_set(
-            &TUPLE,
-            RefCounting::IMMORTAL32,
-            tuple_of(builder),
-            index,
-            h2py(h_item),
-        )
-    }
-}
+// `HPyTupleBuilder_Set`: item `index` of the tuple becomes a new reference
+// to `h_item` (the copies per mode are installed by
+// `listbuilder::specialize_context`).
+builder_set_fns!(
+    HPyTupleBuilder,
+    TUPLE,
+    tuple_of,
+    ctx_TupleBuilder_Set,
+    tuple_set_plain,
+    tuple_set_immortal32
+);
 
 /// `HPyTupleBuilder_Build`: the built tuple (the builder is consumed).
 #[cfg_attr(feature = "export", no_mangle)]

@@ -141,6 +141,9 @@ pub enum Attr {
     Legacy,
     Trampoline,
     NoReturn,
+    /// `@without_gil`: called without the GIL, which the function takes
+    /// back (`HPy_ReenterPythonExecution`).
+    WithoutGil,
     Internal,
     /// `@err(VALUE)`: the error return value, when the type's default is wrong.
     Err(String),
@@ -388,6 +391,7 @@ pub fn parse_attr(text: &str, params: &[Param], ret: &str) -> Result<Attr, Strin
         "legacy" => bare(Attr::Legacy)?,
         "trampoline" => bare(Attr::Trampoline)?,
         "noreturn" => bare(Attr::NoReturn)?,
+        "without_gil" => bare(Attr::WithoutGil)?,
         "internal" => bare(Attr::Internal)?,
         other => return Err(format!("unknown attribute `@{other}`")),
     };

@@ -42,13 +42,6 @@ pub const SPECIAL: &[&str] = &[
     "ctx_Type_FromSpec",
 ];
 
-/// Functions that the extension calls without the GIL and that take it
-/// back (`HPy_ReenterPythonExecution`): the context is checked once the
-/// universal function has returned with the GIL held, as everything that
-/// the check reads (debug/contexts.rs) is protected by the GIL. They must
-/// take no handle.
-const ENTERED_WITHOUT_GIL: &[&str] = &["ctx_ReenterPythonExecution"];
-
 /// Functions that check their arguments themselves (a TypeError) whose
 /// `@requires` debug mode checks first anyway, to word the TypeError as
 /// HPy 0.9's debug mode words these checks ("HPyType_IsSubtype arg 1 must
@@ -304,7 +297,11 @@ fn emit_func(f: &Func) -> Result<String, String> {
     } else {
         format!("{pre}let r = {call};\n{post}{result}\n")
     };
-    if ENTERED_WITHOUT_GIL.contains(&f.ctx_name.as_str()) {
+    // `@without_gil` (HPy_ReenterPythonExecution): the context is checked
+    // once the universal function has returned with the GIL held, as
+    // everything that the check reads (debug/contexts.rs) is protected by
+    // the GIL; such a function must take no handle.
+    if f.has(&Attr::WithoutGil) {
         if !pre.is_empty() || !post.is_empty() || f.ret != "void" {
             return Err(format!(
                 "{}: a function entered without the GIL must take no handle and return nothing",

@@ -645,3 +645,23 @@ def test_new_of_types_that_come_and_go(make_module):
                 mod.new_of(p)
         with pytest.raises(TypeError):
             mod.new_of(int)
+
+
+def test_new_keeps_no_type_alive(make_module):
+    # HPy_New remembers the last type it made an instance of: that type
+    # still dies with its last reference, and the types made after it get
+    # their own instances.
+    import gc
+    import weakref
+    mod = make_module(FRESH_TYPES)
+    for _ in range(3):
+        t = mod.make_type()
+        assert mod.new_of(t).tag == 3 and t().tag == 7
+        dead = weakref.ref(t)
+        del t
+        gc.collect()
+        assert dead() is None
+    t = mod.make_type()
+    objs = [mod.new_of(t) for _ in range(3)] + [t() for _ in range(3)]
+    assert [o.tag for o in objs] == [3, 3, 3, 7, 7, 7]
+    assert all(type(o) is t for o in objs)

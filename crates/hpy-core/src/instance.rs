@@ -71,6 +71,10 @@ pub struct TypeInfo {
     /// The heap block of `PyMethodDef`/`PyMemberDef`/`PyGetSetDef` tables
     /// that the type's descriptors point to; freed with this info.
     pub defs_block: *mut c_void,
+    /// A weak reference to the type that empties the cache of `ctx_New`
+    /// when the type dies (see NewCache); NULL until the type is first
+    /// cached. Only the copy of hpy-core that made the info reads it.
+    pub new_watch: AtomicPtr<PyObject>,
 }
 
 /// The name of the capsules that hold a `TypeInfo`.
@@ -476,25 +480,32 @@ pub unsafe extern "C" fn hpy_alloc(t: *mut PyTypeObject, n: isize) -> *mut PyObj
 
 /// The one-entry cache of `ctx_New`: the last HPy type it allocated an
 /// instance of the plain way (made by this copy of hpy-core, no call
-/// function to give the instance, the generic `tp_alloc`), with the capsule
-/// of its `TypeInfo` and its struct offset, so that the next `HPy_New` of
-/// that type skips the walk `tp_cache` -> capsule -> `TypeInfo` -> checks.
+/// function to give the instance, the generic `tp_alloc`), with its struct
+/// offset, so that the next `HPy_New` of that type skips the walk
+/// `tp_cache` -> capsule -> `TypeInfo` -> checks.
 ///
-/// A hit needs the handle to be that type pointer, to be a type, and to
-/// have that capsule in `tp_cache`: a capsule belongs to one type (types do
-/// not inherit `tp_cache`), and while its address is in the cache it is
-/// never reused: `free_info`, its destructor, empties the cache first (up
-/// to 3.11 a dying type releases its capsule; from 3.12 on the capsule is
-/// never freed). So a type that died and a new one made at its address
-/// miss. `tp_alloc` is still compared at each hit (C code may set it).
-/// Read and written with the GIL (relaxed atomics: plain loads and stores).
-/// The CPython-ABI `_HPy_New` (hpy/cpython/inline_core.h) reads it as the
-/// C struct `_HPyNewCache` (`_HPy_NewCache`), and calls `ctx_New` on a miss.
+/// A hit is the handle being that type pointer (and the type's `tp_alloc`
+/// still the generic one: C code may set it): the cached type is alive, so
+/// no other object has its address. Each cached type has a weak reference
+/// (`TypeInfo::new_watch`, made the first time the type is cached, kept
+/// with the info) whose callback, `forget_dead_type`, empties the cache
+/// when that type dies: CPython calls weak reference callbacks before it
+/// frees the referent, whether the type dies of its reference count or in a
+/// collected cycle (the weak reference itself is reachable: only the
+/// `TypeInfo` refers to it). `free_info` (up to 3.11 a dying type releases
+/// its capsule; from 3.12 on the capsule is never freed) empties it too.
+/// So a type made where a dead one was misses, as does any other object
+/// there. Read and written with the GIL (relaxed atomics: plain loads and
+/// stores). The CPython-ABI `_HPy_New` (hpy/cpython/inline_core.h) reads
+/// `type_` and `header` as the C struct `_HPyNewCache` (`_HPy_NewCache`),
+/// and calls `ctx_New` on a miss.
 #[repr(C)]
 pub struct NewCache {
     type_: AtomicPtr<PyTypeObject>,
-    capsule: AtomicPtr<PyObject>,
     header: AtomicIsize,
+    /// The `new_watch` of the cached type (what `forget_dead_type` and
+    /// `free_info` compare).
+    watch: AtomicPtr<PyObject>,
 }
 
 /// `NewCache::type_` when empty: an address that no object has (nor NULL,
@@ -504,9 +515,18 @@ const NO_TYPE: *mut PyTypeObject = ptr::dangling_mut();
 #[cfg_attr(feature = "export", export_name = "_HPy_NewCache")]
 static NEW_CACHE: NewCache = NewCache {
     type_: AtomicPtr::new(NO_TYPE),
-    capsule: AtomicPtr::new(null_mut()),
     header: AtomicIsize::new(0),
+    watch: AtomicPtr::new(null_mut()),
 };
+
+/// Empties `NEW_CACHE` if it holds the type watched by `watch` (with the
+/// GIL).
+fn forget_watched(watch: *mut PyObject) {
+    if !watch.is_null() && NEW_CACHE.watch.load(Ordering::Relaxed) == watch {
+        NEW_CACHE.type_.store(NO_TYPE, Ordering::Relaxed);
+        NEW_CACHE.watch.store(null_mut(), Ordering::Relaxed);
+    }
+}
 
 /// `_HPy_New` (the `HPy_New` macro): a new instance of the HPy type `h_type`
 /// (or of a subclass), allocated through its `tp_alloc`, with its C struct
@@ -516,30 +536,92 @@ pub unsafe extern "C" fn ctx_New(ctx: *mut HPyContext, h_type: HPy, data: *mut *
     // The common case first: the type of the previous call (see NewCache).
     let t = h2py(h_type).cast::<PyTypeObject>();
     if t == NEW_CACHE.type_.load(Ordering::Relaxed) {
-        // SAFETY: a live object (not NULL: NO_TYPE is not); `tp_cache` and
-        // `tp_alloc` are read only once it is known to be a type.
-        unsafe {
-            if is_type(t.cast())
-                && (*tobj(t)).tp_cache == NEW_CACHE.capsule.load(Ordering::Relaxed)
-                && (*tobj(t)).tp_alloc.map(|a| a as usize)
-                    == Some(ffi::PyType_GenericAlloc as *const () as usize)
-            {
-                let obj = ffi::PyType_GenericAlloc(t, 0);
-                if !obj.is_null() && !data.is_null() {
-                    let header = NEW_CACHE.header.load(Ordering::Relaxed);
-                    *data = obj.cast::<u8>().wrapping_offset(header).cast();
-                }
-                return py2h(obj);
+        // SAFETY: the cached type, alive (see NewCache).
+        let alloc = unsafe { (*tobj(t)).tp_alloc };
+        if alloc.map(|a| a as usize) == Some(ffi::PyType_GenericAlloc as *const () as usize) {
+            // SAFETY: a live type, allocated the generic way.
+            let obj = unsafe { ffi::PyType_GenericAlloc(t, 0) };
+            if !obj.is_null() && !data.is_null() {
+                let header = NEW_CACHE.header.load(Ordering::Relaxed);
+                // SAFETY: the caller's out pointer.
+                unsafe { *data = obj.cast::<u8>().wrapping_offset(header).cast() };
             }
+            return py2h(obj);
         }
     }
     // SAFETY: as documented for `new_instance`.
     unsafe { new_instance(ctx, h_type, data) }
 }
 
+/// The weak reference callback of `TypeInfo::new_watch` (METH_O: the weak
+/// reference): the watched type is dying, `NEW_CACHE` forgets it.
+unsafe extern "C" fn forget_dead_type(_self: *mut PyObject, watch: *mut PyObject) -> *mut PyObject {
+    forget_watched(watch);
+    let none = ffi::py_none();
+    // SAFETY: a new reference to None, as a function returns (GIL held: a
+    // weak reference callback).
+    unsafe { ffi::Py_IncRef(none) };
+    none
+}
+
+/// The `PyMethodDef` of `forget_dead_type`, which its function object
+/// points to for ever.
+struct WatchDef(core::cell::UnsafeCell<ffi::PyMethodDef>);
+// SAFETY: written by nobody; CPython reads it with the GIL.
+unsafe impl Sync for WatchDef {}
+static WATCH_DEF: WatchDef = WatchDef(core::cell::UnsafeCell::new(ffi::PyMethodDef {
+    ml_name: cstr!("_hpy_forget_dead_type"),
+    ml_meth: forget_dead_type as *mut c_void,
+    ml_flags: ffi::METH_O,
+    ml_doc: null_mut(),
+}));
+/// The function object of `WATCH_DEF`, made once (kept for ever).
+static WATCH_CALLBACK: AtomicPtr<PyObject> = AtomicPtr::new(null_mut());
+
+extern "C" {
+    fn PyCFunction_NewEx(
+        ml: *mut ffi::PyMethodDef,
+        slf: *mut PyObject,
+        module: *mut PyObject,
+    ) -> *mut PyObject;
+    fn PyWeakref_NewRef(ob: *mut PyObject, callback: *mut PyObject) -> *mut PyObject;
+}
+
+/// A new weak reference to the type `t` whose callback is
+/// `forget_dead_type`, or NULL (with no exception: the one set before, if
+/// any, is kept).
+///
+/// # Safety
+/// GIL held; `t` is a live type.
+#[cold]
+#[inline(never)]
+unsafe fn make_watch(t: *mut PyTypeObject) -> *mut PyObject {
+    // SAFETY: the usual calls with the GIL; the exception state is saved
+    // and restored around them, so a failure leaves it as it was.
+    unsafe {
+        let mut saved = (null_mut(), null_mut(), null_mut());
+        ffi::PyErr_Fetch(&mut saved.0, &mut saved.1, &mut saved.2);
+        let mut callback = WATCH_CALLBACK.load(Ordering::Relaxed);
+        if callback.is_null() {
+            callback = PyCFunction_NewEx(WATCH_DEF.0.get(), null_mut(), null_mut());
+            WATCH_CALLBACK.store(callback, Ordering::Relaxed);
+        }
+        let watch = if callback.is_null() {
+            null_mut()
+        } else {
+            PyWeakref_NewRef(t.cast(), callback)
+        };
+        if watch.is_null() {
+            ffi::PyErr_Clear();
+        }
+        ffi::PyErr_Restore(saved.0, saved.1, saved.2);
+        watch
+    }
+}
+
 /// Makes the exact HPy type `t`, of info `info`, the entry of `NEW_CACHE`
 /// if its instances are allocated the plain way and its info was made by
-/// this copy of hpy-core (whose `free_info` empties the cache).
+/// this copy of hpy-core (which watches it: see NewCache).
 ///
 /// # Safety
 /// With the GIL; `t` is a live type and `info` its own `info_of`.
@@ -555,10 +637,20 @@ unsafe fn remember_new_type(t: *mut PyTypeObject, info: &TypeInfo) {
         {
             return;
         }
-        NEW_CACHE.type_.store(t, Ordering::Relaxed);
-        NEW_CACHE.capsule.store(capsule, Ordering::Relaxed);
-        NEW_CACHE.header.store(info.header, Ordering::Relaxed);
     }
+    // Only now is `info` known to be of this copy's layout (new_watch).
+    let mut watch = info.new_watch.load(Ordering::Relaxed);
+    if watch.is_null() {
+        // SAFETY: as documented.
+        watch = unsafe { make_watch(t) };
+        if watch.is_null() {
+            return;
+        }
+        info.new_watch.store(watch, Ordering::Relaxed);
+    }
+    NEW_CACHE.type_.store(t, Ordering::Relaxed);
+    NEW_CACHE.header.store(info.header, Ordering::Relaxed);
+    NEW_CACHE.watch.store(watch, Ordering::Relaxed);
 }
 
 /// `ctx_New` for the other cases: a type that is not an HPy type (an
@@ -1336,13 +1428,14 @@ pub unsafe extern "C" fn free_info(capsule: *mut PyObject) {
         let info = (*capsule.cast::<ffi::CapsuleObject>())
             .pointer
             .cast::<TypeInfo>();
-        // `ctx_New` forgets the type of this capsule before the address
-        // can be reused (see NewCache).
-        if NEW_CACHE.capsule.load(Ordering::Relaxed) == capsule {
-            NEW_CACHE.type_.store(NO_TYPE, Ordering::Relaxed);
-            NEW_CACHE.capsule.store(null_mut(), Ordering::Relaxed);
-        }
         if !info.is_null() {
+            // `ctx_New` forgets the type of this info before its address
+            // can be reused (see NewCache); its weak reference goes.
+            let watch = (*info).new_watch.load(Ordering::Relaxed);
+            forget_watched(watch);
+            if !watch.is_null() {
+                ffi::Py_DecRef(watch);
+            }
             ffi::PyMem_Free((*info).defs_block);
             (*info).magic = 0;
             ffi::PyMem_Free(info.cast());

@@ -1400,6 +1400,7 @@ unsafe fn install_info(
             default_call,
             vectorcall_offset: vc_offset,
             defs_block: block,
+            new_watch: AtomicPtr::new(null_mut()),
         })
     };
     // SAFETY: our TypeInfo; the capsule frees it (and the tables) when the

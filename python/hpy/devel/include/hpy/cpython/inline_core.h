@@ -179,16 +179,16 @@ HPyAPI_FUNC HPy HPy_Call(HPyContext *ctx, HPy callable, const HPy *args, size_t 
 }
 
 /* _HPy_New (the HPy_New macro). hpy-core remembers the last HPy type it
-   allocated an instance of the plain way (its own type info capsule, no call
-   function, the generic tp_alloc) with the offset of the C struct: an
-   instance of that type is allocated here at once; any other argument, or
-   a type that changed, goes to the general function, which also refreshes
-   the cache. (crates/hpy-core/src/instance.rs, NewCache, says why a type
-   found there is the one remembered.) */
+   allocated an instance of the plain way (its own type info, no call
+   function, the generic tp_alloc) with the offset of the C struct, and
+   forgets it when that type dies: an instance of that type is allocated
+   here at once; any other argument, or a type whose tp_alloc changed, goes
+   to the general function, which also refreshes the cache.
+   (crates/hpy-core/src/instance.rs, NewCache, says why a type found there
+   is alive and the one remembered.) */
 _HPy_HIDDEN extern HPy ctx_New(HPyContext *ctx, HPy h_type, void **data);
 typedef struct {
     PyTypeObject *type; /* never NULL */
-    PyObject *capsule;
     Py_ssize_t header;
 } _HPyNewCache;
 _HPy_HIDDEN extern _HPyNewCache _HPy_NewCache;
@@ -196,10 +196,8 @@ _HPy_HIDDEN extern _HPyNewCache _HPy_NewCache;
 HPyAPI_FUNC HPy _HPy_New(HPyContext *ctx, HPy h_type, void **data)
 {
     PyTypeObject *tp = (PyTypeObject *)_h2py(h_type);
-    if (tp == _HPy_NewCache.type && PyType_Check((PyObject *)tp)
-        && tp->tp_cache == _HPy_NewCache.capsule
-        && tp->tp_alloc == PyType_GenericAlloc) {
-        PyObject *obj = tp->tp_alloc(tp, 0); /* PyType_GenericAlloc */
+    if (tp == _HPy_NewCache.type && tp->tp_alloc == PyType_GenericAlloc) {
+        PyObject *obj = PyType_GenericAlloc(tp, 0);
         if (obj != NULL && data != NULL)
             *data = (char *)obj + _HPy_NewCache.header;
         return _py2h(obj);

@@ -193,16 +193,42 @@ typedef struct {
 } _HPyNewCache;
 _HPy_HIDDEN extern _HPyNewCache _HPy_NewCache;
 
+#if defined(__GNUC__)
+#  define _HPy_NEW_LIKELY(x) __builtin_expect(!!(x), 1)
+   /* the compiler forgets what it knows of `f`: a call of the pointer just
+      read goes through it, as tp->tp_alloc(tp, 0) does, not through the PLT
+      entry of the function known to be there */
+#  define _HPy_NEW_OPAQUE(f) __asm__("" : "+r"(f))
+#else
+#  define _HPy_NEW_LIKELY(x) (x)
+#  define _HPy_NEW_OPAQUE(f) ((void)0)
+#endif
+
+/* ctx_New does not use the context in the CPython ABI: the call passes
+   NULL, so that a constructor whose context serves only HPy_New does not
+   load it on the common path. */
 HPyAPI_FUNC HPy _HPy_New(HPyContext *ctx, HPy h_type, void **data)
 {
     PyTypeObject *tp = (PyTypeObject *)_h2py(h_type);
-    if (tp == _HPy_NewCache.type && tp->tp_alloc == PyType_GenericAlloc) {
-        PyObject *obj = PyType_GenericAlloc(tp, 0);
-        if (obj != NULL && data != NULL)
-            *data = (char *)obj + _HPy_NewCache.header;
-        return _py2h(obj);
+    PyObject *obj;
+    void *tmp;
+    (void)ctx;
+    if (_HPy_NEW_LIKELY(tp == _HPy_NewCache.type)) {
+        /* the cached type, alive: its fields can be read */
+        allocfunc alloc = tp->tp_alloc;
+        if (_HPy_NEW_LIKELY(alloc == PyType_GenericAlloc)) {
+            _HPy_NEW_OPAQUE(alloc);
+            obj = alloc(tp, 0);
+            if (obj != NULL && data != NULL)
+                *data = (char *)obj + _HPy_NewCache.header;
+            return _py2h(obj);
+        }
     }
-    return ctx_New(ctx, h_type, data);
+    /* through a local, so that the caller's pointer can stay in a register */
+    obj = _h2py(ctx_New(NULL, h_type, &tmp));
+    if (obj != NULL && data != NULL)
+        *data = tmp;
+    return _py2h(obj);
 }
 
 #endif /* HPY_CPYTHON_INLINE_CORE_H */

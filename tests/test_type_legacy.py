@@ -268,3 +268,94 @@ def test_legacy_hpy_call_needs_a_struct(make_module):
         mod.make_callable(False)
     C = mod.make_callable(True)
     assert C()(1, 2, 3) == 3
+
+
+ALLOC_SET_LATER = ADD_TYPE + r"""
+    #include <Python.h>
+
+    typedef struct { long tag; } BoxObject;
+    HPyType_HELPERS(BoxObject)
+
+    HPyDef_SLOT(Box_new, HPy_tp_new)
+    static HPy Box_new_impl(HPyContext *ctx, HPy cls, const HPy *args,
+                            HPy_ssize_t nargs, HPy kw)
+    {
+        BoxObject *b;
+        HPy h = HPy_New(ctx, cls, &b);
+        if (HPy_IsNull(h))
+            return HPy_NULL;
+        if (b->tag != 0) {
+            HPy_Close(ctx, h);
+            HPyErr_SetString(ctx, ctx->h_AssertionError, "not zeroed");
+            return HPy_NULL;
+        }
+        b->tag = 5;
+        return h;
+    }
+
+    HPyDef_GET(Box_tag, "tag")
+    static HPy Box_tag_get(HPyContext *ctx, HPy self, void *closure)
+    {
+        return HPyLong_FromLong(ctx, BoxObject_AsStruct(ctx, self)->tag);
+    }
+
+    static HPyDef *Box_defines[] = { &Box_new, &Box_tag, NULL };
+    static HPyType_Spec Box_spec = {
+        .name = "mytest.Box",
+        .basicsize = sizeof(BoxObject),
+        .flags = HPy_TPFLAGS_DEFAULT | HPy_TPFLAGS_BASETYPE,
+        .builtin_shape = SHAPE(BoxObject),
+        .defines = Box_defines,
+    };
+
+    /* C-API code that gives the type an allocator of its own once it has
+       instances (zeroed memory, as CPython asks of tp_alloc) */
+    static long allocs;
+    static PyObject *counting_alloc(PyTypeObject *t, Py_ssize_t n)
+    {
+        allocs++;
+        return PyType_GenericAlloc(t, n);
+    }
+
+    HPyDef_METH(count_allocs, "count_allocs", HPyFunc_O)
+    static HPy count_allocs_impl(HPyContext *ctx, HPy self, HPy t)
+    {
+        PyObject *tp = HPy_AsPyObject(ctx, t);
+        ((PyTypeObject *)tp)->tp_alloc = counting_alloc;
+        Py_DECREF(tp);
+        return HPy_Dup(ctx, ctx->h_None);
+    }
+
+    HPyDef_METH(alloc_count, "alloc_count", HPyFunc_NOARGS)
+    static HPy alloc_count_impl(HPyContext *ctx, HPy self)
+    {
+        return HPyLong_FromLong(ctx, allocs);
+    }
+
+    HPyDef_SLOT(exec_box, HPy_mod_exec)
+    static int exec_box_impl(HPyContext *ctx, HPy mod)
+    {
+        return add_type(ctx, mod, "Box", &Box_spec, NULL);
+    }
+
+    @EXPORT(count_allocs)
+    @EXPORT(alloc_count)
+    @EXPORT(exec_box)
+    @INIT
+"""
+
+
+def test_new_uses_a_tp_alloc_set_later(make_module):
+    # HPy_New allocates through the type's tp_alloc, also when C code sets
+    # it after the type has made instances (which HPy_New may remember).
+    mod = make_module(ALLOC_SET_LATER)
+    B = mod.Box
+    assert [B().tag for _ in range(3)] == [5, 5, 5]
+    assert mod.alloc_count() == 0
+    mod.count_allocs(B)
+    assert [B().tag for _ in range(4)] == [5, 5, 5, 5]
+    assert mod.alloc_count() == 4
+
+    class Sub(B):
+        pass
+    assert Sub().tag == 5 and type(Sub()) is Sub

@@ -535,12 +535,14 @@ fn forget_watched(watch: *mut PyObject) {
 pub unsafe extern "C" fn ctx_New(ctx: *mut HPyContext, h_type: HPy, data: *mut *mut c_void) -> HPy {
     // The common case first: the type of the previous call (see NewCache).
     let t = h2py(h_type).cast::<PyTypeObject>();
-    if t == NEW_CACHE.type_.load(Ordering::Relaxed) {
+    // SAFETY: a plain read (which the compare can use as its operand): the
+    // cache is written only with the GIL, which this caller holds.
+    if t == unsafe { *NEW_CACHE.type_.as_ptr() } {
         // SAFETY: the cached type, alive (see NewCache).
-        let alloc = unsafe { (*tobj(t)).tp_alloc };
-        if alloc.map(|a| a as usize) == Some(ffi::PyType_GenericAlloc as *const () as usize) {
-            // SAFETY: a live type, allocated the generic way.
-            let obj = unsafe { ffi::PyType_GenericAlloc(t, 0) };
+        if let Some(alloc) = unsafe { (*tobj(t)).tp_alloc } {
+            // SAFETY: the type's own allocator, called as CPython does; it
+            // returns zeroed memory (CPython's contract of tp_alloc).
+            let obj = unsafe { alloc(t, 0) };
             if !obj.is_null() && !data.is_null() {
                 let header = NEW_CACHE.header.load(Ordering::Relaxed);
                 // SAFETY: the caller's out pointer.

@@ -182,8 +182,9 @@ HPyAPI_FUNC HPy HPy_Call(HPyContext *ctx, HPy callable, const HPy *args, size_t 
    allocated an instance of the plain way (its own type info, no call
    function, the generic tp_alloc) with the offset of the C struct, and
    forgets it when that type dies: an instance of that type is allocated
-   here at once; any other argument, or a type whose tp_alloc changed, goes
-   to the general function, which also refreshes the cache.
+   here at once, with the type's tp_alloc as the C-API's constructors do
+   (which returns zeroed memory: CPython's contract of tp_alloc); any other
+   argument goes to the general function, which also refreshes the cache.
    (crates/hpy-core/src/instance.rs, NewCache, says why a type found there
    is alive and the one remembered.) */
 _HPy_HIDDEN extern HPy ctx_New(HPyContext *ctx, HPy h_type, void **data);
@@ -195,13 +196,8 @@ _HPy_HIDDEN extern _HPyNewCache _HPy_NewCache;
 
 #if defined(__GNUC__)
 #  define _HPy_NEW_LIKELY(x) __builtin_expect(!!(x), 1)
-   /* the compiler forgets what it knows of `f`: a call of the pointer just
-      read goes through it, as tp->tp_alloc(tp, 0) does, not through the PLT
-      entry of the function known to be there */
-#  define _HPy_NEW_OPAQUE(f) __asm__("" : "+r"(f))
 #else
 #  define _HPy_NEW_LIKELY(x) (x)
-#  define _HPy_NEW_OPAQUE(f) ((void)0)
 #endif
 
 /* ctx_New does not use the context in the CPython ABI: the call passes
@@ -211,23 +207,21 @@ HPyAPI_FUNC HPy _HPy_New(HPyContext *ctx, HPy h_type, void **data)
 {
     PyTypeObject *tp = (PyTypeObject *)_h2py(h_type);
     PyObject *obj;
-    void *tmp;
+    Py_ssize_t offset; /* of the C struct in the object */
     (void)ctx;
     if (_HPy_NEW_LIKELY(tp == _HPy_NewCache.type)) {
         /* the cached type, alive: its fields can be read */
-        allocfunc alloc = tp->tp_alloc;
-        if (_HPy_NEW_LIKELY(alloc == PyType_GenericAlloc)) {
-            _HPy_NEW_OPAQUE(alloc);
-            obj = alloc(tp, 0);
-            if (obj != NULL && data != NULL)
-                *data = (char *)obj + _HPy_NewCache.header;
-            return _py2h(obj);
-        }
+        obj = tp->tp_alloc(tp, 0);
+        offset = _HPy_NewCache.header;
+    } else {
+        void *tmp = NULL;
+        obj = _h2py(ctx_New(NULL, h_type, &tmp));
+        offset = obj != NULL ? (char *)tmp - (char *)obj : 0;
     }
-    /* through a local, so that the caller's pointer can stay in a register */
-    obj = _h2py(ctx_New(NULL, h_type, &tmp));
+    /* both ways end with the same computation of the struct pointer (no
+       struct pointer in memory to merge: it stays in a register) */
     if (obj != NULL && data != NULL)
-        *data = tmp;
+        *data = (char *)obj + offset;
     return _py2h(obj);
 }
 

@@ -484,9 +484,12 @@ pub unsafe extern "C" fn hpy_alloc(t: *mut PyTypeObject, n: isize) -> *mut PyObj
 /// offset, so that the next `HPy_New` of that type skips the walk
 /// `tp_cache` -> capsule -> `TypeInfo` -> checks.
 ///
-/// A hit is the handle being that type pointer (and the type's `tp_alloc`
-/// still the generic one: C code may set it): the cached type is alive, so
-/// no other object has its address. Each cached type has a weak reference
+/// A hit is the handle being that type pointer: the cached type is alive,
+/// so no other object has its address. A hit allocates with the type's
+/// `tp_alloc`, as the C-API's constructors do, whatever C code may have
+/// set there since (CPython asks every `tp_alloc` for zeroed memory; the
+/// slow path still zeroes the struct after an allocator other than the
+/// generic one, and a type is cached only with the generic one). Each cached type has a weak reference
 /// (`TypeInfo::new_watch`, made the first time the type is cached, kept
 /// with the info) whose callback, `forget_dead_type`, empties the cache
 /// when that type dies: CPython calls weak reference callbacks before it

@@ -119,6 +119,9 @@ pub const CPYTHON_INLINE_CORE: &[&str] = &[
     "ctx_TupleBuilder_Cancel",
     "ctx_Call",
     "ctx_New",
+    "ctx_AsStruct_Object",
+    "ctx_AsStruct_Legacy",
+    "ctx_Global_Load",
 ];
 
 /// The CPython ABI's public API, resolved at compile time.

@@ -591,19 +591,9 @@ HPyAPI_FUNC HPy HPy_Type(HPyContext *ctx, HPy obj)
     return _py2h(PyObject_Type(_h2py(obj)));
 }
 
-/* _HPy_AsStruct_Object: The C struct of an instance of an HPy type of shape Object. */
-_HPy_HIDDEN extern void *ctx_AsStruct_Object(HPyContext *ctx, HPy h);
-HPyAPI_FUNC void *_HPy_AsStruct_Object(HPyContext *ctx, HPy h)
-{
-    return ctx_AsStruct_Object(ctx, h);
-}
+/* _HPy_AsStruct_Object: static inline in hpy/cpython/inline_core.h */
 
-/* _HPy_AsStruct_Legacy: The C struct of an instance of a legacy HPy type. */
-_HPy_HIDDEN extern void *ctx_AsStruct_Legacy(HPyContext *ctx, HPy h);
-HPyAPI_FUNC void *_HPy_AsStruct_Legacy(HPyContext *ctx, HPy h)
-{
-    return ctx_AsStruct_Legacy(ctx, h);
-}
+/* _HPy_AsStruct_Legacy: static inline in hpy/cpython/inline_core.h */
 
 /* _HPy_New: static inline in hpy/cpython/inline_core.h */
 
@@ -926,12 +916,7 @@ HPyAPI_FUNC void HPyGlobal_Store(HPyContext *ctx, HPyGlobal *global, HPy h)
     ctx_Global_Store(ctx, global, h);
 }
 
-/* HPyGlobal_Load: A new handle for the object in a global. */
-_HPy_HIDDEN extern HPy ctx_Global_Load(HPyContext *ctx, HPyGlobal global);
-HPyAPI_FUNC HPy HPyGlobal_Load(HPyContext *ctx, HPyGlobal global)
-{
-    return ctx_Global_Load(ctx, global);
-}
+/* HPyGlobal_Load: static inline in hpy/cpython/inline_core.h */
 
 /* _HPy_Dump: Prints debugging information about an object to stderr. */
 _HPy_HIDDEN extern void ctx_Dump(HPyContext *ctx, HPy h);

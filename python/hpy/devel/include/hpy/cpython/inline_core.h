@@ -225,4 +225,36 @@ HPyAPI_FUNC HPy _HPy_New(HPyContext *ctx, HPy h_type, void **data)
     return _py2h(obj);
 }
 
+/* _HPy_AsStruct_Object and _HPy_AsStruct_Legacy (the AsStruct functions
+   of HPyType_HELPERS): the C struct of a pure type of shape Object follows
+   the object's head at the next multiple of 16 bytes (as hpy-core's
+   header_size computes it), a legacy struct is the object itself. The other
+   shapes' offsets depend on the interpreter's built-in types: they stay in
+   hpy-core. */
+_HPy_HIDDEN extern void *ctx_AsStruct_Object(HPyContext *ctx, HPy h);
+HPyAPI_FUNC void *_HPy_AsStruct_Object(HPyContext *ctx, HPy h)
+{
+    PyObject *obj = _h2py(h);
+    (void)ctx;
+    if (sizeof(PyObject) != 16) /* a Py_TRACE_REFS build: hpy-core's answer */
+        return ctx_AsStruct_Object(ctx, h);
+    return obj == NULL ? NULL : (char *)obj + 16;
+}
+
+HPyAPI_FUNC void *_HPy_AsStruct_Legacy(HPyContext *ctx, HPy h)
+{
+    (void)ctx;
+    return _h2py(h);
+}
+
+/* HPyGlobal_Load: a new reference to the object of the global (a global
+   holds a strong reference to it, or NULL). */
+HPyAPI_FUNC HPy HPyGlobal_Load(HPyContext *ctx, HPyGlobal global)
+{
+    PyObject *obj = (PyObject *)global._i;
+    (void)ctx;
+    Py_XINCREF(obj);
+    return _py2h(obj);
+}
+
 #endif /* HPY_CPYTHON_INLINE_CORE_H */

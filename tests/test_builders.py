@@ -88,6 +88,30 @@ SRC = r"""
         return res;
     }
 
+    /* from_array(obj, n, nulls): HPyTuple_FromArray of n items, each obj
+       but those whose indices are in the tuple nulls, which are HPy_NULL */
+    HPyDef_METH(from_array, "from_array", HPyFunc_VARARGS)
+    static HPy from_array_impl(HPyContext *ctx, HPy self,
+                               const HPy *args, size_t nargs)
+    {
+        HPy items[200];
+        HPy_ssize_t i, n = ssize_arg(ctx, args[1]);
+        HPy_ssize_t k, nnulls = HPy_Length(ctx, args[2]);
+        if (n < 0 || n > 200 || nnulls < 0)
+            return HPyErr_SetString(ctx, ctx->h_ValueError, "bad arguments");
+        for (i = 0; i < n; i++)
+            items[i] = args[0];
+        for (k = 0; k < nnulls; k++) {
+            HPy h = HPy_GetItem_i(ctx, args[2], k);
+            i = ssize_arg(ctx, h);
+            HPy_Close(ctx, h);
+            if (i < 0 || i >= n)
+                return HPyErr_SetString(ctx, ctx->h_ValueError, "bad index");
+            items[i] = HPy_NULL;
+        }
+        return HPyTuple_FromArray(ctx, items, n);
+    }
+
     /* checks(obj): [HPyList_Check, HPyTuple_Check] */
     HPyDef_METH(checks, "checks", HPyFunc_O)
     static HPy checks_impl(HPyContext *ctx, HPy self, HPy arg)
@@ -212,6 +236,7 @@ SRC = r"""
     @EXPORT(fill)
     @EXPORT(builders_of_new_items)
     @EXPORT(pack)
+    @EXPORT(from_array)
     @EXPORT(checks)
     @EXPORT(tracker_close)
     @EXPORT(tracker_forget)
@@ -295,6 +320,38 @@ def test_tuple_pack(m):
     assert res[3] == (a, b, c) * 6 + (a, b)
     del res
     assert sys.getrefcount(a) == before
+
+
+def test_tuple_from_array(m):
+    # every small size and a large one: each item a new reference (counted
+    # on a mortal object; None and 7 are immortal from 3.12 on, whose
+    # counts, shared with the whole interpreter, are not checked)
+    for obj in [object(), None, 7]:
+        before = sys.getrefcount(obj)
+        for n in [0, 1, 2, 3, 4, 7, 200]:
+            res = m.from_array(obj, n, ())
+            assert type(res) is tuple and len(res) == n
+            assert all(x is obj for x in res)
+            if type(obj) is object:
+                assert sys.getrefcount(obj) == before + n
+            del res
+            if type(obj) is object:
+                assert sys.getrefcount(obj) == before
+
+
+@pytest.mark.parametrize('n, nulls, first', [
+    (1, (0,), 0), (3, (0,), 0), (3, (1,), 1), (3, (2,), 2),
+    (8, (5, 2), 2), (8, (7, 6, 3), 3), (200, (199, 0), 0)])
+def test_tuple_from_array_null_item(m, n, nulls, first):
+    # an HPy_NULL item raises SystemError naming the first one; the items
+    # already stored are released with the tuple
+    obj = object()
+    before = sys.getrefcount(obj)
+    for _ in range(3):
+        with pytest.raises(SystemError,
+                           match=rf'HPyTuple_FromArray: items\[{first}\] is HPy_NULL'):
+            m.from_array(obj, n, nulls)
+    assert sys.getrefcount(obj) == before
 
 
 def test_list_and_tuple_checks(m):

@@ -244,9 +244,10 @@ pub unsafe extern "C" fn ctx_ListBuilder_Cancel(_ctx: *mut HPyContext, builder: 
     unsafe { builder_cancel(list_of(builder)) }
 }
 
-/// Gives the builders' `Set` slots of `ctx` the copies specialised to the
-/// reference counting in force (`ffi::init_refcounting` must have run);
-/// in the `CALL` mode they keep the general functions.
+/// Gives the slots of `ctx` whose functions change reference counts in a
+/// loop (the builders' `Set`, `HPyTuple_FromArray`) the copies specialised
+/// to the reference counting in force (`ffi::init_refcounting` must have
+/// run); in the `CALL` mode they keep the general functions.
 ///
 /// # Safety
 /// `ctx` is a context that no extension uses yet (or one whose Set slots
@@ -274,5 +275,6 @@ pub unsafe fn specialize_context(ctx: *mut HPyContext) {
     unsafe {
         (*ctx).ctx_ListBuilder_Set = list;
         (*ctx).ctx_TupleBuilder_Set = tuple;
+        crate::tuple::specialize_from_array(ctx);
     }
 }

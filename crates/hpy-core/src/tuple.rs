@@ -1,81 +1,128 @@
-//! `HPyTuple_FromArray`.
+//! `HPyTuple_FromArray` (and so `HPyTuple_Pack`, a macro over it).
+//!
+//! The universal context's slot gets, when `hpy.universal` starts, a copy
+//! specialised to the interpreter's reference counting
+//! (`specialize_from_array`, called by `listbuilder::specialize_context`), as
+//! the builders' `Set` do: the increment inline, no test of the mode. The
+//! loop fills the tuple from its last item down to the first, the length
+//! read back from the new tuple, so that only `items` is kept across the
+//! `PyTuple_New` call (one register saved) and each item costs its load,
+//! its NULL test, the store, the increment and a decrement-and-branch.
 
 use hpy_sys::{HPy, HPyContext, HPy_ssize_t};
 
-use crate::ffi::{self, cstr, PyObject};
+use crate::ffi::{self, cstr, PyObject, RefCounting};
 use crate::{h2py, py2h};
 
-/// `HPyTuple_FromArray`: a new tuple holding new references to `items[0..n]`.
+/// `HPyTuple_FromArray`: a new tuple holding new references to `items[0..n]`,
+/// counted as `rc` says (a constant in the specialised copies).
+///
+/// # Safety
+/// `items` holds `n` live handles or `HPy_NULL`s; `rc` is the mode in force;
+/// with the GIL.
+#[inline(always)]
+unsafe fn from_array(rc: RefCounting, items: *const HPy, n: HPy_ssize_t) -> HPy {
+    // SAFETY: plain C-API call; a negative size raises SystemError.
+    let tuple = unsafe { ffi::PyTuple_New(n) };
+    if tuple.is_null() {
+        return HPy::NULL;
+    }
+    // SAFETY: a live tuple; its size is `n` (read back rather than kept).
+    let mut i = unsafe { ffi::var_size(tuple) } as usize;
+    // SAFETY: a live tuple.
+    let slots = unsafe { ffi::tuple_items(tuple) };
+    while i != 0 {
+        i -= 1;
+        // SAFETY: `i` < n, the number of handles the caller passes.
+        let item = h2py(unsafe { *items.add(i) });
+        if item.is_null() {
+            // SAFETY: the tuple made here, `items[i]` NULL.
+            return unsafe { null_item(tuple, items, i) };
+        }
+        // SAFETY: slot `i` < n of the fresh tuple is still empty: it takes
+        // the reference made here to a live item (what Py_INCREF +
+        // PyTuple_SET_ITEM do).
+        unsafe {
+            *slots.add(i) = item;
+            rc.incref(item);
+        }
+    }
+    py2h(tuple)
+}
+
+/// `HPyTuple_FromArray` with the mode of reference counting read at the
+/// call: the CPython ABI's fallback, and the context's before
+/// `specialize_from_array` (or in the `CALL` mode).
 #[cfg_attr(feature = "export", no_mangle)]
 pub unsafe extern "C" fn ctx_Tuple_FromArray(
     _ctx: *mut HPyContext,
     items: *const HPy,
     n: HPy_ssize_t,
 ) -> HPy {
-    // SAFETY: plain C-API call; a negative size raises SystemError.
-    let tuple = unsafe { ffi::PyTuple_New(n) };
-    if tuple.is_null() {
-        return HPy::NULL;
-    }
-    let rc = ffi::refcounting();
-    if !rc.is_inline() {
-        // SAFETY: as here (the function keeps its registers to itself).
-        return unsafe { fill_calling(tuple, items, n) };
-    }
-    for i in 0..n {
-        // SAFETY: the caller passes `n` handles (`i` < n).
-        let item = h2py(unsafe { *items.offset(i) });
-        if item.is_null() {
-            // SAFETY: the tuple made here, item `i` NULL.
-            return unsafe { null_item(tuple, i) };
-        }
-        // SAFETY: a fresh tuple whose slot `i` < n is still empty: it takes
-        // the reference made here (what PyTuple_SET_ITEM does).
-        unsafe {
-            rc.incref_inline(item);
-            *ffi::tuple_items(tuple).offset(i) = item;
-        }
-    }
-    py2h(tuple)
+    // SAFETY: the caller passes `n` handles; the mode is the one in force.
+    unsafe { from_array(ffi::refcounting(), items, n) }
 }
 
-/// The loop of `ctx_Tuple_FromArray` with `Py_IncRef` calls (debug builds).
+/// `ctx_Tuple_FromArray` for the `PLAIN` mode (3.9-3.11).
+unsafe extern "C" fn tuple_from_array_plain(
+    _ctx: *mut HPyContext,
+    items: *const HPy,
+    n: HPy_ssize_t,
+) -> HPy {
+    // SAFETY: installed only in the PLAIN mode; as ctx_Tuple_FromArray.
+    unsafe { from_array(RefCounting::PLAIN, items, n) }
+}
+
+/// `ctx_Tuple_FromArray` for the `IMMORTAL32` mode (3.12, 3.13).
+unsafe extern "C" fn tuple_from_array_immortal32(
+    _ctx: *mut HPyContext,
+    items: *const HPy,
+    n: HPy_ssize_t,
+) -> HPy {
+    // SAFETY: installed only in the IMMORTAL32 mode; as ctx_Tuple_FromArray.
+    unsafe { from_array(RefCounting::IMMORTAL32, items, n) }
+}
+
+/// Gives the `HPyTuple_FromArray` slot of `ctx` the copy specialised to
+/// the reference counting in force (`ffi::init_refcounting` must have run);
+/// in the `CALL` mode it keeps the general function.
 ///
 /// # Safety
-/// `tuple` is a fresh tuple of `n` empty slots, `items` holds `n` handles.
-#[inline(never)]
-unsafe fn fill_calling(tuple: *mut PyObject, items: *const HPy, n: HPy_ssize_t) -> HPy {
-    for i in 0..n {
-        // SAFETY: the caller passes `n` handles (`i` < n).
-        let item = h2py(unsafe { *items.offset(i) });
-        if item.is_null() {
-            // SAFETY: the tuple made by the caller, item `i` NULL.
-            return unsafe { null_item(tuple, i) };
-        }
-        // SAFETY: as in ctx_Tuple_FromArray.
-        unsafe {
-            ffi::Py_IncRef(item);
-            *ffi::tuple_items(tuple).offset(i) = item;
-        }
-    }
-    py2h(tuple)
+/// As `listbuilder::specialize_context`.
+pub(crate) unsafe fn specialize_from_array(ctx: *mut HPyContext) {
+    let rc = ffi::refcounting();
+    let f = if rc == RefCounting::PLAIN {
+        tuple_from_array_plain as _
+    } else if rc == RefCounting::IMMORTAL32 {
+        tuple_from_array_immortal32 as _
+    } else {
+        ctx_Tuple_FromArray as _
+    };
+    // SAFETY: as documented: a live context, written with the GIL before
+    // any extension reads it.
+    unsafe { (*ctx).ctx_Tuple_FromArray = f };
 }
 
-/// `items[i]` is `HPy_NULL`: drops the tuple and raises SystemError.
+/// `items[last]` is `HPy_NULL` (the items after it are in the tuple):
+/// drops the tuple and raises SystemError naming the first `HPy_NULL` item.
 ///
 /// # Safety
 /// `tuple` is the new tuple (its unset items are NULL, which tuple_dealloc
-/// skips), with the GIL.
+/// skips), `items` holds at least `last + 1` handles, with the GIL.
 #[cold]
 #[inline(never)]
-unsafe fn null_item(tuple: *mut PyObject, i: HPy_ssize_t) -> HPy {
+unsafe fn null_item(tuple: *mut PyObject, items: *const HPy, last: usize) -> HPy {
+    let first = (0..last)
+        // SAFETY: `i` < `last` < the caller's n.
+        .find(|&i| unsafe { (*items.add(i)).is_null() })
+        .unwrap_or(last);
     // SAFETY: as documented.
     unsafe {
         ffi::Py_DecRef(tuple);
         ffi::PyErr_Format(
             ffi::PyExc_SystemError,
             cstr!("HPyTuple_FromArray: items[%zd] is HPy_NULL"),
-            i,
+            first as HPy_ssize_t,
         );
     }
     HPy::NULL

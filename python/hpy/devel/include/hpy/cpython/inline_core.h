@@ -26,20 +26,22 @@ _HPy_HIDDEN extern void ctx_TupleBuilder_Set(HPyContext *ctx, HPyTupleBuilder bu
 _HPy_HIDDEN extern HPy ctx_Call(HPyContext *ctx, HPy callable, const HPy *args, size_t nargs,
                                 HPy kwnames);
 
-/* HPyTuple_FromArray: A tuple of the n handles of items. */
+/* HPyTuple_FromArray: A tuple of the n handles of items. The items are
+   checked before the tuple is made, so that the array is not read again
+   after PyTuple_New (the compiler keeps what it read in registers). */
 HPyAPI_FUNC HPy HPyTuple_FromArray(HPyContext *ctx, HPy items[], HPy_ssize_t n)
 {
     HPy_ssize_t i;
-    PyObject *tuple = PyTuple_New(n); /* a negative n raises SystemError */
+    PyObject *tuple;
+    for (i = 0; i < n; i++)
+        if (HPy_IsNull(items[i]))
+            /* the general function raises the SystemError naming the item */
+            return ctx_Tuple_FromArray(ctx, items, n);
+    tuple = PyTuple_New(n); /* a negative n raises SystemError */
     if (tuple == NULL)
         return HPy_NULL;
     for (i = 0; i < n; i++) {
         PyObject *item = _h2py(items[i]);
-        if (item == NULL) {
-            /* the general function raises the SystemError naming the item */
-            Py_DECREF(tuple);
-            return ctx_Tuple_FromArray(ctx, items, n);
-        }
         Py_INCREF(item);
         /* PyTuple_SET_ITEM without its assert(PyTuple_Check()), which a
            build without NDEBUG would repeat for each item */

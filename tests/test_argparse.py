@@ -102,6 +102,68 @@ PARSE_ITEM_SRC = """
         return res;
     }
 
+    /* Every unit optional: the C variables of the arguments not given keep
+       their values; an unknown unit is reported even when its argument is
+       missing. */
+    HPyDef_METH(all_optional, "all_optional", HPyFunc_VARARGS)
+    static HPy all_optional_impl(HPyContext *ctx, HPy self,
+                                 const HPy *args, size_t nargs)
+    {
+        unsigned char b = 1, B = 2;
+        short h = 3;
+        unsigned short H = 4;
+        int i = 5, p = 15;
+        unsigned int I = 6;
+        long l = 7;
+        unsigned long k = 8;
+        long long L = 9;
+        unsigned long long K = 10;
+        HPy_ssize_t n = 11;
+        float f = 12.5f;
+        double d = 13.5;
+        HPy O = ctx->h_Ellipsis;
+        const char *s = "sixteen";
+        if (!HPyArg_Parse(ctx, NULL, args, nargs, "|bBhHiIlkLKnfdOps:all_optional",
+                          &b, &B, &h, &H, &i, &I, &l, &k, &L, &K, &n, &f, &d,
+                          &O, &p, &s))
+            return HPy_NULL;
+        return HPy_BuildValue(ctx, "[iiiiiIlkLKnddOis]", b, B, h, H, i, I, l, k,
+                              L, K, n, (double)f, d, O, p, s);
+    }
+
+    HPyDef_METH(unknown_optional, "unknown_optional", HPyFunc_VARARGS)
+    static HPy unknown_optional_impl(HPyContext *ctx, HPy self,
+                                     const HPy *args, size_t nargs)
+    {
+        HPy a, b;
+        if (!HPyArg_Parse(ctx, NULL, args, nargs, "O|Z", &a, &b))
+            return HPy_NULL;
+        return HPy_Dup(ctx, ctx->h_None);
+    }
+
+    /* a '|' in the function name does not make an argument optional */
+    HPyDef_METH(bar_in_name, "bar_in_name", HPyFunc_VARARGS)
+    static HPy bar_in_name_impl(HPyContext *ctx, HPy self,
+                                const HPy *args, size_t nargs)
+    {
+        HPy a;
+        if (!HPyArg_Parse(ctx, NULL, args, nargs, "O:na|me", &a))
+            return HPy_NULL;
+        return HPy_Dup(ctx, a);
+    }
+
+    /* two str arguments, then an int: the fast path of 's' and its errors */
+    HPyDef_METH(p_ssi, "p_ssi", HPyFunc_VARARGS)
+    static HPy p_ssi_impl(HPyContext *ctx, HPy self,
+                          const HPy *args, size_t nargs)
+    {
+        const char *a, *b;
+        int i;
+        if (!HPyArg_Parse(ctx, NULL, args, nargs, "ssi:p_ssi", &a, &b, &i))
+            return HPy_NULL;
+        return HPy_BuildValue(ctx, "(ssi)", a, b, i);
+    }
+
     @EXPORT(p_b)
     @EXPORT(p_B)
     @EXPORT(p_h)
@@ -132,6 +194,10 @@ PARSE_ITEM_SRC = """
     @EXPORT(many_longs)
     @EXPORT(optional_keeps_default)
     @EXPORT(with_tracker)
+    @EXPORT(all_optional)
+    @EXPORT(unknown_optional)
+    @EXPORT(bar_in_name)
+    @EXPORT(p_ssi)
     @INIT
 """
 
@@ -474,6 +540,47 @@ def test_s(m):
     check_error(TypeError, m.p_s, b'bytes')
     check_error(TypeError, m.p_s, 1)
     check_error(ValueError, m.p_s, 'a\0b')
+
+
+def test_s_errors(m):
+    check_error(TypeError, m.p_s, 1, match='function a str is required')
+    check_error(ValueError, m.p_s, 'a\0b', match='function embedded null character')
+    check_error(ValueError, m.p_s, 'ab\0', match='function embedded null character')
+    check_error(UnicodeEncodeError, m.p_s, 'a\udc80b')
+    assert m.p_ssi('a', 'bc', 3) == ('a', 'bc', 3)
+    long = 'x' * 10000
+    assert m.p_ssi(long, '', -3) == (long, '', -3)
+    check_error(TypeError, m.p_ssi, 'a', b'b', 3, match='p_ssi() a str is required')
+    check_error(ValueError, m.p_ssi, 'a', 'b\0', 3,
+                match='p_ssi() embedded null character')
+    check_error(UnicodeEncodeError, m.p_ssi, 'a', '\ud800', 3)
+    check_error(OverflowError, m.p_ssi, 'a', 'b', 2**31,
+                match='p_ssi() signed integer is greater than maximum')
+    check_error(TypeError, m.p_ssi, 'a', 'b',
+                match='p_ssi() required positional argument missing')
+
+
+def test_all_units_optional(m):
+    defaults = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12.5, 13.5, ..., 15, 'sixteen']
+    assert m.all_optional() == defaults
+    given = [200, 201, -3, 4, -5, 6, -7, 8, -9, 10, -11, 0.25, -0.5, None, 0, 'x']
+    for n in range(len(given) + 1):
+        assert m.all_optional(*given[:n]) == given[:n] + defaults[n:]
+    check_error(TypeError, m.all_optional, *given, 1,
+                match='all_optional() mismatched args (too many arguments for fmt)')
+
+
+def test_unknown_unit_of_missing_argument(m):
+    check_error(SystemError, m.unknown_optional, 1,
+                match='function unknown arg format code')
+    check_error(SystemError, m.unknown_optional, 1, 2,
+                match='function unknown arg format code')
+
+
+def test_bar_in_function_name(m):
+    assert m.bar_in_name(5) == 5
+    check_error(TypeError, m.bar_in_name,
+                match='na|me() required positional argument missing')
 
 
 # ---------------------------------------------------------------------------

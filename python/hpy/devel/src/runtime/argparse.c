@@ -95,7 +95,9 @@ scan_format(const char *fmt, FmtInfo *fi)
 }
 
 /* Raises exc_type with "function <what>", "<name>() <what>" or the
-   replacement message of the format fmt. */
+   replacement message of the format fmt; `what` is a printf format of the
+   arguments that follow it (the one formatter of every error of the format
+   units, out of line). */
 static ARG_COLD void
 arg_error(HPyContext *ctx, HPy exc_type, const char *fmt, const char *what)
 {
@@ -549,25 +551,24 @@ collect_keywords(HPyContext *ctx, HPy kw, int kw_is_dict, HPy_ssize_t nkwargs,
         HPy name = HPy_GetItem_i(ctx, names, j);
         HPy_ssize_t k;
         StrayKind kind = STRAY_NONE;
+        int failed = 0;
         if (HPy_IsNull(name))
             goto done;
         k = keyword_index(ctx, name, keywords, npos_only, nkw);
-        if (k == -2) {
-            HPy_Close(ctx, name);
-            goto done;
-        }
         if (k == -1)
             kind = HPyUnicode_Check(ctx, name) ? STRAY_UNKNOWN : STRAY_NOT_STR;
+        else if (k == -2)
+            failed = 1;
         else if ((size_t)k < nargs)
             kind = STRAY_POSITION;
         else if (!HPy_IsNull(kwvals[k]))
             kind = STRAY_TWICE;
-        else if (HPy_IsNull(kwvals[k] = kw_is_dict ? HPy_GetItem(ctx, kw, name)
-                                                   : kwvalues[j])) {
-            HPy_Close(ctx, name);
-            goto done;
-        }
+        else
+            failed = HPy_IsNull(kwvals[k] = kw_is_dict ? HPy_GetItem(ctx, kw, name)
+                                                       : kwvalues[j]);
         HPy_Close(ctx, name);
+        if (failed)
+            goto done;
         if (kind != STRAY_NONE && stray->kind <= STRAY_TWICE) {
             stray->kind = kind;
             stray->j = j;
@@ -664,6 +665,7 @@ parse_keywords(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t nargs,
                       "mismatched args (too few keywords for fmt)");
             goto done;
         }
+        out = va_arg(*va, void *);
         if (i < nargs) {
             if (keyword_only) {
                 arg_error(ctx, ctx->h_TypeError, fmt,
@@ -679,7 +681,6 @@ parse_keywords(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t nargs,
                 kind = ARG_OWNED;
         }
         i++;
-        out = va_arg(*va, void *);
         if (HPy_IsNull(arg)) {
             if (!optional) {
                 arg_error(ctx, ctx->h_TypeError, fmt, "no value for required argument");

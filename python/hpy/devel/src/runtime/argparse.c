@@ -95,9 +95,7 @@ scan_format(const char *fmt, FmtInfo *fi)
 }
 
 /* Raises exc_type with "function <what>", "<name>() <what>" or the
-   replacement message of the format fmt; `what` is a printf format of the
-   arguments that follow it (the one formatter of every error of the format
-   units, out of line). */
+   replacement message of the format fmt (scanned for them only here). */
 static ARG_COLD void
 arg_error(HPyContext *ctx, HPy exc_type, const char *fmt, const char *what)
 {
@@ -147,7 +145,6 @@ convert_arg(HPyContext *ctx, HPyTracker *ht, char unit, HPy arg, ArgKind kind,
     int ok = 1;
     long long iv = 0; /* the value of an integer unit (and -1 for an error) */
     double dv = 0.0;  /* the value of f and d */
-    const char *what;
 
     /* A numeric unit: first its value (of a present argument), then the
        checks and the store. */
@@ -220,10 +217,11 @@ handle_unit:
     if (unit == 's') {
         HPy_ssize_t size;
         const char *data = NULL;
-        what = "a str is required";
-        if (!HPyUnicode_Check(ctx, arg))
-            goto type_error;
-        if ((data = HPyUnicode_AsUTF8AndSize(ctx, arg, &size)) == NULL) {
+        if (!HPyUnicode_Check(ctx, arg)) {
+            arg_error(ctx, ctx->h_TypeError, fmt, "a str is required");
+            ok = 0;
+        }
+        else if ((data = HPyUnicode_AsUTF8AndSize(ctx, arg, &size)) == NULL) {
             ok = 0; /* keep the UnicodeEncodeError */
         }
         else if (strlen(data) != (size_t)size) {
@@ -249,11 +247,7 @@ handle_unit:
         ok = track(ctx, ht, arg, kind, (HPy *)out);
         kind = ARG_BORROWED;
     }
-    goto done;
 
-type_error:
-    arg_error(ctx, ctx->h_TypeError, fmt, what);
-    ok = 0;
 done:
     if (kind == ARG_OWNED && !HPy_IsNull(arg))
         HPy_Close(ctx, arg);

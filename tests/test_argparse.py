@@ -351,6 +351,73 @@ KEYWORDS_SRC = """
         return HPyLong_FromLong(ctx, 100 * a + 10 * b + c);
     }
 
+    /* Every unit, optional, by position or by name: kw_all through
+       HPyArg_ParseKeywords, kw_all_dict(args_tuple, kwargs_dict) through
+       HPyArg_ParseKeywordsDict. The parameters are named after their units. */
+    static const char *all_kwlist[] = { "b", "B", "h", "H", "i", "I", "l", "k", "L",
+                                        "K", "n", "f", "d", "O", "p", "s", NULL };
+    static HPy parse_all(HPyContext *ctx, const HPy *args, size_t nargs, HPy kw,
+                         int kw_is_dict)
+    {
+        unsigned char b = 1, B = 2;
+        short h = 3;
+        unsigned short H = 4;
+        int i = 5, p = 15, ok;
+        unsigned int I = 6;
+        long l = 7;
+        unsigned long k = 8;
+        long long L = 9;
+        unsigned long long K = 10;
+        HPy_ssize_t n = 11;
+        float f = 12.5f;
+        double d = 13.5;
+        HPy O = ctx->h_Ellipsis, res;
+        const char *s = "sixteen";
+        HPyTracker ht;
+        const char *fmt = "|bBhHiIlkLKnfdOps:parse_all";
+        if (kw_is_dict)
+            ok = HPyArg_ParseKeywordsDict(ctx, &ht, args, (HPy_ssize_t)nargs, kw, fmt,
+                                          all_kwlist, &b, &B, &h, &H, &i, &I, &l, &k,
+                                          &L, &K, &n, &f, &d, &O, &p, &s);
+        else
+            ok = HPyArg_ParseKeywords(ctx, &ht, args, nargs, kw, fmt, all_kwlist,
+                                      &b, &B, &h, &H, &i, &I, &l, &k, &L, &K, &n,
+                                      &f, &d, &O, &p, &s);
+        if (!ok)
+            return HPy_NULL;
+        /* the tracker keeps O and the str of s alive until here */
+        res = HPy_BuildValue(ctx, "[iiiiiIlkLKnddOis]", b, B, h, H, i, I, l, k,
+                             L, K, n, (double)f, d, O, p, s);
+        HPyTracker_Close(ctx, ht);
+        return res;
+    }
+
+    HPyDef_METH(kw_all, "kw_all", HPyFunc_KEYWORDS)
+    static HPy kw_all_impl(HPyContext *ctx, HPy self, const HPy *args,
+                           size_t nargs, HPy kwnames)
+    {
+        return parse_all(ctx, args, nargs, kwnames, 0);
+    }
+
+    HPyDef_METH(kw_all_dict, "kw_all_dict", HPyFunc_VARARGS)
+    static HPy kw_all_dict_impl(HPyContext *ctx, HPy self, const HPy *args,
+                                size_t nargs)
+    {
+        HPy items[16], res;
+        HPy_ssize_t n, i;
+        if (nargs != 2 || (n = HPy_Length(ctx, args[0])) < 0 || n > 16) {
+            HPyErr_SetString(ctx, ctx->h_TypeError, "kw_all_dict(tuple, dict)");
+            return HPy_NULL;
+        }
+        for (i = 0; i < n; i++)
+            items[i] = HPy_GetItem_i(ctx, args[0], i);
+        res = parse_all(ctx, items, (size_t)n,
+                        HPy_Is(ctx, args[1], ctx->h_None) ? HPy_NULL : args[1], 1);
+        for (i = 0; i < n; i++)
+            HPy_Close(ctx, items[i]);
+        return res;
+    }
+
     @EXPORT(kw_many)
     @EXPORT(kw_dict_ll)
     @EXPORT(kw_OO)
@@ -366,6 +433,8 @@ KEYWORDS_SRC = """
     @EXPORT(kw_ll)
     @EXPORT(kw_blank)
     @EXPORT(kw_dict)
+    @EXPORT(kw_all)
+    @EXPORT(kw_all_dict)
     @INIT
 """
 
@@ -833,3 +902,56 @@ def test_kwdict_values_released(kw):
         with pytest.raises(TypeError):
             kw.kw_dict((), {'a': obj, 'b': obj, 'zz': obj}, 0)
     assert (sys.getrefcount(obj), sys.getrefcount(big)) == before
+
+
+ALL_UNITS = 'bBhHiIlkLKnfdOps'
+ALL_DEFAULTS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12.5, 13.5, ..., 15, 'sixteen']
+ALL_GIVEN = [200, 201, -3, 4, -5, 6, -7, 8, -9, 10, -11, 0.25, -0.5, None, 0, 'x']
+
+
+def test_kw_every_unit(kw):
+    assert kw.kw_all() == ALL_DEFAULTS
+    assert kw.kw_all_dict((), None) == ALL_DEFAULTS
+    assert kw.kw_all(*ALL_GIVEN) == ALL_GIVEN
+    for n in range(len(ALL_UNITS) + 1):
+        # the first n by position, the rest by name (or left out)
+        named = dict(zip(ALL_UNITS[n:], ALL_GIVEN[n:]))
+        expected = ALL_GIVEN
+        assert kw.kw_all(*ALL_GIVEN[:n], **named) == expected
+        assert kw.kw_all_dict(tuple(ALL_GIVEN[:n]), named) == expected
+        assert kw.kw_all(*ALL_GIVEN[:n]) == ALL_GIVEN[:n] + ALL_DEFAULTS[n:]
+
+
+def test_kw_every_unit_errors(kw):
+    # through kwnames (the caller's handles) and through a dict (the
+    # parser's own handles, released after a failure too)
+    cases = [
+        (dict(s=1), TypeError, 'parse_all() a str is required'),
+        (dict(s='a\0'), ValueError, 'parse_all() embedded null character'),
+        (dict(s='\udc80'), UnicodeEncodeError, None),
+        (dict(i=2**31), OverflowError, 'parse_all() signed integer is greater than maximum'),
+        (dict(b=-1), OverflowError, 'parse_all() unsigned byte integer is less than minimum'),
+        (dict(h=2**15), OverflowError, 'parse_all() signed short integer is greater than maximum'),
+        (dict(l='x'), TypeError, None),
+        (dict(n=2**70), OverflowError, None),
+        (dict(d='x'), TypeError, None),
+        (dict(p=BadBool()), ZeroDivisionError, None),
+    ]
+    for named, exc, msg in cases:
+        check_error(exc, kw.kw_all, **named, match=msg)
+        check_error(exc, kw.kw_all_dict, (), named, match=msg)
+    obj = object()
+    s = 'made ' + 'at run time'
+    before = sys.getrefcount(obj), sys.getrefcount(s)
+    for _ in range(20):
+        with pytest.raises(ValueError):
+            kw.kw_all_dict((), {'O': obj, 'p': obj, 's': s + '\0'})
+        with pytest.raises(OverflowError):
+            kw.kw_all_dict((), {'O': obj, 's': s, 'i': 2**40})
+        assert kw.kw_all_dict((), {'O': obj, 's': s})[13:] == [obj, 15, s]
+    assert (sys.getrefcount(obj), sys.getrefcount(s)) == before
+
+
+class BadBool:
+    def __bool__(self):
+        raise ZeroDivisionError('no truth')

@@ -5,7 +5,10 @@ settings, linking libhpy_cpython.a) and bench/pof_capi.c, the same module
 written against the plain C-API, both with -O2, strips them and prints the
 sizes, with the part that comes from libhpy_cpython.a (the Rust code in the
 extension) and from the C helpers (HPyArg_Parse & co., which the C-API
-version gets from libpython instead).
+version gets from libpython instead), and how far the executable segment
+is from the next page boundary: the linker gives each segment whole pages
+of the file, so code that crosses a boundary adds 4 KB to the stripped
+file at once, and code that stays below one adds nothing.
 
     python bench/size.py
 """
@@ -43,6 +46,18 @@ def text_bytes(path, predicate):
                if len(f) == 4 and f[2] in 'tT' and predicate(f[3]))
 
 
+def exec_segment(path):
+    """Size of the executable LOAD segment of `path` (readelf -lW)."""
+    out = subprocess.run(['readelf', '-lW', str(path)], check=True,
+                         capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        f = line.split()
+        # LOAD Offset VirtAddr PhysAddr FileSiz MemSiz Flg... Align
+        if f and f[0] == 'LOAD' and 'E' in f[6:-1]:
+            return int(f[4], 16)
+    raise RuntimeError(f'no executable segment in {path}')
+
+
 def main():
     from hpy.devel import get_build_settings
     s = get_build_settings('cpython')
@@ -66,6 +81,7 @@ def main():
                                  capture_output=True, text=True).stdout
             helper_names.update(line.split()[-1] for line in out.splitlines())
         helpers = text_bytes(unstripped, lambda n: n in helper_names)
+        segment = exec_segment(unstripped)
         pof_code = text_bytes(unstripped, lambda n: n not in helper_names and not n.startswith(('ctx_', '_HPyModuleDef', '_ZN')))
         capi_code = text_bytes(build_unstripped(tmp / 'capi-unstripped.so', [HERE / 'pof_capi.c'], [pyinc]), lambda n: True)
     print(f'CPython {sys.version.split()[0]}, {CC} -O2, stripped:')
@@ -75,6 +91,9 @@ def main():
     print(f'    code of the C helpers:        {helpers:>8} bytes  (argument parsing: libpython has it for the C-API)')
     print(f'    code of pof itself:           {pof_code:>8} bytes  (C-API pof: {capi_code} bytes; the difference is')
     print(f'                                            the trampolines and filling the context\'s handles)')
+    page = 4096
+    print(f'    executable segment:           {segment:>8} bytes  ({-segment % page} below the next '
+          f'{page // 1024} KB page boundary)')
 
 
 if __name__ == '__main__':

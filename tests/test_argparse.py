@@ -102,6 +102,68 @@ PARSE_ITEM_SRC = """
         return res;
     }
 
+    /* Every unit optional: the C variables of the arguments not given keep
+       their values; an unknown unit is reported even when its argument is
+       missing. */
+    HPyDef_METH(all_optional, "all_optional", HPyFunc_VARARGS)
+    static HPy all_optional_impl(HPyContext *ctx, HPy self,
+                                 const HPy *args, size_t nargs)
+    {
+        unsigned char b = 1, B = 2;
+        short h = 3;
+        unsigned short H = 4;
+        int i = 5, p = 15;
+        unsigned int I = 6;
+        long l = 7;
+        unsigned long k = 8;
+        long long L = 9;
+        unsigned long long K = 10;
+        HPy_ssize_t n = 11;
+        float f = 12.5f;
+        double d = 13.5;
+        HPy O = ctx->h_Ellipsis;
+        const char *s = "sixteen";
+        if (!HPyArg_Parse(ctx, NULL, args, nargs, "|bBhHiIlkLKnfdOps:all_optional",
+                          &b, &B, &h, &H, &i, &I, &l, &k, &L, &K, &n, &f, &d,
+                          &O, &p, &s))
+            return HPy_NULL;
+        return HPy_BuildValue(ctx, "[iiiiiIlkLKnddOis]", b, B, h, H, i, I, l, k,
+                              L, K, n, (double)f, d, O, p, s);
+    }
+
+    HPyDef_METH(unknown_optional, "unknown_optional", HPyFunc_VARARGS)
+    static HPy unknown_optional_impl(HPyContext *ctx, HPy self,
+                                     const HPy *args, size_t nargs)
+    {
+        HPy a, b;
+        if (!HPyArg_Parse(ctx, NULL, args, nargs, "O|Z", &a, &b))
+            return HPy_NULL;
+        return HPy_Dup(ctx, ctx->h_None);
+    }
+
+    /* a '|' in the function name does not make an argument optional */
+    HPyDef_METH(bar_in_name, "bar_in_name", HPyFunc_VARARGS)
+    static HPy bar_in_name_impl(HPyContext *ctx, HPy self,
+                                const HPy *args, size_t nargs)
+    {
+        HPy a;
+        if (!HPyArg_Parse(ctx, NULL, args, nargs, "O:na|me", &a))
+            return HPy_NULL;
+        return HPy_Dup(ctx, a);
+    }
+
+    /* two str arguments, then an int: the fast path of 's' and its errors */
+    HPyDef_METH(p_ssi, "p_ssi", HPyFunc_VARARGS)
+    static HPy p_ssi_impl(HPyContext *ctx, HPy self,
+                          const HPy *args, size_t nargs)
+    {
+        const char *a, *b;
+        int i;
+        if (!HPyArg_Parse(ctx, NULL, args, nargs, "ssi:p_ssi", &a, &b, &i))
+            return HPy_NULL;
+        return HPy_BuildValue(ctx, "(ssi)", a, b, i);
+    }
+
     @EXPORT(p_b)
     @EXPORT(p_B)
     @EXPORT(p_h)
@@ -132,6 +194,10 @@ PARSE_ITEM_SRC = """
     @EXPORT(many_longs)
     @EXPORT(optional_keeps_default)
     @EXPORT(with_tracker)
+    @EXPORT(all_optional)
+    @EXPORT(unknown_optional)
+    @EXPORT(bar_in_name)
+    @EXPORT(p_ssi)
     @INIT
 """
 
@@ -285,6 +351,73 @@ KEYWORDS_SRC = """
         return HPyLong_FromLong(ctx, 100 * a + 10 * b + c);
     }
 
+    /* Every unit, optional, by position or by name: kw_all through
+       HPyArg_ParseKeywords, kw_all_dict(args_tuple, kwargs_dict) through
+       HPyArg_ParseKeywordsDict. The parameters are named after their units. */
+    static const char *all_kwlist[] = { "b", "B", "h", "H", "i", "I", "l", "k", "L",
+                                        "K", "n", "f", "d", "O", "p", "s", NULL };
+    static HPy parse_all(HPyContext *ctx, const HPy *args, size_t nargs, HPy kw,
+                         int kw_is_dict)
+    {
+        unsigned char b = 1, B = 2;
+        short h = 3;
+        unsigned short H = 4;
+        int i = 5, p = 15, ok;
+        unsigned int I = 6;
+        long l = 7;
+        unsigned long k = 8;
+        long long L = 9;
+        unsigned long long K = 10;
+        HPy_ssize_t n = 11;
+        float f = 12.5f;
+        double d = 13.5;
+        HPy O = ctx->h_Ellipsis, res;
+        const char *s = "sixteen";
+        HPyTracker ht;
+        const char *fmt = "|bBhHiIlkLKnfdOps:parse_all";
+        if (kw_is_dict)
+            ok = HPyArg_ParseKeywordsDict(ctx, &ht, args, (HPy_ssize_t)nargs, kw, fmt,
+                                          all_kwlist, &b, &B, &h, &H, &i, &I, &l, &k,
+                                          &L, &K, &n, &f, &d, &O, &p, &s);
+        else
+            ok = HPyArg_ParseKeywords(ctx, &ht, args, nargs, kw, fmt, all_kwlist,
+                                      &b, &B, &h, &H, &i, &I, &l, &k, &L, &K, &n,
+                                      &f, &d, &O, &p, &s);
+        if (!ok)
+            return HPy_NULL;
+        /* the tracker keeps O and the str of s alive until here */
+        res = HPy_BuildValue(ctx, "[iiiiiIlkLKnddOis]", b, B, h, H, i, I, l, k,
+                             L, K, n, (double)f, d, O, p, s);
+        HPyTracker_Close(ctx, ht);
+        return res;
+    }
+
+    HPyDef_METH(kw_all, "kw_all", HPyFunc_KEYWORDS)
+    static HPy kw_all_impl(HPyContext *ctx, HPy self, const HPy *args,
+                           size_t nargs, HPy kwnames)
+    {
+        return parse_all(ctx, args, nargs, kwnames, 0);
+    }
+
+    HPyDef_METH(kw_all_dict, "kw_all_dict", HPyFunc_VARARGS)
+    static HPy kw_all_dict_impl(HPyContext *ctx, HPy self, const HPy *args,
+                                size_t nargs)
+    {
+        HPy items[16], res;
+        HPy_ssize_t n, i;
+        if (nargs != 2 || (n = HPy_Length(ctx, args[0])) < 0 || n > 16) {
+            HPyErr_SetString(ctx, ctx->h_TypeError, "kw_all_dict(tuple, dict)");
+            return HPy_NULL;
+        }
+        for (i = 0; i < n; i++)
+            items[i] = HPy_GetItem_i(ctx, args[0], i);
+        res = parse_all(ctx, items, (size_t)n,
+                        HPy_Is(ctx, args[1], ctx->h_None) ? HPy_NULL : args[1], 1);
+        for (i = 0; i < n; i++)
+            HPy_Close(ctx, items[i]);
+        return res;
+    }
+
     @EXPORT(kw_many)
     @EXPORT(kw_dict_ll)
     @EXPORT(kw_OO)
@@ -300,6 +433,8 @@ KEYWORDS_SRC = """
     @EXPORT(kw_ll)
     @EXPORT(kw_blank)
     @EXPORT(kw_dict)
+    @EXPORT(kw_all)
+    @EXPORT(kw_all_dict)
     @INIT
 """
 
@@ -474,6 +609,47 @@ def test_s(m):
     check_error(TypeError, m.p_s, b'bytes')
     check_error(TypeError, m.p_s, 1)
     check_error(ValueError, m.p_s, 'a\0b')
+
+
+def test_s_errors(m):
+    check_error(TypeError, m.p_s, 1, match='function a str is required')
+    check_error(ValueError, m.p_s, 'a\0b', match='function embedded null character')
+    check_error(ValueError, m.p_s, 'ab\0', match='function embedded null character')
+    check_error(UnicodeEncodeError, m.p_s, 'a\udc80b')
+    assert m.p_ssi('a', 'bc', 3) == ('a', 'bc', 3)
+    long = 'x' * 10000
+    assert m.p_ssi(long, '', -3) == (long, '', -3)
+    check_error(TypeError, m.p_ssi, 'a', b'b', 3, match='p_ssi() a str is required')
+    check_error(ValueError, m.p_ssi, 'a', 'b\0', 3,
+                match='p_ssi() embedded null character')
+    check_error(UnicodeEncodeError, m.p_ssi, 'a', '\ud800', 3)
+    check_error(OverflowError, m.p_ssi, 'a', 'b', 2**31,
+                match='p_ssi() signed integer is greater than maximum')
+    check_error(TypeError, m.p_ssi, 'a', 'b',
+                match='p_ssi() required positional argument missing')
+
+
+def test_all_units_optional(m):
+    defaults = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12.5, 13.5, ..., 15, 'sixteen']
+    assert m.all_optional() == defaults
+    given = [200, 201, -3, 4, -5, 6, -7, 8, -9, 10, -11, 0.25, -0.5, None, 0, 'x']
+    for n in range(len(given) + 1):
+        assert m.all_optional(*given[:n]) == given[:n] + defaults[n:]
+    check_error(TypeError, m.all_optional, *given, 1,
+                match='all_optional() mismatched args (too many arguments for fmt)')
+
+
+def test_unknown_unit_of_missing_argument(m):
+    check_error(SystemError, m.unknown_optional, 1,
+                match='function unknown arg format code')
+    check_error(SystemError, m.unknown_optional, 1, 2,
+                match='function unknown arg format code')
+
+
+def test_bar_in_function_name(m):
+    assert m.bar_in_name(5) == 5
+    check_error(TypeError, m.bar_in_name,
+                match='na|me() required positional argument missing')
 
 
 # ---------------------------------------------------------------------------
@@ -726,3 +902,56 @@ def test_kwdict_values_released(kw):
         with pytest.raises(TypeError):
             kw.kw_dict((), {'a': obj, 'b': obj, 'zz': obj}, 0)
     assert (sys.getrefcount(obj), sys.getrefcount(big)) == before
+
+
+ALL_UNITS = 'bBhHiIlkLKnfdOps'
+ALL_DEFAULTS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12.5, 13.5, ..., 15, 'sixteen']
+ALL_GIVEN = [200, 201, -3, 4, -5, 6, -7, 8, -9, 10, -11, 0.25, -0.5, None, 0, 'x']
+
+
+def test_kw_every_unit(kw):
+    assert kw.kw_all() == ALL_DEFAULTS
+    assert kw.kw_all_dict((), None) == ALL_DEFAULTS
+    assert kw.kw_all(*ALL_GIVEN) == ALL_GIVEN
+    for n in range(len(ALL_UNITS) + 1):
+        # the first n by position, the rest by name (or left out)
+        named = dict(zip(ALL_UNITS[n:], ALL_GIVEN[n:]))
+        expected = ALL_GIVEN
+        assert kw.kw_all(*ALL_GIVEN[:n], **named) == expected
+        assert kw.kw_all_dict(tuple(ALL_GIVEN[:n]), named) == expected
+        assert kw.kw_all(*ALL_GIVEN[:n]) == ALL_GIVEN[:n] + ALL_DEFAULTS[n:]
+
+
+def test_kw_every_unit_errors(kw):
+    # through kwnames (the caller's handles) and through a dict (the
+    # parser's own handles, released after a failure too)
+    cases = [
+        (dict(s=1), TypeError, 'parse_all() a str is required'),
+        (dict(s='a\0'), ValueError, 'parse_all() embedded null character'),
+        (dict(s='\udc80'), UnicodeEncodeError, None),
+        (dict(i=2**31), OverflowError, 'parse_all() signed integer is greater than maximum'),
+        (dict(b=-1), OverflowError, 'parse_all() unsigned byte integer is less than minimum'),
+        (dict(h=2**15), OverflowError, 'parse_all() signed short integer is greater than maximum'),
+        (dict(l='x'), TypeError, None),
+        (dict(n=2**70), OverflowError, None),
+        (dict(d='x'), TypeError, None),
+        (dict(p=BadBool()), ZeroDivisionError, None),
+    ]
+    for named, exc, msg in cases:
+        check_error(exc, kw.kw_all, **named, match=msg)
+        check_error(exc, kw.kw_all_dict, (), named, match=msg)
+    obj = object()
+    s = 'made ' + 'at run time'
+    before = sys.getrefcount(obj), sys.getrefcount(s)
+    for _ in range(20):
+        with pytest.raises(ValueError):
+            kw.kw_all_dict((), {'O': obj, 'p': obj, 's': s + '\0'})
+        with pytest.raises(OverflowError):
+            kw.kw_all_dict((), {'O': obj, 's': s, 'i': 2**40})
+        assert kw.kw_all_dict((), {'O': obj, 's': s})[13:] == [obj, 15, s]
+    assert (sys.getrefcount(obj), sys.getrefcount(s)) == before
+
+
+class BadBool:
+    def __bool__(self):
+        raise ZeroDivisionError('no truth')

@@ -69,12 +69,9 @@
 
 #define ERR_BUF_SIZE 512
 
-/* What a format string says besides its format units. */
+/* What a format string says besides its format units (looked for only to
+   report an error). */
 typedef struct {
-    const char *fmt;       /* the whole format */
-    const char *units_end; /* the first ':' or ';', or the terminating NUL;
-                              NULL until scan_format has run (HPyArg_Parse
-                              scans only to report an error) */
     const char *fname;     /* function name after ':', or NULL */
     const char *message;   /* replacement error message after ';', or NULL */
 } FmtInfo;
@@ -93,44 +90,27 @@ scan_format(const char *fmt, FmtInfo *fi)
     const char *p = fmt;
     while (*p != '\0' && *p != ':' && *p != ';')
         p++;
-    fi->fmt = fmt;
-    fi->units_end = p;
     fi->fname = (*p == ':') ? p + 1 : NULL;
     fi->message = (*p == ';') ? p + 1 : NULL;
 }
 
-/* Raises exc_type with "function <what>", "<name>() <what>" or the format's
-   replacement message. */
+/* Raises exc_type with "function <what>", "<name>() <what>" or the
+   replacement message of the format fmt (scanned for them only here). */
 static ARG_COLD void
-arg_error(HPyContext *ctx, HPy exc_type, const FmtInfo *fi_in, const char *what)
+arg_error(HPyContext *ctx, HPy exc_type, const char *fmt, const char *what)
 {
     char buf[ERR_BUF_SIZE];
-    FmtInfo scanned;
-    const FmtInfo *fi = fi_in;
-    if (fi->units_end == NULL) {
-        scan_format(fi->fmt, &scanned);
-        fi = &scanned;
-    }
-    if (fi->message != NULL) {
-        HPyErr_SetString(ctx, exc_type, fi->message);
+    FmtInfo fi;
+    scan_format(fmt, &fi);
+    if (fi.message != NULL) {
+        HPyErr_SetString(ctx, exc_type, fi.message);
         return;
     }
-    if (fi->fname != NULL)
-        snprintf(buf, sizeof(buf), "%.200s() %.256s", fi->fname, what);
+    if (fi.fname != NULL)
+        snprintf(buf, sizeof(buf), "%.200s() %.256s", fi.fname, what);
     else
         snprintf(buf, sizeof(buf), "function %.256s", what);
     HPyErr_SetString(ctx, exc_type, buf);
-}
-
-/* Raises the OverflowError of a value out of the range of the C type that
-   kind names (below it if `below`). */
-static ARG_COLD void
-range_error(HPyContext *ctx, const char *kind, int below, const FmtInfo *fi)
-{
-    char what[128];
-    snprintf(what, sizeof(what), "%s is %s", kind,
-             below ? "less than minimum" : "greater than maximum");
-    arg_error(ctx, ctx->h_OverflowError, fi, what);
 }
 
 /* Keyword variants: puts in the tracker a handle to arg -- the parser's own
@@ -144,23 +124,30 @@ track(HPyContext *ctx, HPyTracker *ht, HPy arg, ArgKind kind, HPy *tracked)
 }
 
 /*
- * Converts one argument according to format unit `unit`, storing the result
- * through the next pointer of *va. A null arg is a missing optional argument:
- * the pointer is consumed and its target left untouched. An ARG_OWNED arg is
- * consumed (kept by the tracker or closed) whatever the outcome.
- * Returns 1 on success, 0 with an exception set on failure.
+ * Every format unit takes one pointer, to a C variable of the unit's type.
+ * The loops read it with va_arg as a `void *` and the conversions store
+ * through it cast back to that type: object pointers have one
+ * representation on every platform CPython supports, and so there is one
+ * va_arg and one store per unit instead of one of each per C type.
+ */
+
+/*
+ * Converts one argument according to format unit `unit` and stores the
+ * result in *out. A null arg is a missing optional argument: the unit is
+ * checked and nothing stored. An ARG_OWNED arg is consumed (kept by the
+ * tracker or closed) whatever the outcome. Returns 1 on success, 0 with an
+ * exception set on failure.
  */
 static int
 convert_arg(HPyContext *ctx, HPyTracker *ht, char unit, HPy arg, ArgKind kind,
-            va_list *va, const FmtInfo *fi)
+            void *out, const char *fmt)
 {
     int ok = 1;
     long long iv = 0; /* the value of an integer unit (and -1 for an error) */
     double dv = 0.0;  /* the value of f and d */
 
     /* A numeric unit: first its value (of a present argument), then the
-       store through the output pointer, which is consumed even for a
-       missing optional argument. */
+       checks and the store. */
 #define VALUE(EXPR)           \
     if (!HPy_IsNull(arg))     \
         EXPR;                 \
@@ -180,71 +167,65 @@ convert_arg(HPyContext *ctx, HPyTracker *ht, char unit, HPy arg, ArgKind kind,
         VALUE(iv = (dv = HPyFloat_AsDouble(ctx, arg)) == -1.0 ? -1 : 0)
     case 'p': /* 0 or 1, -1 for an error */
         VALUE(iv = HPy_IsTrue(ctx, arg))
+    case 's': case 'O':
+        if (HPy_IsNull(arg))
+            return 1;
+        goto handle_unit;
     default:
-        goto other_unit;
+        arg_error(ctx, ctx->h_SystemError, fmt, "unknown arg format code");
+        ok = 0;
+        goto done;
     }
 #undef VALUE
-    if (HPy_IsNull(arg)) {
-        ok = -1; /* nothing to store */
-    }
-    else if (iv == -1 && HPyErr_Occurred(ctx)) {
+    if (HPy_IsNull(arg))
+        return 1; /* nothing to store */
+    if (iv == -1 && HPyErr_Occurred(ctx)) {
         ok = 0;
+        goto done;
     }
-    else if (unit == 'b' || unit == 'h' || unit == 'i') {
+    if (unit == 'b' || unit == 'h' || unit == 'i') {
         long long lo = unit == 'b' ? 0 : unit == 'h' ? SHRT_MIN : INT_MIN;
         long long hi = unit == 'b' ? UCHAR_MAX : unit == 'h' ? SHRT_MAX : INT_MAX;
         if (iv < lo || iv > hi) {
-            range_error(ctx, unit == 'b' ? "unsigned byte integer" :
-                             unit == 'h' ? "signed short integer" : "signed integer",
-                        iv < lo, fi);
+            char msg[80];
+            snprintf(msg, sizeof(msg), "%s is %s",
+                     unit == 'b' ? "unsigned byte integer" :
+                     unit == 'h' ? "signed short integer" : "signed integer",
+                     iv < lo ? "less than minimum" : "greater than maximum");
+            arg_error(ctx, ctx->h_OverflowError, fmt, msg);
             ok = 0;
+            goto done;
         }
     }
-
-/* Takes the output pointer (a T *) and, on success, stores VALUE. */
-#define STORE(T, VALUE)                        \
-    {                                          \
-        T *out_ = va_arg(*va, T *);            \
-        if (ok > 0)                            \
-            *out_ = (T)(VALUE);                \
-        break;                                 \
-    }
     switch (unit) {
-    case 'b': case 'B': STORE(unsigned char, iv)
-    case 'h': STORE(short, iv)
-    case 'H': STORE(unsigned short, iv)
-    case 'i': case 'p': STORE(int, iv)
-    case 'I': STORE(unsigned int, iv)
-    case 'l': STORE(long, iv)
-    case 'k': STORE(unsigned long, iv)
-    case 'L': STORE(long long, iv)
-    case 'K': STORE(unsigned long long, iv)
-    case 'n': STORE(HPy_ssize_t, iv)
-    case 'f': STORE(float, dv)
-    default: STORE(double, dv) /* 'd' */
+    case 'b': case 'B': *(unsigned char *)out = (unsigned char)iv; break;
+    case 'h': *(short *)out = (short)iv; break;
+    case 'H': *(unsigned short *)out = (unsigned short)iv; break;
+    case 'i': case 'p': *(int *)out = (int)iv; break;
+    case 'I': *(unsigned int *)out = (unsigned int)iv; break;
+    case 'l': *(long *)out = (long)iv; break;
+    case 'k': *(unsigned long *)out = (unsigned long)iv; break;
+    case 'L': *(long long *)out = iv; break;
+    case 'K': *(unsigned long long *)out = (unsigned long long)iv; break;
+    case 'n': *(HPy_ssize_t *)out = (HPy_ssize_t)iv; break;
+    case 'f': *(float *)out = (float)dv; break;
+    default: *(double *)out = dv; break; /* 'd' */
     }
-#undef STORE
-    if (kind == ARG_OWNED && !HPy_IsNull(arg))
-        HPy_Close(ctx, arg);
-    return ok != 0;
+    goto done;
 
-other_unit:
-    switch (unit) {
-    case 's': {
-        const char **out = va_arg(*va, const char **);
-        if (HPy_IsNull(arg))
-            break;
+handle_unit:
+    if (unit == 's') {
         HPy_ssize_t size;
-        const char *data;
+        const char *data = NULL;
         if (!HPyUnicode_Check(ctx, arg)) {
-            arg_error(ctx, ctx->h_TypeError, fi, "a str is required");
+            arg_error(ctx, ctx->h_TypeError, fmt, "a str is required");
             ok = 0;
         }
         else if ((data = HPyUnicode_AsUTF8AndSize(ctx, arg, &size)) == NULL) {
             ok = 0; /* keep the UnicodeEncodeError */
         }
-        else if (memchr(data, '\0', (size_t)size) != NULL) {
-            arg_error(ctx, ctx->h_ValueError, fi, "embedded null character");
+        else if (strlen(data) != (size_t)size) {
+            arg_error(ctx, ctx->h_ValueError, fmt, "embedded null character");
             ok = 0;
         }
         else if (kind != ARG_BORROWED && ht != NULL) {
@@ -252,79 +233,65 @@ other_unit:
             HPy kept;
             ok = track(ctx, ht, arg, kind, &kept);
             kind = ARG_BORROWED;
-            if (ok)
-                *out = data;
         }
-        else {
-            /* without a tracker the buffer lives as long as the caller's
-               args (or kw dict) hold the str */
-            *out = data;
-        }
-        break;
+        /* without a tracker the buffer lives as long as the caller's args
+           (or kw dict) hold the str */
+        if (ok)
+            *(const char **)out = data;
     }
-    case 'O': {
-        HPy *out = va_arg(*va, HPy *);
-        if (HPy_IsNull(arg))
-            break;
-        if (kind == ARG_BORROWED) {
-            *out = arg;
-            break;
-        }
+    else if (kind == ARG_BORROWED) { /* 'O' */
+        *(HPy *)out = arg;
+    }
+    else {
         /* keyword variants: the stored handle belongs to the tracker */
-        ok = track(ctx, ht, arg, kind, out);
+        ok = track(ctx, ht, arg, kind, (HPy *)out);
         kind = ARG_BORROWED;
-        break;
-    }
-    default:
-        arg_error(ctx, ctx->h_SystemError, fi, "unknown arg format code");
-        ok = 0;
-        break;
     }
 
+done:
     if (kind == ARG_OWNED && !HPy_IsNull(arg))
         HPy_Close(ctx, arg);
     return ok;
 }
 
 /*
- * The commonest units (i l d n) of a present argument, without the call of
- * convert_arg: the same conversions and errors. Returns 1 on success, 0
- * with an exception set, -1 for a unit it does not handle (nothing done).
+ * The keyword variants' commonest units (i l d n) of a present argument,
+ * without the call of convert_arg. Returns 1 on success, 0 with an
+ * exception set, -1 when convert_arg must convert the argument (nothing
+ * done, no exception set: another unit, or an int out of range of 'i').
  */
 static ARG_ALWAYS_INLINE int
-convert_number(HPyContext *ctx, char unit, HPy arg, va_list *va, const FmtInfo *fi)
+convert_number(HPyContext *ctx, char unit, HPy arg, void *out)
 {
     switch (unit) {
     case 'i': {
         long v = HPyLong_AsLong(ctx, arg);
         if (v == -1 && HPyErr_Occurred(ctx))
             return 0;
-        if (v < INT_MIN || v > INT_MAX) {
-            range_error(ctx, "signed integer", v < INT_MIN, fi);
-            return 0;
-        }
-        *va_arg(*va, int *) = (int)v;
+        if (v < INT_MIN || v > INT_MAX)
+            return -1;
+        *(int *)out = (int)v;
         return 1;
     }
     case 'l': {
         long v = HPyLong_AsLong(ctx, arg);
         if (v == -1 && HPyErr_Occurred(ctx))
             return 0;
-        *va_arg(*va, long *) = v;
+        *(long *)out = v;
         return 1;
     }
     case 'd': {
         double v = HPyFloat_AsDouble(ctx, arg);
         if (v == -1.0 && HPyErr_Occurred(ctx))
             return 0;
-        *va_arg(*va, double *) = v;
+        *(double *)out = v;
         return 1;
     }
     case 'n': {
         HPy_ssize_t v = HPyLong_AsSsize_t(ctx, arg);
         if (v == -1 && HPyErr_Occurred(ctx))
             return 0;
-        *va_arg(*va, HPy_ssize_t *) = v;
+        *(HPy_ssize_t *)out = v;
         return 1;
     }
     default:
@@ -336,16 +303,10 @@ HPyAPI_HELPER int
 HPyArg_Parse(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t nargs,
              const char *fmt, ...)
 {
-    FmtInfo fi;
     va_list va;
     const char *p;
-    size_t i = 0;
-    int optional = 0;
+    const HPy *next = args, *end = args + nargs;
 
-    /* the format's name and message matter only for an error message:
-       arg_error scans for them then */
-    fi.fmt = fmt;
-    fi.units_end = NULL;
     if (ht != NULL) {
         *ht = HPyTracker_New(ctx, 0);
         if (HPy_IsNull(*ht))
@@ -353,56 +314,101 @@ HPyArg_Parse(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t nargs,
     }
 
     va_start(va, fmt);
+    /* One switch per format character. The commonest units of a present
+       argument are converted in it, as convert_arg does; the other units, a
+       missing argument and the errors other than a failed conversion go to
+       convert_arg. A value is stored once converted, so that the output
+       pointer (va_arg) does not live across a call. */
+#define NEXT_ARG()          \
+    if (next == end)        \
+        goto missing;       \
+    arg = *next++
     for (p = fmt;; p++) {
-        char unit = *p;
         HPy arg;
-        if (unit == '|') {
-            optional = 1;
+        switch (*p) {
+        case '|':
+            continue;
+        case '\0': case ':': case ';':
+            goto units_end;
+        case 'O':
+            NEXT_ARG();
+            *(HPy *)va_arg(va, void *) = arg;
+            continue;
+        case 'i': {
+            long v;
+            NEXT_ARG();
+            v = HPyLong_AsLong(ctx, arg);
+            if (v == -1 && HPyErr_Occurred(ctx))
+                goto fail;
+            if (v < INT_MIN || v > INT_MAX)
+                break; /* convert_arg raises the OverflowError */
+            *(int *)va_arg(va, void *) = (int)v;
             continue;
         }
-        arg = (i < nargs) ? args[i] : HPy_NULL;
-        /* The commonest units, for a present argument, here (the same as
-           in convert_arg, without its call); none of them ends the units. */
-        if (!HPy_IsNull(arg)) {
-            int r;
-            if (unit == 'O') {
-                *va_arg(va, HPy *) = arg;
-                i++;
-                continue;
-            }
-            r = convert_number(ctx, unit, arg, &va, &fi);
-            if (r == 0)
+        case 'l': {
+            long v;
+            NEXT_ARG();
+            v = HPyLong_AsLong(ctx, arg);
+            if (v == -1 && HPyErr_Occurred(ctx))
                 goto fail;
-            if (r > 0) {
-                i++;
-                continue;
-            }
-            if (unit == 's' && HPyUnicode_Check(ctx, arg)) {
-                /* a str without NUL; convert_arg raises for the others */
-                HPy_ssize_t size;
-                const char *data = HPyUnicode_AsUTF8AndSize(ctx, arg, &size);
-                if (data == NULL)
-                    goto fail; /* keep the UnicodeEncodeError */
-                if (memchr(data, '\0', (size_t)size) == NULL) {
-                    *va_arg(va, const char **) = data;
-                    i++;
-                    continue;
-                }
-            }
+            *(long *)va_arg(va, void *) = v;
+            continue;
         }
-        if (unit == '\0' || unit == ':' || unit == ';')
+        case 'n': {
+            HPy_ssize_t v;
+            NEXT_ARG();
+            v = HPyLong_AsSsize_t(ctx, arg);
+            if (v == -1 && HPyErr_Occurred(ctx))
+                goto fail;
+            *(HPy_ssize_t *)va_arg(va, void *) = v;
+            continue;
+        }
+        case 'd': {
+            double v;
+            NEXT_ARG();
+            v = HPyFloat_AsDouble(ctx, arg);
+            if (v == -1.0 && HPyErr_Occurred(ctx))
+                goto fail;
+            *(double *)va_arg(va, void *) = v;
+            continue;
+        }
+        case 's': {
+            HPy_ssize_t size;
+            const char *data;
+            NEXT_ARG();
+            if (!HPyUnicode_Check(ctx, arg))
+                break; /* convert_arg raises the TypeError */
+            data = HPyUnicode_AsUTF8AndSize(ctx, arg, &size);
+            if (data == NULL)
+                goto fail; /* the UnicodeEncodeError */
+            /* strlen stops at a NUL before the end */
+            if (strlen(data) != (size_t)size)
+                break; /* convert_arg raises the ValueError */
+            *(const char **)va_arg(va, void *) = data;
+            continue;
+        }
+        default:
+            NEXT_ARG();
             break;
-        i++;
-        if (HPy_IsNull(arg) && !optional) {
-            arg_error(ctx, ctx->h_TypeError, &fi,
-                      "required positional argument missing");
-            goto fail;
         }
-        if (!convert_arg(ctx, ht, unit, arg, ARG_BORROWED, &va, &fi))
+        if (0) {
+    missing:
+            /* optional if a '|' came before (looked for only here, so that
+               no flag lives across the calls of the loop) */
+            if (memchr(fmt, '|', (size_t)(p - fmt)) == NULL) {
+                arg_error(ctx, ctx->h_TypeError, fmt,
+                          "required positional argument missing");
+                goto fail;
+            }
+            arg = HPy_NULL;
+        }
+        if (!convert_arg(ctx, ht, *p, arg, ARG_BORROWED, va_arg(va, void *), fmt))
             goto fail;
     }
-    if (i < nargs) {
-        arg_error(ctx, ctx->h_TypeError, &fi,
+#undef NEXT_ARG
+units_end:
+    if (next != end) {
+        arg_error(ctx, ctx->h_TypeError, fmt,
                   "mismatched args (too many arguments for fmt)");
         goto fail;
     }
@@ -484,7 +490,7 @@ report_stray_keyword(HPyContext *ctx, HPy kw, int kw_is_dict,
 
     scan_format(fmt, &fi);
     if (stray->kind == STRAY_TWICE) {
-        arg_error(ctx, ctx->h_TypeError, &fi, "got an unexpected keyword argument");
+        arg_error(ctx, ctx->h_TypeError, fmt, "got an unexpected keyword argument");
         return;
     }
     if (stray->kind == STRAY_NOT_STR) {
@@ -539,25 +545,24 @@ collect_keywords(HPyContext *ctx, HPy kw, int kw_is_dict, HPy_ssize_t nkwargs,
         HPy name = HPy_GetItem_i(ctx, names, j);
         HPy_ssize_t k;
         StrayKind kind = STRAY_NONE;
+        int failed = 0;
         if (HPy_IsNull(name))
             goto done;
         k = keyword_index(ctx, name, keywords, npos_only, nkw);
-        if (k == -2) {
-            HPy_Close(ctx, name);
-            goto done;
-        }
         if (k == -1)
             kind = HPyUnicode_Check(ctx, name) ? STRAY_UNKNOWN : STRAY_NOT_STR;
+        else if (k == -2)
+            failed = 1;
         else if ((size_t)k < nargs)
             kind = STRAY_POSITION;
         else if (!HPy_IsNull(kwvals[k]))
             kind = STRAY_TWICE;
-        else if (HPy_IsNull(kwvals[k] = kw_is_dict ? HPy_GetItem(ctx, kw, name)
-                                                   : kwvalues[j])) {
-            HPy_Close(ctx, name);
-            goto done;
-        }
+        else
+            failed = HPy_IsNull(kwvals[k] = kw_is_dict ? HPy_GetItem(ctx, kw, name)
+                                                       : kwvalues[j]);
         HPy_Close(ctx, name);
+        if (failed)
+            goto done;
         if (kind != STRAY_NONE && stray->kind <= STRAY_TWICE) {
             stray->kind = kind;
             stray->j = j;
@@ -580,7 +585,6 @@ parse_keywords(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t nargs,
                HPy kw, int kw_is_dict, const char *fmt,
                const char *keywords[], va_list *va)
 {
-    FmtInfo fi;
     HPy small[SMALL_KW], *kwvals = small;
     const char *p;
     size_t npos_only = 0, nkw, i = 0, k;
@@ -588,9 +592,6 @@ parse_keywords(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t nargs,
     int optional = 0, keyword_only = 0, ok = 0;
     Stray stray;
 
-    /* the format's name and message are looked for by arg_error */
-    fi.fmt = fmt;
-    fi.units_end = NULL;
     stray.kind = STRAY_NONE;
 
     /* leading "" names are positional-only; no "" may follow a real name */
@@ -598,7 +599,7 @@ parse_keywords(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t nargs,
         npos_only++;
     for (nkw = npos_only; keywords[nkw] != NULL; nkw++) {
         if (keywords[nkw][0] == '\0') {
-            arg_error(ctx, ctx->h_SystemError, &fi, "empty keyword parameter name");
+            arg_error(ctx, ctx->h_SystemError, fmt, "empty keyword parameter name");
             return 0;
         }
     }
@@ -635,6 +636,7 @@ parse_keywords(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t nargs,
         char unit = *p;
         HPy arg = HPy_NULL;
         ArgKind kind = ARG_TRACKED;
+        void *out;
 
         if (unit == '\0' || unit == ':' || unit == ';')
             break;
@@ -647,19 +649,20 @@ parse_keywords(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t nargs,
             continue;
         }
         if (unit == 'O' && ht == NULL) {
-            arg_error(ctx, ctx->h_SystemError, &fi,
+            arg_error(ctx, ctx->h_SystemError, fmt,
                       "HPyArg_ParseKeywords cannot use the format character 'O' "
                       "unless an HPyTracker is provided. Please supply an HPyTracker.");
             goto done;
         }
         if (i >= nkw) {
-            arg_error(ctx, ctx->h_TypeError, &fi,
+            arg_error(ctx, ctx->h_TypeError, fmt,
                       "mismatched args (too few keywords for fmt)");
             goto done;
         }
+        out = va_arg(*va, void *);
         if (i < nargs) {
             if (keyword_only) {
-                arg_error(ctx, ctx->h_TypeError, &fi,
+                arg_error(ctx, ctx->h_TypeError, fmt,
                           "keyword only argument passed as positional argument");
                 goto done;
             }
@@ -674,22 +677,22 @@ parse_keywords(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t nargs,
         i++;
         if (HPy_IsNull(arg)) {
             if (!optional) {
-                arg_error(ctx, ctx->h_TypeError, &fi, "no value for required argument");
+                arg_error(ctx, ctx->h_TypeError, fmt, "no value for required argument");
                 goto done;
             }
         }
         else if (kind != ARG_OWNED) {
-            int r = convert_number(ctx, unit, arg, va, &fi);
+            int r = convert_number(ctx, unit, arg, out);
             if (r == 0)
                 goto done;
             if (r > 0)
                 continue;
         }
-        if (!convert_arg(ctx, ht, unit, arg, kind, va, &fi))
+        if (!convert_arg(ctx, ht, unit, arg, kind, out, fmt))
             goto done;
     }
     if (i != nkw) {
-        arg_error(ctx, ctx->h_TypeError, &fi,
+        arg_error(ctx, ctx->h_TypeError, fmt,
                   "mismatched args (too many keywords for fmt)");
         goto done;
     }
@@ -697,7 +700,7 @@ parse_keywords(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t nargs,
         char what[128];
         snprintf(what, sizeof(what), "takes at most %d argument%s (%lld given)",
                  (int)nkw, nkw == 1 ? "" : "s", (long long)nargs + (long long)nkwargs);
-        arg_error(ctx, ctx->h_TypeError, &fi, what);
+        arg_error(ctx, ctx->h_TypeError, fmt, what);
         goto done;
     }
     if (stray.kind != STRAY_NONE) {

@@ -105,6 +105,13 @@ pub struct Record {
 }
 
 impl Record {
+    /// Whether the record holds something that leaving the closed queue
+    /// must release (a kept object, raw data, a trace): see `Table::evict`.
+    #[inline(always)]
+    fn rare(&self) -> bool {
+        self.kept | self.extra.is_some()
+    }
+
     /// `DebugHandle.raw_data_size`: the bytes of raw data it holds, -1 for
     /// none (as HPy 0.9).
     pub fn raw_data_size(&self) -> isize {
@@ -248,6 +255,16 @@ impl Table {
         s
     }
 
+    /// What the records of one run of opens get (see `Stamp`).
+    #[inline(always)]
+    fn stamp(&mut self, fam: usize) -> Stamp {
+        Stamp {
+            serial: self.serial(),
+            generation: self.generation,
+            fam,
+        }
+    }
+
     /// The record at `i`, an index taken from the table's own lists (the
     /// closed queue, the free list) or checked against its length.
     ///
@@ -316,7 +333,7 @@ impl Table {
             let i = self.closed_head;
             // SAFETY: the queue is not empty and links slots of the table.
             let r = unsafe { &mut *self.at(i) };
-            if r.kept || r.extra.is_some() {
+            if r.rare() {
                 return None;
             }
             self.closed_head = r.next;
@@ -390,7 +407,7 @@ impl Table {
         self.closed_head = r.next;
         self.closed_len -= 1;
         r.serial = 0;
-        if r.kept || r.extra.is_some() {
+        if r.rare() {
             self.evict(i);
         }
         i
@@ -577,6 +594,177 @@ impl Table {
             self.has_pending = true;
         }
         Closed(obj._i as usize | keep as usize)
+    }
+}
+
+/// What every record opened by one run of opens gets: its serial (one
+/// per run: the slots of a run differ, so their handles do), the
+/// generation, the family of contexts.
+#[derive(Clone, Copy)]
+struct Stamp {
+    serial: u32,
+    generation: u64,
+    fam: usize,
+}
+
+/// The closed queue and the free list of the table, copied into locals
+/// for a run of opens or closes (so that they stay in registers: a store
+/// through a record cannot change them) and written back by `save`. What
+/// a run cannot do on its own (grow the table, report, keep an object for
+/// a hook) is done by the table's own functions between runs.
+struct Cursor {
+    base: *mut Record,
+    len: usize,
+    free: u32,
+    head: u32,
+    tail: u32,
+    clen: usize,
+    max: usize,
+}
+
+impl Cursor {
+    #[inline(always)]
+    fn load(t: &mut Table) -> Cursor {
+        Cursor {
+            base: t.records.as_mut_ptr(),
+            len: t.records.len(),
+            free: t.free_head,
+            head: t.closed_head,
+            tail: t.closed_tail,
+            clen: t.closed_len,
+            max: t.closed_max,
+        }
+    }
+
+    #[inline(always)]
+    fn save(&self, t: &mut Table) {
+        t.free_head = self.free;
+        t.closed_head = self.head;
+        t.closed_tail = self.tail;
+        t.closed_len = self.clen;
+    }
+
+    /// The record at `i`.
+    ///
+    /// # Safety
+    /// `i < self.len` (an index from the table's lists, or checked).
+    #[inline(always)]
+    unsafe fn at(&self, i: u32) -> *mut Record {
+        // SAFETY: the caller's contract: in bounds of the records.
+        unsafe { self.base.add(i as usize) }
+    }
+
+    /// Whether an open now takes the oldest closed record's slot (HPy 0.9:
+    /// when the queue holds `closed_max` records or more).
+    #[inline(always)]
+    fn reuses_oldest(&self) -> bool {
+        self.clen != 0 && self.clen >= self.max
+    }
+
+    /// A slot for a new record (HPy 0.9: the oldest closed one's when the
+    /// queue is full, else a free one); a record leaving the queue that
+    /// holds something has it moved to `t.pending`. None: the table must
+    /// grow.
+    ///
+    /// # Safety
+    /// The cursor is the table's current state (`t`'s lists are stale
+    /// until `save`; `evict` does not read them).
+    #[inline(always)]
+    unsafe fn take(&mut self, t: &mut Table) -> Option<u32> {
+        if self.reuses_oldest() {
+            let i = self.head;
+            // SAFETY: the queue is not empty and links slots of the table.
+            let (next, rare) = unsafe { ((*self.at(i)).next, (*self.at(i)).rare()) };
+            self.head = next;
+            self.clen -= 1;
+            if rare {
+                t.evict(i);
+            }
+            Some(i)
+        } else if self.free != NONE {
+            let i = self.free;
+            // SAFETY: the free list links slots of the table.
+            self.free = unsafe { (*self.at(i)).next };
+            Some(i)
+        } else {
+            None
+        }
+    }
+
+    /// Makes the record at `i` an open handle of `obj` (whose reference it
+    /// takes over); its handle. A slot taken from the lists holds nothing
+    /// rare (`evict` emptied it on its way out of the queue).
+    ///
+    /// # Safety
+    /// `i` is a slot of the table, taken from its lists (or new).
+    #[inline(always)]
+    unsafe fn fill(&self, i: u32, s: Stamp, obj: HPy, kind: Kind) -> HPy {
+        // SAFETY: the caller's contract.
+        let r = unsafe { &mut *self.at(i) };
+        debug_assert!(r.extra.is_none() && !r.kept);
+        let h = encode(i, s.serial);
+        r.obj = obj;
+        r.key = h;
+        r.ctx = s.fam;
+        r.generation = s.generation;
+        r.serial = s.serial;
+        r.closed = false;
+        r.kind = kind;
+        HPy { _i: h }
+    }
+
+    /// The open record of `h` if it is an open handle of family `fam` with
+    /// nothing rare (one compare: its key), else None.
+    #[inline(always)]
+    fn open_plain(&self, fam: usize, h: HPy) -> Option<*mut Record> {
+        let i = ((h._i as u64) >> 32) as usize;
+        if i >= self.len {
+            return None;
+        }
+        // SAFETY: in bounds (checked above).
+        let r = unsafe { self.at(i as u32) };
+        // SAFETY: a record of the table.
+        (unsafe { (*r).key == h._i && (*r).ctx == fam }).then_some(r)
+    }
+
+    /// Closes the open record `r` (of slot `i`, found by `open_plain`)
+    /// and queues it; the record that leaves the queue, if it gets longer
+    /// than `closed_max`, goes to the free list, what it holds to
+    /// `t.pending`. Its object, whose reference the caller now owns.
+    ///
+    /// # Safety
+    /// As for `take`; `r` is the record of slot `i`, open with nothing rare.
+    #[inline(always)]
+    unsafe fn close(&mut self, t: &mut Table, r: *mut Record) -> Obj {
+        // SAFETY: the caller's contract; the tail (queue not empty) and the
+        // head are slots of the table.
+        unsafe {
+            let i = r.offset_from(self.base) as u32;
+            (*r).closed = true;
+            (*r).key = NO_KEY;
+            let obj = core::mem::replace(&mut (*r).obj, HPy::NULL)._i as Obj;
+            (*r).next = NONE;
+            if self.clen == 0 {
+                self.head = i;
+            } else {
+                (*self.at(self.tail)).next = i;
+            }
+            self.tail = i;
+            self.clen += 1;
+            if self.clen > self.max {
+                let old = self.head;
+                let o = self.at(old);
+                self.head = (*o).next;
+                self.clen -= 1;
+                (*o).serial = 0;
+                if (*o).rare() {
+                    t.evict(old);
+                }
+                (*o).next = self.free;
+                self.free = old;
+            }
+            obj
+        }
     }
 }
 
@@ -851,6 +1039,30 @@ fn shape_name(shape: i32) -> &'static str {
     }
 }
 
+/// The built-in shape of the live type `tp`, as the wrapped context's
+/// `_HPyType_GetBuiltinShape` gives it: read from hpy-core's type info at
+/// once when that function is hpy-core's own (the universal context's and
+/// the hybrid one's), else asked through the context.
+///
+/// # Safety
+/// With the GIL; `tp` is a live type; `u_ctx` is a live context.
+#[inline(always)]
+unsafe fn builtin_shape(u_ctx: *mut HPyContext, tp: *mut ffi::PyTypeObject) -> i32 {
+    let core_fn: unsafe extern "C" fn(*mut HPyContext, HPy) -> hpy_sys::HPyType_BuiltinShape =
+        hpy_core::ctx_Type_GetBuiltinShape;
+    // SAFETY: the caller's contract; hpy-core's function does exactly this
+    // for a type (`tp` is one: an object's type).
+    unsafe {
+        if (*u_ctx).ctx_Type_GetBuiltinShape as usize == core_fn as usize {
+            hpy_core::instance::hpy_type_in_chain(tp.cast())
+                .map_or(hpy_sys::HPyType_BuiltinShape_Legacy, |(_, info)| info.shape)
+                as i32
+        } else {
+            ((*u_ctx).ctx_Type_GetBuiltinShape)(u_ctx, HPy { _i: tp as isize }) as i32
+        }
+    }
+}
+
 /// `_HPy_AsStruct_SHAPE(h)`: the object's type must have the built-in
 /// shape `shape` (the C struct the extension asks for is laid out after
 /// that shape's); a mismatch is reported with HPy 0.9's words.
@@ -868,12 +1080,7 @@ pub fn require_shape(
     // SAFETY: with the GIL; `o` is a live object, its type a live type
     // (a universal handle is the object pointer); `u_ctx` is the live
     // universal context.
-    let actual = unsafe {
-        let tp = HPy {
-            _i: ffi::Py_TYPE(o) as isize,
-        };
-        ((*u_ctx).ctx_Type_GetBuiltinShape)(u_ctx, tp) as i32
-    };
+    let actual = unsafe { builtin_shape(u_ctx, ffi::Py_TYPE(o)) };
     if actual == shape {
         return Ok(());
     }
@@ -1213,7 +1420,8 @@ pub fn open_call_arg(gil: Gil, dctx: *mut HPyContext, obj: Obj) -> HPy {
 /// if `items` is null), then for each object of `extra`, into `out`
 /// (`HPy_NULL` for a null object), for a call path that keeps them in its
 /// own frame and closes them with `close_call_args` (as `open_call_arg`,
-/// with one capture of the allocation trace for all).
+/// with one capture of the allocation trace for all). One run over the
+/// table: its lists in registers, one serial for all.
 ///
 /// # Safety
 /// With the GIL; `items` is null or points to `n` live objects (or nulls),
@@ -1231,25 +1439,39 @@ pub unsafe fn open_call_args(
     let fam = contexts::family(dctx);
     let n = if items.is_null() { 0 } else { n };
     let (pending, limit) = with(gil, |t| {
-        let mut open = |obj: Obj| {
+        let stamp = t.stamp(fam);
+        let mut c = Cursor::load(t);
+        let mut open = |t: &mut Table, obj: Obj| -> HPy {
             if obj.is_null() {
-                HPy::NULL
-            } else {
-                // SAFETY: with the GIL; a live object (the caller's
-                // contract); the record owns the new reference (an incref
-                // runs no Python code).
-                unsafe { ffi::Py_INCREF(obj) };
-                t.open(HPy { _i: obj as isize }, Kind::Arg, fam)
+                return HPy::NULL;
+            }
+            // SAFETY: with the GIL; a live object (the caller's contract);
+            // the record owns the new reference (an incref runs no Python
+            // code). The cursor is the table's state until `save`; a new
+            // slot is made by the table itself, the cursor reloaded after.
+            unsafe {
+                ffi::Py_INCREF(obj);
+                let i = match c.take(t) {
+                    Some(i) => i,
+                    None => {
+                        c.save(t);
+                        let i = t.new_slot();
+                        c = Cursor::load(t);
+                        i
+                    }
+                };
+                c.fill(i, stamp, HPy { _i: obj as isize }, Kind::Arg)
             }
         };
         for i in 0..n {
             // SAFETY: the caller's contract (`n` items, room in `out`).
-            unsafe { out.add(i).write(open(*items.add(i))) };
+            unsafe { out.add(i).write(open(t, *items.add(i))) };
         }
         for (i, &obj) in extra.iter().enumerate() {
             // SAFETY: the caller's contract (room for the extras in `out`).
-            unsafe { out.add(n + i).write(open(obj)) };
+            unsafe { out.add(n + i).write(open(t, obj)) };
         }
+        c.save(t);
         (t.has_pending(), t.trace_limit)
     });
     if pending {
@@ -1277,19 +1499,55 @@ pub fn close_call_arg(gil: Gil, dctx: *mut HPyContext, h: HPy) {
 }
 
 /// Closes the `n` argument handles at `hs` (opened by `open_call_args`),
-/// in order, as `close_call_arg` each.
+/// in order, as `close_call_arg` each; `hs` is scratch space afterwards.
+/// The plain ones (open, nothing rare, no hook) are closed in runs over
+/// the table with its lists in registers, and their objects released
+/// after each run; any other goes through `close_call_arg`'s slow path.
 ///
 /// # Safety
-/// `hs` points to `n` handles.
+/// `hs` points to `n` handles, which this overwrites.
 #[inline(never)]
-pub unsafe fn close_call_args(gil: Gil, dctx: *mut HPyContext, hs: *const HPy, n: usize) {
+pub unsafe fn close_call_args(gil: Gil, dctx: *mut HPyContext, hs: *mut HPy, n: usize) {
     let fam = contexts::family(dctx);
-    for i in 0..n {
-        // SAFETY: the caller's contract.
-        let h = unsafe { *hs.add(i) };
-        if close_fast(gil, fam, h).is_none() {
-            close_arg_slow(gil, dctx, h);
+    let mut i = 0;
+    while i < n {
+        // the run from `i`: each closed handle's slot gets its object (to
+        // release), a null handle stays null; stops at the first handle
+        // that needs more
+        let (stop, pending) = with(gil, |t| {
+            let mut j = i;
+            if t.on_invalid_handle.is_null() {
+                let mut c = Cursor::load(t);
+                while j < n {
+                    // SAFETY: `j < n` (the caller's contract).
+                    let h = unsafe { *hs.add(j) };
+                    if h._i != 0 {
+                        let Some(r) = c.open_plain(fam, h) else {
+                            break;
+                        };
+                        // SAFETY: the cursor is the table's state, `r` an
+                        // open plain record; `hs` has `n` slots.
+                        unsafe { hs.add(j).write(HPy { _i: c.close(t, r) as isize }) };
+                    }
+                    j += 1;
+                }
+                c.save(t);
+            }
+            (j, t.has_pending())
+        });
+        for k in i..stop {
+            // SAFETY: `k < n`; each is null or an object whose reference
+            // the closed record owned; with the GIL.
+            unsafe { ffi::Py_XDECREF((*hs.add(k))._i as Obj) };
         }
+        if pending {
+            release_pending(gil);
+        }
+        if stop < n {
+            // SAFETY: `stop < n`.
+            close_arg_slow(gil, dctx, unsafe { *hs.add(stop) });
+        }
+        i = stop + 1;
     }
 }
 

@@ -148,10 +148,18 @@ pub struct Table {
     pub records: Vec<Record>,
     /// The first free slot (linked through `next`), NONE if none.
     free_head: u32,
-    /// The closed queue, oldest first (linked through `next`).
+    /// The closed records, oldest first, linked through `next` from
+    /// `closed_head` to `closed_tail`: first `stale` records that have left
+    /// the closed queue (free slots, not yet unlinked: see `Cursor`), then
+    /// the `closed_len` records of the queue.
     closed_head: u32,
     closed_tail: u32,
+    stale: usize,
     closed_len: usize,
+    /// How many records of the queue hold something to release when they
+    /// leave it (`Record::rare`): while there is none, a record leaves the
+    /// queue by becoming stale, with no call and no check of its own.
+    rare_queued: usize,
     pub closed_max: usize,
     next_serial: u32,
     pub generation: u64,
@@ -206,7 +214,9 @@ static TABLE: GilCell<Table> = GilCell::new(Table {
     free_head: NONE,
     closed_head: NONE,
     closed_tail: NONE,
+    stale: 0,
     closed_len: 0,
+    rare_queued: 0,
     closed_max: DEFAULT_CLOSED_MAX,
     next_serial: 1,
     generation: 0,
@@ -249,9 +259,12 @@ pub fn decode(value: isize) -> Option<(u32, u32)> {
 }
 
 impl Table {
+    /// A serial for a new record: odd, so never 0 (a free slot's), 31
+    /// bits; a step of 2 wraps without a test.
+    #[inline(always)]
     fn serial(&mut self) -> u32 {
         let s = self.next_serial;
-        self.next_serial = if s >= 0x7fff_ffff { 1 } else { s + 1 };
+        self.next_serial = s.wrapping_add(2) & 0x7fff_ffff;
         s
     }
 
@@ -284,6 +297,7 @@ impl Table {
     #[inline(always)]
     fn open(&mut self, obj: HPy, kind: Kind, ctx: usize) -> HPy {
         let serial = self.serial();
+        self.compact();
         let index = if self.closed_len != 0 && self.closed_len >= self.closed_max {
             self.pop_closed()
         } else if self.free_head != NONE {
@@ -321,51 +335,73 @@ impl Table {
         HPy { _i: h }
     }
 
-    /// `open` when it needs no call: a slot from the closed queue that
-    /// holds nothing to release, or from the free list; stack traces off.
-    /// None: nothing was done, `open` must do it.
+    /// `open` when it needs no call (as a run of one: see `Cursor`): a
+    /// slot from the list of closed records while none holds anything, or
+    /// from the free list; stack traces off. None: nothing was done,
+    /// `open` must do it.
     #[inline(always)]
-    fn open_plain(&mut self, obj: HPy, kind: Kind, ctx: usize) -> Option<HPy> {
+    fn open_plain(&mut self, obj: HPy, kind: Kind, fam: usize) -> Option<HPy> {
         if self.trace_limit != 0 {
             return None;
         }
-        let index = if self.closed_len != 0 && self.closed_len >= self.closed_max {
-            let i = self.closed_head;
-            // SAFETY: the queue is not empty and links slots of the table.
-            let r = unsafe { &mut *self.at(i) };
-            if r.rare() {
+        let mut i = self.closed_head;
+        if self.closed_len != 0 && self.closed_len >= self.closed_max {
+            if self.rare_queued != 0 {
                 return None;
             }
-            self.closed_head = r.next;
             self.closed_len -= 1;
-            i
+            // SAFETY: the list is not empty and links slots of the table.
+            self.closed_head = unsafe { (*self.at(i)).next };
+        } else if self.stale != 0 {
+            self.stale -= 1;
+            // SAFETY: as above.
+            self.closed_head = unsafe { (*self.at(i)).next };
         } else if self.free_head != NONE {
-            let i = self.free_head;
+            i = self.free_head;
             // SAFETY: the free list links slots of the table.
             self.free_head = unsafe { (*self.at(i)).next };
-            i
         } else {
             return None;
-        };
+        }
         let serial = self.serial();
-        // SAFETY: `index` is a slot of the table (from its lists).
-        Some(unsafe { self.fill(index, serial, obj, kind, ctx) })
+        let generation = self.generation;
+        let h = encode(i, serial);
+        // SAFETY: `i` is a slot of the table (from its lists), which holds
+        // nothing rare (see `Cursor::fill`).
+        let r = unsafe { &mut *self.at(i) };
+        r.obj = obj;
+        r.key = h;
+        r.ctx = fam;
+        r.generation = generation;
+        r.serial = serial;
+        r.closed = false;
+        r.kind = kind;
+        Some(HPy { _i: h })
     }
 
-    /// `close_open` when it needs no call: an open handle of family `fam`
-    /// without raw data or trace, no hook installed. Its object (whose
-    /// reference the caller now owns), or null: nothing was done. What the
-    /// record that leaves the queue held, if anything, is pending: the
-    /// caller releases it (`has_pending`).
+    /// `close_open` when it needs no call (as a run of one: see `Cursor`):
+    /// an open handle of family `fam` without raw data or trace, no hook
+    /// installed, no record of the queue holding anything. Its object
+    /// (whose reference the caller now owns), or null: nothing was done.
     #[inline(always)]
     fn close_plain(&mut self, fam: usize, h: HPy) -> Obj {
         // the slot of a debug handle (anything else fails the key compare)
-        let index = ((h._i as u64) >> 32) as u32;
-        if index as usize >= self.records.len() || !self.on_invalid_handle.is_null() {
+        let i = ((h._i as u64) >> 32) as u32;
+        if i as usize >= self.records.len()
+            || !self.on_invalid_handle.is_null()
+            || self.rare_queued != 0
+        {
             return core::ptr::null_mut();
         }
+        // the lists' state in locals before the stores through the record
+        let (stale, clen, max, tail) = (
+            self.stale,
+            self.closed_len,
+            self.closed_max,
+            self.closed_tail,
+        );
         // SAFETY: in bounds (checked above).
-        let r = unsafe { &mut *self.at(index) };
+        let r = unsafe { &mut *self.at(i) };
         // open, this very handle (serial), nothing rare; of the family
         if r.key != h._i || r.ctx != fam {
             return core::ptr::null_mut();
@@ -373,9 +409,42 @@ impl Table {
         r.closed = true;
         r.key = NO_KEY;
         let obj = core::mem::replace(&mut r.obj, HPy::NULL)._i as Obj;
-        // SAFETY: in bounds (checked above).
-        unsafe { self.push_closed(index) };
+        if stale + clen == 0 {
+            self.closed_head = i;
+        } else {
+            // SAFETY: the tail of a non-empty list is a slot of the table.
+            unsafe { (*self.at(tail)).next = i };
+        }
+        self.closed_tail = i;
+        // the queue's oldest becomes stale if it is full (see `Cursor`)
+        let over = (clen >= max) as usize;
+        self.closed_len = clen + 1 - over;
+        self.stale = stale + over;
         obj
+    }
+
+    /// Unlinks the stale records (see `Cursor`) to the free list, so that
+    /// the list of closed records starts with the queue's oldest.
+    #[inline(always)]
+    fn compact(&mut self) {
+        if self.stale != 0 {
+            self.compact_stale();
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn compact_stale(&mut self) {
+        while self.stale != 0 {
+            let i = self.closed_head;
+            // SAFETY: the list holds `stale` records first, slots of the table.
+            let r = unsafe { &mut *self.at(i) };
+            self.closed_head = r.next;
+            r.serial = 0;
+            r.next = self.free_head;
+            self.free_head = i;
+            self.stale -= 1;
+        }
     }
 
     /// A slot at the end of the table (it grows).
@@ -397,8 +466,9 @@ impl Table {
         (self.records.len() - 1) as u32
     }
 
-    /// Takes the oldest record out of the (non-empty) closed queue and
-    /// forgets it: its slot is free (serial 0), what it held is pending.
+    /// Takes the oldest record out of the (non-empty) closed queue, with
+    /// no stale records (`compact`), and forgets it: its slot is free
+    /// (serial 0), what it held is pending.
     #[inline(always)]
     fn pop_closed(&mut self) -> u32 {
         let i = self.closed_head;
@@ -408,6 +478,7 @@ impl Table {
         self.closed_len -= 1;
         r.serial = 0;
         if r.rare() {
+            self.rare_queued -= 1;
             self.evict(i);
         }
         i
@@ -437,8 +508,9 @@ impl Table {
         }
     }
 
-    /// Puts the closed record `index` at the end of the queue; if the
-    /// queue is then longer than `closed_max`, its oldest record is freed.
+    /// Puts the closed record `index` at the end of the queue, with no
+    /// stale records (`compact`); if the queue is then longer than
+    /// `closed_max`, its oldest record is freed.
     ///
     /// # Safety
     /// `index` is a slot of the table.
@@ -452,6 +524,9 @@ impl Table {
                 self.closed_head = index;
             } else {
                 (*self.at(self.closed_tail)).next = index;
+            }
+            if (*self.at(index)).rare() {
+                self.rare_queued += 1;
             }
         }
         self.closed_tail = index;
@@ -500,6 +575,12 @@ impl Table {
     fn closed_indices(&self) -> Vec<u32> {
         let mut out = Vec::with_capacity(self.closed_len);
         let mut i = self.closed_head;
+        for _ in 0..self.stale {
+            let Some(r) = self.records.get(i as usize) else {
+                return out;
+            };
+            i = r.next;
+        }
         while out.len() < self.closed_len {
             let Some(r) = self.records.get(i as usize) else {
                 break;
@@ -513,14 +594,17 @@ impl Table {
     /// The objects kept by closed records (no hook any more).
     fn release_kept(&mut self) -> Evicted {
         let mut out = Evicted::default();
+        let mut rare = 0;
         for i in self.closed_indices() {
             if let Some(r) = self.records.get_mut(i as usize) {
                 if r.kept {
                     r.kept = false;
                     out.objs.push(core::mem::replace(&mut r.obj, HPy::NULL));
                 }
+                rare += r.rare() as usize;
             }
         }
+        self.rare_queued = rare;
         out
     }
 
@@ -545,6 +629,9 @@ impl Table {
         if r.serial != serial || r.closed || r.ctx != fam {
             return Closed(0);
         }
+        self.compact();
+        // SAFETY: in bounds (checked above).
+        let r = unsafe { &mut *self.at(index) };
         r.closed = true;
         r.key = NO_KEY;
         let closed = if plain && r.extra.is_none() {
@@ -607,19 +694,32 @@ struct Stamp {
     fam: usize,
 }
 
-/// The closed queue and the free list of the table, copied into locals
+/// The closed records and the free list of the table, copied into locals
 /// for a run of opens or closes (so that they stay in registers: a store
 /// through a record cannot change them) and written back by `save`. What
-/// a run cannot do on its own (grow the table, report, keep an object for
-/// a hook) is done by the table's own functions between runs.
+/// a run cannot do on its own (grow the table, evict a record that holds
+/// something, report, keep an object for a hook) is done by the table's
+/// own functions between runs.
+///
+/// A run leaves HPy 0.9's queue semantics as they are (an open takes the
+/// oldest closed record's place when the queue holds `closed_max` or more,
+/// a close that makes it longer than `closed_max` drops the oldest), but
+/// while no record of the queue holds anything to release (`rare_queued`
+/// is 0), a record leaving the queue is not touched: it stays linked at the
+/// front of the list, "stale" (`Table::stale` counts them), and the next
+/// opens take those slots first. A stale record keeps its serial: a handle
+/// of it used later is reported as closed. `Table::compact` frees them
+/// properly before anything else changes the list.
 struct Cursor {
     base: *mut Record,
     len: usize,
     free: u32,
     head: u32,
     tail: u32,
+    stale: usize,
     clen: usize,
     max: usize,
+    rare: usize,
 }
 
 impl Cursor {
@@ -631,8 +731,10 @@ impl Cursor {
             free: t.free_head,
             head: t.closed_head,
             tail: t.closed_tail,
+            stale: t.stale,
             clen: t.closed_len,
             max: t.closed_max,
+            rare: t.rare_queued,
         }
     }
 
@@ -641,6 +743,7 @@ impl Cursor {
         t.free_head = self.free;
         t.closed_head = self.head;
         t.closed_tail = self.tail;
+        t.stale = self.stale;
         t.closed_len = self.clen;
     }
 
@@ -654,46 +757,43 @@ impl Cursor {
         unsafe { self.base.add(i as usize) }
     }
 
-    /// Whether an open now takes the oldest closed record's slot (HPy 0.9:
-    /// when the queue holds `closed_max` records or more).
-    #[inline(always)]
-    fn reuses_oldest(&self) -> bool {
-        self.clen != 0 && self.clen >= self.max
-    }
-
-    /// A slot for a new record (HPy 0.9: the oldest closed one's when the
-    /// queue is full, else a free one); a record leaving the queue that
-    /// holds something has it moved to `t.pending`. None: the table must
-    /// grow.
+    /// A slot for a new record without a call: the oldest closed one's
+    /// place if the queue is full (HPy 0.9; the slot is the first stale
+    /// one's if there is one, and the oldest closed record becomes stale),
+    /// else a stale one, else a free one. None: the table's `open` must do
+    /// it (the table grows, or the record leaving the queue holds
+    /// something).
     ///
     /// # Safety
-    /// The cursor is the table's current state (`t`'s lists are stale
-    /// until `save`; `evict` does not read them).
+    /// The cursor is the table's current state.
     #[inline(always)]
-    unsafe fn take(&mut self, t: &mut Table) -> Option<u32> {
-        if self.reuses_oldest() {
-            let i = self.head;
-            // SAFETY: the queue is not empty and links slots of the table.
-            let (next, rare) = unsafe { ((*self.at(i)).next, (*self.at(i)).rare()) };
-            self.head = next;
-            self.clen -= 1;
-            if rare {
-                t.evict(i);
+    unsafe fn take(&mut self) -> Option<u32> {
+        let i = self.head;
+        if self.clen != 0 && self.clen >= self.max {
+            if self.rare != 0 {
+                return None;
             }
-            Some(i)
+            self.clen -= 1;
+        } else if self.stale != 0 {
+            self.stale -= 1;
         } else if self.free != NONE {
             let i = self.free;
             // SAFETY: the free list links slots of the table.
             self.free = unsafe { (*self.at(i)).next };
-            Some(i)
+            return Some(i);
         } else {
-            None
+            return None;
         }
+        // SAFETY: the list of closed records is not empty and links slots
+        // of the table.
+        self.head = unsafe { (*self.at(i)).next };
+        Some(i)
     }
 
     /// Makes the record at `i` an open handle of `obj` (whose reference it
     /// takes over); its handle. A slot taken from the lists holds nothing
-    /// rare (`evict` emptied it on its way out of the queue).
+    /// rare (a record leaves the queue for good emptied by `evict`, or
+    /// stale while no record holds anything).
     ///
     /// # Safety
     /// `i` is a slot of the table, taken from its lists (or new).
@@ -727,42 +827,31 @@ impl Cursor {
         (unsafe { (*r).key == h._i && (*r).ctx == fam }).then_some(r)
     }
 
-    /// Closes the open record `r` (of slot `i`, found by `open_plain`)
-    /// and queues it; the record that leaves the queue, if it gets longer
-    /// than `closed_max`, goes to the free list, what it holds to
-    /// `t.pending`. Its object, whose reference the caller now owns.
+    /// Closes the open record `r` (found by `open_plain`, while no record
+    /// of the queue holds anything: `self.rare == 0`) and queues it; if the
+    /// queue gets longer than `closed_max`, its oldest record becomes
+    /// stale. Its object, whose reference the caller now owns.
     ///
     /// # Safety
-    /// As for `take`; `r` is the record of slot `i`, open with nothing rare.
+    /// The cursor is the table's state; `r` is an open plain record of it.
     #[inline(always)]
-    unsafe fn close(&mut self, t: &mut Table, r: *mut Record) -> Obj {
-        // SAFETY: the caller's contract; the tail (queue not empty) and the
-        // head are slots of the table.
+    unsafe fn close(&mut self, r: *mut Record) -> Obj {
+        // SAFETY: the caller's contract; the tail, when the list is not
+        // empty, is a slot of the table.
         unsafe {
             let i = r.offset_from(self.base) as u32;
             (*r).closed = true;
             (*r).key = NO_KEY;
             let obj = core::mem::replace(&mut (*r).obj, HPy::NULL)._i as Obj;
-            (*r).next = NONE;
-            if self.clen == 0 {
+            if self.stale + self.clen == 0 {
                 self.head = i;
             } else {
                 (*self.at(self.tail)).next = i;
             }
             self.tail = i;
-            self.clen += 1;
-            if self.clen > self.max {
-                let old = self.head;
-                let o = self.at(old);
-                self.head = (*o).next;
-                self.clen -= 1;
-                (*o).serial = 0;
-                if (*o).rare() {
-                    t.evict(old);
-                }
-                (*o).next = self.free;
-                self.free = old;
-            }
+            let over = (self.clen >= self.max) as usize;
+            self.clen += 1 - over;
+            self.stale += over;
             obj
         }
     }
@@ -1242,13 +1331,11 @@ pub fn constant(gil: Gil, u: HPy) -> HPy {
 /// not one (closed, of another family, a constant).
 #[inline(always)]
 fn close_fast(gil: Gil, fam: usize, h: HPy) -> Option<()> {
-    let (obj, pending) = with(gil, |t| (t.close_plain(fam, h), t.has_pending));
+    // (a plain close leaves nothing pending: see `Table::close_plain`)
+    let obj = with(gil, |t| t.close_plain(fam, h));
     if !obj.is_null() {
         // SAFETY: with the GIL; the record owned one reference to it.
         unsafe { ffi::Py_DECREF(obj) };
-        if pending {
-            release_pending(gil);
-        }
         return Some(());
     }
     close_fast_rare(gil, fam, h)
@@ -1326,11 +1413,9 @@ pub fn force_close(gil: Gil, h: HPy) -> Result<(), Invalid> {
 #[inline(never)]
 pub fn into_object(gil: Gil, dctx: *mut HPyContext, h: HPy, func: &CStr) -> Result<Obj, Invalid> {
     let fam = contexts::family(dctx);
-    let (obj, pending) = with(gil, |t| (t.close_plain(fam, h), t.has_pending));
+    // (a plain close leaves nothing pending: see `Table::close_plain`)
+    let obj = with(gil, |t| t.close_plain(fam, h));
     if !obj.is_null() {
-        if pending {
-            release_pending(gil);
-        }
         // the record's reference goes to the caller
         return Ok(obj);
     }
@@ -1451,25 +1536,29 @@ pub unsafe fn open_call_args(
             // slot is made by the table itself, the cursor reloaded after.
             unsafe {
                 ffi::Py_INCREF(obj);
-                let i = match c.take(t) {
-                    Some(i) => i,
+                match c.take() {
+                    Some(i) => c.fill(i, stamp, HPy { _i: obj as isize }, Kind::Arg),
                     None => {
                         c.save(t);
-                        let i = t.new_slot();
+                        let h = t.open(HPy { _i: obj as isize }, Kind::Arg, fam);
                         c = Cursor::load(t);
-                        i
+                        h
                     }
-                };
-                c.fill(i, stamp, HPy { _i: obj as isize }, Kind::Arg)
+                }
             }
         };
-        for i in 0..n {
-            // SAFETY: the caller's contract (`n` items, room in `out`).
-            unsafe { out.add(i).write(open(t, *items.add(i))) };
-        }
-        for (i, &obj) in extra.iter().enumerate() {
-            // SAFETY: the caller's contract (room for the extras in `out`).
-            unsafe { out.add(n + i).write(open(t, obj)) };
+        // one loop (the items, then the extras), so that `open` is inlined
+        for k in 0..n + extra.len() {
+            // SAFETY: the caller's contract (`n` items, room in `out` for
+            // them and the extras).
+            unsafe {
+                let obj = if k < n {
+                    *items.add(k)
+                } else {
+                    *extra.get_unchecked(k - n)
+                };
+                out.add(k).write(open(t, obj));
+            }
         }
         c.save(t);
         (t.has_pending(), t.trace_limit)
@@ -1516,7 +1605,7 @@ pub unsafe fn close_call_args(gil: Gil, dctx: *mut HPyContext, hs: *mut HPy, n: 
         // that needs more
         let (stop, pending) = with(gil, |t| {
             let mut j = i;
-            if t.on_invalid_handle.is_null() {
+            if t.on_invalid_handle.is_null() && t.rare_queued == 0 {
                 let mut c = Cursor::load(t);
                 while j < n {
                     // SAFETY: `j < n` (the caller's contract).
@@ -1527,7 +1616,7 @@ pub unsafe fn close_call_args(gil: Gil, dctx: *mut HPyContext, hs: *mut HPy, n: 
                         };
                         // SAFETY: the cursor is the table's state, `r` an
                         // open plain record; `hs` has `n` slots.
-                        unsafe { hs.add(j).write(HPy { _i: c.close(t, r) as isize }) };
+                        unsafe { hs.add(j).write(HPy { _i: c.close(r) as isize }) };
                     }
                     j += 1;
                 }

@@ -1526,39 +1526,42 @@ pub unsafe fn open_call_args(
     let (pending, limit) = with(gil, |t| {
         let stamp = t.stamp(fam);
         let mut c = Cursor::load(t);
-        let mut open = |t: &mut Table, obj: Obj| -> HPy {
+        let stamp = &stamp;
+        let c = &mut c;
+        #[inline(always)]
+        fn open(t: &mut Table, c: &mut Cursor, stamp: &Stamp, fam: usize, obj: Obj) -> HPy {
             if obj.is_null() {
                 return HPy::NULL;
             }
             // SAFETY: with the GIL; a live object (the caller's contract);
             // the record owns the new reference (an incref runs no Python
-            // code). The cursor is the table's state until `save`; a new
-            // slot is made by the table itself, the cursor reloaded after.
+            // code). The cursor is the table's state until `save`; what it
+            // cannot do the table does, the cursor reloaded after.
             unsafe {
                 ffi::Py_INCREF(obj);
                 match c.take() {
-                    Some(i) => c.fill(i, stamp, HPy { _i: obj as isize }, Kind::Arg),
-                    None => {
-                        c.save(t);
-                        let h = t.open(HPy { _i: obj as isize }, Kind::Arg, fam);
-                        c = Cursor::load(t);
-                        h
-                    }
+                    Some(i) => c.fill(i, *stamp, HPy { _i: obj as isize }, Kind::Arg),
+                    None => open_slow(t, c, fam, obj),
                 }
             }
-        };
-        // one loop (the items, then the extras), so that `open` is inlined
-        for k in 0..n + extra.len() {
-            // SAFETY: the caller's contract (`n` items, room in `out` for
-            // them and the extras).
-            unsafe {
-                let obj = if k < n {
-                    *items.add(k)
-                } else {
-                    *extra.get_unchecked(k - n)
-                };
-                out.add(k).write(open(t, obj));
-            }
+        }
+        /// `open` by the table itself (it grows, or a record leaving the
+        /// queue holds something), the cursor saved before and reloaded.
+        #[cold]
+        #[inline(never)]
+        fn open_slow(t: &mut Table, c: &mut Cursor, fam: usize, obj: Obj) -> HPy {
+            c.save(t);
+            let h = t.open(HPy { _i: obj as isize }, Kind::Arg, fam);
+            *c = Cursor::load(t);
+            h
+        }
+        for k in 0..n {
+            // SAFETY: the caller's contract (`n` items, room in `out`).
+            unsafe { out.add(k).write(open(t, c, stamp, fam, *items.add(k))) };
+        }
+        for (k, &obj) in extra.iter().enumerate() {
+            // SAFETY: the caller's contract (room for the extras in `out`).
+            unsafe { out.add(n + k).write(open(t, c, stamp, fam, obj)) };
         }
         c.save(t);
         (t.has_pending(), t.trace_limit)

@@ -710,6 +710,7 @@ struct Stamp {
 /// opens take those slots first. A stale record keeps its serial: a handle
 /// of it used later is reported as closed. `Table::compact` frees them
 /// properly before anything else changes the list.
+#[derive(Clone, Copy)]
 struct Cursor {
     base: *mut Record,
     len: usize,
@@ -1541,7 +1542,11 @@ pub unsafe fn open_call_args(
                 ffi::Py_INCREF(obj);
                 match c.take() {
                     Some(i) => c.fill(i, *stamp, HPy { _i: obj as isize }, Kind::Arg),
-                    None => open_slow(t, c, fam, obj),
+                    None => {
+                        let (h, reloaded) = open_slow(t, *c, fam, obj);
+                        *c = reloaded;
+                        h
+                    }
                 }
             }
         }
@@ -1549,11 +1554,10 @@ pub unsafe fn open_call_args(
         /// queue holds something), the cursor saved before and reloaded.
         #[cold]
         #[inline(never)]
-        fn open_slow(t: &mut Table, c: &mut Cursor, fam: usize, obj: Obj) -> HPy {
+        fn open_slow(t: &mut Table, c: Cursor, fam: usize, obj: Obj) -> (HPy, Cursor) {
             c.save(t);
             let h = t.open(HPy { _i: obj as isize }, Kind::Arg, fam);
-            *c = Cursor::load(t);
-            h
+            (h, Cursor::load(t))
         }
         for k in 0..n {
             // SAFETY: the caller's contract (`n` items, room in `out`).

@@ -78,7 +78,10 @@ pub struct Extra {
 }
 
 pub struct Record {
-    /// The universal handle, owned while open (and while closed if `kept`).
+    /// The universal handle, owned while open (and while closed if `kept`),
+    /// but for an argument (`Kind::Arg`), open only during its call: the
+    /// caller holds it then (CPython's calling convention), so the record
+    /// does not take a reference of its own unless it keeps the object.
     pub obj: HPy,
     /// The debug handle of this record while it is open and holds nothing
     /// rare (`extra` is None), else `NO_KEY`: one compare tells the common
@@ -381,10 +384,13 @@ impl Table {
 
     /// `close_open` when it needs no call (as a run of one: see `Cursor`):
     /// an open handle of family `fam` without raw data or trace, no hook
-    /// installed, no record of the queue holding anything. Its object
-    /// (whose reference the caller now owns), or null: nothing was done.
+    /// installed, no record of the queue holding anything. Its object,
+    /// whose reference the caller now owns, with bit 1 set if it was an
+    /// argument's (which the record did not own: `Record::obj`); or null:
+    /// nothing was done. `ARG`: the caller knows that an open record of
+    /// `h` is an argument's (it opened it): bit 1 is left out.
     #[inline(always)]
-    fn close_plain(&mut self, fam: usize, h: HPy) -> Obj {
+    fn close_plain<const ARG: bool>(&mut self, fam: usize, h: HPy) -> Obj {
         // the slot of a debug handle (anything else fails the key compare)
         let i = ((h._i as u64) >> 32) as u32;
         if i as usize >= self.records.len()
@@ -408,7 +414,12 @@ impl Table {
         }
         r.closed = true;
         r.key = NO_KEY;
-        let obj = core::mem::replace(&mut r.obj, HPy::NULL)._i as Obj;
+        let obj = core::mem::replace(&mut r.obj, HPy::NULL)._i as usize;
+        let obj = if ARG {
+            obj
+        } else {
+            obj | ((r.kind == Kind::Arg) as usize) << 1
+        } as Obj;
         if stale + clen == 0 {
             self.closed_head = i;
         } else {
@@ -634,10 +645,12 @@ impl Table {
         let r = unsafe { &mut *self.at(index) };
         r.closed = true;
         r.key = NO_KEY;
+        let borrowed = r.kind == Kind::Arg;
         let closed = if plain && r.extra.is_none() {
-            Closed(core::mem::replace(&mut r.obj, HPy::NULL)._i as usize)
+            let obj = core::mem::replace(&mut r.obj, HPy::NULL)._i as usize;
+            Closed(obj | (borrowed as usize) << 1)
         } else {
-            self.close_rare(index, !plain)
+            self.close_rare(index, !plain, borrowed)
         };
         // SAFETY: in bounds (checked above).
         unsafe { self.push_closed(index) };
@@ -645,10 +658,11 @@ impl Table {
     }
 
     /// `close_open` of a record with raw data or a trace, or with a hook
-    /// installed (the record keeps its object).
+    /// installed (the record keeps its object: an argument's, `borrowed`,
+    /// with a reference of its own from now on).
     #[cold]
     #[inline(never)]
-    fn close_rare(&mut self, index: u32, keep: bool) -> Closed {
+    fn close_rare(&mut self, index: u32, keep: bool, borrowed: bool) -> Closed {
         let raw_max = self.raw_max;
         let raw_total = self.raw_total;
         let Some(r) = self.records.get_mut(index as usize) else {
@@ -656,6 +670,11 @@ impl Table {
         };
         r.kept = keep;
         let obj = if keep {
+            if borrowed {
+                // SAFETY: with the GIL; the caller still holds the argument
+                // (its call has not returned); an incref runs no Python code.
+                unsafe { ffi::Py_INCREF(r.obj._i as Obj) };
+            }
             r.obj
         } else {
             core::mem::replace(&mut r.obj, HPy::NULL)
@@ -680,7 +699,7 @@ impl Table {
             self.pending.blocks.extend(dropped);
             self.has_pending = true;
         }
-        Closed(obj._i as usize | keep as usize)
+        Closed(obj._i as usize | keep as usize | ((borrowed && !keep) as usize) << 1)
     }
 }
 
@@ -831,7 +850,8 @@ impl Cursor {
     /// Closes the open record `r` (found by `open_plain`, while no record
     /// of the queue holds anything: `self.rare == 0`) and queues it; if the
     /// queue gets longer than `closed_max`, its oldest record becomes
-    /// stale. Its object, whose reference the caller now owns.
+    /// stale. Its object (the record's reference, if it had one, goes to
+    /// the caller: see `Record::obj`).
     ///
     /// # Safety
     /// The cursor is the table's state; `r` is an open plain record of it.
@@ -860,8 +880,9 @@ impl Cursor {
 
 /// What `Table::close_open` did, in one register: 0 if the handle was not
 /// an open handle of the family (nothing done), else its object (aligned,
-/// never null) with the low bit set if the record keeps it (a hook being
-/// installed; else the caller now owns its reference).
+/// never null) with bit 0 set if the record keeps it (a hook being
+/// installed), bit 1 if it was an argument's, which the record did not own
+/// (`Record::obj`); else the caller now owns its reference.
 #[derive(Clone, Copy)]
 struct Closed(usize);
 
@@ -872,11 +893,12 @@ impl Closed {
     }
     #[inline(always)]
     fn obj(self) -> Obj {
-        (self.0 & !1) as Obj
+        (self.0 & !3) as Obj
     }
+    /// The caller owns no reference to the object.
     #[inline(always)]
-    fn kept(self) -> bool {
-        self.0 & 1 != 0
+    fn borrowed(self) -> bool {
+        self.0 & 3 != 0
     }
 }
 
@@ -1333,10 +1355,12 @@ pub fn constant(gil: Gil, u: HPy) -> HPy {
 #[inline(always)]
 fn close_fast(gil: Gil, fam: usize, h: HPy) -> Option<()> {
     // (a plain close leaves nothing pending: see `Table::close_plain`)
-    let obj = with(gil, |t| t.close_plain(fam, h));
+    let obj = with(gil, |t| t.close_plain::<false>(fam, h));
     if !obj.is_null() {
-        // SAFETY: with the GIL; the record owned one reference to it.
-        unsafe { ffi::Py_DECREF(obj) };
+        if obj as usize & 2 == 0 {
+            // SAFETY: with the GIL; the record owned one reference to it.
+            unsafe { ffi::Py_DECREF(obj) };
+        }
         return Some(());
     }
     close_fast_rare(gil, fam, h)
@@ -1353,7 +1377,7 @@ fn close_fast_rare(gil: Gil, fam: usize, h: HPy) -> Option<()> {
     if pending {
         release_pending(gil);
     }
-    if !c.kept() {
+    if !c.borrowed() {
         // SAFETY: with the GIL; the record owned one reference to it.
         unsafe { ffi::Py_DECREF(c.obj()) };
     }
@@ -1415,8 +1439,16 @@ pub fn force_close(gil: Gil, h: HPy) -> Result<(), Invalid> {
 pub fn into_object(gil: Gil, dctx: *mut HPyContext, h: HPy, func: &CStr) -> Result<Obj, Invalid> {
     let fam = contexts::family(dctx);
     // (a plain close leaves nothing pending: see `Table::close_plain`)
-    let obj = with(gil, |t| t.close_plain(fam, h));
+    let obj = with(gil, |t| t.close_plain::<false>(fam, h));
     if !obj.is_null() {
+        if obj as usize & 2 != 0 {
+            // an argument returned as the result: a new reference (the
+            // record had none)
+            let obj = (obj as usize & !2) as Obj;
+            // SAFETY: with the GIL; the caller of the call holds it.
+            unsafe { ffi::Py_INCREF(obj) };
+            return Ok(obj);
+        }
         // the record's reference goes to the caller
         return Ok(obj);
     }
@@ -1435,8 +1467,9 @@ fn into_object_rare(gil: Gil, dctx: *mut HPyContext, h: HPy, func: &CStr) -> Res
     if pending {
         release_pending(gil);
     }
-    if c.kept() {
-        // SAFETY: with the GIL; the record keeps its own reference.
+    if c.borrowed() {
+        // SAFETY: with the GIL; the record keeps its own reference, or the
+        // object is an argument that the caller of the call holds.
         unsafe { ffi::Py_INCREF(c.obj()) };
     }
     // the record's reference (or the new one) goes to the caller
@@ -1491,9 +1524,8 @@ pub fn open_call_arg(gil: Gil, dctx: *mut HPyContext, obj: Obj) -> HPy {
     if obj.is_null() {
         return HPy::NULL;
     }
-    // SAFETY: with the GIL; the callers pass live objects; the record owns
-    // the new reference.
-    unsafe { ffi::Py_INCREF(obj) };
+    // the record takes no reference: the caller of the call holds it
+    // (`Record::obj`)
     open_record(
         gil,
         HPy { _i: obj as isize },
@@ -1534,12 +1566,11 @@ pub unsafe fn open_call_args(
             if obj.is_null() {
                 return HPy::NULL;
             }
-            // SAFETY: with the GIL; a live object (the caller's contract);
-            // the record owns the new reference (an incref runs no Python
-            // code). The cursor is the table's state until `save`; what it
-            // cannot do the table does, the cursor reloaded after.
+            // SAFETY: a live object, which the caller of the call holds
+            // (the record takes no reference: `Record::obj`). The cursor
+            // is the table's state until `save`; what it cannot do the
+            // table does, the cursor reloaded after.
             unsafe {
-                ffi::Py_INCREF(obj);
                 match c.take() {
                     Some(i) => c.fill(i, *stamp, HPy { _i: obj as isize }, Kind::Arg),
                     None => {
@@ -1589,28 +1620,29 @@ pub unsafe fn open_call_args(
 /// reported.
 #[inline(never)]
 pub fn close_call_arg(gil: Gil, dctx: *mut HPyContext, h: HPy) {
-    if close_fast(gil, contexts::family(dctx), h).is_none() {
+    // an open record of `h` is the argument's (a record that took its slot
+    // since has another key): it owns no reference, nothing to release
+    if with(gil, |t| t.close_plain::<true>(contexts::family(dctx), h)).is_null() {
         close_arg_slow(gil, dctx, h);
     }
 }
 
 /// Closes the `n` argument handles at `hs` (opened by `open_call_args`),
-/// in order, as `close_call_arg` each; `hs` is scratch space afterwards.
-/// The plain ones (open, nothing rare, no hook) are closed in runs over
-/// the table with its lists in registers, and their objects released
-/// after each run; any other goes through `close_call_arg`'s slow path.
+/// in order, as `close_call_arg` each. The plain ones (open, nothing rare,
+/// no hook) are closed in runs over the table with its lists in registers
+/// (an argument's record owns no reference: nothing to release); any
+/// other goes through `close_call_arg`'s slow path.
 ///
 /// # Safety
-/// `hs` points to `n` handles, which this overwrites.
+/// `hs` points to `n` handles.
 #[inline(never)]
-pub unsafe fn close_call_args(gil: Gil, dctx: *mut HPyContext, hs: *mut HPy, n: usize) {
+pub unsafe fn close_call_args(gil: Gil, dctx: *mut HPyContext, hs: *const HPy, n: usize) {
     let fam = contexts::family(dctx);
     let mut i = 0;
     while i < n {
-        // the run from `i`: each closed handle's slot gets its object (to
-        // release), a null handle stays null; stops at the first handle
-        // that needs more
-        let (stop, pending) = with(gil, |t| {
+        // the run from `i` (a null handle is skipped); stops at the first
+        // handle that needs more
+        let stop = with(gil, |t| {
             let mut j = i;
             if t.on_invalid_handle.is_null() && t.rare_queued == 0 {
                 let mut c = Cursor::load(t);
@@ -1622,23 +1654,20 @@ pub unsafe fn close_call_args(gil: Gil, dctx: *mut HPyContext, hs: *mut HPy, n: 
                             break;
                         };
                         // SAFETY: the cursor is the table's state, `r` an
-                        // open plain record; `hs` has `n` slots.
-                        unsafe { hs.add(j).write(HPy { _i: c.close(r) as isize }) };
+                        // open plain record, an argument's (opened by
+                        // `open_call_args`: a record that took its slot
+                        // since has another key).
+                        unsafe {
+                            debug_assert!((*r).kind == Kind::Arg);
+                            c.close(r);
+                        }
                     }
                     j += 1;
                 }
                 c.save(t);
             }
-            (j, t.has_pending())
+            j
         });
-        for k in i..stop {
-            // SAFETY: `k < n`; each is null or an object whose reference
-            // the closed record owned; with the GIL.
-            unsafe { ffi::Py_XDECREF((*hs.add(k))._i as Obj) };
-        }
-        if pending {
-            release_pending(gil);
-        }
         if stop < n {
             // SAFETY: `stop < n`.
             close_arg_slow(gil, dctx, unsafe { *hs.add(stop) });

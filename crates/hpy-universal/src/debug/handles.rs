@@ -1170,7 +1170,7 @@ unsafe fn builtin_shape(u_ctx: *mut HPyContext, tp: *mut ffi::PyTypeObject) -> i
                 .map_or(hpy_sys::HPyType_BuiltinShape_Legacy, |(_, info)| info.shape)
                 as i32
         } else {
-            ((*u_ctx).ctx_Type_GetBuiltinShape)(u_ctx, HPy { _i: tp as isize }) as i32
+            ((*u_ctx).ctx_Type_GetBuiltinShape)(u_ctx, HPy { _i: tp as isize })
         }
     }
 }

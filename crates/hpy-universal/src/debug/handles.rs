@@ -1178,6 +1178,7 @@ unsafe fn builtin_shape(u_ctx: *mut HPyContext, tp: *mut ffi::PyTypeObject) -> i
 /// `_HPy_AsStruct_SHAPE(h)`: the object's type must have the built-in
 /// shape `shape` (the C struct the extension asks for is laid out after
 /// that shape's); a mismatch is reported with HPy 0.9's words.
+#[inline(always)]
 pub fn require_shape(
     gil: Gil,
     u_ctx: *mut HPyContext,
@@ -1196,8 +1197,15 @@ pub fn require_shape(
     if actual == shape {
         return Ok(());
     }
+    Err(wrong_shape(gil, shape, actual, func))
+}
+
+/// `require_shape` of an object of another shape: reported.
+#[cold]
+#[inline(never)]
+fn wrong_shape(gil: Gil, shape: i32, actual: i32, func: &CStr) -> Invalid {
     let name = func.to_string_lossy();
-    Err(report(
+    report(
         gil,
         false,
         format!(
@@ -1205,7 +1213,7 @@ pub fn require_shape(
             shape_name(shape),
             shape_name(actual)
         ),
-    ))
+    )
 }
 
 /// Installs a hook (a new reference, or null); returns the old one.

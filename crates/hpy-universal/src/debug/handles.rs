@@ -9,9 +9,11 @@
 //! whether it is closed, the generation it was opened in, the family of
 //! contexts that opened it (see contexts.rs) and, only when there is some,
 //! what is rare (`Extra`): the raw data handed out for it and where it was
-//! opened (stack traces enabled). A record is 48 bytes; opening and closing
+//! opened (stack traces enabled). A record is 56 bytes; opening and closing
 //! one touch that record and the table's few counters, and everything rare
-//! (raw data, traces, kept objects, a hook) is behind one test.
+//! (raw data, traces, kept objects, a hook) is behind one test. The
+//! argument handles of a call are opened and closed in runs (`Cursor`);
+//! an argument's record owns no reference (`Record::obj`).
 //!
 //! Closed records stay in a queue (the "closed handles queue"), as in HPy
 //! 0.9: opening a handle while the queue holds `closed_max` records or more
@@ -21,6 +23,9 @@
 //! as long as all such data fits in `raw_max` bytes (else it is unmapped at
 //! once). The queue and the list of free slots are linked through the
 //! records themselves (`Record::next`): no allocation, no ring to grow.
+//! While no queued record holds anything to release, a record leaving the
+//! queue is left in place as "stale" and its slot reused by the next open
+//! (see `Cursor`).
 //!
 //! Builders and trackers have records of their own, in the same scheme; a
 //! builder or tracker slot is free as soon as it is consumed (the serial

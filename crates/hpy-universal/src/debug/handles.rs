@@ -1689,6 +1689,89 @@ pub unsafe fn close_call_args(gil: Gil, dctx: *mut HPyContext, hs: *const HPy, n
     }
 }
 
+/// The end of a call with argument handles: the handle `result` the HPy
+/// function returned becomes the new reference returned (`into_object`;
+/// null for `HPy_NULL`), then the `n` argument handles at `hs` are closed
+/// in order (`close_call_args`). Where all of them are plain, it is one
+/// run over the table.
+///
+/// # Safety
+/// With the GIL; `hs` points to `n` handles opened by `open_call_args`.
+#[inline(never)]
+pub unsafe fn close_result_and_args(
+    gil: Gil,
+    dctx: *mut HPyContext,
+    result: HPy,
+    hs: *const HPy,
+    n: usize,
+    func: &CStr,
+) -> Obj {
+    let fam = contexts::family(dctx);
+    // the run: the result, then the arguments up to the first one that
+    // needs more (`stop`); None: the result needs more, nothing was done
+    let run = with(gil, |t| {
+        if !t.on_invalid_handle.is_null() || t.rare_queued != 0 {
+            return None;
+        }
+        let mut c = Cursor::load(t);
+        let mut obj: Obj = core::ptr::null_mut();
+        if result._i != 0 {
+            let r = c.open_plain(fam, result)?;
+            // SAFETY: the cursor is the table's state, `r` an open plain
+            // record (no queued record holds anything).
+            unsafe {
+                let borrowed = (*r).kind == Kind::Arg;
+                obj = (c.close(r) as usize | (borrowed as usize) << 1) as Obj;
+            }
+        }
+        let mut j = 0;
+        while j < n {
+            // SAFETY: `j < n` (the caller's contract).
+            let h = unsafe { *hs.add(j) };
+            if h._i != 0 {
+                let Some(r) = c.open_plain(fam, h) else {
+                    break;
+                };
+                // SAFETY: as above; an argument's record (see
+                // `close_call_args`).
+                unsafe { c.close(r) };
+            }
+            j += 1;
+        }
+        c.save(t);
+        Some((obj, j))
+    });
+    let Some((obj, stop)) = run else {
+        let obj = if result._i == 0 {
+            core::ptr::null_mut()
+        } else {
+            into_object(gil, dctx, result, func).unwrap_or(core::ptr::null_mut())
+        };
+        // SAFETY: the caller's contract.
+        unsafe { close_call_args(gil, dctx, hs, n) };
+        return obj;
+    };
+    let obj = if obj as usize & 2 != 0 {
+        // an argument returned as the result: a new reference (its record
+        // had none)
+        let obj = (obj as usize & !2) as Obj;
+        // SAFETY: with the GIL; the caller of the call holds it.
+        unsafe { ffi::Py_INCREF(obj) };
+        obj
+    } else {
+        // the record's reference goes to the caller
+        obj
+    };
+    if stop < n {
+        // SAFETY: `stop < n`; the rest are the caller's handles too.
+        unsafe {
+            close_arg_slow(gil, dctx, *hs.add(stop));
+            close_call_args(gil, dctx, hs.add(stop + 1), n - stop - 1);
+        }
+    }
+    obj
+}
+
 /// `close_call_arg` of anything but an open handle: `HPy_NULL` is fine, a
 /// handle the extension closed itself is reported.
 #[cold]

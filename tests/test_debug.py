@@ -810,3 +810,100 @@ def test_object_kept_by_a_closed_handle_is_released_when_it_leaves_the_queue(mak
     finally:
         _debug.set_on_invalid_handle(None)
         _debug.set_closed_handles_queue_max_size(old)
+
+
+ARGUMENTS = """
+    HPyDef_METH(one, "one", HPyFunc_O)
+    static HPy one_impl(HPyContext *ctx, HPy self, HPy arg)
+    {
+        return HPy_Dup(ctx, arg);
+    }
+    HPyDef_METH(many, "many", HPyFunc_VARARGS)
+    static HPy many_impl(HPyContext *ctx, HPy self, const HPy *args, size_t n)
+    {
+        return n ? HPy_Dup(ctx, args[n - 1]) : HPy_Dup(ctx, ctx->h_None);
+    }
+    HPyDef_METH(kw, "kw", HPyFunc_KEYWORDS)
+    static HPy kw_impl(HPyContext *ctx, HPy self, const HPy *args, size_t n,
+                       HPy kwnames)
+    {
+        return HPyLong_FromSize_t(ctx, n);
+    }
+    HPyDef_METH(returns_arg, "returns_arg", HPyFunc_O)
+    static HPy returns_arg_impl(HPyContext *ctx, HPy self, HPy arg)
+    {
+        return arg;                   /* wrong: return HPy_Dup(ctx, arg) */
+    }
+    static HPy kept;
+    HPyDef_METH(keep, "keep", HPyFunc_O)
+    static HPy keep_impl(HPyContext *ctx, HPy self, HPy arg)
+    {
+        kept = arg;                   /* wrong: use an HPyGlobal */
+        return HPy_Dup(ctx, ctx->h_None);
+    }
+    HPyDef_METH(use_kept, "use_kept", HPyFunc_NOARGS)
+    static HPy use_kept_impl(HPyContext *ctx, HPy self)
+    {
+        return HPy_Repr(ctx, kept);
+    }
+    @EXPORT(one)
+    @EXPORT(many)
+    @EXPORT(kw)
+    @EXPORT(returns_arg)
+    @EXPORT(keep)
+    @EXPORT(use_kept)
+    @INIT
+"""
+
+
+def test_argument_references_are_balanced_over_many_calls(make_module):
+    """Argument handles borrow the caller's reference to each argument for
+    the call: after many calls of each argument shape (the closed handles
+    queue overflowing all along) no reference was taken or dropped."""
+    import sys
+    mod = make_module(ARGUMENTS)
+    a, b = object(), object()
+    before = sys.getrefcount(a), sys.getrefcount(b)
+    for _ in range(3000):
+        assert mod.one(a) is a
+        assert mod.many(b, a) is a
+        assert mod.many() is None
+        assert mod.kw(a, b, x=a) == 2
+    assert (sys.getrefcount(a), sys.getrefcount(b)) == before
+
+
+def test_argument_returned_without_dup_is_a_new_reference(make_module, debug_hook):
+    """Returning an argument handle closes it (reported when the call then
+    closes its arguments); with the hook letting it go on, the caller still
+    gets a reference of its own."""
+    import sys
+    mod = make_module(ARGUMENTS)
+    obj = object()
+    before = sys.getrefcount(obj)
+    for _ in range(5):
+        assert mod.returns_arg(obj) is obj
+    assert debug_hook == ['handle'] * 5
+    from hpy.universal import _debug
+    _debug.set_on_invalid_handle(None)     # closed handles release what they keep
+    assert sys.getrefcount(obj) == before
+
+
+def test_handle_kept_past_its_call_is_caught_long_after(make_module, debug_hook):
+    """A handle kept in a C global is still caught after its record has
+    left the closed handles queue and its slot has been reused many times
+    over."""
+    from hpy.universal import _debug
+    mod = make_module(ARGUMENTS)
+    old = _debug.get_closed_handles_queue_max_size()
+    try:
+        _debug.set_closed_handles_queue_max_size(4)
+        mod.keep('kept')
+        for i in range(200):
+            mod.one(i)
+            mod.many(i, i)
+        assert debug_hook == []
+        with pytest.raises(SystemError):   # nothing to go on with: reported
+            mod.use_kept()
+        assert debug_hook == ['handle']
+    finally:
+        _debug.set_closed_handles_queue_max_size(old)

@@ -87,23 +87,25 @@ const INLINE_ARGS: usize = 8;
 /// The argument handles of a call: one for each of the `n` objects at
 /// `items` (none if `items` is null), then one for each object of `extra`
 /// (`self`, ...), opened together, given to `body` (the handles of the
-/// array, then those of `extra`, in one slice) and closed together in that
-/// order when it returns, for the direct paths of calls (here and in
-/// method_call.rs). They live in this frame (allocated only past
-/// `INLINE_ARGS`), where they stay put.
+/// array, then those of `extra`, in one slice), which calls the HPy
+/// function and gives the handle it returned; that handle is turned into
+/// the new reference returned (as `call_result`), then the argument
+/// handles are closed in that order, all in one run over the table where
+/// it can (`handles::close_result_and_args`). They live in this frame
+/// (allocated only past `INLINE_ARGS`), where they stay put.
 ///
 /// # Safety
 /// With the GIL; `items` is null or points to `n` live objects (or nulls);
 /// the objects of `extra` are live (or null).
 #[inline(always)]
-pub unsafe fn with_arg_handles<R>(
+pub unsafe fn with_arg_handles(
     gil: Gil,
     dctx: *mut HPyContext,
     items: *const Obj,
     n: usize,
     extra: &[Obj],
-    body: impl FnOnce(&[HPy]) -> R,
-) -> R {
+    body: impl FnOnce(&[HPy]) -> HPy,
+) -> Obj {
     let n = if items.is_null() { 0 } else { n };
     let total = n + extra.len();
     let mut inline = [const { core::mem::MaybeUninit::<HPy>::uninit() }; INLINE_ARGS];
@@ -121,8 +123,7 @@ pub unsafe fn with_arg_handles<R>(
     unsafe {
         handles::open_call_args(gil, dctx, items, n, extra, out);
         let r = body(core::slice::from_raw_parts(out, total));
-        handles::close_call_args(gil, dctx, out, total);
-        r
+        handles::close_result_and_args(gil, dctx, r, out, total, RESULT)
     }
 }
 
@@ -274,7 +275,7 @@ pub unsafe fn call_varargs(
         let g: HPyFunc_varargs = cast_fn(f);
         with_arg_handles(gil, dctx, args, nargs, &[self_], |hs| {
             let n = hs.len() - 1;
-            call_result(gil, dctx, g(dctx, nth(hs, n), hs.as_ptr(), n))
+            g(dctx, nth(hs, n), hs.as_ptr(), n)
         })
     };
     contexts::leave_call(gil, saved);
@@ -309,8 +310,7 @@ pub unsafe fn call_keywords(
         };
         with_arg_handles(gil, dctx, args, nargs + nkw, &[self_, kwnames], |hs| {
             let k = hs.len() - 2;
-            let r = g(dctx, nth(hs, k), hs.as_ptr(), nargs, nth(hs, k + 1));
-            call_result(gil, dctx, r)
+            g(dctx, nth(hs, k), hs.as_ptr(), nargs, nth(hs, k + 1))
         })
     };
     contexts::leave_call(gil, saved);
@@ -387,11 +387,7 @@ unsafe fn dispatch_direct(
                 let r = with_arg_handles(gil, dctx, items_ptr, n, &extra, |hs| {
                     let k = hs.len() - 2;
                     let n = k as HPy_ssize_t;
-                    call_result(
-                        gil,
-                        dctx,
-                        g(dctx, nth(hs, k), hs.as_ptr(), n, nth(hs, k + 1)),
-                    )
+                    g(dctx, nth(hs, k), hs.as_ptr(), n, nth(hs, k + 1))
                 });
                 a.result = r.cast();
             }
@@ -433,6 +429,10 @@ fn res(handle: HPy) -> *mut cpy_PyObject {
     call_result(gil, current(gil), handle).cast()
 }
 
+/// What reports name when the handle an HPy function returned is invalid.
+const RESULT: &core::ffi::CStr =
+    c"the return of a call into the extension (an HPy function returned this handle)";
+
 /// The new reference returned to CPython for the handle an HPy function
 /// called with `dctx` returned (which is closed); null for `HPy_NULL`; a
 /// closed or foreign handle is reported (null, unless the hook lets the
@@ -442,13 +442,7 @@ pub fn call_result(gil: Gil, dctx: *mut HPyContext, handle: HPy) -> Obj {
     if handle._i == 0 {
         return core::ptr::null_mut();
     }
-    handles::into_object(
-        gil,
-        dctx,
-        handle,
-        c"the return of a call into the extension (an HPy function returned this handle)",
-    )
-    .unwrap_or(core::ptr::null_mut())
+    handles::into_object(gil, dctx, handle, RESULT).unwrap_or(core::ptr::null_mut())
 }
 
 /// The items of an argument tuple as argument handles.

@@ -9,9 +9,11 @@
 //! whether it is closed, the generation it was opened in, the family of
 //! contexts that opened it (see contexts.rs) and, only when there is some,
 //! what is rare (`Extra`): the raw data handed out for it and where it was
-//! opened (stack traces enabled). A record is 48 bytes; opening and closing
+//! opened (stack traces enabled). A record is 56 bytes; opening and closing
 //! one touch that record and the table's few counters, and everything rare
-//! (raw data, traces, kept objects, a hook) is behind one test.
+//! (raw data, traces, kept objects, a hook) is behind one test. The
+//! argument handles of a call are opened and closed in runs (`Cursor`);
+//! an argument's record owns no reference (`Record::obj`).
 //!
 //! Closed records stay in a queue (the "closed handles queue"), as in HPy
 //! 0.9: opening a handle while the queue holds `closed_max` records or more
@@ -21,6 +23,9 @@
 //! as long as all such data fits in `raw_max` bytes (else it is unmapped at
 //! once). The queue and the list of free slots are linked through the
 //! records themselves (`Record::next`): no allocation, no ring to grow.
+//! While no queued record holds anything to release, a record leaving the
+//! queue is left in place as "stale" and its slot reused by the next open
+//! (see `Cursor`).
 //!
 //! Builders and trackers have records of their own, in the same scheme; a
 //! builder or tracker slot is free as soon as it is consumed (the serial
@@ -78,7 +83,10 @@ pub struct Extra {
 }
 
 pub struct Record {
-    /// The universal handle, owned while open (and while closed if `kept`).
+    /// The universal handle, owned while open (and while closed if `kept`),
+    /// but for an argument (`Kind::Arg`), open only during its call: the
+    /// caller holds it then (CPython's calling convention), so the record
+    /// does not take a reference of its own unless it keeps the object.
     pub obj: HPy,
     /// The debug handle of this record while it is open and holds nothing
     /// rare (`extra` is None), else `NO_KEY`: one compare tells the common
@@ -105,6 +113,13 @@ pub struct Record {
 }
 
 impl Record {
+    /// Whether the record holds something that leaving the closed queue
+    /// must release (a kept object, raw data, a trace): see `Table::evict`.
+    #[inline(always)]
+    fn rare(&self) -> bool {
+        self.kept | self.extra.is_some()
+    }
+
     /// `DebugHandle.raw_data_size`: the bytes of raw data it holds, -1 for
     /// none (as HPy 0.9).
     pub fn raw_data_size(&self) -> isize {
@@ -141,10 +156,18 @@ pub struct Table {
     pub records: Vec<Record>,
     /// The first free slot (linked through `next`), NONE if none.
     free_head: u32,
-    /// The closed queue, oldest first (linked through `next`).
+    /// The closed records, oldest first, linked through `next` from
+    /// `closed_head` to `closed_tail`: first `stale` records that have left
+    /// the closed queue (free slots, not yet unlinked: see `Cursor`), then
+    /// the `closed_len` records of the queue.
     closed_head: u32,
     closed_tail: u32,
+    stale: usize,
     closed_len: usize,
+    /// How many records of the queue hold something to release when they
+    /// leave it (`Record::rare`): while there is none, a record leaves the
+    /// queue by becoming stale, with no call and no check of its own.
+    rare_queued: usize,
     pub closed_max: usize,
     next_serial: u32,
     pub generation: u64,
@@ -199,7 +222,9 @@ static TABLE: GilCell<Table> = GilCell::new(Table {
     free_head: NONE,
     closed_head: NONE,
     closed_tail: NONE,
+    stale: 0,
     closed_len: 0,
+    rare_queued: 0,
     closed_max: DEFAULT_CLOSED_MAX,
     next_serial: 1,
     generation: 0,
@@ -242,10 +267,23 @@ pub fn decode(value: isize) -> Option<(u32, u32)> {
 }
 
 impl Table {
+    /// A serial for a new record: odd, so never 0 (a free slot's), 31
+    /// bits; a step of 2 wraps without a test.
+    #[inline(always)]
     fn serial(&mut self) -> u32 {
         let s = self.next_serial;
-        self.next_serial = if s >= 0x7fff_ffff { 1 } else { s + 1 };
+        self.next_serial = s.wrapping_add(2) & 0x7fff_ffff;
         s
+    }
+
+    /// What the records of one run of opens get (see `Stamp`).
+    #[inline(always)]
+    fn stamp(&mut self, fam: usize) -> Stamp {
+        Stamp {
+            serial: self.serial(),
+            generation: self.generation,
+            fam,
+        }
     }
 
     /// The record at `i`, an index taken from the table's own lists (the
@@ -267,6 +305,7 @@ impl Table {
     #[inline(always)]
     fn open(&mut self, obj: HPy, kind: Kind, ctx: usize) -> HPy {
         let serial = self.serial();
+        self.compact();
         let index = if self.closed_len != 0 && self.closed_len >= self.closed_max {
             self.pop_closed()
         } else if self.free_head != NONE {
@@ -304,61 +343,124 @@ impl Table {
         HPy { _i: h }
     }
 
-    /// `open` when it needs no call: a slot from the closed queue that
-    /// holds nothing to release, or from the free list; stack traces off.
-    /// None: nothing was done, `open` must do it.
+    /// `open` when it needs no call (as a run of one: see `Cursor`): a
+    /// slot from the list of closed records while none holds anything, or
+    /// from the free list; stack traces off. None: nothing was done,
+    /// `open` must do it.
     #[inline(always)]
-    fn open_plain(&mut self, obj: HPy, kind: Kind, ctx: usize) -> Option<HPy> {
+    fn open_plain(&mut self, obj: HPy, kind: Kind, fam: usize) -> Option<HPy> {
         if self.trace_limit != 0 {
             return None;
         }
-        let index = if self.closed_len != 0 && self.closed_len >= self.closed_max {
-            let i = self.closed_head;
-            // SAFETY: the queue is not empty and links slots of the table.
-            let r = unsafe { &mut *self.at(i) };
-            if r.kept || r.extra.is_some() {
+        let mut i = self.closed_head;
+        if self.closed_len != 0 && self.closed_len >= self.closed_max {
+            if self.rare_queued != 0 {
                 return None;
             }
-            self.closed_head = r.next;
             self.closed_len -= 1;
-            i
+            // SAFETY: the list is not empty and links slots of the table.
+            self.closed_head = unsafe { (*self.at(i)).next };
+        } else if self.stale != 0 {
+            self.stale -= 1;
+            // SAFETY: as above.
+            self.closed_head = unsafe { (*self.at(i)).next };
         } else if self.free_head != NONE {
-            let i = self.free_head;
+            i = self.free_head;
             // SAFETY: the free list links slots of the table.
             self.free_head = unsafe { (*self.at(i)).next };
-            i
         } else {
             return None;
-        };
+        }
         let serial = self.serial();
-        // SAFETY: `index` is a slot of the table (from its lists).
-        Some(unsafe { self.fill(index, serial, obj, kind, ctx) })
+        let generation = self.generation;
+        let h = encode(i, serial);
+        // SAFETY: `i` is a slot of the table (from its lists), which holds
+        // nothing rare (see `Cursor::fill`).
+        let r = unsafe { &mut *self.at(i) };
+        r.obj = obj;
+        r.key = h;
+        r.ctx = fam;
+        r.generation = generation;
+        r.serial = serial;
+        r.closed = false;
+        r.kind = kind;
+        Some(HPy { _i: h })
     }
 
-    /// `close_open` when it needs no call: an open handle of family `fam`
-    /// without raw data or trace, no hook installed. Its object (whose
-    /// reference the caller now owns), or null: nothing was done. What the
-    /// record that leaves the queue held, if anything, is pending: the
-    /// caller releases it (`has_pending`).
+    /// `close_open` when it needs no call (as a run of one: see `Cursor`):
+    /// an open handle of family `fam` without raw data or trace, no hook
+    /// installed, no record of the queue holding anything. Its object,
+    /// whose reference the caller now owns, with bit 1 set if it was an
+    /// argument's (which the record did not own: `Record::obj`); or null:
+    /// nothing was done. `ARG`: the caller knows that an open record of
+    /// `h` is an argument's (it opened it): bit 1 is left out.
     #[inline(always)]
-    fn close_plain(&mut self, fam: usize, h: HPy) -> Obj {
+    fn close_plain<const ARG: bool>(&mut self, fam: usize, h: HPy) -> Obj {
         // the slot of a debug handle (anything else fails the key compare)
-        let index = ((h._i as u64) >> 32) as u32;
-        if index as usize >= self.records.len() || !self.on_invalid_handle.is_null() {
+        let i = ((h._i as u64) >> 32) as u32;
+        if i as usize >= self.records.len()
+            || !self.on_invalid_handle.is_null()
+            || self.rare_queued != 0
+        {
             return core::ptr::null_mut();
         }
+        // the lists' state in locals before the stores through the record
+        let (stale, clen, max, tail) = (
+            self.stale,
+            self.closed_len,
+            self.closed_max,
+            self.closed_tail,
+        );
         // SAFETY: in bounds (checked above).
-        let r = unsafe { &mut *self.at(index) };
+        let r = unsafe { &mut *self.at(i) };
         // open, this very handle (serial), nothing rare; of the family
         if r.key != h._i || r.ctx != fam {
             return core::ptr::null_mut();
         }
         r.closed = true;
         r.key = NO_KEY;
-        let obj = core::mem::replace(&mut r.obj, HPy::NULL)._i as Obj;
-        // SAFETY: in bounds (checked above).
-        unsafe { self.push_closed(index) };
+        let obj = core::mem::replace(&mut r.obj, HPy::NULL)._i as usize;
+        let obj = if ARG {
+            obj
+        } else {
+            obj | ((r.kind == Kind::Arg) as usize) << 1
+        } as Obj;
+        if stale + clen == 0 {
+            self.closed_head = i;
+        } else {
+            // SAFETY: the tail of a non-empty list is a slot of the table.
+            unsafe { (*self.at(tail)).next = i };
+        }
+        self.closed_tail = i;
+        // the queue's oldest becomes stale if it is full (see `Cursor`)
+        let over = (clen >= max) as usize;
+        self.closed_len = clen + 1 - over;
+        self.stale = stale + over;
         obj
+    }
+
+    /// Unlinks the stale records (see `Cursor`) to the free list, so that
+    /// the list of closed records starts with the queue's oldest.
+    #[inline(always)]
+    fn compact(&mut self) {
+        if self.stale != 0 {
+            self.compact_stale();
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn compact_stale(&mut self) {
+        while self.stale != 0 {
+            let i = self.closed_head;
+            // SAFETY: the list holds `stale` records first, slots of the table.
+            let r = unsafe { &mut *self.at(i) };
+            self.closed_head = r.next;
+            r.serial = 0;
+            r.next = self.free_head;
+            self.free_head = i;
+            self.stale -= 1;
+        }
     }
 
     /// A slot at the end of the table (it grows).
@@ -380,8 +482,9 @@ impl Table {
         (self.records.len() - 1) as u32
     }
 
-    /// Takes the oldest record out of the (non-empty) closed queue and
-    /// forgets it: its slot is free (serial 0), what it held is pending.
+    /// Takes the oldest record out of the (non-empty) closed queue, with
+    /// no stale records (`compact`), and forgets it: its slot is free
+    /// (serial 0), what it held is pending.
     #[inline(always)]
     fn pop_closed(&mut self) -> u32 {
         let i = self.closed_head;
@@ -390,7 +493,8 @@ impl Table {
         self.closed_head = r.next;
         self.closed_len -= 1;
         r.serial = 0;
-        if r.kept || r.extra.is_some() {
+        if r.rare() {
+            self.rare_queued -= 1;
             self.evict(i);
         }
         i
@@ -420,8 +524,9 @@ impl Table {
         }
     }
 
-    /// Puts the closed record `index` at the end of the queue; if the
-    /// queue is then longer than `closed_max`, its oldest record is freed.
+    /// Puts the closed record `index` at the end of the queue, with no
+    /// stale records (`compact`); if the queue is then longer than
+    /// `closed_max`, its oldest record is freed.
     ///
     /// # Safety
     /// `index` is a slot of the table.
@@ -435,6 +540,9 @@ impl Table {
                 self.closed_head = index;
             } else {
                 (*self.at(self.closed_tail)).next = index;
+            }
+            if (*self.at(index)).rare() {
+                self.rare_queued += 1;
             }
         }
         self.closed_tail = index;
@@ -483,6 +591,12 @@ impl Table {
     fn closed_indices(&self) -> Vec<u32> {
         let mut out = Vec::with_capacity(self.closed_len);
         let mut i = self.closed_head;
+        for _ in 0..self.stale {
+            let Some(r) = self.records.get(i as usize) else {
+                return out;
+            };
+            i = r.next;
+        }
         while out.len() < self.closed_len {
             let Some(r) = self.records.get(i as usize) else {
                 break;
@@ -496,14 +610,17 @@ impl Table {
     /// The objects kept by closed records (no hook any more).
     fn release_kept(&mut self) -> Evicted {
         let mut out = Evicted::default();
+        let mut rare = 0;
         for i in self.closed_indices() {
             if let Some(r) = self.records.get_mut(i as usize) {
                 if r.kept {
                     r.kept = false;
                     out.objs.push(core::mem::replace(&mut r.obj, HPy::NULL));
                 }
+                rare += r.rare() as usize;
             }
         }
+        self.rare_queued = rare;
         out
     }
 
@@ -528,12 +645,17 @@ impl Table {
         if r.serial != serial || r.closed || r.ctx != fam {
             return Closed(0);
         }
+        self.compact();
+        // SAFETY: in bounds (checked above).
+        let r = unsafe { &mut *self.at(index) };
         r.closed = true;
         r.key = NO_KEY;
+        let borrowed = r.kind == Kind::Arg;
         let closed = if plain && r.extra.is_none() {
-            Closed(core::mem::replace(&mut r.obj, HPy::NULL)._i as usize)
+            let obj = core::mem::replace(&mut r.obj, HPy::NULL)._i as usize;
+            Closed(obj | (borrowed as usize) << 1)
         } else {
-            self.close_rare(index, !plain)
+            self.close_rare(index, !plain, borrowed)
         };
         // SAFETY: in bounds (checked above).
         unsafe { self.push_closed(index) };
@@ -541,10 +663,11 @@ impl Table {
     }
 
     /// `close_open` of a record with raw data or a trace, or with a hook
-    /// installed (the record keeps its object).
+    /// installed (the record keeps its object: an argument's, `borrowed`,
+    /// with a reference of its own from now on).
     #[cold]
     #[inline(never)]
-    fn close_rare(&mut self, index: u32, keep: bool) -> Closed {
+    fn close_rare(&mut self, index: u32, keep: bool, borrowed: bool) -> Closed {
         let raw_max = self.raw_max;
         let raw_total = self.raw_total;
         let Some(r) = self.records.get_mut(index as usize) else {
@@ -552,6 +675,11 @@ impl Table {
         };
         r.kept = keep;
         let obj = if keep {
+            if borrowed {
+                // SAFETY: with the GIL; the caller still holds the argument
+                // (its call has not returned); an incref runs no Python code.
+                unsafe { ffi::Py_INCREF(r.obj._i as Obj) };
+            }
             r.obj
         } else {
             core::mem::replace(&mut r.obj, HPy::NULL)
@@ -576,14 +704,190 @@ impl Table {
             self.pending.blocks.extend(dropped);
             self.has_pending = true;
         }
-        Closed(obj._i as usize | keep as usize)
+        Closed(obj._i as usize | keep as usize | ((borrowed && !keep) as usize) << 1)
+    }
+}
+
+/// What every record opened by one run of opens gets: its serial (one
+/// per run: the slots of a run differ, so their handles do), the
+/// generation, the family of contexts.
+#[derive(Clone, Copy)]
+struct Stamp {
+    serial: u32,
+    generation: u64,
+    fam: usize,
+}
+
+/// The closed records and the free list of the table, copied into locals
+/// for a run of opens or closes (so that they stay in registers: a store
+/// through a record cannot change them) and written back by `save`. What
+/// a run cannot do on its own (grow the table, evict a record that holds
+/// something, report, keep an object for a hook) is done by the table's
+/// own functions between runs.
+///
+/// A run leaves HPy 0.9's queue semantics as they are (an open takes the
+/// oldest closed record's place when the queue holds `closed_max` or more,
+/// a close that makes it longer than `closed_max` drops the oldest), but
+/// while no record of the queue holds anything to release (`rare_queued`
+/// is 0), a record leaving the queue is not touched: it stays linked at the
+/// front of the list, "stale" (`Table::stale` counts them), and the next
+/// opens take those slots first. A stale record keeps its serial: a handle
+/// of it used later is reported as closed. `Table::compact` frees them
+/// properly before anything else changes the list.
+#[derive(Clone, Copy)]
+struct Cursor {
+    base: *mut Record,
+    len: usize,
+    free: u32,
+    head: u32,
+    tail: u32,
+    stale: usize,
+    clen: usize,
+    max: usize,
+    rare: usize,
+}
+
+impl Cursor {
+    #[inline(always)]
+    fn load(t: &mut Table) -> Cursor {
+        Cursor {
+            base: t.records.as_mut_ptr(),
+            len: t.records.len(),
+            free: t.free_head,
+            head: t.closed_head,
+            tail: t.closed_tail,
+            stale: t.stale,
+            clen: t.closed_len,
+            max: t.closed_max,
+            rare: t.rare_queued,
+        }
+    }
+
+    #[inline(always)]
+    fn save(&self, t: &mut Table) {
+        t.free_head = self.free;
+        t.closed_head = self.head;
+        t.closed_tail = self.tail;
+        t.stale = self.stale;
+        t.closed_len = self.clen;
+    }
+
+    /// The record at `i`.
+    ///
+    /// # Safety
+    /// `i < self.len` (an index from the table's lists, or checked).
+    #[inline(always)]
+    unsafe fn at(&self, i: u32) -> *mut Record {
+        // SAFETY: the caller's contract: in bounds of the records.
+        unsafe { self.base.add(i as usize) }
+    }
+
+    /// A slot for a new record without a call: the oldest closed one's
+    /// place if the queue is full (HPy 0.9; the slot is the first stale
+    /// one's if there is one, and the oldest closed record becomes stale),
+    /// else a stale one, else a free one. None: the table's `open` must do
+    /// it (the table grows, or the record leaving the queue holds
+    /// something).
+    ///
+    /// # Safety
+    /// The cursor is the table's current state.
+    #[inline(always)]
+    unsafe fn take(&mut self) -> Option<u32> {
+        let i = self.head;
+        if self.clen != 0 && self.clen >= self.max {
+            if self.rare != 0 {
+                return None;
+            }
+            self.clen -= 1;
+        } else if self.stale != 0 {
+            self.stale -= 1;
+        } else if self.free != NONE {
+            let i = self.free;
+            // SAFETY: the free list links slots of the table.
+            self.free = unsafe { (*self.at(i)).next };
+            return Some(i);
+        } else {
+            return None;
+        }
+        // SAFETY: the list of closed records is not empty and links slots
+        // of the table.
+        self.head = unsafe { (*self.at(i)).next };
+        Some(i)
+    }
+
+    /// Makes the record at `i` an open handle of `obj` (whose reference it
+    /// takes over); its handle. A slot taken from the lists holds nothing
+    /// rare (a record leaves the queue for good emptied by `evict`, or
+    /// stale while no record holds anything).
+    ///
+    /// # Safety
+    /// `i` is a slot of the table, taken from its lists (or new).
+    #[inline(always)]
+    unsafe fn fill(&self, i: u32, s: Stamp, obj: HPy, kind: Kind) -> HPy {
+        // SAFETY: the caller's contract.
+        let r = unsafe { &mut *self.at(i) };
+        debug_assert!(r.extra.is_none() && !r.kept);
+        let h = encode(i, s.serial);
+        r.obj = obj;
+        r.key = h;
+        r.ctx = s.fam;
+        r.generation = s.generation;
+        r.serial = s.serial;
+        r.closed = false;
+        r.kind = kind;
+        HPy { _i: h }
+    }
+
+    /// The open record of `h` if it is an open handle of family `fam` with
+    /// nothing rare (one compare: its key), else None.
+    #[inline(always)]
+    fn open_plain(&self, fam: usize, h: HPy) -> Option<*mut Record> {
+        let i = ((h._i as u64) >> 32) as usize;
+        if i >= self.len {
+            return None;
+        }
+        // SAFETY: in bounds (checked above).
+        let r = unsafe { self.at(i as u32) };
+        // SAFETY: a record of the table.
+        (unsafe { (*r).key == h._i && (*r).ctx == fam }).then_some(r)
+    }
+
+    /// Closes the open record `r` (found by `open_plain`, while no record
+    /// of the queue holds anything: `self.rare == 0`) and queues it; if the
+    /// queue gets longer than `closed_max`, its oldest record becomes
+    /// stale. Its object (the record's reference, if it had one, goes to
+    /// the caller: see `Record::obj`).
+    ///
+    /// # Safety
+    /// The cursor is the table's state; `r` is an open plain record of it.
+    #[inline(always)]
+    unsafe fn close(&mut self, r: *mut Record) -> Obj {
+        // SAFETY: the caller's contract; the tail, when the list is not
+        // empty, is a slot of the table.
+        unsafe {
+            let i = r.offset_from(self.base) as u32;
+            (*r).closed = true;
+            (*r).key = NO_KEY;
+            let obj = core::mem::replace(&mut (*r).obj, HPy::NULL)._i as Obj;
+            if self.stale + self.clen == 0 {
+                self.head = i;
+            } else {
+                (*self.at(self.tail)).next = i;
+            }
+            self.tail = i;
+            let over = (self.clen >= self.max) as usize;
+            self.clen += 1 - over;
+            self.stale += over;
+            obj
+        }
     }
 }
 
 /// What `Table::close_open` did, in one register: 0 if the handle was not
 /// an open handle of the family (nothing done), else its object (aligned,
-/// never null) with the low bit set if the record keeps it (a hook being
-/// installed; else the caller now owns its reference).
+/// never null) with bit 0 set if the record keeps it (a hook being
+/// installed), bit 1 if it was an argument's, which the record did not own
+/// (`Record::obj`); else the caller now owns its reference.
 #[derive(Clone, Copy)]
 struct Closed(usize);
 
@@ -594,11 +898,12 @@ impl Closed {
     }
     #[inline(always)]
     fn obj(self) -> Obj {
-        (self.0 & !1) as Obj
+        (self.0 & !3) as Obj
     }
+    /// The caller owns no reference to the object.
     #[inline(always)]
-    fn kept(self) -> bool {
-        self.0 & 1 != 0
+    fn borrowed(self) -> bool {
+        self.0 & 3 != 0
     }
 }
 
@@ -851,9 +1156,34 @@ fn shape_name(shape: i32) -> &'static str {
     }
 }
 
+/// The built-in shape of the live type `tp`, as the wrapped context's
+/// `_HPyType_GetBuiltinShape` gives it: read from hpy-core's type info at
+/// once when that function is hpy-core's own (the universal context's and
+/// the hybrid one's), else asked through the context.
+///
+/// # Safety
+/// With the GIL; `tp` is a live type; `u_ctx` is a live context.
+#[inline(always)]
+unsafe fn builtin_shape(u_ctx: *mut HPyContext, tp: *mut ffi::PyTypeObject) -> i32 {
+    let core_fn: unsafe extern "C" fn(*mut HPyContext, HPy) -> hpy_sys::HPyType_BuiltinShape =
+        hpy_core::ctx_Type_GetBuiltinShape;
+    // SAFETY: the caller's contract; hpy-core's function does exactly this
+    // for a type (`tp` is one: an object's type).
+    unsafe {
+        if (*u_ctx).ctx_Type_GetBuiltinShape as usize == core_fn as usize {
+            hpy_core::instance::hpy_type_in_chain(tp.cast())
+                .map_or(hpy_sys::HPyType_BuiltinShape_Legacy, |(_, info)| info.shape)
+                as i32
+        } else {
+            ((*u_ctx).ctx_Type_GetBuiltinShape)(u_ctx, HPy { _i: tp as isize })
+        }
+    }
+}
+
 /// `_HPy_AsStruct_SHAPE(h)`: the object's type must have the built-in
 /// shape `shape` (the C struct the extension asks for is laid out after
 /// that shape's); a mismatch is reported with HPy 0.9's words.
+#[inline(always)]
 pub fn require_shape(
     gil: Gil,
     u_ctx: *mut HPyContext,
@@ -868,17 +1198,19 @@ pub fn require_shape(
     // SAFETY: with the GIL; `o` is a live object, its type a live type
     // (a universal handle is the object pointer); `u_ctx` is the live
     // universal context.
-    let actual = unsafe {
-        let tp = HPy {
-            _i: ffi::Py_TYPE(o) as isize,
-        };
-        ((*u_ctx).ctx_Type_GetBuiltinShape)(u_ctx, tp) as i32
-    };
+    let actual = unsafe { builtin_shape(u_ctx, ffi::Py_TYPE(o)) };
     if actual == shape {
         return Ok(());
     }
+    Err(wrong_shape(gil, shape, actual, func))
+}
+
+/// `require_shape` of an object of another shape: reported.
+#[cold]
+#[inline(never)]
+fn wrong_shape(gil: Gil, shape: i32, actual: i32, func: &CStr) -> Invalid {
     let name = func.to_string_lossy();
-    Err(report(
+    report(
         gil,
         false,
         format!(
@@ -886,7 +1218,7 @@ pub fn require_shape(
             shape_name(shape),
             shape_name(actual)
         ),
-    ))
+    )
 }
 
 /// Installs a hook (a new reference, or null); returns the old one.
@@ -1035,12 +1367,12 @@ pub fn constant(gil: Gil, u: HPy) -> HPy {
 /// not one (closed, of another family, a constant).
 #[inline(always)]
 fn close_fast(gil: Gil, fam: usize, h: HPy) -> Option<()> {
-    let (obj, pending) = with(gil, |t| (t.close_plain(fam, h), t.has_pending));
+    // (a plain close leaves nothing pending: see `Table::close_plain`)
+    let obj = with(gil, |t| t.close_plain::<false>(fam, h));
     if !obj.is_null() {
-        // SAFETY: with the GIL; the record owned one reference to it.
-        unsafe { ffi::Py_DECREF(obj) };
-        if pending {
-            release_pending(gil);
+        if obj as usize & 2 == 0 {
+            // SAFETY: with the GIL; the record owned one reference to it.
+            unsafe { ffi::Py_DECREF(obj) };
         }
         return Some(());
     }
@@ -1058,7 +1390,7 @@ fn close_fast_rare(gil: Gil, fam: usize, h: HPy) -> Option<()> {
     if pending {
         release_pending(gil);
     }
-    if !c.kept() {
+    if !c.borrowed() {
         // SAFETY: with the GIL; the record owned one reference to it.
         unsafe { ffi::Py_DECREF(c.obj()) };
     }
@@ -1119,10 +1451,16 @@ pub fn force_close(gil: Gil, h: HPy) -> Result<(), Invalid> {
 #[inline(never)]
 pub fn into_object(gil: Gil, dctx: *mut HPyContext, h: HPy, func: &CStr) -> Result<Obj, Invalid> {
     let fam = contexts::family(dctx);
-    let (obj, pending) = with(gil, |t| (t.close_plain(fam, h), t.has_pending));
+    // (a plain close leaves nothing pending: see `Table::close_plain`)
+    let obj = with(gil, |t| t.close_plain::<false>(fam, h));
     if !obj.is_null() {
-        if pending {
-            release_pending(gil);
+        if obj as usize & 2 != 0 {
+            // an argument returned as the result: a new reference (the
+            // record had none)
+            let obj = (obj as usize & !2) as Obj;
+            // SAFETY: with the GIL; the caller of the call holds it.
+            unsafe { ffi::Py_INCREF(obj) };
+            return Ok(obj);
         }
         // the record's reference goes to the caller
         return Ok(obj);
@@ -1142,8 +1480,9 @@ fn into_object_rare(gil: Gil, dctx: *mut HPyContext, h: HPy, func: &CStr) -> Res
     if pending {
         release_pending(gil);
     }
-    if c.kept() {
-        // SAFETY: with the GIL; the record keeps its own reference.
+    if c.borrowed() {
+        // SAFETY: with the GIL; the record keeps its own reference, or the
+        // object is an argument that the caller of the call holds.
         unsafe { ffi::Py_INCREF(c.obj()) };
     }
     // the record's reference (or the new one) goes to the caller
@@ -1198,9 +1537,8 @@ pub fn open_call_arg(gil: Gil, dctx: *mut HPyContext, obj: Obj) -> HPy {
     if obj.is_null() {
         return HPy::NULL;
     }
-    // SAFETY: with the GIL; the callers pass live objects; the record owns
-    // the new reference.
-    unsafe { ffi::Py_INCREF(obj) };
+    // the record takes no reference: the caller of the call holds it
+    // (`Record::obj`)
     open_record(
         gil,
         HPy { _i: obj as isize },
@@ -1213,7 +1551,8 @@ pub fn open_call_arg(gil: Gil, dctx: *mut HPyContext, obj: Obj) -> HPy {
 /// if `items` is null), then for each object of `extra`, into `out`
 /// (`HPy_NULL` for a null object), for a call path that keeps them in its
 /// own frame and closes them with `close_call_args` (as `open_call_arg`,
-/// with one capture of the allocation trace for all).
+/// with one capture of the allocation trace for all). One run over the
+/// table: its lists in registers, one serial for all.
 ///
 /// # Safety
 /// With the GIL; `items` is null or points to `n` live objects (or nulls),
@@ -1231,25 +1570,48 @@ pub unsafe fn open_call_args(
     let fam = contexts::family(dctx);
     let n = if items.is_null() { 0 } else { n };
     let (pending, limit) = with(gil, |t| {
-        let mut open = |obj: Obj| {
+        let stamp = t.stamp(fam);
+        let mut c = Cursor::load(t);
+        let stamp = &stamp;
+        let c = &mut c;
+        #[inline(always)]
+        fn open(t: &mut Table, c: &mut Cursor, stamp: &Stamp, fam: usize, obj: Obj) -> HPy {
             if obj.is_null() {
-                HPy::NULL
-            } else {
-                // SAFETY: with the GIL; a live object (the caller's
-                // contract); the record owns the new reference (an incref
-                // runs no Python code).
-                unsafe { ffi::Py_INCREF(obj) };
-                t.open(HPy { _i: obj as isize }, Kind::Arg, fam)
+                return HPy::NULL;
             }
-        };
-        for i in 0..n {
+            // SAFETY: a live object, which the caller of the call holds
+            // (the record takes no reference: `Record::obj`). The cursor
+            // is the table's state until `save`; what it cannot do the
+            // table does, the cursor reloaded after.
+            unsafe {
+                match c.take() {
+                    Some(i) => c.fill(i, *stamp, HPy { _i: obj as isize }, Kind::Arg),
+                    None => {
+                        let (h, reloaded) = open_slow(t, *c, fam, obj);
+                        *c = reloaded;
+                        h
+                    }
+                }
+            }
+        }
+        /// `open` by the table itself (it grows, or a record leaving the
+        /// queue holds something), the cursor saved before and reloaded.
+        #[cold]
+        #[inline(never)]
+        fn open_slow(t: &mut Table, c: Cursor, fam: usize, obj: Obj) -> (HPy, Cursor) {
+            c.save(t);
+            let h = t.open(HPy { _i: obj as isize }, Kind::Arg, fam);
+            (h, Cursor::load(t))
+        }
+        for k in 0..n {
             // SAFETY: the caller's contract (`n` items, room in `out`).
-            unsafe { out.add(i).write(open(*items.add(i))) };
+            unsafe { out.add(k).write(open(t, c, stamp, fam, *items.add(k))) };
         }
-        for (i, &obj) in extra.iter().enumerate() {
+        for (k, &obj) in extra.iter().enumerate() {
             // SAFETY: the caller's contract (room for the extras in `out`).
-            unsafe { out.add(n + i).write(open(obj)) };
+            unsafe { out.add(n + k).write(open(t, c, stamp, fam, obj)) };
         }
+        c.save(t);
         (t.has_pending(), t.trace_limit)
     });
     if pending {
@@ -1271,26 +1633,143 @@ pub unsafe fn open_call_args(
 /// reported.
 #[inline(never)]
 pub fn close_call_arg(gil: Gil, dctx: *mut HPyContext, h: HPy) {
-    if close_fast(gil, contexts::family(dctx), h).is_none() {
+    // an open record of `h` is the argument's (a record that took its slot
+    // since has another key): it owns no reference, nothing to release
+    if with(gil, |t| t.close_plain::<true>(contexts::family(dctx), h)).is_null() {
         close_arg_slow(gil, dctx, h);
     }
 }
 
 /// Closes the `n` argument handles at `hs` (opened by `open_call_args`),
-/// in order, as `close_call_arg` each.
+/// in order, as `close_call_arg` each. The plain ones (open, nothing rare,
+/// no hook) are closed in runs over the table with its lists in registers
+/// (an argument's record owns no reference: nothing to release); any
+/// other goes through `close_call_arg`'s slow path.
 ///
 /// # Safety
 /// `hs` points to `n` handles.
 #[inline(never)]
 pub unsafe fn close_call_args(gil: Gil, dctx: *mut HPyContext, hs: *const HPy, n: usize) {
     let fam = contexts::family(dctx);
-    for i in 0..n {
+    let mut i = 0;
+    while i < n {
+        // the run from `i` (a null handle is skipped); stops at the first
+        // handle that needs more
+        let stop = with(gil, |t| {
+            let mut j = i;
+            if t.on_invalid_handle.is_null() && t.rare_queued == 0 {
+                let mut c = Cursor::load(t);
+                while j < n {
+                    // SAFETY: `j < n` (the caller's contract).
+                    let h = unsafe { *hs.add(j) };
+                    if h._i != 0 {
+                        let Some(r) = c.open_plain(fam, h) else {
+                            break;
+                        };
+                        // SAFETY: the cursor is the table's state, `r` an
+                        // open plain record, an argument's (opened by
+                        // `open_call_args`: a record that took its slot
+                        // since has another key).
+                        unsafe {
+                            debug_assert!((*r).kind == Kind::Arg);
+                            c.close(r);
+                        }
+                    }
+                    j += 1;
+                }
+                c.save(t);
+            }
+            j
+        });
+        if stop < n {
+            // SAFETY: `stop < n`.
+            close_arg_slow(gil, dctx, unsafe { *hs.add(stop) });
+        }
+        i = stop + 1;
+    }
+}
+
+/// The end of a call with argument handles: the handle `result` the HPy
+/// function returned becomes the new reference returned (`into_object`;
+/// null for `HPy_NULL`), then the `n` argument handles at `hs` are closed
+/// in order (`close_call_args`). Where all of them are plain, it is one
+/// run over the table.
+///
+/// # Safety
+/// With the GIL; `hs` points to `n` handles opened by `open_call_args`.
+#[inline(never)]
+pub unsafe fn close_result_and_args(
+    gil: Gil,
+    dctx: *mut HPyContext,
+    result: HPy,
+    hs: *const HPy,
+    n: usize,
+    func: &CStr,
+) -> Obj {
+    let fam = contexts::family(dctx);
+    // the run: the result, then the arguments up to the first one that
+    // needs more (`stop`); None: the result needs more, nothing was done
+    let run = with(gil, |t| {
+        if !t.on_invalid_handle.is_null() || t.rare_queued != 0 {
+            return None;
+        }
+        let mut c = Cursor::load(t);
+        let mut obj: Obj = core::ptr::null_mut();
+        if result._i != 0 {
+            let r = c.open_plain(fam, result)?;
+            // SAFETY: the cursor is the table's state, `r` an open plain
+            // record (no queued record holds anything).
+            unsafe {
+                let borrowed = (*r).kind == Kind::Arg;
+                obj = (c.close(r) as usize | (borrowed as usize) << 1) as Obj;
+            }
+        }
+        let mut j = 0;
+        while j < n {
+            // SAFETY: `j < n` (the caller's contract).
+            let h = unsafe { *hs.add(j) };
+            if h._i != 0 {
+                let Some(r) = c.open_plain(fam, h) else {
+                    break;
+                };
+                // SAFETY: as above; an argument's record (see
+                // `close_call_args`).
+                unsafe { c.close(r) };
+            }
+            j += 1;
+        }
+        c.save(t);
+        Some((obj, j))
+    });
+    let Some((obj, stop)) = run else {
+        let obj = if result._i == 0 {
+            core::ptr::null_mut()
+        } else {
+            into_object(gil, dctx, result, func).unwrap_or(core::ptr::null_mut())
+        };
         // SAFETY: the caller's contract.
-        let h = unsafe { *hs.add(i) };
-        if close_fast(gil, fam, h).is_none() {
-            close_arg_slow(gil, dctx, h);
+        unsafe { close_call_args(gil, dctx, hs, n) };
+        return obj;
+    };
+    let obj = if obj as usize & 2 != 0 {
+        // an argument returned as the result: a new reference (its record
+        // had none)
+        let obj = (obj as usize & !2) as Obj;
+        // SAFETY: with the GIL; the caller of the call holds it.
+        unsafe { ffi::Py_INCREF(obj) };
+        obj
+    } else {
+        // the record's reference goes to the caller
+        obj
+    };
+    if stop < n {
+        // SAFETY: `stop < n`; the rest are the caller's handles too.
+        unsafe {
+            close_arg_slow(gil, dctx, *hs.add(stop));
+            close_call_args(gil, dctx, hs.add(stop + 1), n - stop - 1);
         }
     }
+    obj
 }
 
 /// `close_call_arg` of anything but an open handle: `HPy_NULL` is fine, a

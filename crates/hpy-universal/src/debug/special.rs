@@ -22,8 +22,17 @@ pub unsafe extern "C" fn ctx_Dup(dctx: *mut HPyContext, h: HPy) -> HPy {
         return HPy::NULL;
     };
     let u_ctx = crate::debug::handles::universal_of(dctx);
+    let universal_dup: unsafe extern "C" fn(*mut HPyContext, HPy) -> HPy = crate::api::ctx_Dup;
     // SAFETY: `u` is an open universal handle; `u_ctx` the live context.
-    let dup = unsafe { ((*u_ctx).ctx_Dup)(u_ctx, u) };
+    // When its `HPy_Dup` is the universal one, that is an incref of the
+    // object, done here at once.
+    let dup = unsafe {
+        if (*u_ctx).ctx_Dup as usize == universal_dup as usize {
+            crate::api::ctx_Dup(u_ctx, u)
+        } else {
+            ((*u_ctx).ctx_Dup)(u_ctx, u)
+        }
+    };
     handles::wrap(gil, dctx, dup)
 }
 

@@ -113,6 +113,27 @@ pub struct Record {
 }
 
 impl Record {
+    /// Writes what every open of this record writes: the object, the key
+    /// `h` (its handle), the family, generation, serial and kind.
+    #[inline(always)]
+    fn set_open(
+        &mut self,
+        obj: HPy,
+        h: isize,
+        fam: usize,
+        generation: u64,
+        serial: u32,
+        kind: Kind,
+    ) {
+        self.obj = obj;
+        self.key = h;
+        self.ctx = fam;
+        self.generation = generation;
+        self.serial = serial;
+        self.closed = false;
+        self.kind = kind;
+    }
+
     /// Whether the record holds something that leaving the closed queue
     /// must release (a kept object, raw data, a trace): see `Table::evict`.
     #[inline(always)]
@@ -330,16 +351,13 @@ impl Table {
         let generation = self.generation;
         // SAFETY: the caller's contract.
         let slot = unsafe { &mut *self.at(index) };
-        slot.obj = obj;
-        slot.ctx = ctx;
-        slot.generation = generation;
-        slot.serial = serial;
-        slot.closed = false;
-        slot.kept = false;
-        slot.kind = kind;
         let h = encode(index, serial);
+        slot.set_open(obj, h, ctx, generation, serial, kind);
+        slot.kept = false;
         // a reused slot holds nothing rare any more (`pop_closed`, `evict`)
-        slot.key = if slot.extra.is_none() { h } else { NO_KEY };
+        if slot.extra.is_some() {
+            slot.key = NO_KEY;
+        }
         HPy { _i: h }
     }
 
@@ -377,13 +395,7 @@ impl Table {
         // SAFETY: `i` is a slot of the table (from its lists), which holds
         // nothing rare (see `Cursor::fill`).
         let r = unsafe { &mut *self.at(i) };
-        r.obj = obj;
-        r.key = h;
-        r.ctx = fam;
-        r.generation = generation;
-        r.serial = serial;
-        r.closed = false;
-        r.kind = kind;
+        r.set_open(obj, h, fam, generation, serial, kind);
         Some(HPy { _i: h })
     }
 

@@ -254,20 +254,24 @@ pub unsafe extern "C" fn ctx_ListBuilder_Cancel(_ctx: *mut HPyContext, builder: 
 /// nobody reads concurrently), with the GIL.
 pub unsafe fn specialize_context(ctx: *mut HPyContext) {
     let rc = ffi::refcounting();
-    let (list, tuple) = if rc == RefCounting::PLAIN {
+    use crate::{tuple, tuplebuilder};
+    let (list, tuple, from_array) = if rc == RefCounting::PLAIN {
         (
             list_set_plain as _,
-            crate::tuplebuilder::tuple_set_plain as _,
+            tuplebuilder::tuple_set_plain as _,
+            tuple::tuple_from_array_plain as _,
         )
     } else if rc == RefCounting::IMMORTAL32 {
         (
             list_set_immortal32 as _,
-            crate::tuplebuilder::tuple_set_immortal32 as _,
+            tuplebuilder::tuple_set_immortal32 as _,
+            tuple::tuple_from_array_immortal32 as _,
         )
     } else {
         (
             ctx_ListBuilder_Set as _,
-            crate::tuplebuilder::ctx_TupleBuilder_Set as _,
+            tuplebuilder::ctx_TupleBuilder_Set as _,
+            tuple::ctx_Tuple_FromArray as _,
         )
     };
     // SAFETY: as documented: a live context, written with the GIL before
@@ -275,6 +279,6 @@ pub unsafe fn specialize_context(ctx: *mut HPyContext) {
     unsafe {
         (*ctx).ctx_ListBuilder_Set = list;
         (*ctx).ctx_TupleBuilder_Set = tuple;
-        crate::tuple::specialize_from_array(ctx);
+        (*ctx).ctx_Tuple_FromArray = from_array;
     }
 }

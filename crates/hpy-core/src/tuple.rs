@@ -2,7 +2,7 @@
 //!
 //! The universal context's slot gets, when `hpy.universal` starts, a copy
 //! specialised to the interpreter's reference counting
-//! (`specialize_from_array`, called by `listbuilder::specialize_context`), as
+//! (`listbuilder::specialize_context`), as
 //! the builders' `Set` do: the increment inline, no test of the mode. The
 //! loop fills the tuple from its last item down to the first, the length
 //! read back from the new tuple, so that only `items` is kept across the
@@ -52,7 +52,7 @@ unsafe fn from_array(rc: RefCounting, items: *const HPy, n: HPy_ssize_t) -> HPy 
 
 /// `HPyTuple_FromArray` with the mode of reference counting read at the
 /// call: the CPython ABI's fallback, and the context's before
-/// `specialize_from_array` (or in the `CALL` mode).
+/// `listbuilder::specialize_context` (or in the `CALL` mode).
 #[cfg_attr(feature = "export", no_mangle)]
 pub unsafe extern "C" fn ctx_Tuple_FromArray(
     _ctx: *mut HPyContext,
@@ -64,7 +64,7 @@ pub unsafe extern "C" fn ctx_Tuple_FromArray(
 }
 
 /// `ctx_Tuple_FromArray` for the `PLAIN` mode (3.9-3.11).
-unsafe extern "C" fn tuple_from_array_plain(
+pub(crate) unsafe extern "C" fn tuple_from_array_plain(
     _ctx: *mut HPyContext,
     items: *const HPy,
     n: HPy_ssize_t,
@@ -74,33 +74,13 @@ unsafe extern "C" fn tuple_from_array_plain(
 }
 
 /// `ctx_Tuple_FromArray` for the `IMMORTAL32` mode (3.12, 3.13).
-unsafe extern "C" fn tuple_from_array_immortal32(
+pub(crate) unsafe extern "C" fn tuple_from_array_immortal32(
     _ctx: *mut HPyContext,
     items: *const HPy,
     n: HPy_ssize_t,
 ) -> HPy {
     // SAFETY: installed only in the IMMORTAL32 mode; as ctx_Tuple_FromArray.
     unsafe { from_array(RefCounting::IMMORTAL32, items, n) }
-}
-
-/// Gives the `HPyTuple_FromArray` slot of `ctx` the copy specialised to
-/// the reference counting in force (`ffi::init_refcounting` must have run);
-/// in the `CALL` mode it keeps the general function.
-///
-/// # Safety
-/// As `listbuilder::specialize_context`.
-pub(crate) unsafe fn specialize_from_array(ctx: *mut HPyContext) {
-    let rc = ffi::refcounting();
-    let f = if rc == RefCounting::PLAIN {
-        tuple_from_array_plain as _
-    } else if rc == RefCounting::IMMORTAL32 {
-        tuple_from_array_immortal32 as _
-    } else {
-        ctx_Tuple_FromArray as _
-    };
-    // SAFETY: as documented: a live context, written with the GIL before
-    // any extension reads it.
-    unsafe { (*ctx).ctx_Tuple_FromArray = f };
 }
 
 /// `items[last]` is `HPy_NULL` (the items after it are in the tuple):

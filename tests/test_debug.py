@@ -160,6 +160,23 @@ def test_hpy_debug_fixture(make_module, hpy_debug):
     mod.noleak('ok')
 
 
+# keeps an argument handle past its call in a C global (the mistake that
+# HPyGlobal avoids), and uses it in a later call
+KEEP_ARG = """
+    static HPy kept;
+    HPyDef_METH(keep, "keep", HPyFunc_O)
+    static HPy keep_impl(HPyContext *ctx, HPy self, HPy arg)
+    {
+        kept = arg;                   /* wrong: use an HPyGlobal */
+        return HPy_Dup(ctx, ctx->h_None);
+    }
+    HPyDef_METH(use_kept, "use_kept", HPyFunc_NOARGS)
+    static HPy use_kept_impl(HPyContext *ctx, HPy self)
+    {
+        return HPy_Repr(ctx, kept);
+    }
+"""
+
 INVALID = """
     HPyDef_METH(close_twice, "close_twice", HPyFunc_O)
     static HPy close_twice_impl(HPyContext *ctx, HPy self, HPy arg)
@@ -194,18 +211,7 @@ INVALID = """
         HPy_Close(ctx, ctx->h_None);
         return HPy_Dup(ctx, ctx->h_None);
     }
-    static HPy kept;
-    HPyDef_METH(keep, "keep", HPyFunc_O)
-    static HPy keep_impl(HPyContext *ctx, HPy self, HPy arg)
-    {
-        kept = arg;                   /* wrong: use an HPyGlobal */
-        return HPy_Dup(ctx, ctx->h_None);
-    }
-    HPyDef_METH(use_kept, "use_kept", HPyFunc_NOARGS)
-    static HPy use_kept_impl(HPyContext *ctx, HPy self)
-    {
-        return HPy_Repr(ctx, kept);
-    }
+""" + KEEP_ARG + """
     HPyDef_METH(use_raw_value, "use_raw_value", HPyFunc_O)
     static HPy use_raw_value_impl(HPyContext *ctx, HPy self, HPy arg)
     {
@@ -834,18 +840,7 @@ ARGUMENTS = """
     {
         return arg;                   /* wrong: return HPy_Dup(ctx, arg) */
     }
-    static HPy kept;
-    HPyDef_METH(keep, "keep", HPyFunc_O)
-    static HPy keep_impl(HPyContext *ctx, HPy self, HPy arg)
-    {
-        kept = arg;                   /* wrong: use an HPyGlobal */
-        return HPy_Dup(ctx, ctx->h_None);
-    }
-    HPyDef_METH(use_kept, "use_kept", HPyFunc_NOARGS)
-    static HPy use_kept_impl(HPyContext *ctx, HPy self)
-    {
-        return HPy_Repr(ctx, kept);
-    }
+""" + KEEP_ARG + """
     @EXPORT(one)
     @EXPORT(many)
     @EXPORT(kw)
